@@ -1,0 +1,50 @@
+# Set-up and checks. `make demo` and `make test` work on a fresh machine.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
+
+.PHONY: demo test lint lint-py lint-ts pytest jest lab bench clean
+
+$(STAMP): pyproject.toml package.json yarn.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet hatchling editables hatch-nodejs-version "hatch-jupyter-builder>=0.9" "jupyterlab>=4.6,<5"
+	$(BIN)/pip install --quiet --no-build-isolation -e ".[test]"
+	$(BIN)/jupyter labextension develop --overwrite .
+	$(BIN)/jupyter server extension enable --sys-prefix greenhouse_ext
+	touch $(STAMP)
+
+demo: $(STAMP)
+	cd examples && ../$(BIN)/greenhouse run train.ipynb -p learning_rate 0.05 -p epochs 30 --input data/measurements.csv
+	cd examples && ../$(BIN)/greenhouse runs --limit 5
+
+test: lint pytest jest
+
+lint: lint-py lint-ts
+
+lint-py: $(STAMP)
+	$(BIN)/ruff check greenhouse_ext tests benchmarks
+	$(BIN)/ruff format --check greenhouse_ext tests benchmarks
+	$(BIN)/mypy
+
+lint-ts: $(STAMP)
+	$(BIN)/jlpm run lint:check
+
+pytest: $(STAMP)
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+jest: $(STAMP)
+	$(BIN)/jlpm run test
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab --allow-root --notebook-dir=examples
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run_overhead.py
+
+clean:
+	rm -rf $(VENV) node_modules lib greenhouse_ext/labextension .greenhouse examples/.greenhouse

@@ -1,0 +1,5 @@
+"""``python -m greenhouse_ext``: the greenhouse command."""
+
+from greenhouse_ext.cli import main
+
+main()

@@ -1,0 +1,335 @@
+"""The ``greenhouse`` command: parameters, runs and their records from a terminal or CI."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING, Any, NoReturn
+
+import click
+
+from .errors import GreenhouseError, InvalidInput
+
+if TYPE_CHECKING:
+    from .models import Run
+    from .store import Store
+
+EXIT_CANCELLED = 130
+
+
+class GreenhouseGroup(click.Group):
+    """Translates greenhouse errors into a message and an exit code, once for every command."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except GreenhouseError as exc:
+            click.echo(f"error: {exc.message}", err=True)
+            for problem in exc.problems:
+                if problem not in exc.message:
+                    click.echo(f"  - {problem}", err=True)
+            ctx.exit(exc.exit_code)
+
+
+@click.group(cls=GreenhouseGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--store",
+    envvar="GREENHOUSE_STORE",
+    type=click.Path(file_okay=False),
+    help="The store folder (default: the nearest .greenhouse/ upwards, else ./.greenhouse).",
+)
+@click.version_option(package_name="greenhouse_ext", prog_name="greenhouse")
+@click.pass_context
+def cli(ctx: click.Context, store: str | None) -> None:
+    """Run notebooks reproducibly, with validated parameters and a full record of each run."""
+    ctx.obj = {"store": store}
+
+
+def _store(ctx: click.Context) -> Store:
+    from .store import Store
+
+    return Store.open(ctx.obj["store"])
+
+
+def _print_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, sort_keys=True, default=str))
+
+
+@cli.command("params")
+@click.argument("notebook", type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print the parameters as JSON.")
+def params_command(notebook: str, as_json: bool) -> None:
+    """Show the parameters NOTEBOOK declares in its cell tagged `parameters`."""
+    from .params import read_parameters
+
+    spec = read_parameters(notebook)
+    if as_json:
+        _print_json(spec.to_dict())
+        return
+    for warning in spec.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    if not spec.parameters:
+        click.echo(f"{notebook} declares no parameters")
+        return
+    rows = []
+    for p in spec.parameters:
+        shown = p.to_dict()
+        extras = []
+        if p.choices is not None:
+            extras.append("one of " + ", ".join(json.dumps(c) for c in p.choices))
+        if p.min is not None:
+            extras.append(f"min {p.min:g}")
+        if p.max is not None:
+            extras.append(f"max {p.max:g}")
+        if p.secret:
+            extras.append("secret")
+        detail = " ".join(filter(None, [p.help or "", f"({'; '.join(extras)})" if extras else ""]))
+        rows.append((p.name, p.type, json.dumps(shown["default"]), detail))
+    _print_table(("NAME", "TYPE", "DEFAULT", "HELP"), rows)
+
+
+def _print_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        click.echo("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+
+
+def _read_values_file(path: str) -> dict[str, Any]:
+    import yaml
+
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = json.load(handle) if path.endswith(".json") else yaml.safe_load(handle)
+    except OSError as exc:
+        raise InvalidInput(f"Cannot read parameters file {path!r}: {exc.strerror}") from None
+    except (ValueError, yaml.YAMLError) as exc:
+        raise InvalidInput(f"Parameters file {path!r} is not valid JSON/YAML: {exc}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise InvalidInput(
+            f"Parameters file {path!r} must hold a mapping of names to values, "
+            f"not a {type(data).__name__}"
+        )
+    return data
+
+
+@contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """Let `kill PID` cancel a run the way Ctrl-C does, so it ends with a record."""
+
+    def handler(signum: int, frame: FrameType | None) -> NoReturn:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@cli.command("run")
+@click.argument("notebook", type=click.Path(dir_okay=False))
+@click.option(
+    "-p",
+    "--parameter",
+    "parameters",
+    nargs=2,
+    multiple=True,
+    metavar="NAME VALUE",
+    help="Set a parameter (repeatable); VALUE is converted to the declared type.",
+)
+@click.option(
+    "-f",
+    "--parameters-file",
+    "files",
+    multiple=True,
+    type=click.Path(dir_okay=False),
+    help="A YAML or JSON file of parameter values (repeatable; later wins, -p wins over all).",
+)
+@click.option(
+    "--timeout", type=float, help="Fail the run when one cell runs longer than this (seconds)."
+)
+@click.option("--kernel", help="Kernel to use (default: the notebook's own).")
+@click.option(
+    "--input",
+    "inputs",
+    multiple=True,
+    help="A data file the run reads (repeatable); its sha256 is recorded. "
+    "Relative to the notebook's folder.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the run record as JSON on stdout.")
+@click.pass_context
+def run_command(
+    ctx: click.Context,
+    notebook: str,
+    parameters: tuple[tuple[str, str], ...],
+    files: tuple[str, ...],
+    timeout: float | None,
+    kernel: str | None,
+    inputs: tuple[str, ...],
+    as_json: bool,
+) -> None:
+    """Run NOTEBOOK with validated parameters and record everything about the run."""
+    from .execute import execute, prepare
+    from .store import find_store_root
+
+    file_values: dict[str, Any] = {}
+    for path in files:
+        file_values.update(_read_values_file(path))
+    text_values = dict(parameters)
+    root = Path(ctx.obj["store"]).resolve() if ctx.obj["store"] else find_store_root()
+    job = prepare(
+        notebook,
+        file_values,
+        text_values=text_values,
+        kernel=kernel,
+        timeout=timeout,
+        inputs=inputs,
+        project_root=root.parent,
+    )
+    store = _store(ctx)
+    tty = sys.stderr.isatty() and not as_json
+    with _sigterm_as_interrupt():
+        execution = execute(
+            job,
+            on_start=store.save_run,
+            on_progress=None if tty else _progress_line,
+            progress_bar=tty,
+        )
+    run = store.save_execution(execution)
+    if as_json:
+        _print_json(run.to_dict())
+    else:
+        _print_summary(run, store)
+    if run.status.value == "cancelled":
+        ctx.exit(EXIT_CANCELLED)
+    if run.status.value != "succeeded":
+        ctx.exit(1)
+
+
+def _progress_line(done: int, total: int, current: int | None) -> None:
+    if current is not None:
+        click.echo(f"greenhouse: cell {current + 1}/{total}", err=True)
+
+
+def _format_metrics(metrics: dict[str, Any]) -> str:
+    return " ".join(
+        f"{k}={v:.6g}" if isinstance(v, float) else f"{k}={json.dumps(v)}"
+        for k, v in metrics.items()
+    )
+
+
+def _print_summary(run: Run, store: Store) -> None:
+    duration = f" in {run.duration_s:.2f}s" if run.duration_s is not None else ""
+    click.echo(f"run {run.id} {run.status.value}{duration}")
+    click.echo(f"  notebook    {run.notebook}")
+    if run.parameters:
+        click.echo(f"  parameters  {_format_metrics(run.parameters)}")
+    if run.metrics:
+        click.echo(f"  metrics     {_format_metrics(run.metrics)}")
+    if run.error is not None:
+        error = run.error
+        where = f" in cell {error.cell_index + 1}" if error.cell_index is not None else ""
+        click.echo(f"  error       {error.reason}{where}: {error.ename}: {error.evalue}")
+    if run.output_object:
+        click.echo(f"  executed    {_checkout(store, run, source=False)}")
+
+
+@cli.command("show")
+@click.argument("run_id", metavar="RUN")
+@click.option("--json", "as_json", is_flag=True, help="Print the whole record as JSON.")
+@click.pass_context
+def show_command(ctx: click.Context, run_id: str, as_json: bool) -> None:
+    """Show the record of RUN (an id, or a unique prefix of one)."""
+    store = _store(ctx)
+    store.mark_interrupted()
+    run = store.get_run(run_id)
+    if as_json:
+        _print_json(run.to_dict())
+        return
+    _print_summary(run, store)
+    click.echo(f"  created     {run.created_at}")
+    click.echo(f"  finished    {run.finished_at or '-'}")
+    prov = run.provenance
+    if prov is None:
+        return
+    git = prov.git
+    click.echo(f"  kernel      {prov.kernel} (Python {prov.python})")
+    click.echo(f"  source      sha256:{prov.source_sha256}")
+    click.echo(f"  packages    {len(prov.packages)} (sha256:{prov.packages_sha256[:16]})")
+    if git:
+        dirty = " (dirty)" if git["dirty"] else ""
+        click.echo(f"  git         {git['commit'][:12]} on {git['branch'] or '-'}{dirty}")
+    click.echo(f"  host        {prov.user}@{prov.host}")
+    for item in prov.inputs:
+        click.echo(f"  input       {item.path} sha256:{item.sha256[:16]} {item.size} B")
+    for entry in run.files:
+        click.echo(f"  file        {entry.name} sha256:{entry.sha256[:16]} {entry.size} B")
+
+
+@cli.command("runs")
+@click.option("--notebook", help="Only runs of this notebook.")
+@click.option(
+    "--status",
+    type=click.Choice(["queued", "running", "succeeded", "failed", "cancelled", "interrupted"]),
+    help="Only runs with this status.",
+)
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the records as a JSON list.")
+@click.pass_context
+def runs_command(
+    ctx: click.Context, notebook: str | None, status: str | None, limit: int, as_json: bool
+) -> None:
+    """List runs, newest first."""
+    from .execute import notebook_label
+    from .models import RunStatus
+
+    store = _store(ctx)
+    store.mark_interrupted()
+    label = notebook_label(Path(notebook), store.root.parent) if notebook else None
+    runs = store.list_runs(label, RunStatus(status) if status else None, limit)
+    if as_json:
+        _print_json([r.to_dict() for r in runs])
+        return
+    rows = [
+        (
+            r.id,
+            r.status.value,
+            r.created_at[:19].replace("T", " "),
+            f"{r.duration_s:.1f}s" if r.duration_s is not None else "-",
+            r.notebook,
+            _format_metrics(r.metrics),
+        )
+        for r in runs
+    ]
+    _print_table(("ID", "STATUS", "CREATED (UTC)", "TIME", "NOTEBOOK", "METRICS"), rows)
+
+
+@cli.command("open")
+@click.argument("run_id", metavar="RUN")
+@click.option("--source", is_flag=True, help="The source notebook instead of the executed one.")
+@click.pass_context
+def open_command(ctx: click.Context, run_id: str, source: bool) -> None:
+    """Print the path of RUN's executed notebook (a copy; the store is never edited)."""
+    store = _store(ctx)
+    click.echo(str(_checkout(store, store.get_run(run_id), source=source)))
+
+
+def _checkout(store: Store, run: Run, *, source: bool) -> Path:
+    from .errors import NotFound
+
+    digest = run.source_object if source else run.output_object
+    if digest is None:
+        raise NotFound(f"Run {run.id} has no {'source' if source else 'executed'} notebook")
+    return store.checkout(digest, f"{run.id}.{'source' if source else 'output'}.ipynb")
+
+
+def main() -> None:
+    """Entry point of the ``greenhouse`` console script."""
+    cli(prog_name="greenhouse")

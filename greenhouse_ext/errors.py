@@ -1,0 +1,51 @@
+"""The error hierarchy: one root, translated once per front door (CLI exit code, HTTP status)."""
+
+from __future__ import annotations
+
+
+class GreenhouseError(Exception):
+    """Root of every error greenhouse raises on purpose.
+
+    Parameters
+    ----------
+    message : str
+        What went wrong and, where possible, what would be right.
+    problems : list of str, optional
+        The individual problems when several were found at once.
+    """
+
+    exit_code = 1
+    http_status = 500
+
+    def __init__(self, message: str, problems: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.problems = list(problems or [])
+
+
+class InvalidInput(GreenhouseError):
+    """The caller asked for something malformed: bad parameter values, a bad option."""
+
+    exit_code = 2
+    http_status = 400
+
+
+class NotFound(GreenhouseError):
+    """A notebook, run, version or alias that does not exist."""
+
+    exit_code = 2
+    http_status = 404
+
+
+class Conflict(GreenhouseError):
+    """The request clashes with the current state (e.g. publishing a failed run)."""
+
+    exit_code = 2
+    http_status = 409
+
+
+class ExecutionFailed(GreenhouseError):
+    """A run that ended without success; the run record says why."""
+
+    exit_code = 1
+    http_status = 500

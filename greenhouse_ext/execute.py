@@ -1,0 +1,334 @@
+"""One run of a notebook through papermill with the greenhouse engine, returned as a record."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from . import __version__, params, provenance
+from .errors import InvalidInput, NotFound
+from .models import (
+    SECRET_MASK,
+    InputFile,
+    ParameterSet,
+    Provenance,
+    RecordedFile,
+    Run,
+    RunError,
+    RunStatus,
+)
+from .recording import read_file_records, read_metrics
+from .store import Execution
+from .trace import ExecutionTrace, ProgressCallback
+
+
+@dataclass
+class Job:
+    """A run that has been validated and is ready to execute."""
+
+    notebook: str
+    path: Path
+    source: bytes
+    spec: ParameterSet
+    parameters: dict[str, Any]
+    kernel: str | None = None
+    timeout: float | None = None
+    inputs: list[InputFile] = field(default_factory=list)
+
+    @property
+    def public_parameters(self) -> dict[str, Any]:
+        return params.split_secrets(self.spec, self.parameters)[0]
+
+    @property
+    def secrets(self) -> dict[str, Any]:
+        return params.split_secrets(self.spec, self.parameters)[1]
+
+
+def now() -> str:
+    """The current UTC time in ISO 8601."""
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+def new_run_id() -> str:
+    """A fresh run id: 12 hex digits, unique in practice and short enough to type."""
+    return uuid.uuid4().hex[:12]
+
+
+def notebook_label(path: Path, project_root: Path | None) -> str:
+    """How a notebook is named in run records: relative to the project when inside it."""
+    resolved = path.resolve()
+    if project_root is not None:
+        try:
+            return resolved.relative_to(project_root.resolve()).as_posix()
+        except ValueError:
+            pass
+    return resolved.as_posix()
+
+
+def prepare(
+    notebook: str | os.PathLike[str],
+    values: Mapping[str, Any],
+    *,
+    text_values: Mapping[str, str] | None = None,
+    kernel: str | None = None,
+    timeout: float | None = None,
+    inputs: Iterable[str] = (),
+    project_root: Path | None = None,
+) -> Job:
+    """Read the notebook and validate everything about the run before any kernel starts.
+
+    ``values`` are typed (from a YAML/JSON file or the API); ``text_values`` are strings
+    from a command line, converted to each parameter's type. Text values win.
+
+    Raises
+    ------
+    NotFound
+        The notebook does not exist.
+    InvalidInput
+        Parameter values, the timeout or declared inputs are wrong (all problems at once).
+    """
+    path = Path(notebook)
+    if not path.is_file():
+        raise NotFound(f"Notebook {str(notebook)!r} does not exist or is not a file")
+    if path.suffix != ".ipynb":
+        raise InvalidInput(f"{str(notebook)!r} is not a notebook: expected an .ipynb file")
+    source = path.read_bytes()
+    try:
+        nb = json.loads(source)
+    except ValueError as exc:
+        raise InvalidInput(f"{str(notebook)!r} is not valid notebook JSON: {exc}") from None
+    if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
+        raise InvalidInput(f"{str(notebook)!r} is not a notebook: it has no list of cells")
+    if timeout is not None and timeout <= 0:
+        raise InvalidInput(f"--timeout must be a positive number of seconds, got {timeout}")
+    spec = params.discover(nb, str(notebook))
+    coerced = params.validate(spec, values, text_values=text_values)
+    return Job(
+        notebook=notebook_label(path, project_root),
+        path=path.resolve(),
+        source=source,
+        spec=spec,
+        parameters=coerced,
+        kernel=kernel,
+        timeout=timeout,
+        inputs=provenance.hash_inputs(inputs, path.parent),
+    )
+
+
+class Recorder:
+    """Turns what the engine observes during one execution into a run record.
+
+    Environment facts (packages, git, host) are gathered in a thread while the kernel
+    runs, so recording adds almost nothing to the run's wall time.
+    """
+
+    def __init__(
+        self,
+        job: Job,
+        run_id: str | None = None,
+        on_progress: ProgressCallback | None = None,
+    ) -> None:
+        self.job = job
+        self.run = Run(
+            id=run_id or new_run_id(),
+            notebook=job.notebook,
+            status=RunStatus.RUNNING,
+            parameters=params.mask_secrets(job.spec, job.parameters),
+            created_at=now(),
+            started_at=now(),
+            pid=os.getpid(),
+        )
+        self.trace = ExecutionTrace(on_progress=on_progress)
+        self._started = time.perf_counter()
+        self._pool = ThreadPoolExecutor(max_workers=1)
+        self._environment = self._pool.submit(_environment, job.path.parent)
+
+    def interrupted(self, exc: BaseException) -> None:
+        """Note an exception that ended the execution, unless the engine already said why."""
+        if isinstance(exc, KeyboardInterrupt):
+            self.trace.error = self.trace.error or RunError(
+                reason="cancelled", ename="KeyboardInterrupt", evalue="interrupted by the user"
+            )
+            self.trace.error.reason = "cancelled"
+        elif self.trace.error is None:
+            self.trace.error = RunError(
+                reason="papermill error", ename=type(exc).__name__, evalue=str(exc)
+            )
+
+    def finish(self) -> Execution:
+        """Complete the record: status, metrics, files, provenance; secrets scrubbed."""
+        import nbformat
+
+        run, job, trace = self.run, self.job, self.trace
+        run.finished_at = now()
+        run.duration_s = round(time.perf_counter() - self._started, 4)
+        run.timings = trace.timings
+        run.error = trace.error
+        run.status = _status(trace.error)
+        files: dict[str, bytes] = {}
+        output: bytes | None = None
+        if trace.nb is not None:
+            scrub_secrets(trace.nb, job.secrets)
+            run.metrics = read_metrics(trace.nb)
+            run.files, files = _read_recorded_files(trace.nb)
+            output = nbformat.writes(trace.nb).encode()
+        if run.error is not None and run.error.evalue:
+            run.error.evalue = _mask(run.error.evalue, job.secrets)
+        environment = self._environment.result()
+        self._pool.shutdown()
+        run.provenance = _provenance(job, trace, environment)
+        return Execution(run=run, source=job.source, output=output, files=files)
+
+
+def execute(
+    job: Job,
+    *,
+    run_id: str | None = None,
+    on_progress: ProgressCallback | None = None,
+    on_start: Callable[[Run], None] | None = None,
+    progress_bar: bool = False,
+) -> Execution:
+    """Execute a prepared job and return its record and outputs; nothing is stored.
+
+    The kernel runs in the notebook's folder; the calling process's working directory
+    is not changed. A failing cell, a timeout, a dead kernel and Ctrl-C all end in a
+    record that says so, with the partially executed notebook kept. ``on_start`` gets
+    the new record in the ``running`` state before the kernel starts.
+    """
+    import papermill
+
+    recorder = Recorder(job, run_id, on_progress)
+    if on_start is not None:
+        on_start(recorder.run)
+    try:
+        papermill.execute_notebook(
+            str(job.path),
+            None,
+            parameters=job.public_parameters,
+            engine_name="greenhouse",
+            kernel_name=job.kernel,
+            progress_bar=progress_bar,
+            execution_timeout=job.timeout,
+            request_save_on_cell_execute=False,
+            resources={"metadata": {"path": str(job.path.parent)}},
+            greenhouse_trace=recorder.trace,
+            greenhouse_secrets=job.secrets,
+        )
+    except (Exception, KeyboardInterrupt) as exc:
+        recorder.interrupted(exc)
+    return recorder.finish()
+
+
+def job_for_papermill(
+    input_path: str, parameters: Mapping[str, Any], kernel: str, project_root: Path
+) -> Job:
+    """Describe a run that ``papermill --engine greenhouse`` is making, for its record."""
+    from papermill.iorw import papermill_io
+
+    source = papermill_io.read(input_path).encode()
+    path = Path(input_path)
+    return Job(
+        notebook=notebook_label(path, project_root),
+        path=path.resolve(),
+        source=source,
+        spec=params.discover(json.loads(source), input_path),
+        parameters=dict(parameters),
+        kernel=kernel,
+    )
+
+
+def _status(error: RunError | None) -> RunStatus:
+    if error is None:
+        return RunStatus.SUCCEEDED
+    return RunStatus.CANCELLED if error.reason == "cancelled" else RunStatus.FAILED
+
+
+def _environment(folder: Path) -> dict[str, Any]:
+    return {
+        "packages": provenance.packages(),
+        "git": provenance.git_state(folder),
+        "host": provenance.host(),
+        "user": provenance.user(),
+    }
+
+
+def _provenance(job: Job, trace: ExecutionTrace, env: dict[str, Any]) -> Provenance:
+    import papermill
+
+    pkgs = trace.kernel_packages or env["packages"]
+    kernel = job.kernel or _kernel_name(trace.nb) or "python3"
+    return Provenance(
+        source_sha256=provenance.source_sha256(json.loads(job.source)),
+        kernel=kernel,
+        python=trace.kernel_python or provenance.python_version(),
+        packages=pkgs,
+        packages_sha256=provenance.packages_sha256(pkgs),
+        git=env["git"],
+        inputs=job.inputs,
+        host=env["host"],
+        user=env["user"],
+        greenhouse_version=__version__,
+        papermill_version=papermill.__version__,
+    )
+
+
+def _kernel_name(nb: Any) -> str | None:
+    if nb is None:
+        return None
+    name = nb.get("metadata", {}).get("kernelspec", {}).get("name")
+    return str(name) if name else None
+
+
+def _read_recorded_files(nb: Any) -> tuple[list[RecordedFile], dict[str, bytes]]:
+    entries: list[RecordedFile] = []
+    blobs: dict[str, bytes] = {}
+    for payload in read_file_records(nb):
+        path = Path(payload["path"])
+        if not path.is_file():
+            continue
+        data = path.read_bytes()
+        entries.append(
+            RecordedFile(
+                name=str(payload["name"]),
+                sha256=provenance.sha256_bytes(data),
+                size=len(data),
+            )
+        )
+        blobs[str(payload["name"])] = data
+    return entries, blobs
+
+
+def _mask(text: str, secrets: Mapping[str, Any]) -> str:
+    for value in secrets.values():
+        shown = value if isinstance(value, str) else json.dumps(value)
+        if shown:
+            text = text.replace(shown, SECRET_MASK)
+    return text
+
+
+def scrub_secrets(nb: Any, secrets: Mapping[str, Any]) -> None:
+    """Replace every appearance of a secret value in the notebook's outputs with ``***``."""
+    if not secrets:
+        return
+
+    def clean(value: Any) -> Any:
+        if isinstance(value, str):
+            return _mask(value, secrets)
+        if isinstance(value, list):
+            return [clean(v) for v in value]
+        if isinstance(value, dict):
+            for key in list(value):
+                value[key] = clean(value[key])
+        return value
+
+    for cell in nb.get("cells", []):
+        for output in cell.get("outputs", []) or []:
+            clean(output)

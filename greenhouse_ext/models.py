@@ -1,0 +1,181 @@
+"""Typed records shared by every layer: parameters, runs, provenance."""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+SECRET_MASK = "***"
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One name declared in a notebook's ``parameters`` cell.
+
+    ``type`` is a normalised type expression: ``int``, ``float``, ``bool``, ``str``,
+    ``list``, ``list[T]``, ``dict``, ``dict[str, T]``, ``any``, and ``T | None`` for a
+    value that may also be ``None``.
+    """
+
+    name: str
+    type: str
+    default: Any = None
+    help: str | None = None
+    choices: list[Any] | None = None
+    min: float | None = None
+    max: float | None = None
+    secret: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        if self.secret and self.default not in (None, ""):
+            data["default"] = SECRET_MASK
+        return data
+
+
+@dataclass(frozen=True)
+class ParameterSet:
+    """Everything read from a notebook's parameters cell."""
+
+    notebook: str
+    parameters: list[Parameter]
+    cell_index: int | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    def get(self, name: str) -> Parameter | None:
+        return next((p for p in self.parameters if p.name == name), None)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "notebook": self.notebook,
+            "parameters": [p.to_dict() for p in self.parameters],
+            "warnings": list(self.warnings),
+        }
+
+
+class RunStatus(str, enum.Enum):
+    """The life of a run: queued -> running -> succeeded | failed | cancelled | interrupted."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    INTERRUPTED = "interrupted"
+
+    @property
+    def finished(self) -> bool:
+        return self not in (RunStatus.QUEUED, RunStatus.RUNNING)
+
+
+@dataclass
+class RunError:
+    """Why a run did not succeed, and where."""
+
+    reason: str
+    ename: str | None = None
+    evalue: str | None = None
+    cell_index: int | None = None
+
+
+@dataclass
+class InputFile:
+    """A declared input file and its content hash at run time."""
+
+    path: str
+    sha256: str
+    size: int
+
+
+@dataclass
+class RecordedFile:
+    """A file the notebook captured with ``record_file``; its bytes live in the store."""
+
+    name: str
+    sha256: str
+    size: int
+
+
+@dataclass
+class Provenance:
+    """Where a run came from: source, environment, code version, inputs."""
+
+    source_sha256: str
+    kernel: str
+    python: str
+    packages: dict[str, str]
+    packages_sha256: str
+    git: dict[str, Any] | None
+    inputs: list[InputFile]
+    host: str
+    user: str
+    greenhouse_version: str
+    papermill_version: str
+
+
+@dataclass
+class CellTiming:
+    """How long one executed cell took."""
+
+    cell_index: int
+    duration_s: float
+
+
+@dataclass
+class Run:
+    """The record of one execution of a notebook."""
+
+    id: str
+    notebook: str
+    status: RunStatus
+    parameters: dict[str, Any]
+    created_at: str
+    metrics: dict[str, Any] = field(default_factory=dict)
+    error: RunError | None = None
+    started_at: str | None = None
+    finished_at: str | None = None
+    duration_s: float | None = None
+    provenance: Provenance | None = None
+    timings: list[CellTiming] = field(default_factory=list)
+    files: list[RecordedFile] = field(default_factory=list)
+    source_object: str | None = None
+    output_object: str | None = None
+    pid: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        data["status"] = self.status.value
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Run:
+        prov = data.get("provenance")
+        return cls(
+            id=data["id"],
+            notebook=data["notebook"],
+            status=RunStatus(data["status"]),
+            parameters=dict(data.get("parameters") or {}),
+            created_at=data["created_at"],
+            metrics=dict(data.get("metrics") or {}),
+            error=RunError(**data["error"]) if data.get("error") else None,
+            started_at=data.get("started_at"),
+            finished_at=data.get("finished_at"),
+            duration_s=data.get("duration_s"),
+            provenance=(
+                Provenance(
+                    **{
+                        **prov,
+                        "inputs": [InputFile(**i) for i in prov.get("inputs") or []],
+                    }
+                )
+                if prov
+                else None
+            ),
+            timings=[CellTiming(**t) for t in data.get("timings") or []],
+            files=[RecordedFile(**f) for f in data.get("files") or []],
+            source_object=data.get("source_object"),
+            output_object=data.get("output_object"),
+            pid=data.get("pid"),
+        )

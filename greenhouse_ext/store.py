@@ -1,0 +1,286 @@
+"""The store: a runs index reached through SQLAlchemy and content-addressed objects via fsspec."""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import fsspec
+import sqlalchemy as sa
+
+from .errors import InvalidInput, NotFound
+from .models import Run, RunError, RunStatus
+from .provenance import host, sha256_bytes
+
+STORE_DIRNAME = ".greenhouse"
+STORE_ENV = "GREENHOUSE_STORE"
+INDEX_URL_ENV = "GREENHOUSE_INDEX_URL"
+OBJECTS_URL_ENV = "GREENHOUSE_OBJECTS_URL"
+
+_meta = sa.MetaData()
+runs_table = sa.Table(
+    "runs",
+    _meta,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("notebook", sa.Text, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("host", sa.Text),
+    sa.Column("pid", sa.Integer),
+    sa.Column("created_at", sa.String(40), nullable=False),
+    sa.Column("record", sa.Text, nullable=False),
+)
+_indexes = [
+    sa.Index("ix_runs_notebook", runs_table.c.notebook),
+    sa.Index("ix_runs_status", runs_table.c.status),
+    sa.Index("ix_runs_created_at", runs_table.c.created_at),
+]
+
+
+@dataclass
+class Execution:
+    """What one execution produced, before it is stored: the record and the bytes it refers to."""
+
+    run: Run
+    source: bytes
+    output: bytes | None = None
+    files: dict[str, bytes] = field(default_factory=dict)
+
+
+def find_store_root(start: str | os.PathLike[str] | None = None) -> Path:
+    """Locate the store the way git finds ``.git``.
+
+    ``$GREENHOUSE_STORE`` wins; otherwise the nearest ``.greenhouse`` folder in ``start``
+    or one of its parents; otherwise ``start/.greenhouse`` (created on first write).
+    """
+    named = os.environ.get(STORE_ENV)
+    if named:
+        return Path(named).expanduser().resolve()
+    here = Path(start or os.getcwd()).resolve()
+    for folder in (here, *here.parents):
+        candidate = folder / STORE_DIRNAME
+        if candidate.is_dir():
+            return candidate
+    return here / STORE_DIRNAME
+
+
+class Store:
+    """The one module that reads and writes the index and the objects.
+
+    Parameters
+    ----------
+    root : path-like
+        The store folder (``.greenhouse``); holds ``index.sqlite`` and ``objects/``
+        unless ``index_url`` / ``objects_url`` point elsewhere.
+    index_url : str, optional
+        An SQLAlchemy URL for the index (default: SQLite in ``root``, WAL mode).
+    objects_url : str, optional
+        An fsspec URL for the objects (default: ``root/objects``).
+    """
+
+    def __init__(
+        self,
+        root: str | os.PathLike[str],
+        index_url: str | None = None,
+        objects_url: str | None = None,
+    ) -> None:
+        self.root = Path(root)
+        index_url = index_url or os.environ.get(INDEX_URL_ENV)
+        objects_url = objects_url or os.environ.get(OBJECTS_URL_ENV)
+        if index_url is None or objects_url is None:
+            self.root.mkdir(parents=True, exist_ok=True)
+        self.index_url = index_url or f"sqlite:///{self.root / 'index.sqlite'}"
+        self.objects_url = objects_url or str(self.root / "objects")
+        self._fs, self._objects = fsspec.core.url_to_fs(self.objects_url)
+        self._engine = _make_engine(self.index_url)
+        self._create_schema()
+
+    @classmethod
+    def open(cls, location: str | os.PathLike[str] | None = None) -> Store:
+        """Open the store at ``location``, or the one found from the working directory."""
+        return cls(Path(location).expanduser().resolve() if location else find_store_root())
+
+    def close(self) -> None:
+        """Release the index's connections."""
+        self._engine.dispose()
+
+    def _create_schema(self) -> None:
+        with self._engine.begin() as conn:
+            for table in _meta.sorted_tables:
+                conn.execute(sa.schema.CreateTable(table, if_not_exists=True))
+            for index in _indexes:
+                conn.execute(sa.schema.CreateIndex(index, if_not_exists=True))
+
+    # Objects -----------------------------------------------------------------
+
+    def _object_key(self, digest: str) -> str:
+        return f"{self._objects}/{digest[:2]}/{digest[2:]}"
+
+    def put_object(self, data: bytes) -> str:
+        """Store ``data`` once under its sha256 and return the digest.
+
+        The bytes go to a temporary name first and are renamed into place, so a killed
+        process never leaves a half-written object under a real name.
+        """
+        digest = sha256_bytes(data)
+        key = self._object_key(digest)
+        if self._fs.exists(key):
+            return digest
+        tmp_dir = f"{self._objects}/tmp"
+        self._fs.makedirs(tmp_dir, exist_ok=True)
+        self._fs.makedirs(key.rsplit("/", 1)[0], exist_ok=True)
+        tmp = f"{tmp_dir}/{uuid.uuid4().hex}"
+        self._fs.pipe_file(tmp, data)
+        self._fs.mv(tmp, key)
+        return digest
+
+    def get_object(self, digest: str) -> bytes:
+        """Return an object's bytes; NotFound when the store has no such object."""
+        key = self._object_key(digest)
+        if not self._fs.exists(key):
+            raise NotFound(f"The store has no object {digest}")
+        data: bytes = self._fs.cat_file(key)
+        return data
+
+    def has_object(self, digest: str) -> bool:
+        """True when an object with this sha256 is stored."""
+        return bool(self._fs.exists(self._object_key(digest)))
+
+    def checkout(self, digest: str, name: str) -> Path:
+        """Copy an object to ``checkouts/NAME`` in a local store, for opening in other tools.
+
+        A copy, not a link, so that editing the file can never change the stored object.
+        """
+        target = self.root / "checkouts" / name
+        if not target.is_file():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}")
+            tmp.write_bytes(self.get_object(digest))
+            os.replace(tmp, target)
+        return target
+
+    # Runs --------------------------------------------------------------------
+
+    def save_run(self, run: Run) -> None:
+        """Insert or replace a run's record (one statement, so concurrent writers just wait)."""
+        row = {
+            "id": run.id,
+            "notebook": run.notebook,
+            "status": run.status.value,
+            "host": run.provenance.host if run.provenance else host(),
+            "pid": run.pid,
+            "created_at": run.created_at,
+            "record": json.dumps(run.to_dict(), sort_keys=True),
+        }
+        insert = _dialect_insert(self._engine.dialect.name)(runs_table).values(**row)
+        update = {k: v for k, v in row.items() if k != "id"}
+        with self._engine.begin() as conn:
+            conn.execute(insert.on_conflict_do_update(index_elements=["id"], set_=update))
+
+    def save_execution(self, execution: Execution) -> Run:
+        """Store what an execution produced: the objects first, then the record naming them."""
+        run = execution.run
+        run.source_object = self.put_object(execution.source)
+        if execution.output is not None:
+            run.output_object = self.put_object(execution.output)
+        for data in execution.files.values():
+            self.put_object(data)
+        self.save_run(run)
+        return run
+
+    def get_run(self, ref: str) -> Run:
+        """Return the run with this id, or with this unique id prefix (at least 4 characters)."""
+        with self._engine.connect() as conn:
+            row = conn.execute(sa.select(runs_table.c.record).where(runs_table.c.id == ref)).first()
+            if row is None and len(ref) >= 4 and ref.isalnum():
+                rows = conn.execute(
+                    sa.select(runs_table.c.record).where(runs_table.c.id.startswith(ref)).limit(2)
+                ).all()
+                if len(rows) > 1:
+                    raise InvalidInput(f"Run id prefix {ref!r} is ambiguous: give more characters")
+                row = rows[0] if rows else None
+        if row is None:
+            raise NotFound(
+                f"No run {ref!r} in the store at {self.root}; `greenhouse runs` lists them"
+            )
+        return Run.from_dict(json.loads(row.record))
+
+    def list_runs(
+        self,
+        notebook: str | None = None,
+        status: RunStatus | None = None,
+        limit: int | None = None,
+    ) -> list[Run]:
+        """Runs, newest first, optionally filtered by notebook path and status."""
+        query = sa.select(runs_table.c.record).order_by(
+            runs_table.c.created_at.desc(), runs_table.c.id.desc()
+        )
+        if notebook is not None:
+            query = query.where(runs_table.c.notebook == notebook)
+        if status is not None:
+            query = query.where(runs_table.c.status == status.value)
+        if limit is not None:
+            query = query.limit(limit)
+        with self._engine.connect() as conn:
+            return [Run.from_dict(json.loads(r.record)) for r in conn.execute(query)]
+
+    def mark_interrupted(self) -> list[str]:
+        """Mark this host's unfinished runs whose process has gone as ``interrupted``."""
+        active = [RunStatus.QUEUED.value, RunStatus.RUNNING.value]
+        with self._engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(runs_table.c.record).where(
+                    runs_table.c.status.in_(active), runs_table.c.host == host()
+                )
+            ).all()
+        gone = []
+        for row in rows:
+            run = Run.from_dict(json.loads(row.record))
+            if run.pid is not None and _alive(run.pid):
+                continue
+            run.status = RunStatus.INTERRUPTED
+            run.error = RunError(reason="the process running it ended before it finished")
+            self.save_run(run)
+            gone.append(run.id)
+        return gone
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _dialect_insert(dialect: str) -> Any:
+    if dialect == "sqlite":
+        from sqlalchemy.dialects import sqlite
+
+        return sqlite.insert
+    if dialect == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
+        return postgresql.insert
+    raise InvalidInput(f"Index database {dialect!r} is not supported: use SQLite or PostgreSQL")
+
+
+def _make_engine(url: str) -> sa.Engine:
+    if not url.startswith("sqlite"):
+        return sa.create_engine(url, pool_pre_ping=True)
+    engine = sa.create_engine(url, connect_args={"timeout": 60})
+
+    @sa.event.listens_for(engine, "connect")
+    def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA busy_timeout=60000")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    return engine

@@ -1,0 +1,275 @@
+"""The `greenhouse` command end to end, in real processes with real kernels."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from notebooks import write_notebook
+
+PARAMS = (
+    "epochs = 3  # passes | min=1, max=100\n"
+    "rate: float = 0.5\n"
+    'mode: Literal["fast", "slow"] = "fast"\n'
+)
+BODY = (
+    "from typing import Literal\n"
+    "from greenhouse_ext import record\n"
+    "record('score', epochs * rate)\nrecord('mode', mode)"
+)
+
+
+def greenhouse(
+    *args: str, cwd: Path, check: bool = False, timeout: float = 180
+) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "GREENHOUSE_STORE"}
+    done = subprocess.run(
+        [sys.executable, "-m", "greenhouse_ext", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+        check=False,
+    )
+    if check:
+        assert done.returncode == 0, done.stderr
+    return done
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    (tmp_path / ".greenhouse").mkdir()
+    write_notebook(tmp_path / "train.ipynb", "from typing import Literal\n" + PARAMS, BODY)
+    return tmp_path
+
+
+def runs_in_store(project: Path) -> list[dict[str, object]]:
+    listing = greenhouse("runs", "--json", cwd=project, check=True)
+    result: list[dict[str, object]] = json.loads(listing.stdout)
+    return result
+
+
+def test_params_json(project: Path) -> None:
+    done = greenhouse("params", "train.ipynb", "--json", cwd=project, check=True)
+    data = json.loads(done.stdout)
+    assert data["notebook"] == "train.ipynb"
+    by_name = {p["name"]: p for p in data["parameters"]}
+    assert set(by_name) == {"epochs", "rate", "mode"}
+    assert by_name["epochs"] == {
+        "name": "epochs",
+        "type": "int",
+        "default": 3,
+        "help": "passes",
+        "choices": None,
+        "min": 1,
+        "max": 100,
+        "secret": False,
+    }
+    assert by_name["mode"]["choices"] == ["fast", "slow"]
+
+
+def test_params_table_and_missing_notebook(project: Path) -> None:
+    table = greenhouse("params", "train.ipynb", cwd=project, check=True).stdout
+    assert "epochs" in table and "one of" in table and "min 1" in table
+    missing = greenhouse("params", "nope.ipynb", cwd=project)
+    assert missing.returncode == 2
+    assert "nope.ipynb" in missing.stderr
+
+
+def test_run_show_runs_open(project: Path) -> None:
+    values = project / "values.yaml"
+    values.write_text("epochs: 10\nmode: slow\n")
+    done = greenhouse(
+        "run", "train.ipynb", "-f", "values.yaml", "-p", "epochs", "4", "--json", cwd=project
+    )
+    assert done.returncode == 0, done.stderr
+    run = json.loads(done.stdout)
+    assert run["status"] == "succeeded"
+    assert run["parameters"] == {"epochs": 4, "mode": "slow"}
+    assert run["metrics"] == {"score": 2.0, "mode": "slow"}
+    assert "greenhouse: cell" in done.stderr
+
+    shown = json.loads(greenhouse("show", run["id"], "--json", cwd=project, check=True).stdout)
+    assert shown == run
+    prefix = greenhouse("show", run["id"][:6], cwd=project, check=True).stdout
+    assert f"run {run['id']} succeeded" in prefix and "score=2" in prefix
+
+    listed = runs_in_store(project)
+    assert [r["id"] for r in listed] == [run["id"]]
+    filtered = greenhouse(
+        "runs", "--notebook", "train.ipynb", "--status", "failed", "--json", cwd=project
+    )
+    assert json.loads(filtered.stdout) == []
+
+    path = Path(greenhouse("open", run["id"], cwd=project, check=True).stdout.strip())
+    executed = json.loads(path.read_text())
+    assert executed["metadata"]["papermill"]["parameters"] == {"epochs": 4, "mode": "slow"}
+    source = Path(greenhouse("open", run["id"], "--source", cwd=project, check=True).stdout.strip())
+    assert source.read_bytes() == (project / "train.ipynb").read_bytes()
+
+
+def test_bad_values_exit_2_and_run_nothing(project: Path) -> None:
+    done = greenhouse(
+        "run",
+        "train.ipynb",
+        "-p",
+        "epochs",
+        "lots",
+        "-p",
+        "mode",
+        "medium",
+        "-p",
+        "rat",
+        "1",
+        cwd=project,
+    )
+    assert done.returncode == 2
+    for text in ("epochs", "medium", "rat", "rate", "fast"):
+        assert text in done.stderr
+    assert runs_in_store(project) == []
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["run", "missing.ipynb"], "missing.ipynb"),
+        (["run", "train.ipynb", "-f", "nope.yaml"], "nope.yaml"),
+        (["run", "train.ipynb", "--timeout", "0"], "--timeout"),
+        (["show", "feedfacecafe"], "feedfacecafe"),
+        (["open", "feedfacecafe"], "feedfacecafe"),
+    ],
+    ids=["no-notebook", "no-values-file", "zero-timeout", "unknown-run", "open-unknown"],
+)
+def test_bad_requests_exit_2(project: Path, args: list[str], message: str) -> None:
+    done = greenhouse(*args, cwd=project)
+    assert done.returncode == 2
+    assert message in done.stderr
+
+
+def test_failed_run_exits_1_with_reason(project: Path) -> None:
+    write_notebook(project / "bad.ipynb", "a = 1", "raise KeyError('missing column')")
+    done = greenhouse("run", "bad.ipynb", cwd=project)
+    assert done.returncode == 1
+    assert "failed" in done.stdout and "KeyError" in done.stdout and "cell 2" in done.stdout
+    [run] = runs_in_store(project)
+    assert run["status"] == "failed"
+    assert run["error"]["ename"] == "KeyError" and run["error"]["cell_index"] == 1
+
+
+def test_sigint_cancels_and_keeps_partial_notebook(project: Path) -> None:
+    write_notebook(
+        project / "slow.ipynb",
+        "a = 1",
+        "print('started', flush=True)",
+        "import time\ntime.sleep(120)",
+    )
+    env = {k: v for k, v in os.environ.items() if k != "GREENHOUSE_STORE"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "greenhouse_ext", "run", "slow.ipynb"],
+        cwd=project,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    assert proc.stderr is not None
+    for line in proc.stderr:
+        if "cell 3/3" in line:
+            break
+    time.sleep(1)
+    proc.send_signal(signal.SIGINT)
+    stdout, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert "cancelled" in stdout
+    [run] = runs_in_store(project)
+    assert run["status"] == "cancelled" and run["error"]["cell_index"] == 2
+    executed = Path(greenhouse("open", run["id"], cwd=project, check=True).stdout.strip())
+    assert "started" in executed.read_text()
+
+
+def test_sigkill_leaves_store_consistent(project: Path) -> None:
+    write_notebook(project / "slow.ipynb", "a = 1", "import time\ntime.sleep(120)")
+    env = {k: v for k, v in os.environ.items() if k != "GREENHOUSE_STORE"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "greenhouse_ext", "run", "slow.ipynb"],
+        cwd=project,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    assert proc.stderr is not None
+    for line in proc.stderr:
+        if "cell 2/2" in line:
+            break
+    proc.kill()
+    proc.wait(timeout=30)
+    [run] = runs_in_store(project)
+    assert run["status"] == "interrupted"
+    store = project / ".greenhouse"
+    with sqlite3.connect(store / "index.sqlite") as db:
+        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        records = [json.loads(r) for (r,) in db.execute("SELECT record FROM runs")]
+    for record in records:
+        for digest in (record["source_object"], record["output_object"]):
+            assert digest is None or (store / "objects" / digest[:2] / digest[2:]).is_file()
+    again = greenhouse("run", "train.ipynb", "--json", cwd=project)
+    assert again.returncode == 0, again.stderr
+
+
+def test_eight_concurrent_runs_are_all_recorded(project: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "GREENHOUSE_STORE"}
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "greenhouse_ext", "run", "train.ipynb", "-p", "epochs", str(i)],
+            cwd=project,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        for i in range(1, 9)
+    ]
+    for proc in procs:
+        _, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err
+    runs = runs_in_store(project)
+    assert len(runs) == 8
+    assert {r["status"] for r in runs} == {"succeeded"}
+    assert sorted(r["parameters"]["epochs"] for r in runs) == list(range(1, 9))
+
+
+def test_papermill_cli_with_greenhouse_engine_records_a_run(project: Path) -> None:
+    papermill = Path(sys.executable).parent / "papermill"
+    done = subprocess.run(
+        [str(papermill), "--engine", "greenhouse", "train.ipynb", "out.ipynb", "-p", "epochs", "7"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    [run] = runs_in_store(project)
+    assert run["status"] == "succeeded"
+    assert run["parameters"] == {"epochs": 7}
+    assert run["metrics"]["score"] == 3.5
+    assert (project / "out.ipynb").is_file()
+
+
+def test_help_and_version() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "greenhouse_ext", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    for command in ("params", "run", "show", "runs", "open"):
+        assert command in done.stdout

@@ -1,0 +1,127 @@
+"""The store: objects written once and atomically, run records indexed and found again."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from greenhouse_ext.errors import InvalidInput, NotFound
+from greenhouse_ext.models import RecordedFile, Run, RunStatus
+from greenhouse_ext.provenance import sha256_bytes
+from greenhouse_ext.store import Execution, Store, find_store_root
+
+
+def make_run(run_id: str, notebook: str = "nb.ipynb", created: str = "2026-01-01T00:00:00") -> Run:
+    return Run(
+        id=run_id,
+        notebook=notebook,
+        status=RunStatus.SUCCEEDED,
+        parameters={"a": 1},
+        created_at=created,
+        metrics={"m": 0.5},
+    )
+
+
+def test_objects_are_content_addressed_and_stored_once(tmp_path: Path) -> None:
+    store = Store(tmp_path / ".greenhouse")
+    first = store.put_object(b"hello")
+    second = store.put_object(b"hello")
+    assert first == second == sha256_bytes(b"hello")
+    assert store.get_object(first) == b"hello"
+    files = [p for p in (tmp_path / ".greenhouse" / "objects").rglob("*") if p.is_file()]
+    assert len(files) == 1
+    assert not list((tmp_path / ".greenhouse" / "objects" / "tmp").iterdir())
+    with pytest.raises(NotFound):
+        store.get_object("0" * 64)
+
+
+def test_save_execution_writes_objects_then_record(tmp_path: Path) -> None:
+    store = Store(tmp_path / ".greenhouse")
+    run = make_run("abc123abc123")
+    run.files = [RecordedFile(name="f.txt", sha256=sha256_bytes(b"data"), size=4)]
+    saved = store.save_execution(
+        Execution(run=run, source=b"src", output=b"out", files={"f.txt": b"data"})
+    )
+    assert store.get_object(saved.source_object or "") == b"src"
+    assert store.get_object(saved.output_object or "") == b"out"
+    assert store.get_object(run.files[0].sha256) == b"data"
+    assert store.get_run("abc123abc123").to_dict() == saved.to_dict()
+
+
+def test_get_run_by_prefix(tmp_path: Path) -> None:
+    store = Store(tmp_path / ".greenhouse")
+    store.save_run(make_run("aaaa11112222"))
+    store.save_run(make_run("aaaa33334444"))
+    assert store.get_run("aaaa1111").id == "aaaa11112222"
+    with pytest.raises(InvalidInput, match="ambiguous"):
+        store.get_run("aaaa")
+    with pytest.raises(NotFound):
+        store.get_run("bbbb")
+
+
+def test_list_runs_filters_and_orders(tmp_path: Path) -> None:
+    store = Store(tmp_path / ".greenhouse")
+    store.save_run(make_run("r1", "a.ipynb", "2026-01-01T00:00:01"))
+    store.save_run(make_run("r2", "b.ipynb", "2026-01-01T00:00:02"))
+    failed = make_run("r3", "a.ipynb", "2026-01-01T00:00:03")
+    failed.status = RunStatus.FAILED
+    store.save_run(failed)
+    assert [r.id for r in store.list_runs()] == ["r3", "r2", "r1"]
+    assert [r.id for r in store.list_runs(notebook="a.ipynb")] == ["r3", "r1"]
+    assert [r.id for r in store.list_runs(status=RunStatus.FAILED)] == ["r3"]
+    assert [r.id for r in store.list_runs(limit=1)] == ["r3"]
+
+
+def test_runs_of_dead_processes_become_interrupted(tmp_path: Path) -> None:
+    store = Store(tmp_path / ".greenhouse")
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    dead = make_run("dead")
+    dead.status, dead.pid = RunStatus.RUNNING, gone.pid
+    alive = make_run("alive")
+    alive.status, alive.pid = RunStatus.RUNNING, os.getpid()
+    store.save_run(dead)
+    store.save_run(alive)
+    assert store.mark_interrupted() == ["dead"]
+    assert store.get_run("dead").status is RunStatus.INTERRUPTED
+    assert store.get_run("dead").error is not None
+    assert store.get_run("alive").status is RunStatus.RUNNING
+
+
+def test_index_is_sqlite_in_wal_mode(tmp_path: Path) -> None:
+    store = Store(tmp_path / ".greenhouse")
+    store.save_run(make_run("r1"))
+    with sqlite3.connect(tmp_path / ".greenhouse" / "index.sqlite") as db:
+        assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+
+
+def test_objects_can_live_in_another_fsspec_location(tmp_path: Path) -> None:
+    store = Store(tmp_path / ".greenhouse", objects_url="memory://greenhouse-test/objects")
+    digest = store.put_object(b"remote bytes")
+    assert store.get_object(digest) == b"remote bytes"
+    assert not (tmp_path / ".greenhouse" / "objects").exists()
+
+
+def test_checkout_copies_without_linking(tmp_path: Path) -> None:
+    store = Store(tmp_path / ".greenhouse")
+    digest = store.put_object(b'{"cells": []}')
+    path = store.checkout(digest, "r1.output.ipynb")
+    path.write_text("edited")
+    assert store.get_object(digest) == b'{"cells": []}'
+
+
+def test_store_is_found_upwards_or_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("GREENHOUSE_STORE", raising=False)
+    (tmp_path / ".greenhouse").mkdir()
+    deep = tmp_path / "a" / "b"
+    deep.mkdir(parents=True)
+    assert find_store_root(deep) == (tmp_path / ".greenhouse").resolve()
+    monkeypatch.setenv("GREENHOUSE_STORE", str(tmp_path / "elsewhere"))
+    assert find_store_root(deep) == (tmp_path / "elsewhere").resolve()
