@@ -179,3 +179,44 @@ class Run:
             output_object=data.get("output_object"),
             pid=data.get("pid"),
         )
+
+
+@dataclass
+class ManifestFile:
+    """One file of a published version, as the manifest lists it."""
+
+    path: str
+    sha256: str
+    size: int
+
+
+@dataclass
+class Version:
+    """An immutable, numbered version of a named artefact, made from one succeeded run."""
+
+    name: str
+    number: int
+    run_id: str
+    created_at: str
+    manifest_sha256: str
+    files: list[ManifestFile] = field(default_factory=list)
+    metrics: dict[str, Any] = field(default_factory=dict)
+    aliases: list[str] = field(default_factory=list)
+
+    @property
+    def ref(self) -> str:
+        return f"{self.name}@{self.number}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Version:
+        return cls(
+            **{
+                **data,
+                "files": [ManifestFile(**f) for f in data.get("files") or []],
+                "metrics": dict(data.get("metrics") or {}),
+                "aliases": list(data.get("aliases") or []),
+            }
+        )

@@ -12,8 +12,8 @@ from typing import Any
 import fsspec
 import sqlalchemy as sa
 
-from .errors import InvalidInput, NotFound
-from .models import Run, RunError, RunStatus
+from .errors import Conflict, InvalidInput, NotFound
+from .models import Run, RunError, RunStatus, Version
 from .provenance import host, sha256_bytes
 
 STORE_DIRNAME = ".greenhouse"
@@ -32,6 +32,22 @@ runs_table = sa.Table(
     sa.Column("pid", sa.Integer),
     sa.Column("created_at", sa.String(40), nullable=False),
     sa.Column("record", sa.Text, nullable=False),
+)
+versions_table = sa.Table(
+    "versions",
+    _meta,
+    sa.Column("name", sa.String(200), primary_key=True),
+    sa.Column("number", sa.Integer, primary_key=True),
+    sa.Column("run_id", sa.String(64), nullable=False),
+    sa.Column("created_at", sa.String(40), nullable=False),
+    sa.Column("record", sa.Text, nullable=False),
+)
+aliases_table = sa.Table(
+    "aliases",
+    _meta,
+    sa.Column("name", sa.String(200), primary_key=True),
+    sa.Column("alias", sa.String(200), primary_key=True),
+    sa.Column("number", sa.Integer, nullable=False),
 )
 _indexes = [
     sa.Index("ix_runs_notebook", runs_table.c.notebook),
@@ -246,6 +262,125 @@ class Store:
             self.save_run(run)
             gone.append(run.id)
         return gone
+
+    # Versions and aliases ----------------------------------------------------
+
+    def add_version(self, version: Version) -> Version:
+        """Insert ``version`` as the next number of its name and return it numbered.
+
+        The number is computed inside the INSERT itself, so concurrent publishers get
+        consecutive numbers with no gap and no duplicate; a rare clash (on servers that
+        let two such statements race) is retried.
+        """
+        record = json.dumps(_version_row(version), sort_keys=True)
+        for _ in range(50):
+            next_number = (
+                sa.select(sa.func.coalesce(sa.func.max(versions_table.c.number), 0) + 1)
+                .where(versions_table.c.name == version.name)
+                .scalar_subquery()
+            )
+            insert = (
+                versions_table.insert()
+                .values(
+                    name=version.name,
+                    number=next_number,
+                    run_id=version.run_id,
+                    created_at=version.created_at,
+                    record=record,
+                )
+                .returning(versions_table.c.number)
+            )
+            try:
+                with self._engine.begin() as conn:
+                    version.number = int(conn.execute(insert).scalar_one())
+                return version
+            except sa.exc.IntegrityError:
+                continue
+        raise Conflict(f"Could not allocate a version number for {version.name!r}; try again")
+
+    def get_version(
+        self, name: str, number: int | None = None, alias: str | None = None
+    ) -> Version:
+        """A version by number, by alias, or the latest; NotFound names what exists."""
+        with self._engine.connect() as conn:
+            if alias is not None:
+                number = conn.execute(
+                    sa.select(aliases_table.c.number).where(
+                        aliases_table.c.name == name, aliases_table.c.alias == alias
+                    )
+                ).scalar()
+                if number is None:
+                    known = ", ".join(self.aliases(name)) or "none"
+                    raise NotFound(f"{name!r} has no alias {alias!r} (aliases: {known})")
+            query = sa.select(versions_table.c.number, versions_table.c.record).where(
+                versions_table.c.name == name
+            )
+            if number is not None:
+                query = query.where(versions_table.c.number == number)
+            row = conn.execute(query.order_by(versions_table.c.number.desc()).limit(1)).first()
+        if row is None:
+            if number is None:
+                raise NotFound(
+                    f"Nothing is published as {name!r}; `greenhouse publish` makes versions"
+                )
+            raise NotFound(
+                f"{name!r} has no version {number}; `greenhouse versions {name}` lists them"
+            )
+        return self._with_aliases(_version(row))
+
+    def list_versions(self, name: str) -> list[Version]:
+        """Every version of ``name``, oldest first, with their aliases."""
+        with self._engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(versions_table.c.number, versions_table.c.record)
+                .where(versions_table.c.name == name)
+                .order_by(versions_table.c.number)
+            ).all()
+        names = self.aliases(name)
+        versions = [_version(r) for r in rows]
+        for version in versions:
+            version.aliases = sorted(a for a, n in names.items() if n == version.number)
+        return versions
+
+    def set_alias(self, name: str, alias: str, number: int) -> None:
+        """Point ``alias`` at version ``number`` of ``name``, in one atomic statement."""
+        self.get_version(name, number)
+        insert = _dialect_insert(self._engine.dialect.name)(aliases_table).values(
+            name=name, alias=alias, number=number
+        )
+        with self._engine.begin() as conn:
+            conn.execute(
+                insert.on_conflict_do_update(
+                    index_elements=["name", "alias"], set_={"number": number}
+                )
+            )
+
+    def aliases(self, name: str) -> dict[str, int]:
+        """``{alias: version number}`` for ``name``."""
+        with self._engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(aliases_table.c.alias, aliases_table.c.number).where(
+                    aliases_table.c.name == name
+                )
+            ).all()
+        return {r.alias: int(r.number) for r in rows}
+
+    def _with_aliases(self, version: Version) -> Version:
+        version.aliases = sorted(
+            a for a, n in self.aliases(version.name).items() if n == version.number
+        )
+        return version
+
+
+def _version_row(version: Version) -> dict[str, Any]:
+    """A version's stored fields; its number and aliases live in their own columns."""
+    data = version.to_dict()
+    del data["number"], data["aliases"]
+    return data
+
+
+def _version(row: Any) -> Version:
+    return Version.from_dict({**json.loads(row.record), "number": int(row.number)})
 
 
 def _alive(pid: int) -> bool:

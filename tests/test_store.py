@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from greenhouse_ext.errors import InvalidInput, NotFound
-from greenhouse_ext.models import RecordedFile, Run, RunStatus
+from greenhouse_ext.models import RecordedFile, Run, RunStatus, Version
 from greenhouse_ext.provenance import sha256_bytes
 from greenhouse_ext.store import Execution, Store, find_store_root
 
@@ -125,3 +125,48 @@ def test_store_is_found_upwards_or_from_the_environment(
     assert find_store_root(deep) == (tmp_path / ".greenhouse").resolve()
     monkeypatch.setenv("GREENHOUSE_STORE", str(tmp_path / "elsewhere"))
     assert find_store_root(deep) == (tmp_path / "elsewhere").resolve()
+
+
+def make_version(run_id: str = "r1") -> Version:
+    return Version(
+        name="model",
+        number=0,
+        run_id=run_id,
+        created_at="2026-01-01T00:00:00",
+        manifest_sha256="0" * 64,
+    )
+
+
+def test_versions_are_numbered_from_one_and_found_by_number_alias_or_latest(tmp_path: Path) -> None:
+    store = Store(tmp_path / ".greenhouse")
+    assert [store.add_version(make_version(f"r{i}")).number for i in range(3)] == [1, 2, 3]
+    store.set_alias("model", "production", 2)
+    assert store.get_version("model").number == 3
+    assert store.get_version("model", 1).run_id == "r0"
+    assert store.get_version("model", alias="production").number == 2
+    assert store.get_version("model", 2).aliases == ["production"]
+    store.set_alias("model", "production", 3)
+    assert [v.aliases for v in store.list_versions("model")] == [[], [], ["production"]]
+    for bad in (lambda: store.get_version("model", 9), lambda: store.get_version("other")):
+        with pytest.raises(NotFound):
+            bad()
+    with pytest.raises(NotFound, match="production"):
+        store.get_version("model", alias="staging")
+    with pytest.raises(NotFound):
+        store.set_alias("model", "staging", 9)
+
+
+def _publish_many(root: str, count: int) -> list[int]:
+    store = Store(root)
+    return [store.add_version(make_version(f"p{os.getpid()}-{i}")).number for i in range(count)]
+
+
+def test_concurrent_version_numbers_have_no_gap_and_no_duplicate(tmp_path: Path) -> None:
+    from concurrent.futures import ProcessPoolExecutor
+
+    root = str(tmp_path / ".greenhouse")
+    Store(root)
+    with ProcessPoolExecutor(max_workers=6) as pool:
+        numbers = [n for batch in pool.map(_publish_many, [root] * 6, [10] * 6) for n in batch]
+    assert sorted(numbers) == list(range(1, 61))
+    assert [v.number for v in Store(root).list_versions("model")] == list(range(1, 61))

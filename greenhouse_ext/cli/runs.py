@@ -1,11 +1,11 @@
-"""The ``greenhouse`` command: parameters, runs and their records from a terminal or CI."""
+"""Commands about runs: ``params``, ``run``, ``show``, ``runs`` and ``open``."""
 
 from __future__ import annotations
 
 import json
 import signal
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
@@ -13,51 +13,14 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from .errors import GreenhouseError, InvalidInput
+from ..errors import InvalidInput
+from .group import cli, format_values, open_store, print_json, print_table
 
 if TYPE_CHECKING:
-    from .models import Run
-    from .store import Store
+    from ..models import Run
+    from ..store import Store
 
 EXIT_CANCELLED = 130
-
-
-class GreenhouseGroup(click.Group):
-    """Translates greenhouse errors into a message and an exit code, once for every command."""
-
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except GreenhouseError as exc:
-            click.echo(f"error: {exc.message}", err=True)
-            for problem in exc.problems:
-                if problem not in exc.message:
-                    click.echo(f"  - {problem}", err=True)
-            ctx.exit(exc.exit_code)
-
-
-@click.group(cls=GreenhouseGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option(
-    "--store",
-    envvar="GREENHOUSE_STORE",
-    type=click.Path(file_okay=False),
-    help="The store folder (default: the nearest .greenhouse/ upwards, else ./.greenhouse).",
-)
-@click.version_option(package_name="greenhouse_ext", prog_name="greenhouse")
-@click.pass_context
-def cli(ctx: click.Context, store: str | None) -> None:
-    """Run notebooks reproducibly, with validated parameters and a full record of each run."""
-    ctx.obj = {"store": store}
-
-
-def _store(ctx: click.Context) -> Store:
-    from .store import Store
-
-    return Store.open(ctx.obj["store"])
-
-
-def _print_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, sort_keys=True, default=str))
 
 
 @cli.command("params")
@@ -65,11 +28,11 @@ def _print_json(data: Any) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the parameters as JSON.")
 def params_command(notebook: str, as_json: bool) -> None:
     """Show the parameters NOTEBOOK declares in its cell tagged `parameters`."""
-    from .params import read_parameters
+    from ..params import read_parameters
 
     spec = read_parameters(notebook)
     if as_json:
-        _print_json(spec.to_dict())
+        print_json(spec.to_dict())
         return
     for warning in spec.warnings:
         click.echo(f"warning: {warning}", err=True)
@@ -90,13 +53,7 @@ def params_command(notebook: str, as_json: bool) -> None:
             extras.append("secret")
         detail = " ".join(filter(None, [p.help or "", f"({'; '.join(extras)})" if extras else ""]))
         rows.append((p.name, p.type, json.dumps(shown["default"]), detail))
-    _print_table(("NAME", "TYPE", "DEFAULT", "HELP"), rows)
-
-
-def _print_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
-    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    for row in [header, *rows]:
-        click.echo("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+    print_table(("NAME", "TYPE", "DEFAULT", "HELP"), rows)
 
 
 def _read_values_file(path: str) -> dict[str, Any]:
@@ -176,8 +133,8 @@ def run_command(
     as_json: bool,
 ) -> None:
     """Run NOTEBOOK with validated parameters and record everything about the run."""
-    from .execute import execute, prepare
-    from .store import find_store_root
+    from ..execute import execute, prepare
+    from ..store import find_store_root
 
     file_values: dict[str, Any] = {}
     for path in files:
@@ -193,7 +150,7 @@ def run_command(
         inputs=inputs,
         project_root=root.parent,
     )
-    store = _store(ctx)
+    store = open_store(ctx)
     tty = sys.stderr.isatty() and not as_json
     with _sigterm_as_interrupt():
         execution = execute(
@@ -204,7 +161,7 @@ def run_command(
         )
     run = store.save_execution(execution)
     if as_json:
-        _print_json(run.to_dict())
+        print_json(run.to_dict())
     else:
         _print_summary(run, store)
     if run.status.value == "cancelled":
@@ -218,21 +175,14 @@ def _progress_line(done: int, total: int, current: int | None) -> None:
         click.echo(f"greenhouse: cell {current + 1}/{total}", err=True)
 
 
-def _format_metrics(metrics: dict[str, Any]) -> str:
-    return " ".join(
-        f"{k}={v:.6g}" if isinstance(v, float) else f"{k}={json.dumps(v)}"
-        for k, v in metrics.items()
-    )
-
-
 def _print_summary(run: Run, store: Store) -> None:
     duration = f" in {run.duration_s:.2f}s" if run.duration_s is not None else ""
     click.echo(f"run {run.id} {run.status.value}{duration}")
     click.echo(f"  notebook    {run.notebook}")
     if run.parameters:
-        click.echo(f"  parameters  {_format_metrics(run.parameters)}")
+        click.echo(f"  parameters  {format_values(run.parameters)}")
     if run.metrics:
-        click.echo(f"  metrics     {_format_metrics(run.metrics)}")
+        click.echo(f"  metrics     {format_values(run.metrics)}")
     if run.error is not None:
         error = run.error
         where = f" in cell {error.cell_index + 1}" if error.cell_index is not None else ""
@@ -247,11 +197,11 @@ def _print_summary(run: Run, store: Store) -> None:
 @click.pass_context
 def show_command(ctx: click.Context, run_id: str, as_json: bool) -> None:
     """Show the record of RUN (an id, or a unique prefix of one)."""
-    store = _store(ctx)
+    store = open_store(ctx)
     store.mark_interrupted()
     run = store.get_run(run_id)
     if as_json:
-        _print_json(run.to_dict())
+        print_json(run.to_dict())
         return
     _print_summary(run, store)
     click.echo(f"  created     {run.created_at}")
@@ -287,15 +237,15 @@ def runs_command(
     ctx: click.Context, notebook: str | None, status: str | None, limit: int, as_json: bool
 ) -> None:
     """List runs, newest first."""
-    from .execute import notebook_label
-    from .models import RunStatus
+    from ..execute import notebook_label
+    from ..models import RunStatus
 
-    store = _store(ctx)
+    store = open_store(ctx)
     store.mark_interrupted()
     label = notebook_label(Path(notebook), store.root.parent) if notebook else None
     runs = store.list_runs(label, RunStatus(status) if status else None, limit)
     if as_json:
-        _print_json([r.to_dict() for r in runs])
+        print_json([r.to_dict() for r in runs])
         return
     rows = [
         (
@@ -304,11 +254,11 @@ def runs_command(
             r.created_at[:19].replace("T", " "),
             f"{r.duration_s:.1f}s" if r.duration_s is not None else "-",
             r.notebook,
-            _format_metrics(r.metrics),
+            format_values(r.metrics),
         )
         for r in runs
     ]
-    _print_table(("ID", "STATUS", "CREATED (UTC)", "TIME", "NOTEBOOK", "METRICS"), rows)
+    print_table(("ID", "STATUS", "CREATED (UTC)", "TIME", "NOTEBOOK", "METRICS"), rows)
 
 
 @cli.command("open")
@@ -317,19 +267,14 @@ def runs_command(
 @click.pass_context
 def open_command(ctx: click.Context, run_id: str, source: bool) -> None:
     """Print the path of RUN's executed notebook (a copy; the store is never edited)."""
-    store = _store(ctx)
+    store = open_store(ctx)
     click.echo(str(_checkout(store, store.get_run(run_id), source=source)))
 
 
 def _checkout(store: Store, run: Run, *, source: bool) -> Path:
-    from .errors import NotFound
+    from ..errors import NotFound
 
     digest = run.source_object if source else run.output_object
     if digest is None:
         raise NotFound(f"Run {run.id} has no {'source' if source else 'executed'} notebook")
     return store.checkout(digest, f"{run.id}.{'source' if source else 'output'}.ipynb")
-
-
-def main() -> None:
-    """Entry point of the ``greenhouse`` console script."""
-    cli(prog_name="greenhouse")

@@ -1,0 +1,69 @@
+"""The ``greenhouse`` command group, its error translation and the output helpers it shares."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from ..errors import GreenhouseError
+
+if TYPE_CHECKING:
+    from ..store import Store
+
+
+class GreenhouseGroup(click.Group):
+    """Translates greenhouse errors into a message and an exit code, once for every command."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except GreenhouseError as exc:
+            click.echo(f"error: {exc.message}", err=True)
+            for problem in exc.problems:
+                if problem not in exc.message:
+                    click.echo(f"  - {problem}", err=True)
+            ctx.exit(exc.exit_code)
+
+
+@click.group(cls=GreenhouseGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--store",
+    envvar="GREENHOUSE_STORE",
+    type=click.Path(file_okay=False),
+    help="The store folder (default: the nearest .greenhouse/ upwards, else ./.greenhouse).",
+)
+@click.version_option(package_name="greenhouse_ext", prog_name="greenhouse")
+@click.pass_context
+def cli(ctx: click.Context, store: str | None) -> None:
+    """Run notebooks reproducibly, with validated parameters and a full record of each run."""
+    ctx.obj = {"store": store}
+
+
+def open_store(ctx: click.Context) -> Store:
+    """The store named by ``--store`` / ``$GREENHOUSE_STORE``, or found from the cwd."""
+    from ..store import Store
+
+    return Store.open(ctx.obj["store"])
+
+
+def print_json(data: Any) -> None:
+    """Print ``data`` as indented JSON on stdout."""
+    click.echo(json.dumps(data, indent=2, sort_keys=True, default=str))
+
+
+def print_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    """Print rows as left-aligned columns under a header."""
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        click.echo("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+
+
+def format_values(values: Mapping[str, Any]) -> str:
+    """``name=value`` pairs on one line: floats to 6 significant digits, the rest as JSON."""
+    return " ".join(
+        f"{k}={v:.6g}" if isinstance(v, float) else f"{k}={json.dumps(v)}"
+        for k, v in values.items()
+    )
