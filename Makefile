@@ -14,12 +14,12 @@ $(STAMP): pyproject.toml package.json yarn.lock
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet hatchling editables hatch-nodejs-version "hatch-jupyter-builder>=0.9" "jupyterlab>=4.6,<5"
 	$(BIN)/pip install --quiet --no-build-isolation -e ".[test]"
-	$(BIN)/jupyter labextension develop --overwrite .
+	$(BIN)/jupyter-builder develop --overwrite .
 	$(BIN)/jupyter server extension enable --sys-prefix greenhouse_ext
 	touch $(STAMP)
 
 demo: $(STAMP)
-	cd examples && ../$(BIN)/greenhouse run train.ipynb -p learning_rate 0.05 -p epochs 30 --input data/measurements.csv
+	cd examples && ../$(BIN)/greenhouse run train.ipynb -p learning_rate 0.01 -p epochs 200 --input data/measurements.csv
 	cd examples && ../$(BIN)/greenhouse runs --limit 5
 
 test: lint pytest jest

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -18,6 +20,7 @@ from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernel
 from papermill.clientwrap import PapermillNotebookClient
 from papermill.engines import NBClientEngine, NotebookExecutionManager
 from papermill.translators import papermill_translators
+from traitlets.config import Config
 
 from .models import CellTiming, RunError
 from .trace import ExecutionTrace
@@ -185,6 +188,18 @@ class GreenhouseNotebookClient(PapermillNotebookClient):
         return found
 
 
+def _kernel_transport(folder: str) -> Config:
+    """Talk to the kernel over Unix sockets in a private folder, where the platform allows.
+
+    With TCP, every process picks "free" ports by probing them, so runs started at the same
+    moment can pick the same port and a kernel fails to start. IPC sockets named inside a
+    fresh 0700 folder cannot collide, and no other user can connect to them.
+    """
+    if sys.platform == "win32":
+        return Config()
+    return Config({"KernelManager": {"transport": "ipc", "ip": os.path.join(folder, "kernel")}})
+
+
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
@@ -233,19 +248,21 @@ class GreenhouseEngine(NBClientEngine):
         greenhouse_trace.nb = nb_man.nb
         kwargs.pop("timeout", None)
         kwargs.pop("startup_timeout", None)
-        client = GreenhouseNotebookClient(
-            nb_man,
-            greenhouse_trace,
-            greenhouse_secrets or {},
-            timeout=execution_timeout,
-            startup_timeout=start_timeout,
-            kernel_name=kernel_name,
-            log_output=log_output,
-            stdout_file=stdout_file,
-            stderr_file=stderr_file,
-            **kwargs,
-        )
-        return client.execute()
+        with tempfile.TemporaryDirectory(prefix="greenhouse-") as sockets:
+            kwargs.setdefault("config", _kernel_transport(sockets))
+            client = GreenhouseNotebookClient(
+                nb_man,
+                greenhouse_trace,
+                greenhouse_secrets or {},
+                timeout=execution_timeout,
+                startup_timeout=start_timeout,
+                kernel_name=kernel_name,
+                log_output=log_output,
+                stdout_file=stdout_file,
+                stderr_file=stderr_file,
+                **kwargs,
+            )
+            return client.execute()
 
 
 def _record_standalone(

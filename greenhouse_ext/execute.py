@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import time
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -209,22 +211,44 @@ def execute(
     if on_start is not None:
         on_start(recorder.run)
     try:
-        papermill.execute_notebook(
-            str(job.path),
-            None,
-            parameters=job.public_parameters,
-            engine_name="greenhouse",
-            kernel_name=job.kernel,
-            progress_bar=progress_bar,
-            execution_timeout=job.timeout,
-            request_save_on_cell_execute=False,
-            resources={"metadata": {"path": str(job.path.parent)}},
-            greenhouse_trace=recorder.trace,
-            greenhouse_secrets=job.secrets,
-        )
+        with _quiet_papermill_inspection():
+            papermill.execute_notebook(
+                str(job.path),
+                None,
+                parameters=job.public_parameters,
+                engine_name="greenhouse",
+                kernel_name=job.kernel,
+                progress_bar=progress_bar,
+                execution_timeout=job.timeout,
+                request_save_on_cell_execute=False,
+                resources={"metadata": {"path": str(job.path.parent)}},
+                greenhouse_trace=recorder.trace,
+                greenhouse_secrets=job.secrets,
+            )
     except (Exception, KeyboardInterrupt) as exc:
         recorder.interrupted(exc)
     return recorder.finish()
+
+
+class _InspectionNoise(logging.Filter):
+    """Drops papermill's regex-inspection warnings: greenhouse validated the values already."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        return not message.startswith(("Unable to parse line", "Passed unknown parameter"))
+
+
+@contextmanager
+def _quiet_papermill_inspection() -> Iterator[None]:
+    loggers = [logging.getLogger(name) for name in ("papermill", "papermill.translators")]
+    noise = _InspectionNoise()
+    for logger in loggers:
+        logger.addFilter(noise)
+    try:
+        yield
+    finally:
+        for logger in loggers:
+            logger.removeFilter(noise)
 
 
 def job_for_papermill(
