@@ -197,13 +197,15 @@ def execute(
     on_progress: ProgressCallback | None = None,
     on_start: Callable[[Run], None] | None = None,
     progress_bar: bool = False,
+    log_output: bool = False,
 ) -> Execution:
     """Execute a prepared job and return its record and outputs; nothing is stored.
 
     The kernel runs in the notebook's folder; the calling process's working directory
     is not changed. A failing cell, a timeout, a dead kernel and Ctrl-C all end in a
     record that says so, with the partially executed notebook kept. ``on_start`` gets
-    the new record in the ``running`` state before the kernel starts.
+    the new record in the ``running`` state before the kernel starts. ``log_output``
+    copies the cells' stdout and stderr to this process's own as they arrive.
     """
     import papermill
 

@@ -124,6 +124,15 @@ class CellTiming:
 
 
 @dataclass
+class Progress:
+    """How far a run has got: cells finished of the total, and the cell now running."""
+
+    done: int
+    total: int
+    current: int | None = None
+
+
+@dataclass
 class Run:
     """The record of one execution of a notebook."""
 
@@ -143,6 +152,7 @@ class Run:
     source_object: str | None = None
     output_object: str | None = None
     pid: int | None = None
+    progress: Progress | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
@@ -178,6 +188,7 @@ class Run:
             source_object=data.get("source_object"),
             output_object=data.get("output_object"),
             pid=data.get("pid"),
+            progress=Progress(**data["progress"]) if data.get("progress") else None,
         )
 
 

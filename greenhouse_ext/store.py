@@ -178,6 +178,12 @@ class Store:
             os.replace(tmp, target)
         return target
 
+    def log_path(self, run_id: str) -> Path:
+        """Where the process running ``run_id`` writes its log (a local file of the store)."""
+        folder = self.root / "logs"
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder / f"{run_id}.log"
+
     # Runs --------------------------------------------------------------------
 
     def save_run(self, run: Run) -> None:

@@ -121,6 +121,10 @@ def _sigterm_as_interrupt() -> Iterator[None]:
     "Relative to the notebook's folder.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the run record as JSON on stdout.")
+@click.option(
+    "--log-output", is_flag=True, help="Copy the cells' stdout and stderr to this terminal."
+)
+@click.option("--run-id", hidden=True, help="Use this id (given by a server that queued the run).")
 @click.pass_context
 def run_command(
     ctx: click.Context,
@@ -131,6 +135,8 @@ def run_command(
     kernel: str | None,
     inputs: tuple[str, ...],
     as_json: bool,
+    log_output: bool,
+    run_id: str | None,
 ) -> None:
     """Run NOTEBOOK with validated parameters and record everything about the run."""
     from ..execute import execute, prepare
@@ -151,13 +157,15 @@ def run_command(
         project_root=root.parent,
     )
     store = open_store(ctx)
-    tty = sys.stderr.isatty() and not as_json
+    tracker = _ProgressTracker(store, echo=not (sys.stderr.isatty() and not as_json))
     with _sigterm_as_interrupt():
         execution = execute(
             job,
-            on_start=store.save_run,
-            on_progress=None if tty else _progress_line,
-            progress_bar=tty,
+            run_id=run_id,
+            on_start=tracker.started,
+            on_progress=tracker.progressed,
+            progress_bar=not tracker.echo,
+            log_output=log_output,
         )
     run = store.save_execution(execution)
     if as_json:
@@ -170,9 +178,29 @@ def run_command(
         ctx.exit(1)
 
 
-def _progress_line(done: int, total: int, current: int | None) -> None:
-    if current is not None:
-        click.echo(f"greenhouse: cell {current + 1}/{total}", err=True)
+class _ProgressTracker:
+    """Keeps the stored record's progress current, and prints a line per cell off a terminal.
+
+    On a terminal papermill's progress bar shows instead.
+    """
+
+    def __init__(self, store: Store, *, echo: bool) -> None:
+        self.store = store
+        self.echo = echo
+        self.run: Run | None = None
+
+    def started(self, run: Run) -> None:
+        self.run = run
+        self.store.save_run(run)
+
+    def progressed(self, done: int, total: int, current: int | None) -> None:
+        from ..models import Progress
+
+        if self.run is not None:
+            self.run.progress = Progress(done=done, total=total, current=current)
+            self.store.save_run(self.run)
+        if self.echo and current is not None:
+            click.echo(f"greenhouse: cell {current + 1}/{total}", err=True)
 
 
 def _print_summary(run: Run, store: Store) -> None:
