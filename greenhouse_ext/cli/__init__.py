@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from . import runs
+from . import artefacts, compare, operate, runs
 from .group import cli
 
-__all__ = ["cli", "main", "runs"]
+__all__ = ["artefacts", "cli", "compare", "main", "operate", "runs"]
 
 
 def main() -> None:

@@ -1,0 +1,159 @@
+"""Commands about published versions: publish, versions, alias, get, push and verify."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import click
+
+from .group import cli, format_values, open_store, print_json, print_table
+
+if TYPE_CHECKING:
+    from ..models import Version
+    from ..publish import VerifyResult
+
+EXIT_DAMAGED = 1
+TO_HELP = (
+    "Also copy the version to this fsspec URL as NAME/N/... with NAME/index.json "
+    "(file://..., memory://..., s3://... when s3fs is installed)."
+)
+
+
+@cli.command("publish")
+@click.argument("run_id", metavar="RUN")
+@click.option("--name", required=True, help="The artefact's name; versions are numbered per name.")
+@click.option(
+    "--alias", "aliases", multiple=True, help="Point this alias at the new version (repeatable)."
+)
+@click.option("--to", "to", metavar="URL", help=TO_HELP)
+@click.option("--json", "as_json", is_flag=True, help="Print the version record as JSON.")
+@click.pass_context
+def publish_command(
+    ctx: click.Context,
+    run_id: str,
+    name: str,
+    aliases: tuple[str, ...],
+    to: str | None,
+    as_json: bool,
+) -> None:
+    """Publish the succeeded RUN as the next version of NAME."""
+    from ..publish import publish
+
+    version = publish(open_store(ctx), run_id, name, aliases, to)
+    if as_json:
+        print_json({**version.to_dict(), "copied_to": _copy_url(version, to)})
+        return
+    click.echo(f"published {version.ref} from run {version.run_id} ({len(version.files)} files)")
+    if version.aliases:
+        click.echo(f"  aliases    {', '.join(version.aliases)}")
+    if to is not None:
+        click.echo(f"  copied to  {_copy_url(version, to)}")
+
+
+def _copy_url(version: Version, to: str | None) -> str | None:
+    return None if to is None else f"{to.rstrip('/')}/{version.name}/{version.number}"
+
+
+@cli.command("versions")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="Print the version records as a JSON list.")
+@click.pass_context
+def versions_command(ctx: click.Context, name: str, as_json: bool) -> None:
+    """List the versions of NAME, oldest first, with their aliases and metrics."""
+    from ..errors import NotFound
+    from ..refs import check_name
+
+    versions = open_store(ctx).list_versions(check_name(name))
+    if not versions:
+        raise NotFound(f"Nothing is published as {name!r}; `greenhouse publish` makes versions")
+    if as_json:
+        print_json([v.to_dict() for v in versions])
+        return
+    rows = [
+        (
+            str(v.number),
+            v.created_at[:19].replace("T", " "),
+            v.run_id,
+            ",".join(v.aliases) or "-",
+            format_values(v.metrics),
+        )
+        for v in versions
+    ]
+    print_table(("VERSION", "CREATED (UTC)", "RUN", "ALIASES", "METRICS"), rows)
+
+
+@cli.command("alias")
+@click.argument("ref", metavar="NAME@N")
+@click.argument("alias")
+@click.option("--to", "to", metavar="URL", help="Also move the alias in the index at this URL.")
+@click.pass_context
+def alias_command(ctx: click.Context, ref: str, alias: str, to: str | None) -> None:
+    """Point ALIAS at version NAME@N (or NAME@OTHER-ALIAS); it moves atomically."""
+    from ..publish import set_alias
+
+    version = set_alias(open_store(ctx), ref, alias, to)
+    click.echo(f"{version.name}@{alias} -> {version.ref}")
+
+
+@cli.command("get")
+@click.argument("ref", metavar="REF")
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="Folder to write the files into; existing files there are never replaced.",
+)
+@click.pass_context
+def get_command(ctx: click.Context, ref: str, out_dir: str) -> None:
+    """Write the files of REF (NAME@N, NAME@ALIAS or NAME) into a folder."""
+    from ..publish import export
+
+    for path in export(open_store(ctx), ref, out_dir):
+        click.echo(str(path))
+
+
+@cli.command("push")
+@click.argument("ref", metavar="REF")
+@click.option("--to", "to", metavar="URL", required=True, help=TO_HELP)
+@click.pass_context
+def push_command(ctx: click.Context, ref: str, to: str) -> None:
+    """Copy the published version REF to URL (again), e.g. after a failed `publish --to`."""
+    from ..publish import write_to
+    from ..refs import resolve_version
+
+    store = open_store(ctx)
+    click.echo(write_to(store, resolve_version(store, ref), to))
+
+
+@cli.command("verify")
+@click.argument("ref", metavar="REF")
+@click.option(
+    "--at",
+    "at",
+    metavar="URL",
+    help="Check the copy at this URL (as given to --to) instead of the store; "
+    "REF is resolved with URL/NAME/index.json.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.pass_context
+def verify_command(ctx: click.Context, ref: str, at: str | None, as_json: bool) -> None:
+    """Recompute the sha256 of every file of REF; exit 1 if any changed or is missing."""
+    from ..publish import verify, verify_at
+
+    result = verify_at(at, ref) if at is not None else verify(open_store(ctx), ref)
+    if as_json:
+        print_json(result.to_dict())
+    else:
+        _print_verification(result)
+    if not result.ok:
+        ctx.exit(EXIT_DAMAGED)
+
+
+def _print_verification(result: VerifyResult) -> None:
+    if result.ok:
+        click.echo(f"{result.ref} intact: {result.checked} files match the manifest")
+        return
+    click.echo(f"{result.ref} damaged: {len(result.problems)} of {result.checked} files")
+    for problem in result.problems:
+        click.echo(f"  {problem.problem:<8} {problem.path}")

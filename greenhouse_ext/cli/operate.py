@@ -1,0 +1,203 @@
+"""Commands that operate on recorded runs: ``reproduce``, ``check`` and ``history``."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from .group import cli, open_store, print_json, print_table
+
+if TYPE_CHECKING:
+    from ..gate import GateReport, Outcome
+    from ..history import History
+    from ..reproduce import Reproduction
+
+PACKAGE_LINES = 10
+
+
+@cli.command("reproduce")
+@click.argument("ref")
+@click.option(
+    "-p",
+    "--parameter",
+    "secrets",
+    nargs=2,
+    multiple=True,
+    metavar="NAME VALUE",
+    help="A secret parameter's value (repeatable): secrets are never stored. "
+    "Every other parameter is re-used as recorded.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the answer, with nbdime's diff.")
+@click.pass_context
+def reproduce_command(
+    ctx: click.Context, ref: str, secrets: tuple[tuple[str, str], ...], as_json: bool
+) -> None:
+    """Re-run REF from its stored source and compare its outputs, noise removed.
+
+    REF is a run id, NAME@N, NAME@ALIAS or NAME. The re-run uses the recorded parameters,
+    kernel and declared inputs, and is stored as a new run. Exits 0 when it reproduces,
+    1 when it differs (or the re-run fails), 2 for a bad reference or missing secrets.
+    """
+    from ..reproduce import reproduce
+
+    result = reproduce(open_store(ctx), ref, dict(secrets), on_progress=_progress)
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    if as_json:
+        print_json(result.to_dict())
+    else:
+        _print_reproduction(result)
+    if not result.reproducible:
+        ctx.exit(1)
+
+
+def _progress(done: int, total: int, current: int | None) -> None:
+    if current is not None:
+        click.echo(f"greenhouse: re-running cell {current + 1}/{total}", err=True)
+
+
+def _print_reproduction(result: Reproduction) -> None:
+    detail = result.reason or f"all {result.compared_cells} code cells match"
+    click.echo(f"{result.verdict}: {result.label}, re-run as run {result.rerun_id}: {detail}")
+    for cell in result.cells:
+        click.echo(f"  cell {cell.index + 1}  {cell.what}  {cell.source}")
+        click.echo(f"    before  {cell.before}")
+        click.echo(f"    after   {cell.after}")
+    for name, (before, after) in result.metrics.items():
+        click.echo(f"  metric   {name}: {_value(before)} -> {_value(after)}")
+    for change in result.inputs:
+        now = change.current_sha256[:12] if change.current_sha256 else "missing"
+        click.echo(f"  input    {change.path}: sha256 {change.recorded_sha256[:12]} -> {now}")
+    environment = dict(result.environment)
+    packages = environment.pop("packages", {})
+    for key, (before, after) in environment.items():
+        click.echo(f"  {key:<8} {before} -> {after}")
+    for name, (before, after) in list(packages.items())[:PACKAGE_LINES]:
+        click.echo(f"  package  {name} {before or '(none)'} -> {after or '(none)'}")
+    if len(packages) > PACKAGE_LINES:
+        click.echo(f"  package  ... and {len(packages) - PACKAGE_LINES} more (see --json)")
+
+
+@cli.command("check")
+@click.argument("ref")
+@click.option(
+    "--metric",
+    "conditions",
+    multiple=True,
+    metavar="EXPR",
+    help="A condition NAME OP NUMBER, OP one of >=, <=, >, <, ==, != (repeatable), "
+    "e.g. 'accuracy>=0.9'.",
+)
+@click.option("--against", metavar="REF", help="The reference for --max-drop and --max-rise.")
+@click.option(
+    "--max-drop",
+    multiple=True,
+    metavar="NAME=AMOUNT[%]",
+    help="How much NAME may fall below its --against value: absolute, or % of that value.",
+)
+@click.option(
+    "--max-rise",
+    multiple=True,
+    metavar="NAME=AMOUNT[%]",
+    help="How much NAME may rise above its --against value (for losses and errors).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print every outcome as JSON.")
+@click.pass_context
+def check_command(
+    ctx: click.Context,
+    ref: str,
+    conditions: tuple[str, ...],
+    against: str | None,
+    max_drop: tuple[str, ...],
+    max_rise: tuple[str, ...],
+    as_json: bool,
+) -> None:
+    """Gate on the metrics REF recorded: exit 0 when every condition holds, 1 when not.
+
+    REF is a run id, NAME@N, NAME@ALIAS, NAME or an executed .ipynb file. A missing
+    metric or a malformed expression exits 2.
+    """
+    from ..gate import check
+
+    report = check(
+        open_store(ctx),
+        ref,
+        conditions,
+        against=against,
+        max_drop=max_drop,
+        max_rise=max_rise,
+    )
+    if as_json:
+        print_json(report.to_dict())
+    else:
+        _print_gate(report)
+    if not report.passed:
+        ctx.exit(1)
+
+
+def _print_gate(report: GateReport) -> None:
+    total = len(report.outcomes)
+    if report.passed:
+        click.echo(f"ok: all {total} conditions hold for {report.subject}")
+        return
+    failures = report.failures
+    click.echo(f"failed: {len(failures)} of {total} conditions do not hold for {report.subject}")
+    print_table(("METRIC", "CONDITION", "ACTUAL"), [_failure_row(o) for o in failures])
+
+
+def _failure_row(outcome: Outcome) -> tuple[str, str, str]:
+    actual = _value(outcome.actual)
+    if outcome.baseline is not None:
+        actual += f" (was {_value(outcome.baseline)})"
+    return outcome.metric, outcome.condition, actual
+
+
+@cli.command("history")
+@click.argument("name")
+@click.option("--metric", "metrics", multiple=True, help="Only this metric (repeatable).")
+@click.option("--json", "as_json", is_flag=True, help="Print the history as JSON.")
+@click.option(
+    "--plot",
+    type=click.Path(dir_okay=False),
+    metavar="FILE.png",
+    help="Also draw the numeric metrics against the version number into a PNG.",
+)
+@click.pass_context
+def history_command(
+    ctx: click.Context, name: str, metrics: tuple[str, ...], as_json: bool, plot: str | None
+) -> None:
+    """Show each published version of NAME with its metrics, oldest first."""
+    from ..history import history, plot_history
+
+    found = history(open_store(ctx), name, metrics)
+    if plot is not None:
+        click.echo(f"plot written to {plot_history(found, plot)}", err=True)
+    if as_json:
+        print_json(found.to_dict())
+    else:
+        _print_history(found)
+
+
+def _print_history(found: History) -> None:
+    header = ("VERSION", "CREATED (UTC)", "RUN", "ALIASES", *found.metrics)
+    rows = [
+        (
+            str(entry.number),
+            entry.created_at[:19].replace("T", " "),
+            entry.run_id,
+            ",".join(entry.aliases) or "-",
+            *(_value(entry.metrics[m]) for m in found.metrics),
+        )
+        for entry in found.versions
+    ]
+    print_table(header, rows)
+
+
+def _value(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return json.dumps(value)

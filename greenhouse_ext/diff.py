@@ -1,0 +1,433 @@
+"""Compare two runs, versions or notebook files: nbdime on normalised copies, plus the records.
+
+What is normalised before nbdime sees the notebooks (always on copies: nbdime's
+process-global ignore rules are never touched, so concurrent callers cannot disturb
+each other):
+
+- the cells papermill inserts are dropped: the one tagged ``injected-parameters`` (its
+  values are compared in the parameters section instead) and the error banner tagged
+  ``papermill-error-cell-tag``; cell indices are therefore those the author sees;
+- cell and ``execute_result`` execution counts become null; cell ids are kept, as
+  nbdime aligns cells by them first (fast on big notebooks), but a changed id is
+  dropped from the diff;
+- cell metadata ``execution`` (nbclient's timestamps), ``papermill`` (timings, status)
+  and ``ExecuteTime`` are dropped, as is the notebook's ``metadata.papermill``;
+- sources, stream texts and MIME data stored as lists of lines are joined into one string;
+- an output's data bundle, a stream's text or a markdown attachment larger than
+  ``OUTPUT_SIZE_CAP`` has its largest payloads replaced by a stand-in string
+  ``<greenhouse: N bytes omitted, sha256:HEX>``: equal payloads still compare equal and
+  a changed one shows as changed, without nbdime reading megabytes.
+
+Any base64-looking string longer than ``BASE64_CAP`` left in the nbdime diff is then
+replaced by the same kind of stand-in.
+
+``diff_subjects`` returns ``{a, b, parameters, metrics, inputs, environment, notebook}``:
+``a``/``b`` are the labels; ``parameters`` lists ``{name, change, a, b}``; ``metrics``
+lists ``{name, change, a, b, delta, percent}``; ``inputs`` lists ``{path, change, a, b}``
+with sides ``{sha256, size}``; ``environment`` is ``{python: {a, b}, kernel: {a, b},
+packages: {added: [{name, version}], removed: [{name, version}], changed: [{name, a,
+b}]}}``; ``notebook`` is ``{changed_cells, nbdime}`` (see `changed_cells`; ``nbdime`` is
+the diff of the normalised notebooks). ``change`` is ``added``, ``removed`` or
+``changed``, only differences are listed, and a missing side is null. ``delta`` (b - a)
+and ``percent`` (of ``|a|``; null when a is 0) are set only when both are numbers.
+Parameters are effective values (recorded over the ``parameters`` cell's defaults,
+secrets left out); metrics are the run's, or those recorded in a file's outputs. Inputs
+and environment come from provenance: with a file on either side they are ``[]``/null.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .models import Provenance
+from .params import discover
+from .recording import read_metrics
+from .refs import Subject
+
+OUTPUT_SIZE_CAP = 64 * 1024
+BASE64_CAP = 1024
+PAPERMILL_CELL_TAGS = frozenset({"injected-parameters", "papermill-error-cell-tag"})
+NOISY_CELL_METADATA = ("execution", "papermill", "ExecuteTime")
+NOISY_NOTEBOOK_METADATA = ("papermill",)
+
+_STAND_IN = re.compile(r"<greenhouse: (\d+) bytes omitted, sha256:([0-9a-f]{64})>")
+_BASE64 = re.compile(r"[A-Za-z0-9+/=\r\n]+")
+
+
+def stand_in(payload: Any) -> str:
+    """Return ``<greenhouse: N bytes omitted, sha256:HEX>`` for a string or JSON payload."""
+    data = _payload_bytes(payload)
+    return f"<greenhouse: {len(data)} bytes omitted, sha256:{hashlib.sha256(data).hexdigest()}>"
+
+
+def parse_stand_in(value: Any) -> tuple[int, str] | None:
+    """Return ``(size, sha256)`` if ``value`` is a stand-in made by `stand_in`, else None."""
+    match = _STAND_IN.fullmatch(value) if isinstance(value, str) else None
+    return (int(match[1]), match[2]) if match else None
+
+
+def _payload_bytes(payload: Any) -> bytes:
+    if isinstance(payload, str):
+        return payload.encode()
+    return json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
+
+
+def _joined(value: Any) -> Any:
+    return "".join(value) if isinstance(value, list) else value
+
+
+def _cap(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """Replace the largest payloads of ``fields`` by stand-ins until they fit the cap."""
+    sizes = {key: len(_payload_bytes(value)) for key, value in fields.items()}
+    total = sum(sizes.values())
+    capped = dict(fields)
+    for key in sorted(sizes, key=sizes.__getitem__, reverse=True):
+        if total <= OUTPUT_SIZE_CAP:
+            break
+        capped[key] = stand_in(fields[key])
+        total -= sizes[key]
+    return capped
+
+
+def _bundle(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Join multi-line MIME values (JSON ones are data, not lines), then cap the bundle."""
+    json_mime = {mime for mime in data if mime == "application/json" or mime.endswith("+json")}
+    return _cap({k: v if k in json_mime else _joined(v) for k, v in data.items()})
+
+
+def _normalise_output(output: Mapping[str, Any]) -> dict[str, Any]:
+    result = dict(output)
+    if "execution_count" in result:
+        result["execution_count"] = None
+    if isinstance(result.get("data"), Mapping):
+        result["data"] = _bundle(result["data"])
+    if "text" in result:
+        result["text"] = _cap({"text": _joined(result["text"])})["text"]
+    return result
+
+
+def _normalise_cell(cell: Mapping[str, Any]) -> dict[str, Any]:
+    result = dict(cell)
+    result["source"] = _joined(cell.get("source", ""))
+    metadata = cell.get("metadata") or {}
+    result["metadata"] = {k: v for k, v in metadata.items() if k not in NOISY_CELL_METADATA}
+    if "execution_count" in result:
+        result["execution_count"] = None
+    if "outputs" in result:
+        result["outputs"] = [_normalise_output(output) for output in cell["outputs"]]
+    if isinstance(result.get("attachments"), Mapping):
+        result["attachments"] = {
+            name: _bundle(bundle) for name, bundle in result["attachments"].items()
+        }
+    return result
+
+
+def _inserted_by_papermill(cell: Mapping[str, Any]) -> bool:
+    tags = (cell.get("metadata") or {}).get("tags") or []
+    return not PAPERMILL_CELL_TAGS.isdisjoint(tags)
+
+
+def normalise_notebook(nb: Mapping[str, Any]) -> dict[str, Any]:
+    """Return ``nb`` without the noise listed in the module docstring; ``nb`` is not modified."""
+    metadata = nb.get("metadata") or {}
+    return {
+        **nb,
+        "metadata": {k: v for k, v in metadata.items() if k not in NOISY_NOTEBOOK_METADATA},
+        "cells": [
+            _normalise_cell(cell)
+            for cell in nb.get("cells", [])
+            if not _inserted_by_papermill(cell)
+        ],
+    }
+
+
+def _changes(a: Mapping[str, Any], b: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+    """Yield ``(key, change)`` for keys whose values differ, in sorted order."""
+    for key in sorted(set(a) | set(b)):
+        if key not in a:
+            yield key, "added"
+        elif key not in b:
+            yield key, "removed"
+        elif a[key] != b[key]:
+            yield key, "changed"
+
+
+def effective_parameters(subject: Subject) -> dict[str, Any]:
+    """Return the values a subject ran with: recorded values over the declared defaults.
+
+    A file's recorded values are its ``metadata.papermill.parameters``; secret
+    parameters are left out.
+    """
+    spec = discover(subject.notebook, subject.ref)
+    secret = {p.name for p in spec.parameters if p.secret}
+    if subject.run is not None:
+        recorded = subject.run.parameters
+    else:
+        papermill = (subject.notebook.get("metadata") or {}).get("papermill") or {}
+        recorded = papermill.get("parameters") or {}
+    values = {p.name: p.default for p in spec.parameters} | dict(recorded)
+    return {name: value for name, value in values.items() if name not in secret}
+
+
+def diff_parameters(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """List the parameters whose values differ, as ``{name, change, a, b}``."""
+    return [
+        {"name": name, "change": change, "a": a.get(name), "b": b.get(name)}
+        for name, change in _changes(a, b)
+    ]
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def diff_metrics(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """List the metrics whose values differ, as ``{name, change, a, b, delta, percent}``.
+
+    ``delta`` is ``b - a`` and ``percent`` is ``100 * delta / |a|``, both only when both
+    values are numbers (booleans are not); ``percent`` is also null when ``a`` is 0.
+    """
+    rows = []
+    for name, change in _changes(a, b):
+        old, new = a.get(name), b.get(name)
+        delta, percent = _delta(old, new)
+        rows.append(
+            {"name": name, "change": change, "a": old, "b": new, "delta": delta, "percent": percent}
+        )
+    return rows
+
+
+def _delta(old: Any, new: Any) -> tuple[float | None, float | None]:
+    if not (_is_number(old) and _is_number(new)):
+        return None, None
+    delta = new - old
+    return delta, (100 * delta / abs(old) if old else None)
+
+
+def diff_inputs(a: Provenance | None, b: Provenance | None) -> list[dict[str, Any]]:
+    """List declared inputs added, removed or with another sha256; empty without provenance."""
+    if a is None or b is None:
+        return []
+    old = {item.path: {"sha256": item.sha256, "size": item.size} for item in a.inputs}
+    new = {item.path: {"sha256": item.sha256, "size": item.size} for item in b.inputs}
+    old_hashes = {path: entry["sha256"] for path, entry in old.items()}
+    new_hashes = {path: entry["sha256"] for path, entry in new.items()}
+    return [
+        {"path": path, "change": change, "a": old.get(path), "b": new.get(path)}
+        for path, change in _changes(old_hashes, new_hashes)
+    ]
+
+
+def diff_environment(a: Provenance | None, b: Provenance | None) -> dict[str, Any] | None:
+    """Compare Python, kernel and packages; None when either side has no provenance."""
+    if a is None or b is None:
+        return None
+    packages: dict[str, list[dict[str, Any]]] = {"added": [], "removed": [], "changed": []}
+    for name, change in _changes(a.packages, b.packages):
+        if change == "changed":
+            packages["changed"].append({"name": name, "a": a.packages[name], "b": b.packages[name]})
+        else:
+            version = (b.packages if change == "added" else a.packages)[name]
+            packages[change].append({"name": name, "version": version})
+    return {
+        "python": {"a": a.python, "b": b.python},
+        "kernel": {"a": a.kernel, "b": b.kernel},
+        "packages": packages,
+    }
+
+
+def environment_changed(environment: Mapping[str, Any] | None) -> bool:
+    """True when a `diff_environment` result reports any difference."""
+    if environment is None:
+        return False
+    sides = (environment["python"], environment["kernel"])
+    return any(side["a"] != side["b"] for side in sides) or any(environment["packages"].values())
+
+
+def _large_payloads(cell: Mapping[str, Any] | None) -> list[tuple[str, int, str]]:
+    found = []
+    for output in (cell or {}).get("outputs") or []:
+        fields = {**(output.get("data") or {}), "text": output.get("text")}
+        for key, value in fields.items():
+            parsed = parse_stand_in(value)
+            if parsed:
+                found.append((key, *parsed))
+    return found
+
+
+def _large_output_changes(
+    a_cell: Mapping[str, Any] | None, b_cell: Mapping[str, Any] | None
+) -> list[dict[str, Any]]:
+    """Pair the stand-ins only one side has, by key: changed, else added or removed."""
+    old, new = _large_payloads(a_cell), _large_payloads(b_cell)
+    only_a = [item for item in old if item not in new]
+    only_b = [item for item in new if item not in old]
+    changes = []
+    for key, size, _ in only_a:
+        match = next((item for item in only_b if item[0] == key), None)
+        if match is not None:
+            only_b.remove(match)
+        changes.append({"key": key, "a_size": size, "b_size": match[1] if match else None})
+    changes += [{"key": key, "a_size": None, "b_size": size} for key, size, _ in only_b]
+    return changes
+
+
+def _cell_change(
+    kind: str, a_index: int | None, b_index: int | None, a_cells: list[Any], b_cells: list[Any]
+) -> dict[str, Any]:
+    a_cell = a_cells[a_index] if a_index is not None else None
+    b_cell = b_cells[b_index] if b_index is not None else None
+    cell = b_cell if b_cell is not None else a_cell or {}
+    return {
+        "a_index": a_index,
+        "b_index": b_index,
+        "kind": kind,
+        "cell_type": cell.get("cell_type"),
+        "source_changed": bool(cell.get("source")),
+        "outputs_changed": bool(cell.get("outputs")),
+        "metadata_changed": bool(cell.get("metadata")),
+        "large_outputs": _large_output_changes(a_cell, b_cell),
+    }
+
+
+def changed_cells(
+    a: Mapping[str, Any], b: Mapping[str, Any], diff: list[Any]
+) -> list[dict[str, Any]]:
+    """Summarise the cell entries of ``diff``, the nbdime diff of normalised ``a`` and ``b``.
+
+    Returns one ``{a_index, b_index, kind, cell_type, source_changed, outputs_changed,
+    metadata_changed, large_outputs}`` per added, removed or modified cell (``kind``), in
+    order. ``a_index`` is null for an added cell, ``b_index`` for a removed one; for those
+    the ``*_changed`` flags say whether the cell has that part at all. ``large_outputs``
+    lists ``{key, a_size, b_size}`` (key: a MIME type or ``text``) for stand-ins that
+    differ; a null size means that side has no such large payload.
+    """
+    cells_diff: list[Any] = next((e["diff"] for e in diff if e["key"] == "cells"), [])
+    a_cells, b_cells = a["cells"], b["cells"]
+    found, offset = [], 0
+    for entry in cells_diff:
+        key = entry["key"]
+        if entry["op"] == "addrange":
+            for i in range(len(entry["valuelist"])):
+                found.append(_cell_change("added", None, key + offset + i, a_cells, b_cells))
+            offset += len(entry["valuelist"])
+        elif entry["op"] == "removerange":
+            for i in range(entry["length"]):
+                found.append(_cell_change("removed", key + i, None, a_cells, b_cells))
+            offset -= entry["length"]
+        else:
+            change = _cell_change("modified", key, key + offset, a_cells, b_cells)
+            parts = {e["key"] for e in entry["diff"]}
+            for part in ("source", "outputs", "metadata"):
+                change[f"{part}_changed"] = part in parts
+            found.append(change)
+    return found
+
+
+def _without_id_changes(diff: list[Any]) -> list[Any]:
+    """Return an nbdime notebook diff without changes of cell ids (and patches left empty)."""
+    return [kept for entry in diff if (kept := _cells_without_ids(entry)) is not None]
+
+
+def _cells_without_ids(entry: Any) -> Any:
+    if entry["key"] != "cells" or entry["op"] != "patch":
+        return entry
+    cells = [kept for e in entry["diff"] if (kept := _without_id_change(e)) is not None]
+    return type(entry)({**entry, "diff": cells}) if cells else None
+
+
+def _without_id_change(entry: Any) -> Any:
+    if entry["op"] != "patch":
+        return entry
+    parts = [e for e in entry["diff"] if e["key"] != "id"]
+    return type(entry)({**entry, "diff": parts}) if parts else None
+
+
+def strip_payloads(value: Any) -> Any:
+    """Return a copy of a diff with base64-looking strings over ``BASE64_CAP`` stood in.
+
+    Dict subclasses (nbdime's ``DiffEntry``, nbformat's ``NotebookNode``) keep their type,
+    so the result can still be pretty-printed by nbdime.
+    """
+    if isinstance(value, str):
+        if len(value) > BASE64_CAP and _BASE64.fullmatch(value):
+            return stand_in(value)
+        return value
+    if isinstance(value, dict):
+        return type(value)((key, strip_payloads(item)) for key, item in value.items())
+    if isinstance(value, list):
+        return [strip_payloads(item) for item in value]
+    return value
+
+
+@dataclass
+class Comparison:
+    """Everything `diff_subjects` reports, plus the normalised base nbdime's printer needs."""
+
+    a: str
+    b: str
+    parameters: list[dict[str, Any]]
+    metrics: list[dict[str, Any]]
+    inputs: list[dict[str, Any]]
+    environment: dict[str, Any] | None
+    changed_cells: list[dict[str, Any]]
+    notebook_diff: list[Any]
+    base: Any
+
+    @property
+    def has_differences(self) -> bool:
+        """True when any section reports a difference."""
+        listed = (self.parameters, self.metrics, self.inputs, self.notebook_diff)
+        return any(listed) or environment_changed(self.environment)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape described in the module docstring."""
+        return {
+            "a": self.a,
+            "b": self.b,
+            "parameters": self.parameters,
+            "metrics": self.metrics,
+            "inputs": self.inputs,
+            "environment": self.environment,
+            "notebook": {"changed_cells": self.changed_cells, "nbdime": self.notebook_diff},
+        }
+
+
+def compare(a: Subject, b: Subject) -> Comparison:
+    """Compare two resolved references (see `greenhouse_ext.refs.resolve`).
+
+    The result's ``base`` is ``a``'s normalised notebook as an nbformat ``NotebookNode``.
+    """
+    import nbdime
+    import nbformat
+
+    base = nbformat.from_dict(normalise_notebook(a.notebook))
+    other = nbformat.from_dict(normalise_notebook(b.notebook))
+    notebook_diff = _without_id_changes(nbdime.diff_notebooks(base, other))
+    a_prov = a.run.provenance if a.run else None
+    b_prov = b.run.provenance if b.run else None
+    return Comparison(
+        a=a.label,
+        b=b.label,
+        parameters=diff_parameters(effective_parameters(a), effective_parameters(b)),
+        metrics=diff_metrics(_metrics(a), _metrics(b)),
+        inputs=diff_inputs(a_prov, b_prov),
+        environment=diff_environment(a_prov, b_prov),
+        changed_cells=changed_cells(base, other, notebook_diff),
+        notebook_diff=strip_payloads(notebook_diff),
+        base=base,
+    )
+
+
+def _metrics(subject: Subject) -> dict[str, Any]:
+    return subject.run.metrics if subject.run is not None else read_metrics(subject.notebook)
+
+
+def diff_subjects(a: Subject, b: Subject) -> dict[str, Any]:
+    """Compare two resolved references; return the JSON shape of the module docstring."""
+    return compare(a, b).to_dict()

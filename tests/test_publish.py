@@ -1,0 +1,406 @@
+"""Publishing real runs: numbered versions, manifests, aliases, copies and verification."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import json
+import sqlite3
+import uuid
+from importlib.util import find_spec
+from pathlib import Path
+from typing import Any
+
+import fsspec
+import pytest
+from notebooks import write_notebook
+
+from greenhouse_ext.errors import Conflict, GreenhouseError, InvalidInput, NotFound
+from greenhouse_ext.execute import execute, prepare
+from greenhouse_ext.models import RunStatus, Version
+from greenhouse_ext.provenance import sha256_bytes
+from greenhouse_ext.publish import (
+    FileProblem,
+    captured_path,
+    export,
+    publish,
+    set_alias,
+    verify,
+    verify_at,
+    write_to,
+)
+from greenhouse_ext.refs import resolve_version
+from greenhouse_ext.report import network_references
+from greenhouse_ext.store import Execution, Store
+
+BODY = (
+    "from pathlib import Path\n"
+    "from greenhouse_ext import record, record_file\n"
+    "record('score', epochs * 0.5)\n"
+    "Path('report.csv').write_text('epoch,score\\n1,0.5\\n')\n"
+    "record_file('report.csv', 'tables/report.csv')"
+)
+CSV = b"epoch,score\n1,0.5\n"
+PATHS = ["notebook.ipynb", "report.html", "metrics.json", "files/tables/report.csv"]
+
+
+@pytest.fixture(scope="module")
+def executions(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Execution]:
+    folder = tmp_path_factory.mktemp("notebooks")
+    good = write_notebook(folder / "train.ipynb", "epochs = 3", BODY)
+    bad = write_notebook(folder / "bad.ipynb", "a = 1", "raise ValueError('no data')")
+    return {
+        "succeeded": execute(prepare(good, {}, project_root=folder)),
+        "failed": execute(prepare(bad, {}, project_root=folder)),
+    }
+
+
+@pytest.fixture
+def store(tmp_path: Path, executions: dict[str, Execution]) -> Store:
+    store = Store(tmp_path / ".greenhouse")
+    for execution in executions.values():
+        store.save_execution(copy.deepcopy(execution))
+    return store
+
+
+@pytest.fixture
+def run_id(executions: dict[str, Execution]) -> str:
+    assert executions["succeeded"].run.status is RunStatus.SUCCEEDED
+    return executions["succeeded"].run.id
+
+
+def object_path(store: Store, digest: str) -> Path:
+    return store.root / "objects" / digest[:2] / digest[2:]
+
+
+def flip_byte(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    path.write_bytes(bytes(data))
+
+
+def snapshot(store: Store) -> tuple[list[str], list[Any], list[Any]]:
+    """Every object file and every version and alias row: what a refused request must not touch."""
+    objects = sorted(str(p) for p in (store.root / "objects").rglob("*") if p.is_file())
+    with sqlite3.connect(store.root / "index.sqlite") as db:
+        versions = db.execute("SELECT name, number, record FROM versions").fetchall()
+        aliases = db.execute("SELECT name, alias, number FROM aliases").fetchall()
+    return objects, versions, aliases
+
+
+def object_digests(store: Store) -> set[str]:
+    folder = store.root / "objects"
+    return {p.parent.name + p.name for p in folder.glob("??/*") if p.is_file()}
+
+
+def test_publish_numbers_versions_and_stores_each_object_once(store: Store, run_id: str) -> None:
+    first = publish(store, run_id, "model")
+    before = object_digests(store)
+    second = publish(store, run_id[:6], "model")
+    assert (first.number, second.number) == (1, 2)
+    assert object_digests(store) - before == {second.manifest_sha256}
+    assert [f.path for f in second.files] == PATHS
+    assert second.files[0].sha256 == store.get_run(run_id).output_object
+    assert second.metrics == {"score": 1.5}
+    assert store.get_version("model").to_dict() == second.to_dict()
+    assert [v.number for v in store.list_versions("model")] == [1, 2]
+
+
+def test_manifest_holds_the_run_record_and_every_file(store: Store, run_id: str) -> None:
+    version = publish(store, run_id, "model")
+    manifest = json.loads(store.get_object(version.manifest_sha256))
+    assert manifest["format"] == "greenhouse.manifest/1"
+    assert manifest["name"] == "model" and manifest["created_at"] == version.created_at
+    assert manifest["run"] == store.get_run(run_id).to_dict()
+    assert manifest["run"]["provenance"]["packages"]
+    assert manifest["files"] == [dataclasses.asdict(f) for f in version.files]
+    contents = {f.path: store.get_object(f.sha256) for f in version.files}
+    for entry in version.files:
+        assert sha256_bytes(contents[entry.path]) == entry.sha256
+        assert len(contents[entry.path]) == entry.size
+    assert json.loads(contents["metrics.json"]) == {"score": 1.5}
+    assert contents["files/tables/report.csv"] == CSV
+    assert json.loads(contents["notebook.ipynb"])["metadata"]["papermill"]["parameters"] == {}
+    report = contents["report.html"].decode()
+    assert network_references(report) == []
+    assert "<h1>model</h1>" in report and run_id in report
+
+
+@pytest.mark.parametrize("status", ["failed", "cancelled", "interrupted", "running", "queued"])
+def test_only_succeeded_runs_are_published(
+    store: Store, executions: dict[str, Execution], status: str
+) -> None:
+    run = copy.deepcopy(store.get_run(executions["succeeded"].run.id))
+    if status == "failed":
+        run = executions["failed"].run
+    else:
+        run.id, run.status = f"{status}0000", RunStatus(status)
+        store.save_run(run)
+    before = snapshot(store)
+    with pytest.raises(Conflict, match=f"is {status}: only a succeeded run"):
+        publish(store, run.id, "model")
+    assert snapshot(store) == before
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"name": "bad name"}, InvalidInput, "not a valid name"),
+        ({"name": ""}, InvalidInput, "not a valid name"),
+        ({"name": "-model"}, InvalidInput, "not a valid name"),
+        ({"name": "model@2"}, InvalidInput, "not a valid name"),
+        ({"aliases": ["ok", "no/slash"]}, InvalidInput, "not a valid alias"),
+        ({"aliases": ["3"]}, InvalidInput, "means version 3"),
+        ({"run_ref": "nosuchrun"}, NotFound, "nosuchrun"),
+        ({"to": "nosuch://bucket"}, InvalidInput, "nosuch"),
+        pytest.param(
+            {"to": "s3://bucket/releases"},
+            InvalidInput,
+            "s3fs",
+            marks=pytest.mark.skipif(find_spec("s3fs") is not None, reason="s3fs is installed"),
+        ),
+    ],
+    ids=[
+        "space",
+        "empty",
+        "leading-dash",
+        "at-sign",
+        "bad-alias",
+        "number-alias",
+        "no-run",
+        "url",
+        "s3-without-s3fs",
+    ],
+)
+def test_bad_requests_change_nothing(
+    store: Store,
+    run_id: str,
+    kwargs: dict[str, Any],
+    error: type[GreenhouseError],
+    message: str,
+) -> None:
+    before = snapshot(store)
+    arguments: dict[str, Any] = {"run_ref": run_id, "name": "model", **kwargs}
+    with pytest.raises(error, match=message):
+        publish(store, **arguments)
+    assert snapshot(store) == before
+
+
+def test_aliases_point_at_one_version_and_move(store: Store, run_id: str) -> None:
+    first = publish(store, run_id, "model", aliases=["staging", "production"])
+    assert first.aliases == ["production", "staging"]
+    publish(store, run_id, "model", aliases=["staging"])
+    assert store.aliases("model") == {"production": 1, "staging": 2}
+    moved = set_alias(store, "model@2", "production")
+    assert moved.ref == "model@2" and moved.aliases == ["production", "staging"]
+    assert set_alias(store, "model@staging", "canary").number == 2
+    assert store.aliases("model") == {"canary": 2, "production": 2, "staging": 2}
+    assert resolve_version(store, "model@production").number == 2
+    assert store.get_version("model", 1).aliases == []
+    before = snapshot(store)
+    for ref, alias, error in [
+        ("model@9", "x", NotFound),
+        ("model@1", "9", InvalidInput),
+        ("model@1", "a b", InvalidInput),
+    ]:
+        with pytest.raises(error):
+            set_alias(store, ref, alias)
+    assert snapshot(store) == before
+
+
+@pytest.mark.parametrize("damage", ["flip", "delete"])
+@pytest.mark.parametrize("path", [*PATHS, "manifest.json"])
+def test_verify_names_each_changed_or_missing_file(
+    store: Store, run_id: str, path: str, damage: str
+) -> None:
+    version = publish(store, run_id, "model")
+    intact = verify(store, "model")
+    assert intact.ok and intact.checked == 5 and intact.ref == "model@1"
+    digest = version.manifest_sha256
+    if path != "manifest.json":
+        digest = next(f.sha256 for f in version.files if f.path == path)
+    target = object_path(store, digest)
+    if damage == "flip":
+        flip_byte(target)
+        expected = FileProblem(path, "changed", digest, sha256_bytes(target.read_bytes()))
+    else:
+        target.unlink()
+        expected = FileProblem(path, "missing", digest)
+    result = verify(store, "model@1")
+    assert not result.ok
+    assert result.problems == [expected]
+    assert result.to_dict()["ok"] is False
+
+
+def test_damaged_objects_are_neither_published_nor_exported(
+    store: Store, run_id: str, tmp_path: Path
+) -> None:
+    version = publish(store, run_id, "model")
+    flip_byte(object_path(store, version.files[0].sha256))
+    with pytest.raises(Conflict, match="damaged"):
+        publish(store, run_id, "model")
+    with pytest.raises(Conflict, match="damaged"):
+        export(store, "model", tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def location_url(kind: str, tmp_path: Path) -> str:
+    if kind == "file":
+        return (tmp_path / "shared").as_uri()
+    return f"memory://greenhouse-{uuid.uuid4().hex}"
+
+
+@pytest.mark.parametrize("kind", ["file", "memory"])
+def test_publish_to_a_location_writes_versions_and_index(
+    store: Store, run_id: str, tmp_path: Path, kind: str
+) -> None:
+    url = location_url(kind, tmp_path)
+    first = publish(store, run_id, "model", aliases=["production"], to=url)
+    second = publish(store, run_id, "model", to=url)
+    fs, root = fsspec.core.url_to_fs(url)
+    listed = sorted(p[len(root) + 1 :] for p in fs.find(root))
+    expected = [f"model/{n}/{p}" for n in (1, 2) for p in [*PATHS, "manifest.json", "version.json"]]
+    assert listed == sorted([*expected, "model/index.json"])
+    for version in (first, second):
+        for entry in version.files:
+            assert fs.cat_file(f"{root}/model/{version.number}/{entry.path}") == store.get_object(
+                entry.sha256
+            )
+        record = json.loads(fs.cat_file(f"{root}/model/{version.number}/version.json"))
+        assert Version.from_dict(record).manifest_sha256 == version.manifest_sha256
+    index = json.loads(fs.cat_file(f"{root}/model/index.json"))
+    assert index["name"] == "model" and index["aliases"] == {"production": 1}
+    assert [(v["number"], v["manifest_sha256"]) for v in index["versions"]] == [
+        (1, first.manifest_sha256),
+        (2, second.manifest_sha256),
+    ]
+    latest = verify_at(url, "model")
+    assert latest.ok and latest.ref == "model@2" and latest.checked == 5
+    assert verify_at(url, "model@production").ref == "model@1"
+    set_alias(store, "model@2", "production", to=url)
+    assert json.loads(fs.cat_file(f"{root}/model/index.json"))["aliases"] == {"production": 2}
+    elsewhere = location_url("memory", tmp_path)
+    set_alias(store, "model@1", "archive", to=elsewhere)
+    assert verify_at(elsewhere, "model@archive").ref == "model@1"
+    with pytest.raises(NotFound):
+        verify_at(elsewhere, "model@2")
+
+
+@pytest.mark.parametrize(
+    ("path", "damage", "problem"),
+    [
+        ("report.html", "flip", "changed"),
+        ("files/tables/report.csv", "flip", "changed"),
+        ("metrics.json", "delete", "missing"),
+        ("manifest.json", "flip", "changed"),
+        ("manifest.json", "delete", "missing"),
+    ],
+)
+def test_verify_at_catches_changes_to_the_copy(
+    store: Store, run_id: str, tmp_path: Path, path: str, damage: str, problem: str
+) -> None:
+    url = location_url("file", tmp_path)
+    publish(store, run_id, "model", to=url)
+    target = tmp_path / "shared" / "model" / "1" / path
+    if damage == "flip":
+        flip_byte(target)
+    else:
+        target.unlink()
+    result = verify_at(url, "model@1")
+    assert [(p.path, p.problem) for p in result.problems] == [(path, problem)]
+
+
+def test_verify_at_refuses_unknown_references(store: Store, run_id: str, tmp_path: Path) -> None:
+    url = location_url("file", tmp_path)
+    publish(store, run_id, "model", aliases=["production"], to=url)
+    for ref in ["other", "model@2", "model@staging"]:
+        with pytest.raises(NotFound):
+            verify_at(url, ref)
+    with pytest.raises(InvalidInput):
+        verify_at(url, "bad name")
+
+
+def test_a_damaged_index_is_reported_and_rewritten_by_a_push(
+    store: Store, run_id: str, tmp_path: Path
+) -> None:
+    url = location_url("file", tmp_path)
+    version = publish(store, run_id, "model", aliases=["production"], to=url)
+    index = tmp_path / "shared" / "model" / "index.json"
+    index.write_text("{not json")
+    with pytest.raises(Conflict, match=r"index\.json is damaged"):
+        verify_at(url, "model")
+    write_to(store, version, url)
+    assert verify_at(url, "model@production").ok
+
+
+def test_a_location_never_overwrites_another_version(
+    store: Store, run_id: str, executions: dict[str, Execution], tmp_path: Path
+) -> None:
+    url = location_url("file", tmp_path)
+    ours = publish(store, run_id, "model", to=url)
+    other = Store(tmp_path / "other" / ".greenhouse")
+    other.save_execution(copy.deepcopy(executions["succeeded"]))
+    with pytest.raises(Conflict, match="already holds a different version"):
+        publish(other, run_id, "model", to=url)
+    assert verify_at(url, "model@1").ok
+    assert write_to(store, ours, url) == f"{url}/model/1"
+
+
+def test_a_failed_copy_says_the_version_exists_and_push_retries(
+    store: Store, run_id: str, tmp_path: Path
+) -> None:
+    (tmp_path / "blocked").write_text("a file where the location's folder must go")
+    url = (tmp_path / "blocked" / "shared").as_uri()
+    with pytest.raises(GreenhouseError, match="model@1 is published in the store, but copying"):
+        publish(store, run_id, "model", to=url)
+    version = store.get_version("model")
+    assert version.number == 1 and verify(store, "model@1").ok
+    good = location_url("file", tmp_path)
+    assert write_to(store, version, good) == f"{good}/model/1"
+    assert verify_at(good, "model@1").ok
+
+
+def test_export_writes_every_file_or_none(store: Store, run_id: str, tmp_path: Path) -> None:
+    version = publish(store, run_id, "model")
+    out = tmp_path / "out"
+    written = export(store, "model@1", out)
+    assert sorted(p.relative_to(out).as_posix() for p in written) == sorted(
+        [*PATHS, "manifest.json"]
+    )
+    manifest = json.loads((out / "manifest.json").read_bytes())
+    assert sha256_bytes((out / "manifest.json").read_bytes()) == version.manifest_sha256
+    for entry in manifest["files"]:
+        assert sha256_bytes((out / entry["path"]).read_bytes()) == entry["sha256"]
+    assert export(store, "model", out) == written
+
+    busy = tmp_path / "busy"
+    (busy / "files").mkdir(parents=True)
+    (busy / "metrics.json").write_text("{}")
+    (busy / "files" / "tables").write_text("a file where a folder must go")
+    with pytest.raises(Conflict, match="nothing was written") as caught:
+        export(store, "model", busy)
+    assert len(caught.value.problems) == 2
+    assert sorted(p.relative_to(busy).as_posix() for p in busy.rglob("*")) == [
+        "files",
+        "files/tables",
+        "metrics.json",
+    ]
+    (tmp_path / "plain").write_text("x")
+    with pytest.raises(Conflict):
+        export(store, "model", tmp_path / "plain")
+
+
+@pytest.mark.parametrize(
+    ("name", "path"),
+    [
+        ("report.csv", "files/report.csv"),
+        ("tables/a.csv", "files/tables/a.csv"),
+        ("/tmp/abs.csv", "files/tmp/abs.csv"),
+        ("../../etc/passwd", "files/etc/passwd"),
+        ("./a/./b", "files/a/b"),
+        ("win\\dir\\c.txt", "files/win/dir/c.txt"),
+        ("..", "files/unnamed"),
+    ],
+)
+def test_captured_files_publish_under_safe_relative_paths(name: str, path: str) -> None:
+    assert captured_path(name) == path
