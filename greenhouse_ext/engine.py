@@ -250,6 +250,9 @@ class GreenhouseEngine(NBClientEngine):
         kwargs.pop("startup_timeout", None)
         with tempfile.TemporaryDirectory(prefix="greenhouse-") as sockets:
             kwargs.setdefault("config", _kernel_transport(sockets))
+            # The run is over when the cells are: stop the kernel at once rather than
+            # interrupting it first, which only makes it print a KeyboardInterrupt.
+            kwargs.setdefault("shutdown_kernel", "immediate")
             client = GreenhouseNotebookClient(
                 nb_man,
                 greenhouse_trace,
