@@ -1,24 +1,77 @@
-"""The server extension's composition root: configuration traits and the route table."""
+"""The server extension's composition root: configuration, services and the route table."""
 
 from __future__ import annotations
 
 import os
+import threading
+from pathlib import Path
 
 from jupyter_server.extension.application import ExtensionApp
-from traitlets import Unicode, default
+from traitlets import Type, Unicode, default
 
 from .handlers import VersionHandler
+from .handlers.artefacts import (
+    AliasHandler,
+    ArtefactsHandler,
+    DiffHandler,
+    PublishHandler,
+    ReproduceHandler,
+    VerifyHandler,
+    VersionsHandler,
+)
+from .handlers.runs import (
+    CancelHandler,
+    LogHandler,
+    NotebookHandler,
+    ParametersHandler,
+    ReportHandler,
+    RunHandler,
+    RunsHandler,
+)
+from .launcher import RunLauncher
+from .store import Store
+
+API = "/greenhouse/api"
+ROUTES = [
+    (rf"{API}/version", VersionHandler),
+    (rf"{API}/parameters", ParametersHandler),
+    (rf"{API}/runs", RunsHandler),
+    (rf"{API}/runs/([^/]+)", RunHandler),
+    (rf"{API}/runs/([^/]+)/cancel", CancelHandler),
+    (rf"{API}/runs/([^/]+)/log", LogHandler),
+    (rf"{API}/runs/([^/]+)/notebook", NotebookHandler),
+    (rf"{API}/runs/([^/]+)/html", ReportHandler),
+    (rf"{API}/diff", DiffHandler),
+    (rf"{API}/publish", PublishHandler),
+    (rf"{API}/artefacts", ArtefactsHandler),
+    (rf"{API}/artefacts/([^/]+)/versions", VersionsHandler),
+    (rf"{API}/artefacts/([^/]+)/aliases/([^/]+)", AliasHandler),
+    (rf"{API}/verify", VerifyHandler),
+    (rf"{API}/reproduce", ReproduceHandler),
+]
+"""The REST routes, relative to the server's base URL."""
 
 
 class GreenhouseApp(ExtensionApp):
-    """The greenhouse Jupyter Server extension."""
+    """The greenhouse Jupyter Server extension.
+
+    It holds the configuration and creates the services once: the `Store` (opened on
+    first use, so a server that never runs a notebook leaves no store behind) and the
+    `RunLauncher`. Handlers reach them through their ``greenhouse`` property.
+    """
 
     name = "greenhouse_ext"
 
     store_path = Unicode(
         config=True,
-        help="Folder of the greenhouse store the server reads and writes "
-        "(default: the .greenhouse folder in the server's root directory).",
+        help="Folder of the greenhouse store the server reads and writes, absolute or "
+        "relative to the server's root (default: the .greenhouse folder in the root).",
+    )
+    launcher_class = Type(
+        default_value=RunLauncher,
+        klass=RunLauncher,
+        config=True,
+        help="The class that starts, cancels and reads the logs of the server's runs.",
     )
 
     @default("store_path")
@@ -27,10 +80,57 @@ class GreenhouseApp(ExtensionApp):
         assert self.serverapp is not None
         return os.path.join(self.serverapp.root_dir, ".greenhouse")
 
+    @property
+    def root(self) -> Path:
+        """The server's root directory as a real path: no path the API takes leaves it."""
+        assert self.serverapp is not None
+        return Path(os.path.realpath(self.serverapp.root_dir))
+
+    @property
+    def store(self) -> Store:
+        """The store at `store_path`, opened on first use."""
+        return self._services()[0]
+
+    @property
+    def launcher(self) -> RunLauncher:
+        """The launcher of the server's runs, working on `store`."""
+        return self._services()[1]
+
+    def initialize_settings(self) -> None:
+        """Tidy up after an earlier server of an existing store.
+
+        Runs whose process has gone are marked interrupted, and the values files of
+        runs that left the queue after that server stopped are deleted.
+        """
+        self._opening = threading.Lock()
+        self._opened: tuple[Store, RunLauncher] | None = None
+        if not os.path.isdir(self._store_location()):
+            return
+        interrupted = self.store.mark_interrupted()
+        if interrupted:
+            self.log.warning(
+                "greenhouse: runs whose process ended with no outcome are now interrupted: %s",
+                ", ".join(interrupted),
+            )
+        self.launcher.discard_stale_values()
+
     def initialize_handlers(self) -> None:
         """Register the REST routes, relative to the server's base URL."""
-        self.handlers.extend(
-            [
-                (r"/greenhouse/api/version", VersionHandler),
-            ]
-        )
+        self.handlers.extend(ROUTES)
+
+    async def stop_extension(self) -> None:
+        """Release the store's connections; runs in progress go on in their own processes."""
+        if self._opened is not None:
+            self._opened[0].close()
+
+    def _store_location(self) -> str:
+        assert self.serverapp is not None
+        return os.path.join(self.serverapp.root_dir, os.path.expanduser(self.store_path))
+
+    def _services(self) -> tuple[Store, RunLauncher]:
+        # Handlers may first ask from a worker thread and from the event loop at once.
+        with self._opening:
+            if self._opened is None:
+                store = Store.open(self._store_location())
+                self._opened = (store, self.launcher_class(store))
+            return self._opened

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import sys
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -17,8 +18,8 @@ from typing import Any
 
 from . import __version__, params, provenance
 from .errors import InvalidInput, NotFound
+from .masking import MaskingWriter, mask_text, scrub_outputs, secret_strings
 from .models import (
-    SECRET_MASK,
     InputFile,
     ParameterSet,
     Provenance,
@@ -178,12 +179,12 @@ class Recorder:
         files: dict[str, bytes] = {}
         output: bytes | None = None
         if trace.nb is not None:
-            scrub_secrets(trace.nb, job.secrets)
+            scrub_outputs(trace.nb, job.secrets)
             run.metrics = read_metrics(trace.nb)
             run.files, files = _read_recorded_files(trace.nb)
             output = nbformat.writes(trace.nb).encode()
         if run.error is not None and run.error.evalue:
-            run.error.evalue = _mask(run.error.evalue, job.secrets)
+            run.error.evalue = mask_text(run.error.evalue, secret_strings(job.secrets))
         environment = self._environment.result()
         self._pool.shutdown()
         run.provenance = _provenance(job, trace, environment)
@@ -226,6 +227,8 @@ def execute(
                 resources={"metadata": {"path": str(job.path.parent)}},
                 greenhouse_trace=recorder.trace,
                 greenhouse_secrets=job.secrets,
+                stdout_file=MaskingWriter(sys.stdout, job.secrets) if log_output else None,
+                stderr_file=MaskingWriter(sys.stderr, job.secrets) if log_output else None,
             )
     except (Exception, KeyboardInterrupt) as exc:
         recorder.interrupted(exc)
@@ -330,31 +333,3 @@ def _read_recorded_files(nb: Any) -> tuple[list[RecordedFile], dict[str, bytes]]
         )
         blobs[str(payload["name"])] = data
     return entries, blobs
-
-
-def _mask(text: str, secrets: Mapping[str, Any]) -> str:
-    for value in secrets.values():
-        shown = value if isinstance(value, str) else json.dumps(value)
-        if shown:
-            text = text.replace(shown, SECRET_MASK)
-    return text
-
-
-def scrub_secrets(nb: Any, secrets: Mapping[str, Any]) -> None:
-    """Replace every appearance of a secret value in the notebook's outputs with ``***``."""
-    if not secrets:
-        return
-
-    def clean(value: Any) -> Any:
-        if isinstance(value, str):
-            return _mask(value, secrets)
-        if isinstance(value, list):
-            return [clean(v) for v in value]
-        if isinstance(value, dict):
-            for key in list(value):
-                value[key] = clean(value[key])
-        return value
-
-    for cell in nb.get("cells", []):
-        for output in cell.get("outputs", []) or []:
-            clean(output)

@@ -334,6 +334,12 @@ class Store:
             )
         return self._with_aliases(_version(row))
 
+    def artefact_names(self) -> list[str]:
+        """Every name something is published as, sorted."""
+        query = sa.select(versions_table.c.name).distinct().order_by(versions_table.c.name)
+        with self._engine.connect() as conn:
+            return [row.name for row in conn.execute(query)]
+
     def list_versions(self, name: str) -> list[Version]:
         """Every version of ``name``, oldest first, with their aliases."""
         with self._engine.connect() as conn:

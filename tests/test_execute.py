@@ -207,3 +207,20 @@ def test_prepare_rejects_bad_notebooks(
         path.write_text(content)
     with pytest.raises(error):
         prepare(path, {})
+
+
+def test_short_secret_never_corrupts_output_structure(tmp_path: Path) -> None:
+    nb = write_notebook(tmp_path / "nb.ipynb", PARAMS, "print('t is', token)")
+    execution = execute(prepare(nb, {"token": "t"}))
+    executed = json.loads(execution.output or b"{}")
+    [output] = [o for c in executed["cells"] for o in c.get("outputs", [])]
+    assert output["output_type"] == "stream" and output["name"] == "stdout"
+    assert "".join(output["text"]) == "*** is ***\n"
+
+
+def test_log_output_copies_cell_output_with_secrets_masked(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    nb = write_notebook(tmp_path / "nb.ipynb", PARAMS, "print('visible', token)")
+    execute(prepare(nb, {"token": "hush-hush"}), log_output=True)
+    assert "visible ***" in capsys.readouterr().out

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+from http.cookies import SimpleCookie
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 import tornado.web
+from jupyter_server.auth.authorizer import Authorizer
 from jupyter_server.utils import url_path_join
 from tornado.httpclient import HTTPClientError
 from tornado.routing import PathMatches
@@ -21,17 +24,6 @@ from greenhouse_ext.handlers import GreenhouseHandler
 # header, so that only the authentication check can turn it away.
 XSRF = "greenhouse-test-xsrf"
 UNAUTHENTICATED = {"Authorization": "", "Cookie": f"_xsrf={XSRF}", "X-XSRFToken": XSRF}
-
-
-@pytest.fixture
-def jp_server_config() -> dict[str, Any]:
-    return {"ServerApp": {"jpserver_extensions": {"greenhouse_ext": True}}}
-
-
-def greenhouse_app(serverapp: Any) -> GreenhouseApp:
-    (app,) = serverapp.extension_manager.extension_apps["greenhouse_ext"]
-    assert isinstance(app, GreenhouseApp)
-    return app
 
 
 def implemented_verbs(handler: type[tornado.web.RequestHandler]) -> list[str]:
@@ -77,9 +69,9 @@ class TestConfiguredStore:
 
 
 async def test_every_route_refuses_unauthenticated_requests(
-    jp_serverapp, http_server_client, jp_base_url
+    greenhouse, http_server_client, jp_base_url
 ):
-    routes = greenhouse_app(jp_serverapp).handlers
+    routes = greenhouse.handlers
     assert routes, "GreenhouseApp registers no route"
     checked = []
     for pattern, handler, *_ in routes:
@@ -92,8 +84,115 @@ async def test_every_route_refuses_unauthenticated_requests(
                 raise_error=False,
             )
             assert response.code in {401, 403}, f"{verb} {pattern} answered {response.code}"
-            checked.append(f"{verb} {pattern}")
-    assert "GET /greenhouse/api/version" in checked
+            assert json.loads(response.body)["message"], f"{verb} {pattern} gave no message"
+            checked.append(f"{verb} {pattern.removeprefix('/greenhouse/api/')}")
+    assert sorted(checked) == sorted(PUBLIC_API)
+
+
+# Every verb of the API: the test above fails when one is added without being listed here.
+PUBLIC_API = [
+    "GET version",
+    "GET parameters",
+    "GET runs",
+    "POST runs",
+    "GET runs/([^/]+)",
+    "POST runs/([^/]+)/cancel",
+    "GET runs/([^/]+)/log",
+    "GET runs/([^/]+)/notebook",
+    "GET runs/([^/]+)/html",
+    "GET diff",
+    "POST publish",
+    "GET artefacts",
+    "GET artefacts/([^/]+)/versions",
+    "PUT artefacts/([^/]+)/aliases/([^/]+)",
+    "POST verify",
+    "POST reproduce",
+]
+
+
+async def login_cookies(client: Any, base_url: str, token: str) -> dict[str, str]:
+    """Log in through the login form, as a browser does; return the cookies it sets."""
+    page = await client.fetch(url_path_join(base_url, "login"))
+    cookies = cookie_values(page.headers)
+    login = await client.fetch(
+        url_path_join(base_url, "login"),
+        method="POST",
+        body=urlencode({"password": token, "_xsrf": cookies["_xsrf"]}),
+        headers={"Cookie": f"_xsrf={cookies['_xsrf']}"},
+        follow_redirects=False,
+        raise_error=False,
+    )
+    assert login.code == 302, login.body
+    return {**cookies, **cookie_values(login.headers)}
+
+
+def cookie_values(headers: Any) -> dict[str, str]:
+    jar = SimpleCookie()
+    for header in headers.get_list("Set-Cookie"):
+        jar.load(header)
+    return {name: morsel.value for name, morsel in jar.items()}
+
+
+@pytest.mark.parametrize(
+    ("send_xsrf_header", "status"),
+    [(False, 403), (True, 400)],
+    ids=["without-xsrf-token-refused", "with-xsrf-token-reaches-the-handler"],
+)
+async def test_state_changing_verbs_check_xsrf_for_cookie_logins(
+    jp_serverapp, http_server_client, jp_base_url, send_xsrf_header, status
+):
+    cookies = await login_cookies(
+        http_server_client, jp_base_url, jp_serverapp.identity_provider.token
+    )
+    headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items())}
+    if send_xsrf_header:
+        headers["X-XSRFToken"] = cookies["_xsrf"]
+
+    response = await http_server_client.fetch(
+        url_path_join(jp_base_url, "greenhouse/api/runs"),
+        method="POST",
+        body=b"[]",
+        headers=headers,
+        raise_error=False,
+    )
+
+    assert response.code == status
+    message = json.loads(response.body)["message"]
+    assert ("xsrf" in message.lower()) is (status == 403), message
+
+
+class DenyExecution(Authorizer):
+    """Lets a user read and write, but not run anything."""
+
+    def is_authorized(self, handler: Any, user: Any, action: str, resource: str) -> bool:
+        return action != "execute"
+
+
+class TestAuthorization:
+    @pytest.fixture
+    def jp_server_config(self) -> dict[str, Any]:
+        return {
+            "ServerApp": {
+                "jpserver_extensions": {"greenhouse_ext": True},
+                "authorizer_class": DenyExecution,
+            }
+        }
+
+    @pytest.mark.parametrize(
+        ("method", "path", "status"),
+        [
+            ("POST", "runs", 403),
+            ("POST", "runs/r1/cancel", 403),
+            ("POST", "reproduce", 403),
+            ("GET", "runs", 200),
+        ],
+    )
+    async def test_running_code_needs_the_execute_permission(self, api, method, path, status):
+        reply = await api(method, path, body={} if method == "POST" else None)
+
+        assert reply.code == status
+        if status == 403:
+            assert "execute on resource: greenhouse" in reply.json["message"]
 
 
 ERRORS: dict[str, Exception] = {

@@ -170,3 +170,13 @@ def test_concurrent_version_numbers_have_no_gap_and_no_duplicate(tmp_path: Path)
         numbers = [n for batch in pool.map(_publish_many, [root] * 6, [10] * 6) for n in batch]
     assert sorted(numbers) == list(range(1, 61))
     assert [v.number for v in Store(root).list_versions("model")] == list(range(1, 61))
+
+
+def test_artefact_names_are_distinct_and_sorted(tmp_path: Path) -> None:
+    store = Store(tmp_path / ".greenhouse")
+    assert store.artefact_names() == []
+    for name in ("zeta", "alpha", "zeta"):
+        version = make_version()
+        version.name = name
+        store.add_version(version)
+    assert store.artefact_names() == ["alpha", "zeta"]

@@ -1,0 +1,114 @@
+"""REST handlers about comparing and publishing: diff, versions, aliases, verify, reproduce."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import tornado.web
+from jupyter_server.auth.decorator import authorized
+
+from ..diff import compare
+from ..errors import InvalidInput, NotFound
+from ..publish import publish, set_alias, verify
+from ..refs import check_name, resolve
+from ..reproduce import reproduce
+from ..store import Store
+from .base import GreenhouseHandler
+
+
+class DiffHandler(GreenhouseHandler):
+    """``GET diff?a=REF&b=REF``: compare two runs, versions or notebook files."""
+
+    @tornado.web.authenticated
+    @authorized
+    async def get(self) -> None:
+        """Answer the diff (as ``greenhouse diff --json``) plus ``base``, nbdime's base."""
+        a = self.confined_ref(self.query("a"))
+        b = self.confined_ref(self.query("b"))
+        self.reply(await self.off_loop(_diff, self.store, a, b, self.greenhouse.root))
+
+
+class PublishHandler(GreenhouseHandler):
+    """``POST publish {run, name, aliases?}``: make a succeeded run the next version."""
+
+    @tornado.web.authenticated
+    @authorized
+    async def post(self) -> None:
+        """Publish (in a worker thread: it renders the report) and answer the version (201)."""
+        request = self.body(
+            required={"run": "string", "name": "string"}, optional={"aliases": "strings"}
+        )
+        version = await self.off_loop(
+            publish, self.store, request["run"], request["name"], request["aliases"] or []
+        )
+        self.reply(version.to_dict(), 201)
+
+
+class ArtefactsHandler(GreenhouseHandler):
+    """``GET artefacts``: the names something is published as."""
+
+    @tornado.web.authenticated
+    @authorized
+    async def get(self) -> None:
+        """Answer ``{"names": [...]}``, sorted."""
+        self.reply({"names": self.store.artefact_names()})
+
+
+class VersionsHandler(GreenhouseHandler):
+    """``GET artefacts/{name}/versions``: every version of a name, oldest first."""
+
+    @tornado.web.authenticated
+    @authorized
+    async def get(self, name: str) -> None:
+        """Answer ``{"name", "versions": [...]}``; 404 when nothing is published as ``name``."""
+        versions = self.store.list_versions(check_name(name))
+        if not versions:
+            raise NotFound(f"Nothing is published as {name!r}")
+        self.reply({"name": name, "versions": [v.to_dict() for v in versions]})
+
+
+class AliasHandler(GreenhouseHandler):
+    """``PUT artefacts/{name}/aliases/{alias} {version}``: point an alias at a version."""
+
+    @tornado.web.authenticated
+    @authorized
+    async def put(self, name: str, alias: str) -> None:
+        """Move the alias and answer the version it now points at."""
+        number = self.body(required={"version": "integer"})["version"]
+        if number < 1:
+            raise InvalidInput(f"field 'version' must be 1 or more, got {number}")
+        version = set_alias(self.store, f"{check_name(name)}@{number}", alias)
+        self.reply(version.to_dict())
+
+
+class VerifyHandler(GreenhouseHandler):
+    """``POST verify {ref}``: recompute the sha256 of every file of a version."""
+
+    @tornado.web.authenticated
+    @authorized(action="read")
+    async def post(self) -> None:
+        """Answer the check: ``ok`` and the files that are missing or changed."""
+        ref = self.body(required={"ref": "string"})["ref"]
+        self.reply((await self.off_loop(verify, self.store, ref)).to_dict())
+
+
+class ReproduceHandler(GreenhouseHandler):
+    """``POST reproduce {ref, secrets?}``: re-run a recorded run and compare its outputs."""
+
+    @tornado.web.authenticated
+    @authorized(action="execute")
+    async def post(self) -> None:
+        """Re-run in a worker thread (it takes seconds) and answer the verdict."""
+        request = self.body(required={"ref": "string"}, optional={"secrets": "string map"})
+        ref = self.confined_ref(request["ref"])
+        result = await self.off_loop(
+            reproduce, self.store, ref, request["secrets"] or {}, base=self.greenhouse.root
+        )
+        self.reply(result.to_dict())
+
+
+def _diff(store: Store, a: str, b: str, base: Path) -> dict[str, Any]:
+    """Resolve both references from ``base`` and compare them, with nbdime's base notebook."""
+    comparison = compare(resolve(store, a, base), resolve(store, b, base))
+    return {**comparison.to_dict(), "base": comparison.base}

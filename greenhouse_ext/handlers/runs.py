@@ -1,0 +1,172 @@
+"""REST handlers about runs: parameters, starting, listing, cancelling, logs and outputs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import tornado.web
+from jupyter_server.auth.decorator import authorized
+from jupyter_server.utils import url_path_join
+
+from ..errors import InvalidInput, NotFound
+from ..execute import notebook_label, prepare
+from ..launcher import RunLauncher, check_kernel
+from ..models import Run, RunStatus
+from ..params import read_parameters
+from ..report import render_html
+from ..store import Store
+from .base import GreenhouseHandler
+
+LIST_LIMIT_DEFAULT = 50
+LIST_LIMIT_MAX = 1000
+CREATE_RUN_OPTIONS = {
+    "parameters": "object",
+    "timeout": "number",
+    "kernel": "string",
+    "inputs": "strings",
+}
+# An offline report has no script to run and nothing to fetch: a sandbox with inline
+# styles and embedded images is all it needs, and keeps its HTML away from the server.
+REPORT_POLICY = (
+    "sandbox; default-src 'none'; style-src 'unsafe-inline' data:; img-src data:; "
+    "font-src data:; frame-ancestors 'self'"
+)
+
+
+class ParametersHandler(GreenhouseHandler):
+    """``GET parameters?path=NB``: the parameters a notebook declares."""
+
+    @tornado.web.authenticated
+    @authorized
+    async def get(self) -> None:
+        """Answer the notebook's parameter set, naming it by the path given."""
+        path = self.query("path")
+        spec = read_parameters(self.confined(path, "notebook"))
+        self.reply({**spec.to_dict(), "notebook": path})
+
+
+class RunsHandler(GreenhouseHandler):
+    """``GET runs`` lists runs; ``POST runs`` validates and starts one."""
+
+    @tornado.web.authenticated
+    @authorized
+    async def get(self) -> None:
+        """Answer ``{"runs": [...]}``, newest first, filtered by notebook and status."""
+        notebook = self.get_query_argument("notebook", "")
+        status = self.get_query_argument("status", "")
+        label = self._label(notebook) if notebook else None
+        limit = self.int_query("limit", LIST_LIMIT_DEFAULT, 1, LIST_LIMIT_MAX)
+        self.store.mark_interrupted()
+        runs = self.store.list_runs(label, _status(status) if status else None, limit)
+        self.reply({"runs": [run.to_dict() for run in runs]})
+
+    def _label(self, notebook: str) -> str:
+        """How run records name the notebook at ``notebook`` (see `notebook_label`)."""
+        return notebook_label(self.confined(notebook, "notebook"), self.store.root.parent)
+
+    @tornado.web.authenticated
+    @authorized(action="execute")
+    async def post(self) -> None:
+        """Validate the run as the CLI does, start it, and answer its queued record (201)."""
+        request = self.body(required={"notebook": "string"}, optional=CREATE_RUN_OPTIONS)
+        notebook = self.confined(request["notebook"], "notebook")
+        inputs = request["inputs"] or []
+        for item in inputs:
+            self.confined(item, "input", base=notebook.parent)
+        run = await self.off_loop(_start, self.store, self.launcher, notebook, request, inputs)
+        self.set_header("Location", url_path_join(self.base_url, "greenhouse/api/runs", run.id))
+        self.reply(run.to_dict(), 201)
+
+
+class RunHandler(GreenhouseHandler):
+    """``GET runs/{id}``: one run's record, progress included."""
+
+    @tornado.web.authenticated
+    @authorized
+    async def get(self, run_id: str) -> None:
+        """Answer the record (an id or a unique prefix of one)."""
+        self.store.mark_interrupted()
+        self.reply(self.store.get_run(run_id).to_dict())
+
+
+class CancelHandler(GreenhouseHandler):
+    """``POST runs/{id}/cancel``: stop a queued or running run."""
+
+    @tornado.web.authenticated
+    @authorized(action="execute")
+    async def post(self, run_id: str) -> None:
+        """Signal the run's process and answer its record (202: it ends ``cancelled`` soon)."""
+        self.reply(self.launcher.cancel(run_id).to_dict(), 202)
+
+
+class LogHandler(GreenhouseHandler):
+    """``GET runs/{id}/log?offset=N``: what the run's process printed, for tailing."""
+
+    @tornado.web.authenticated
+    @authorized
+    async def get(self, run_id: str) -> None:
+        """Answer ``{"text", "offset"}``; ask again from ``offset`` for more."""
+        offset = self.int_query("offset", 0, 0)
+        self.reply(self.launcher.read_log(run_id, offset).to_dict())
+
+
+class NotebookHandler(GreenhouseHandler):
+    """``GET runs/{id}/notebook``: the executed notebook."""
+
+    @tornado.web.authenticated
+    @authorized
+    async def get(self, run_id: str) -> None:
+        """Answer the executed notebook's JSON as stored."""
+        run = self.store.get_run(run_id)
+        self.finish(self.store.get_object(_output(run)))
+
+
+class ReportHandler(GreenhouseHandler):
+    """``GET runs/{id}/html``: the executed notebook as an offline HTML report."""
+
+    @property
+    def content_security_policy(self) -> str:
+        """A sandbox: the report's HTML comes from a notebook, not from the server."""
+        return REPORT_POLICY
+
+    @tornado.web.authenticated
+    @authorized
+    async def get(self, run_id: str) -> None:
+        """Render the report (in a worker thread) and answer it as HTML."""
+        run = self.store.get_run(run_id)
+        notebook = json.loads(self.store.get_object(_output(run)))
+        html = await self.off_loop(render_html, notebook, run=run)
+        self.finish(html, set_content_type="text/html; charset=UTF-8")
+
+
+def _start(
+    store: Store, launcher: RunLauncher, notebook: Path, request: dict[str, Any], inputs: list[str]
+) -> Run:
+    """Check everything about the run before starting it, as ``greenhouse run`` does."""
+    if request["kernel"] is not None:
+        check_kernel(request["kernel"])
+    job = prepare(
+        notebook,
+        request["parameters"] or {},
+        kernel=request["kernel"],
+        timeout=request["timeout"],
+        inputs=inputs,
+        project_root=store.root.parent,
+    )
+    return launcher.launch(job)
+
+
+def _status(text: str) -> RunStatus:
+    try:
+        return RunStatus(text)
+    except ValueError:
+        known = ", ".join(s.value for s in RunStatus)
+        raise InvalidInput(f"status must be one of {known}, got {text!r}") from None
+
+
+def _output(run: Run) -> str:
+    if run.output_object is None:
+        raise NotFound(f"Run {run.id} has no executed notebook (it is {run.status.value})")
+    return run.output_object

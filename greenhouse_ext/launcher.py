@@ -1,0 +1,375 @@
+"""Runs started by the server: each executes in its own ``greenhouse run`` process."""
+
+from __future__ import annotations
+
+import codecs
+import json
+import logging
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NoReturn
+
+from . import params
+from .errors import Conflict, InvalidInput, NotFound
+from .execute import Job, new_run_id, now
+from .models import Run, RunError, RunStatus
+from .store import Store
+
+LOG_CHUNK_BYTES = 64 * 1024
+"""The most bytes of a log one `RunLauncher.read_log` call returns."""
+VALUES_PREFIX = "greenhouse-values-"
+"""The start of the name of the private temporary folder holding one run's values."""
+
+_POLL_S = 0.2
+_log = logging.getLogger(__name__)
+
+
+@dataclass
+class LogChunk:
+    """A piece of a run's log and the byte offset at which the next piece starts."""
+
+    text: str
+    offset: int
+
+    def to_dict(self) -> dict[str, str | int]:
+        """The JSON form ``{"text", "offset"}``."""
+        return {"text": self.text, "offset": self.offset}
+
+
+@dataclass
+class _Child:
+    """A run process this launcher started, and what it knows about it."""
+
+    process: subprocess.Popen[bytes]
+    values_dir: str
+    cancel_requested: bool = False
+
+
+class RunLauncher:
+    """Starts runs in their own processes, cancels them and reads their logs.
+
+    Each run is a ``python -m greenhouse_ext run`` process in a session of its own, so
+    stopping the server does not stop it; the process writes the run's record itself,
+    and its stdout and stderr go to the store's log for the run. A thread per process
+    deletes the values file once the process has read it, reaps the process when it
+    ends, and records an outcome when it died before recording one.
+
+    Parameters
+    ----------
+    store : Store
+        Where the records and logs go; the child opens the same store.
+    python : str, optional
+        The Python that runs the child (default: this one).
+    """
+
+    def __init__(self, store: Store, python: str = sys.executable) -> None:
+        self.store = store
+        self.python = python
+        self._children: dict[str, _Child] = {}
+        self._lock = threading.Lock()
+
+    def command(self, job: Job, run_id: str, values_file: str) -> list[str]:
+        """The command line of the process that executes ``job`` as run ``run_id``.
+
+        Values travel in a JSON file (typed, unlike command-line text) and every option
+        is written ``--name=value`` so that no value can be read as an option.
+
+        Parameters
+        ----------
+        job : Job
+            The prepared run.
+        run_id : str
+            The id the process records the run under.
+        values_file : str
+            The JSON file holding the parameter values.
+
+        Returns
+        -------
+        list of str
+            ``python -m greenhouse_ext --store STORE run OPTIONS -- NOTEBOOK``.
+        """
+        options = [f"--run-id={run_id}", "--log-output", f"--parameters-file={values_file}"]
+        if job.timeout is not None:
+            options.append(f"--timeout={float(job.timeout)!r}")
+        if job.kernel is not None:
+            options.append(f"--kernel={job.kernel}")
+        options += [f"--input={item.path}" for item in job.inputs]
+        store = ["--store", str(self.store.root)]
+        return [self.python, "-m", "greenhouse_ext", *store, "run", *options, "--", str(job.path)]
+
+    def launch(self, job: Job, run_id: str | None = None) -> Run:
+        """Start a prepared job in its own process and record it as ``queued``.
+
+        The process is started first so that the first record already names its pid:
+        no reader ever sees a queued run without a process (which would count as gone).
+
+        Parameters
+        ----------
+        job : Job
+            What `greenhouse_ext.execute.prepare` returned: validated values included.
+        run_id : str, optional
+            The id of the new run (default: a fresh one).
+
+        Returns
+        -------
+        Run
+            The queued record, with the process's pid.
+
+        Raises
+        ------
+        Conflict
+            A run with this id exists.
+        """
+        run_id = run_id or new_run_id()
+        self._check_new(run_id)
+        values_dir = tempfile.mkdtemp(prefix=f"{VALUES_PREFIX}{run_id}-")
+        try:
+            process = self._spawn(job, run_id, _write_values(values_dir, job))
+        except BaseException:
+            shutil.rmtree(values_dir, ignore_errors=True)
+            raise
+        child = _Child(process, values_dir)
+        run = _queued_record(job, run_id, process.pid)
+        try:
+            self.store.save_run(run)
+        except BaseException:
+            process.kill()
+            process.wait()
+            shutil.rmtree(values_dir, ignore_errors=True)
+            raise
+        with self._lock:
+            self._children[run_id] = child
+        threading.Thread(
+            target=self._watch, args=(run_id, child), name=f"greenhouse-{run_id}", daemon=True
+        ).start()
+        return run
+
+    def cancel(self, run_ref: str) -> Run:
+        """Ask a queued or running run to stop; its process records it as ``cancelled``.
+
+        The process gets SIGTERM, which ``greenhouse run`` turns into a cancellation
+        that stops the kernel and saves the record. Only processes this launcher
+        started, or whose command line names the run, are signalled.
+
+        Returns
+        -------
+        Run
+            The record as it is now (the process ends shortly after).
+
+        Raises
+        ------
+        NotFound
+            No such run.
+        Conflict
+            The run has finished, or no process of this machine runs it.
+        """
+        run = self.store.get_run(run_ref)
+        if run.status.finished:
+            raise Conflict(
+                f"Run {run.id} is {run.status.value}: only a queued or running run can be cancelled"
+            )
+        with self._lock:
+            child = self._children.get(run.id)
+        if child is not None:
+            child.cancel_requested = True
+            child.process.send_signal(signal.SIGTERM)
+        elif run.pid is not None and _runs_here(run.pid, run.id):
+            os.kill(run.pid, signal.SIGTERM)
+        else:
+            self._refuse_cancel(run)
+        return run
+
+    def read_log(self, run_ref: str, offset: int = 0, limit: int = LOG_CHUNK_BYTES) -> LogChunk:
+        """Read a run's log from byte ``offset`` on, for tailing it.
+
+        A character cut by the end of the chunk is left for the next call; a run that
+        was not started by a server has an empty log.
+
+        Parameters
+        ----------
+        run_ref : str
+            A run id or a unique prefix of one.
+        offset : int
+            The byte to start from: 0, then the ``offset`` of the previous chunk.
+        limit : int
+            The most bytes to read.
+
+        Returns
+        -------
+        LogChunk
+            The text read and the offset to ask for next (``offset`` itself at the end).
+
+        Raises
+        ------
+        InvalidInput
+            ``offset`` is negative.
+        NotFound
+            No such run.
+        """
+        if offset < 0:
+            raise InvalidInput(f"offset must be 0 or more, got {offset}")
+        run = self.store.get_run(run_ref)
+        try:
+            with open(self.store.log_path(run.id), "rb") as handle:
+                handle.seek(offset)
+                data = handle.read(limit)
+        except FileNotFoundError:
+            data = b""
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        text = decoder.decode(data, final=False)
+        pending = len(decoder.getstate()[0])
+        return LogChunk(text, offset + len(data) - pending)
+
+    def discard_stale_values(self) -> list[str]:
+        """Delete the values files of this store's runs that have left the queue.
+
+        The thread that deletes a values file once its run has read it ends with the
+        server; a server stopped while runs were queued leaves their files behind.
+
+        Returns
+        -------
+        list of str
+            The ids of the runs whose values were deleted.
+        """
+        discarded = []
+        for folder in Path(tempfile.gettempdir()).glob(f"{VALUES_PREFIX}*"):
+            run_id = folder.name.removeprefix(VALUES_PREFIX).rsplit("-", 1)[0]
+            try:
+                run = self.store.get_run(run_id)
+            except (NotFound, InvalidInput):
+                continue
+            if run.id == run_id and run.status is not RunStatus.QUEUED:
+                shutil.rmtree(folder, ignore_errors=True)
+                discarded.append(run_id)
+        return discarded
+
+    def _check_new(self, run_id: str) -> None:
+        try:
+            existing = self.store.get_run(run_id)
+        except (NotFound, InvalidInput):
+            return
+        if existing.id == run_id:
+            raise Conflict(f"A run with id {run_id} exists already")
+
+    def _spawn(self, job: Job, run_id: str, values_file: str) -> subprocess.Popen[bytes]:
+        with open(self.store.log_path(run_id), "ab") as log:
+            return subprocess.Popen(
+                self.command(job, run_id, values_file),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=job.path.parent,
+                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                start_new_session=True,
+            )
+
+    def _watch(self, run_id: str, child: _Child) -> None:
+        """Delete the values once read, reap the process, record an outcome it left out."""
+        try:
+            while child.process.poll() is None and self._queued(run_id):
+                time.sleep(_POLL_S)
+        finally:
+            shutil.rmtree(child.values_dir, ignore_errors=True)
+        returncode = child.process.wait()
+        with self._lock:
+            self._children.pop(run_id, None)
+        try:
+            self._settle(run_id, returncode, child.cancel_requested)
+        except Exception:
+            _log.exception("Could not record the end of run %s", run_id)
+
+    def _queued(self, run_id: str) -> bool:
+        try:
+            return self.store.get_run(run_id).status is RunStatus.QUEUED
+        except Exception:
+            _log.exception("Could not read the record of run %s", run_id)
+            return False
+
+    def _settle(self, run_id: str, returncode: int, cancelled: bool) -> None:
+        run = self.store.get_run(run_id)
+        if run.status.finished:
+            return
+        run.status, run.error = _outcome(returncode, cancelled)
+        run.finished_at = now()
+        self.store.save_run(run)
+
+    def _refuse_cancel(self, run: Run) -> NoReturn:
+        if run.id in self.store.mark_interrupted():
+            raise Conflict(f"Run {run.id} had no process left: it is now recorded as interrupted")
+        raise Conflict(
+            f"Run {run.id} was not started by this server: stop it where it runs "
+            f"(process {run.pid}, e.g. with `kill -TERM {run.pid}` on its machine)"
+        )
+
+
+def _queued_record(job: Job, run_id: str, pid: int) -> Run:
+    """The first record of a launched run: its values with secrets masked, its process."""
+    return Run(
+        id=run_id,
+        notebook=job.notebook,
+        status=RunStatus.QUEUED,
+        parameters=params.mask_secrets(job.spec, job.parameters),
+        created_at=now(),
+        pid=pid,
+    )
+
+
+def _write_values(folder: str, job: Job) -> str:
+    """Write the job's values (secrets too) into ``folder``, which only this user can read."""
+    path = os.path.join(folder, "values.json")
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump(job.parameters, handle)
+    return path
+
+
+def _outcome(returncode: int, cancelled: bool) -> tuple[RunStatus, RunError]:
+    """The status and error of a run whose process ended without recording an outcome."""
+    if cancelled:
+        return RunStatus.CANCELLED, RunError(
+            reason="cancelled", evalue="cancelled before the notebook started"
+        )
+    if returncode < 0:
+        name = signal.Signals(-returncode).name
+        return RunStatus.INTERRUPTED, RunError(reason=f"the run's process was killed by {name}")
+    return RunStatus.FAILED, RunError(
+        reason=f"the run's process exited with code {returncode} before recording an "
+        "outcome; its log says why"
+    )
+
+
+def _runs_here(pid: int, run_id: str) -> bool:
+    """True when process ``pid`` of this machine is the server-started process of ``run_id``.
+
+    Its command line must name the run, so that a pid reused by another process, or
+    recorded on another machine sharing the index, is never signalled.
+    """
+    try:
+        arguments = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    return f"--run-id={run_id}".encode() in arguments
+
+
+def check_kernel(name: str) -> str:
+    """Return ``name`` if a kernel of that name is installed here.
+
+    Raises
+    ------
+    InvalidInput
+        No such kernel; the message lists the installed ones.
+    """
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    installed = KernelSpecManager().find_kernel_specs()
+    if name.lower() not in installed:
+        known = ", ".join(sorted(installed)) or "none"
+        raise InvalidInput(f"No kernel named {name!r} is installed (installed: {known})")
+    return name

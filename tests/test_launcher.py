@@ -1,0 +1,333 @@
+"""Runs started in their own processes: launch, log, cancel, and processes that die."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from conftest import RUN_DEADLINE_S
+from notebooks import write_notebook
+
+from greenhouse_ext.errors import Conflict, InvalidInput, NotFound
+from greenhouse_ext.execute import Job, new_run_id, now, prepare
+from greenhouse_ext.launcher import RunLauncher, check_kernel
+from greenhouse_ext.models import Run, RunStatus
+from greenhouse_ext.store import Store
+
+PARAMETERS = 'sizes: list[int] = [1]\nlabel = "a"\napi_token = ""  # | secret'
+SLEEPER = (
+    "import os, pathlib\npathlib.Path('kernel.pid').write_text(str(os.getpid()))",
+    "import time\ntime.sleep(600)",
+)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    store = Store(tmp_path / ".greenhouse")
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def launcher(store: Store) -> Iterator[RunLauncher]:
+    launcher = RunLauncher(store)
+    yield launcher
+    for run in store.list_runs():
+        if not run.status.finished and run.pid is not None:
+            _kill_group(run.pid)
+
+
+@pytest.fixture
+def values_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private temporary folder, so the test sees the values files the launcher makes."""
+    folder = tmp_path / "tmp"
+    folder.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    return folder
+
+
+def _kill_group(pid: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pid, signal.SIGKILL)
+
+
+def _record(store: Store, status: RunStatus, pid: int | None = None, run_id: str = "") -> Run:
+    """Store a record as another process would have left it."""
+    run = Run(
+        id=run_id or new_run_id(),
+        notebook="nb.ipynb",
+        status=status,
+        parameters={},
+        created_at=now(),
+        pid=pid,
+    )
+    store.save_run(run)
+    return run
+
+
+def _job(tmp_path: Path, *cells: str, values: dict[str, object] | None = None, **kw: object) -> Job:
+    notebook = write_notebook(tmp_path / "nb.ipynb", PARAMETERS, *cells)
+    return prepare(notebook, values or {}, project_root=tmp_path, **kw)  # type: ignore[arg-type]
+
+
+def _wait(store: Store, run_id: str, until: Callable[[Run], bool] | None = None) -> Run:
+    done = until or (lambda run: run.status.finished)
+    deadline = time.monotonic() + RUN_DEADLINE_S
+    while True:
+        run = store.get_run(run_id)
+        if done(run):
+            return run
+        assert time.monotonic() < deadline, f"run {run_id} is still {run.status.value}"
+        time.sleep(0.2)
+
+
+def _gone(pid: int) -> bool:
+    """True when ``pid`` has exited (a zombie nobody reaped counts as exited)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
+
+
+def _wait_gone(pid: int) -> bool:
+    deadline = time.monotonic() + 30
+    while not _gone(pid) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return _gone(pid)
+
+
+def _dead_pid() -> int:
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    return process.pid
+
+
+def test_command_runs_the_cli_with_typed_values_in_a_file(tmp_path, store):
+    (tmp_path / "data.csv").write_text("x\n1\n")
+    job = _job(tmp_path, "pass", kernel="python3", timeout=30, inputs=["data.csv"])
+
+    command = RunLauncher(store, python="/py").command(job, "r1", "/secret/values.json")
+
+    assert command == [
+        "/py",
+        "-m",
+        "greenhouse_ext",
+        "--store",
+        str(store.root),
+        "run",
+        "--run-id=r1",
+        "--log-output",
+        "--parameters-file=/secret/values.json",
+        "--timeout=30.0",
+        "--kernel=python3",
+        "--input=data.csv",
+        "--",
+        str(tmp_path / "nb.ipynb"),
+    ]
+
+
+def test_launched_run_is_queued_at_once_then_succeeds_with_typed_values_and_a_log(
+    tmp_path, store, launcher, values_tmp
+):
+    cell = "from greenhouse_ext import record\nprint('total', sum(sizes))\nrecord('n', len(sizes))"
+    job = _job(tmp_path, cell, values={"sizes": [2, 3, 4], "label": "b", "api_token": "s3cr3t"})
+
+    queued = launcher.launch(job)
+
+    assert queued.status is RunStatus.QUEUED
+    assert queued.pid is not None
+    assert queued.parameters == {"sizes": [2, 3, 4], "label": "b", "api_token": "***"}
+    assert store.get_run(queued.id).status in {RunStatus.QUEUED, RunStatus.RUNNING}
+    run = _wait(store, queued.id)
+    assert run.status is RunStatus.SUCCEEDED, run.error
+    assert run.parameters == {"sizes": [2, 3, 4], "label": "b", "api_token": "***"}
+    assert run.metrics == {"n": 3}
+    assert run.progress is not None and run.progress.done == run.progress.total
+    log = launcher.read_log(run.id)
+    assert f"run {run.id} succeeded" in log.text
+    assert "s3cr3t" not in log.text
+    assert log.offset == store.log_path(run.id).stat().st_size
+    assert list(values_tmp.iterdir()) == [], "the values file (secrets included) is left behind"
+
+
+def test_cancelled_run_ends_cancelled_and_its_kernel_stops(tmp_path, store, launcher):
+    queued = launcher.launch(_job(tmp_path, *SLEEPER))
+    _wait(store, queued.id, lambda run: run.progress is not None and run.progress.current == 2)
+    kernel_pid = int((tmp_path / "kernel.pid").read_text())
+
+    answer = launcher.cancel(queued.id)
+
+    assert answer.status is RunStatus.RUNNING
+    run = _wait(store, queued.id)
+    assert run.status is RunStatus.CANCELLED
+    assert run.error is not None and run.error.reason == "cancelled"
+    assert _wait_gone(kernel_pid), "the kernel outlived the cancelled run"
+
+
+def test_cancel_before_the_child_records_anything_still_ends_cancelled(tmp_path, store, launcher):
+    queued = launcher.launch(_job(tmp_path, "pass"))
+
+    launcher.cancel(queued.id)
+
+    run = _wait(store, queued.id)
+    assert run.status is RunStatus.CANCELLED
+    assert run.error is not None and run.error.reason == "cancelled"
+
+
+def test_killed_process_is_recorded_as_interrupted(tmp_path, store, launcher):
+    queued = launcher.launch(_job(tmp_path, *SLEEPER))
+    _wait(store, queued.id, lambda run: run.status is RunStatus.RUNNING)
+
+    os.killpg(queued.pid, signal.SIGKILL)
+
+    run = _wait(store, queued.id)
+    assert run.status is RunStatus.INTERRUPTED
+    assert run.error is not None and "SIGKILL" in run.error.reason
+
+
+def test_process_that_fails_before_recording_is_failed_and_its_log_says_why(
+    tmp_path, store, launcher
+):
+    job = _job(tmp_path, "pass")
+    job.path.unlink()
+
+    run = _wait(store, launcher.launch(job).id)
+
+    assert run.status is RunStatus.FAILED
+    assert run.error is not None and "exited with code 2" in run.error.reason
+    assert "does not exist" in launcher.read_log(run.id).text
+
+
+def test_run_outlives_its_launcher_and_a_new_one_can_cancel_it(tmp_path, store, launcher):
+    queued = launcher.launch(_job(tmp_path, *SLEEPER))
+    _wait(store, queued.id, lambda run: run.status is RunStatus.RUNNING)
+    restarted = RunLauncher(Store(store.root))
+
+    assert restarted.store.mark_interrupted() == []
+    restarted.cancel(queued.id)
+
+    assert _wait(store, queued.id).status is RunStatus.CANCELLED
+
+
+def test_cancel_of_a_run_whose_process_is_gone_marks_it_interrupted(store, launcher):
+    run = _record(store, RunStatus.RUNNING, pid=_dead_pid())
+
+    with pytest.raises(Conflict, match="now recorded as interrupted"):
+        launcher.cancel(run.id)
+
+    assert store.get_run(run.id).status is RunStatus.INTERRUPTED
+
+
+def test_cancel_never_signals_a_process_that_is_not_the_runs(store, launcher):
+    run = _record(store, RunStatus.RUNNING, pid=os.getpid())
+
+    with pytest.raises(Conflict, match="not started by this server"):
+        launcher.cancel(run.id)
+
+    assert store.get_run(run.id).status is RunStatus.RUNNING
+
+
+@pytest.mark.parametrize("status", [s for s in RunStatus if s.finished])
+def test_cancel_of_a_finished_run_conflicts(store, launcher, status):
+    run = _record(store, status)
+
+    with pytest.raises(Conflict, match=f"is {status.value}"):
+        launcher.cancel(run.id)
+
+
+def test_cancel_of_an_unknown_run_is_not_found(launcher):
+    with pytest.raises(NotFound):
+        launcher.cancel("0123456789ab")
+
+
+def test_launch_refuses_an_id_in_use(tmp_path, store, launcher):
+    _record(store, RunStatus.FAILED, run_id="taken")
+
+    with pytest.raises(Conflict, match="taken"):
+        launcher.launch(_job(tmp_path, "pass"), "taken")
+
+
+def test_values_left_by_a_stopped_server_are_discarded_once_their_run_has_started(
+    store, launcher, values_tmp
+):
+    started = _record(store, RunStatus.RUNNING)
+    queued = _record(store, RunStatus.QUEUED)
+    folders = {
+        name: values_tmp / f"greenhouse-values-{run_id}-x1_y"
+        for name, run_id in [("started", started.id), ("queued", queued.id), ("other", "0f0f0f0f")]
+    }
+    for folder in folders.values():
+        folder.mkdir()
+        (folder / "values.json").write_text("{}")
+
+    assert launcher.discard_stale_values() == [started.id]
+
+    assert sorted(p.name for p in values_tmp.iterdir()) == sorted(
+        folders[name].name for name in ("queued", "other")
+    )
+
+
+@pytest.mark.parametrize(
+    ("content", "offset", "text", "next_offset"),
+    [
+        (b"hello\nworld\n", 0, "hello\nworld\n", 12),
+        (b"hello\nworld\n", 6, "world\n", 12),
+        (b"hello\n", 6, "", 6),
+        (b"hello\n", 60, "", 60),
+        ("h\u00e9".encode(), 0, "h\u00e9", 3),
+        ("h\u00e9".encode()[:2], 0, "h", 1),
+        (b"bad \xff byte", 0, "bad \ufffd byte", 10),
+    ],
+    ids=["all", "from-offset", "at-end", "past-end", "utf8", "cut-character", "invalid-byte"],
+)
+def test_read_log_tails_from_an_offset(store, launcher, content, offset, text, next_offset):
+    run = _record(store, RunStatus.RUNNING)
+    store.log_path(run.id).write_bytes(content)
+
+    chunk = launcher.read_log(run.id, offset)
+
+    assert (chunk.text, chunk.offset) == (text, next_offset)
+
+
+def test_read_log_returns_chunks_of_at_most_the_limit(store, launcher):
+    run = _record(store, RunStatus.RUNNING)
+    store.log_path(run.id).write_bytes(b"0123456789")
+
+    first = launcher.read_log(run.id, 0, limit=4)
+    second = launcher.read_log(run.id, first.offset, limit=4)
+
+    assert (first.to_dict(), second.to_dict()) == (
+        {"text": "0123", "offset": 4},
+        {"text": "4567", "offset": 8},
+    )
+
+
+def test_read_log_of_a_run_started_elsewhere_is_empty(store, launcher):
+    run = _record(store, RunStatus.SUCCEEDED)
+
+    assert launcher.read_log(run.id).to_dict() == {"text": "", "offset": 0}
+
+
+def test_read_log_refuses_a_negative_offset_and_unknown_runs(launcher):
+    with pytest.raises(InvalidInput, match="offset"):
+        launcher.read_log("whatever", -1)
+    with pytest.raises(NotFound):
+        launcher.read_log("0123456789ab")
+
+
+def test_check_kernel_names_the_installed_kernels():
+    assert check_kernel("python3") == "python3"
+    with pytest.raises(InvalidInput, match=r"No kernel named 'no-such-kernel'.*python3"):
+        check_kernel("no-such-kernel")
