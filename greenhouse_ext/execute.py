@@ -31,6 +31,7 @@ from .models import (
 from .recording import read_file_records, read_metrics
 from .store import Execution
 from .trace import ExecutionTrace, ProgressCallback
+from .values import mask_secrets, split_secrets, validate
 
 
 @dataclass
@@ -48,11 +49,11 @@ class Job:
 
     @property
     def public_parameters(self) -> dict[str, Any]:
-        return params.split_secrets(self.spec, self.parameters)[0]
+        return split_secrets(self.spec, self.parameters)[0]
 
     @property
     def secrets(self) -> dict[str, Any]:
-        return params.split_secrets(self.spec, self.parameters)[1]
+        return split_secrets(self.spec, self.parameters)[1]
 
 
 def now() -> str:
@@ -113,7 +114,7 @@ def prepare(
     if timeout is not None and timeout <= 0:
         raise InvalidInput(f"--timeout must be a positive number of seconds, got {timeout}")
     spec = params.discover(nb, str(notebook))
-    coerced = params.validate(spec, values, text_values=text_values)
+    coerced = validate(spec, values, text_values=text_values)
     return Job(
         notebook=notebook_label(path, project_root),
         path=path.resolve(),
@@ -144,7 +145,7 @@ class Recorder:
             id=run_id or new_run_id(),
             notebook=job.notebook,
             status=RunStatus.RUNNING,
-            parameters=params.mask_secrets(job.spec, job.parameters),
+            parameters=mask_secrets(job.spec, job.parameters),
             created_at=now(),
             started_at=now(),
             pid=os.getpid(),

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
 
-from . import params
+from . import values
 from .errors import Conflict, InvalidInput, NotFound
 from .execute import Job, new_run_id, now
 from .models import Run, RunError, RunStatus
@@ -316,7 +316,7 @@ def _queued_record(job: Job, run_id: str, pid: int) -> Run:
         id=run_id,
         notebook=job.notebook,
         status=RunStatus.QUEUED,
-        parameters=params.mask_secrets(job.spec, job.parameters),
+        parameters=values.mask_secrets(job.spec, job.parameters),
         created_at=now(),
         pid=pid,
     )

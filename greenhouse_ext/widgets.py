@@ -13,8 +13,9 @@ import ipywidgets as widgets
 
 from .errors import GreenhouseError
 from .models import Parameter, Run, RunStatus
-from .params import read_parameters, validate
+from .params import read_parameters
 from .store import Store
+from .values import validate
 
 _JSON_TYPES = ("list", "dict", "any")
 
