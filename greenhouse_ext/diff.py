@@ -1,25 +1,12 @@
 """Compare two runs, versions or notebook files: nbdime on normalised copies, plus the records.
 
-What is normalised before nbdime sees the notebooks (always on copies: nbdime's
-process-global ignore rules are never touched, so concurrent callers cannot disturb
-each other):
-
-- the cells papermill inserts are dropped: the one tagged ``injected-parameters`` (its
-  values are compared in the parameters section instead) and the error banner tagged
-  ``papermill-error-cell-tag``; cell indices are therefore those the author sees;
-- cell and ``execute_result`` execution counts become null; cell ids are kept, as
-  nbdime aligns cells by them first (fast on big notebooks), but a changed id is
-  dropped from the diff;
-- cell metadata ``execution`` (nbclient's timestamps), ``papermill`` (timings, status)
-  and ``ExecuteTime`` are dropped, as is the notebook's ``metadata.papermill``;
-- sources, stream texts and MIME data stored as lists of lines are joined into one string;
-- an output's data bundle, a stream's text or a markdown attachment larger than
-  ``OUTPUT_SIZE_CAP`` has its largest payloads replaced by a stand-in string
-  ``<greenhouse: N bytes omitted, sha256:HEX>``: equal payloads still compare equal and
-  a changed one shows as changed, without nbdime reading megabytes.
-
-Any base64-looking string longer than ``BASE64_CAP`` left in the nbdime diff is then
-replaced by the same kind of stand-in.
+The notebooks nbdime sees are copies normalised by
+`greenhouse_ext.normalise.normalise_notebook` (papermill's cells, execution counts and
+timing metadata removed; payloads over ``OUTPUT_SIZE_CAP`` stood in), so nbdime's
+process-global ignore rules are never touched and concurrent callers cannot disturb each
+other. Cell ids are kept, as nbdime aligns cells by them first (fast on big notebooks),
+but a changed id is dropped from the diff. Any base64-looking string longer than
+``BASE64_CAP`` left in the nbdime diff is then replaced by a stand-in too.
 
 ``diff_subjects`` returns ``{a, b, parameters, metrics, inputs, environment, notebook}``:
 ``a``/``b`` are the labels; ``parameters`` lists ``{name, change, a, b}``; ``metrics``
@@ -37,113 +24,20 @@ and environment come from provenance: with a file on either side they are ``[]``
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from .models import Provenance
+from .normalise import map_strings, normalise_notebook, parse_stand_in, stand_in
 from .params import discover
 from .recording import read_metrics
 from .refs import Subject
 
-OUTPUT_SIZE_CAP = 64 * 1024
 BASE64_CAP = 1024
-PAPERMILL_CELL_TAGS = frozenset({"injected-parameters", "papermill-error-cell-tag"})
-NOISY_CELL_METADATA = ("execution", "papermill", "ExecuteTime")
-NOISY_NOTEBOOK_METADATA = ("papermill",)
 
-_STAND_IN = re.compile(r"<greenhouse: (\d+) bytes omitted, sha256:([0-9a-f]{64})>")
 _BASE64 = re.compile(r"[A-Za-z0-9+/=\r\n]+")
-
-
-def stand_in(payload: Any) -> str:
-    """Return ``<greenhouse: N bytes omitted, sha256:HEX>`` for a string or JSON payload."""
-    data = _payload_bytes(payload)
-    return f"<greenhouse: {len(data)} bytes omitted, sha256:{hashlib.sha256(data).hexdigest()}>"
-
-
-def parse_stand_in(value: Any) -> tuple[int, str] | None:
-    """Return ``(size, sha256)`` if ``value`` is a stand-in made by `stand_in`, else None."""
-    match = _STAND_IN.fullmatch(value) if isinstance(value, str) else None
-    return (int(match[1]), match[2]) if match else None
-
-
-def _payload_bytes(payload: Any) -> bytes:
-    if isinstance(payload, str):
-        return payload.encode()
-    return json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
-
-
-def _joined(value: Any) -> Any:
-    return "".join(value) if isinstance(value, list) else value
-
-
-def _cap(fields: Mapping[str, Any]) -> dict[str, Any]:
-    """Replace the largest payloads of ``fields`` by stand-ins until they fit the cap."""
-    sizes = {key: len(_payload_bytes(value)) for key, value in fields.items()}
-    total = sum(sizes.values())
-    capped = dict(fields)
-    for key in sorted(sizes, key=sizes.__getitem__, reverse=True):
-        if total <= OUTPUT_SIZE_CAP:
-            break
-        capped[key] = stand_in(fields[key])
-        total -= sizes[key]
-    return capped
-
-
-def _bundle(data: Mapping[str, Any]) -> dict[str, Any]:
-    """Join multi-line MIME values (JSON ones are data, not lines), then cap the bundle."""
-    json_mime = {mime for mime in data if mime == "application/json" or mime.endswith("+json")}
-    return _cap({k: v if k in json_mime else _joined(v) for k, v in data.items()})
-
-
-def _normalise_output(output: Mapping[str, Any]) -> dict[str, Any]:
-    result = dict(output)
-    if "execution_count" in result:
-        result["execution_count"] = None
-    if isinstance(result.get("data"), Mapping):
-        result["data"] = _bundle(result["data"])
-    if "text" in result:
-        result["text"] = _cap({"text": _joined(result["text"])})["text"]
-    return result
-
-
-def _normalise_cell(cell: Mapping[str, Any]) -> dict[str, Any]:
-    result = dict(cell)
-    result["source"] = _joined(cell.get("source", ""))
-    metadata = cell.get("metadata") or {}
-    result["metadata"] = {k: v for k, v in metadata.items() if k not in NOISY_CELL_METADATA}
-    if "execution_count" in result:
-        result["execution_count"] = None
-    if "outputs" in result:
-        result["outputs"] = [_normalise_output(output) for output in cell["outputs"]]
-    if isinstance(result.get("attachments"), Mapping):
-        result["attachments"] = {
-            name: _bundle(bundle) for name, bundle in result["attachments"].items()
-        }
-    return result
-
-
-def _inserted_by_papermill(cell: Mapping[str, Any]) -> bool:
-    tags = (cell.get("metadata") or {}).get("tags") or []
-    return not PAPERMILL_CELL_TAGS.isdisjoint(tags)
-
-
-def normalise_notebook(nb: Mapping[str, Any]) -> dict[str, Any]:
-    """Return ``nb`` without the noise listed in the module docstring; ``nb`` is not modified."""
-    metadata = nb.get("metadata") or {}
-    return {
-        **nb,
-        "metadata": {k: v for k, v in metadata.items() if k not in NOISY_NOTEBOOK_METADATA},
-        "cells": [
-            _normalise_cell(cell)
-            for cell in nb.get("cells", [])
-            if not _inserted_by_papermill(cell)
-        ],
-    }
 
 
 def _changes(a: Mapping[str, Any], b: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
@@ -354,15 +248,11 @@ def strip_payloads(value: Any) -> Any:
     Dict subclasses (nbdime's ``DiffEntry``, nbformat's ``NotebookNode``) keep their type,
     so the result can still be pretty-printed by nbdime.
     """
-    if isinstance(value, str):
-        if len(value) > BASE64_CAP and _BASE64.fullmatch(value):
-            return stand_in(value)
-        return value
-    if isinstance(value, dict):
-        return type(value)((key, strip_payloads(item)) for key, item in value.items())
-    if isinstance(value, list):
-        return [strip_payloads(item) for item in value]
-    return value
+    return map_strings(value, _stood_in_if_payload)
+
+
+def _stood_in_if_payload(text: str) -> str:
+    return stand_in(text) if len(text) > BASE64_CAP and _BASE64.fullmatch(text) else text
 
 
 @dataclass

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import json
-import re
 import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -16,66 +15,12 @@ from typing import Any
 from . import params, provenance
 from .errors import Conflict, InvalidInput, NotFound
 from .models import SECRET_MASK, InputFile, Provenance, Run, RunStatus
+from .normalise import is_binary, map_strings, normalise_outputs
 from .recording import SCRAP_MIME
 from .refs import Subject, resolve
 from .store import Store
 from .trace import ProgressCallback
 
-
-@dataclass(frozen=True)
-class Noise:
-    """One volatile pattern of output text, and what every match of it becomes."""
-
-    name: str
-    pattern: re.Pattern[str]
-    replacement: str
-    example: str
-
-
-_TEMP_ROOTS = "|".join(
-    re.escape(root)
-    for root in sorted({tempfile.gettempdir(), "/tmp", "/var/tmp", "/private/var/folders"})
-)
-_DATETIME = r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?"
-_UUID = r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b"
-_DURATION = r"(?<![\w.])\d+(?:\.\d+)?\s?(?:ns|µs|us|ms|s|secs?|seconds?|mins?|minutes?)\b"
-
-VOLATILE_PATTERNS: tuple[Noise, ...] = tuple(
-    Noise(name, re.compile(pattern), replacement, example)
-    for name, pattern, replacement, example in (
-        ("terminal colours", r"\x1b\[[0-9;]*[A-Za-z]", "", "\x1b[0;31mKeyError\x1b[0m"),
-        (
-            "progress bar (tqdm)",
-            r"\r?(?:[^\r\n]*\d+%\|[^\r\n]*(?:\r\n?|\n|$))+",
-            "<progress>\n",
-            " 40%|####      | 4/10 [00:01<00:01,  3.9it/s]",
-        ),
-        ("ISO date and time", _DATETIME, "<datetime>", "2026-11-27T03:49:12.123+00:00"),
-        (
-            "temporary path",
-            rf"(?<![\w/.-])(?:{_TEMP_ROOTS})/[^\s'\":,)\]]*",
-            "<tmp>",
-            "/tmp/ipykernel_42/3.py",
-        ),
-        ("memory address", r"\b0x[0-9a-fA-F]{6,16}\b", "0x<address>", "<A at 0x7f3a2c1d5e90>"),
-        ("traceback cell number", r"\bIn ?\[\d+\]", "In[<n>]", "Cell In[7], line 2"),
-        ("UUID", _UUID, "<uuid>", "5f0c9e3a-1b2d-4c5e-8f90-a1b2c3d4e5f6"),
-        ("duration", _DURATION, "<duration>", "trained in 0.12s; Wall time: 3.4 ms"),
-    )
-)
-"""Volatile text, replaced in this order in stream text, error values and tracebacks, and
-text or JSON output data (never in binary data such as PNG images).
-
-Besides these patterns, normalisation drops execution counts, cell ids, all notebook, cell
-and output metadata (papermill's timings and timestamps live there), the injected-parameters
-cell and papermill's error banner (so cell indices are the source notebook's), and widget
-model ids; and it merges consecutive outputs of the same stream, whose splitting into
-messages depends on timing. A real result that looks like noise (a date the notebook
-computes, a number of seconds) is hidden too: print it in another form to compare it.
-"""
-
-WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
-DROPPED_CELL_TAGS = frozenset({"injected-parameters", "papermill-error-cell-tag"})
 SNIPPET_CHARS = 120
 DIFF_TEXT_CHARS = 2000
 DIFF_OUTPUTS_PER_CELL = 50
@@ -127,116 +72,6 @@ class Reproduction:
         return {**dataclasses.asdict(self), "verdict": self.verdict}
 
 
-def normalise_text(text: str) -> str:
-    """Replace every volatile pattern of :data:`VOLATILE_PATTERNS` in ``text``.
-
-    Parameters
-    ----------
-    text : str
-        Output text: a stream, an error message, a text or JSON representation.
-
-    Returns
-    -------
-    str
-        The text with timestamps, addresses, durations and the like replaced by markers.
-    """
-    for noise in VOLATILE_PATTERNS:
-        text = noise.pattern.sub(noise.replacement, text)
-    return text
-
-
-def normalise_notebook(nb: Mapping[str, Any]) -> dict[str, Any]:
-    """Return a copy of an executed notebook with everything volatile removed.
-
-    Parameters
-    ----------
-    nb : mapping
-        An nbformat 4 notebook as a dict.
-
-    Returns
-    -------
-    dict
-        A notebook holding only cell types, sources and normalised outputs.
-    """
-    cells = [
-        _normal_cell(cell)
-        for cell in nb.get("cells", [])
-        if not DROPPED_CELL_TAGS & set(cell.get("metadata", {}).get("tags", []))
-    ]
-    return {"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
-
-
-def _text(value: Any) -> str:
-    return "".join(value) if isinstance(value, list) else str(value)
-
-
-def _normal_cell(cell: Mapping[str, Any]) -> dict[str, Any]:
-    kind = cell.get("cell_type", "code")
-    normal = {"cell_type": kind, "metadata": {}, "source": _text(cell.get("source", ""))}
-    if kind == "code":
-        normal["execution_count"] = None
-        normal["outputs"] = [_normal_output(o) for o in _merged_streams(cell.get("outputs"))]
-    return normal
-
-
-def _merged_streams(outputs: Any) -> list[dict[str, Any]]:
-    merged: list[dict[str, Any]] = []
-    for output in outputs or []:
-        if output.get("output_type") != "stream":
-            merged.append(dict(output))
-        elif merged and merged[-1].get("name") == output.get("name") and "text" in merged[-1]:
-            merged[-1]["text"] += _text(output.get("text", ""))
-        else:
-            merged.append({**output, "text": _text(output.get("text", ""))})
-    return merged
-
-
-def _normal_output(output: Mapping[str, Any]) -> dict[str, Any]:
-    kind = output.get("output_type")
-    if kind == "stream":
-        return {
-            "output_type": kind,
-            "name": output.get("name"),
-            "text": normalise_text(output["text"]),
-        }
-    if kind == "error":
-        return {
-            "output_type": kind,
-            "ename": output.get("ename", ""),
-            "evalue": normalise_text(str(output.get("evalue", ""))),
-            "traceback": [normalise_text(line) for line in output.get("traceback") or []],
-        }
-    data = {mime: _normal_data(mime, value) for mime, value in (output.get("data") or {}).items()}
-    normal: dict[str, Any] = {"output_type": kind, "data": data, "metadata": {}}
-    if kind == "execute_result":
-        normal["execution_count"] = None
-    return normal
-
-
-def _is_binary(mime: str) -> bool:
-    return mime.startswith(("image/", "audio/", "video/", "application/pdf")) and not (
-        mime.endswith(("+xml", "+json"))
-    )
-
-
-def _normal_data(mime: str, value: Any) -> Any:
-    if isinstance(value, list) and not mime.endswith("json"):
-        value = "".join(value)
-    if mime == WIDGET_MIME and isinstance(value, dict):
-        value = {k: v for k, v in value.items() if k != "model_id"}
-    return value if _is_binary(mime) else _normal_json(value)
-
-
-def _normal_json(value: Any) -> Any:
-    if isinstance(value, str):
-        return normalise_text(value)
-    if isinstance(value, list):
-        return [_normal_json(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _normal_json(v) for k, v in value.items()}
-    return value
-
-
 def _compare_outputs(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[CellDifference]:
     """The code cells whose outputs differ between two normalised notebooks."""
     found = []
@@ -266,7 +101,7 @@ def _cell_difference(index: int, old: Mapping[str, Any], new: Mapping[str, Any])
     text_a, text_b = _render(a), _render(b)
     if text_a == text_b:
         text_a, text_b = json.dumps(a, sort_keys=True), json.dumps(b, sort_keys=True)
-    source = _text(old.get("source", "")).strip().split("\n")[0]
+    source = old["source"].strip().split("\n")[0]
     return CellDifference(index, _clip(source, 0), what, *_snippets(text_a, text_b))
 
 
@@ -293,7 +128,7 @@ def _render(output: Mapping[str, Any] | None) -> str:
         scrap = data[SCRAP_MIME]
         return f"record({scrap.get('name')!r}, {json.dumps(scrap.get('data'))})"
     for mime, value in data.items():
-        if _is_binary(mime):
+        if is_binary(mime):
             digest = provenance.sha256_bytes(str(value).encode())[:12]
             return f"<{mime}, {len(str(value))} characters, sha256 {digest}>"
         return value if isinstance(value, str) else json.dumps(value, sort_keys=True)
@@ -341,7 +176,7 @@ def _notebook_diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[
 
 def _bounded(nb: Mapping[str, Any]) -> dict[str, Any]:
     cells = [
-        {**cell, "outputs": _cut_strings(cell["outputs"][:DIFF_OUTPUTS_PER_CELL])}
+        {**cell, "outputs": map_strings(cell["outputs"][:DIFF_OUTPUTS_PER_CELL], _cut)}
         if "outputs" in cell
         else cell
         for cell in nb["cells"]
@@ -349,15 +184,11 @@ def _bounded(nb: Mapping[str, Any]) -> dict[str, Any]:
     return {**nb, "cells": cells}
 
 
-def _cut_strings(value: Any) -> Any:
-    if isinstance(value, str) and len(value) > DIFF_TEXT_CHARS:
-        digest = provenance.sha256_bytes(value.encode())[:16]
-        return f"{value[:DIFF_TEXT_CHARS]}\n… [{len(value)} characters in all, sha256 {digest}]"
-    if isinstance(value, list):
-        return [_cut_strings(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _cut_strings(v) for k, v in value.items()}
-    return value
+def _cut(text: str) -> str:
+    if len(text) <= DIFF_TEXT_CHARS:
+        return text
+    digest = provenance.sha256_bytes(text.encode())[:16]
+    return f"{text[:DIFF_TEXT_CHARS]}\n… [{len(text)} characters in all, sha256 {digest}]"
 
 
 def _environment_changes(before: Provenance | None, after: Provenance | None) -> dict[str, Any]:
@@ -514,12 +345,9 @@ def _staged(source: bytes, original: Path, warnings: list[str]) -> Iterator[Path
 
 
 def _compare(subject: Subject, run: Run, rerun: Run, store: Store) -> Reproduction:
-    before = normalise_notebook(subject.notebook)
-    after = (
-        normalise_notebook(json.loads(store.get_object(rerun.output_object)))
-        if rerun.output_object
-        else {"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
-    )
+    before = normalise_outputs(subject.notebook)
+    executed = json.loads(store.get_object(rerun.output_object)) if rerun.output_object else {}
+    after = normalise_outputs(executed)
     cells = _compare_outputs(before, after)
     reason = _failure(rerun) or (
         f"{len(cells)} of {_code_cells(before)} code cells differ" if cells else None

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import pty
-import random
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
-from notebooks import write_notebook
+from notebooks import png, write_notebook
 
-from greenhouse_ext.diff import BASE64_CAP, OUTPUT_SIZE_CAP, parse_stand_in
+from greenhouse_ext.diff import BASE64_CAP
+from greenhouse_ext.normalise import OUTPUT_SIZE_CAP, parse_stand_in
 
 PARAMS = "epochs = 3\nrate = 0.5"
 BODY = (
@@ -186,10 +185,6 @@ def image_notebook(path: Path, *images: str) -> Path:
     nb = {"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
     path.write_text(json.dumps(nb))
     return path
-
-
-def png(size: int, seed: int) -> str:
-    return base64.b64encode(random.Random(seed).randbytes(size)).decode()
 
 
 def test_big_outputs_are_compared_by_stand_in(tmp_path: Path) -> None:

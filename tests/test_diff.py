@@ -1,19 +1,17 @@
-"""The diff core: normalisation, record sections, cell summaries and large-output stand-ins."""
+"""The diff core: noise-free notebook diffs, record sections, cell summaries, large outputs."""
 
 from __future__ import annotations
 
-import base64
 import copy
 import json
-import random
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+from notebooks import Notebook, base_notebook, code, executed, image, notebook, png, stream
 
 from greenhouse_ext.diff import (
     BASE64_CAP,
-    OUTPUT_SIZE_CAP,
     compare,
     diff_environment,
     diff_inputs,
@@ -21,40 +19,12 @@ from greenhouse_ext.diff import (
     diff_parameters,
     diff_subjects,
     effective_parameters,
-    normalise_notebook,
-    parse_stand_in,
-    stand_in,
     strip_payloads,
 )
 from greenhouse_ext.models import InputFile, Provenance, Run, RunStatus
+from greenhouse_ext.normalise import normalise_notebook, parse_stand_in
 from greenhouse_ext.recording import SCRAP_MIME
 from greenhouse_ext.refs import Subject
-
-Notebook = dict[str, Any]
-
-
-def code(source: str, *outputs: dict[str, Any], tags: list[str] | None = None) -> dict[str, Any]:
-    return {
-        "cell_type": "code",
-        "execution_count": None,
-        "id": f"cell-{len(source)}",
-        "metadata": {"tags": tags or []},
-        "outputs": list(outputs),
-        "source": source,
-    }
-
-
-def stream(text: str) -> dict[str, Any]:
-    return {"output_type": "stream", "name": "stdout", "text": text}
-
-
-def image(data: str, count: int | None = None) -> dict[str, Any]:
-    return {
-        "output_type": "execute_result",
-        "execution_count": count,
-        "data": {"image/png": data, "text/plain": "<Figure>"},
-        "metadata": {},
-    }
 
 
 def scrap(name: str, value: Any) -> dict[str, Any]:
@@ -62,42 +32,8 @@ def scrap(name: str, value: Any) -> dict[str, Any]:
     return {"output_type": "display_data", "data": {SCRAP_MIME: payload}, "metadata": {}}
 
 
-def notebook(*cells: dict[str, Any], metadata: dict[str, Any] | None = None) -> Notebook:
-    return {"cells": list(cells), "metadata": metadata or {}, "nbformat": 4, "nbformat_minor": 5}
-
-
-def png(size: int, seed: int = 0) -> str:
-    """Base64 text of ``size`` seeded random bytes (incompressible, like a real image)."""
-    return base64.b64encode(random.Random(seed).randbytes(size)).decode()
-
-
-def base_notebook() -> Notebook:
-    return notebook(
-        code("epochs = 3\nrate = 0.5", tags=["parameters"]),
-        code("print(epochs)", stream("3\n")),
-        code("epochs * rate", image("aGVsbG8=", 3)),
-        {"cell_type": "markdown", "id": "md", "metadata": {}, "source": "# Notes"},
-    )
-
-
 def subject(nb: Notebook, run: Run | None = None, ref: str = "x.ipynb") -> Subject:
     return Subject(ref=ref, kind="run" if run else "file", notebook=nb, run=run)
-
-
-def executed(nb: Notebook, **values: Any) -> Notebook:
-    """``nb`` as papermill leaves it: injected cell, counts, ids, timing metadata."""
-    nb = copy.deepcopy(nb)
-    injected = code("# Parameters\n" + "".join(f"{k} = {v!r}\n" for k, v in values.items()))
-    injected["metadata"]["tags"] = ["injected-parameters"]
-    nb["cells"].insert(1, injected)
-    for count, cell in enumerate(nb["cells"], start=1):
-        cell["id"] = f"random-{count}-{len(values)}"
-        cell["metadata"]["papermill"] = {"duration": 0.01 * count, "status": "completed"}
-        if cell["cell_type"] == "code":
-            cell["execution_count"] = count
-            cell["metadata"]["execution"] = {"iopub.status.busy": f"2026-01-0{count}T00:00Z"}
-    nb["metadata"]["papermill"] = {"parameters": values, "duration": 1.5 + len(values)}
-    return nb
 
 
 def with_lines(nb: Notebook) -> Notebook:
@@ -143,20 +79,6 @@ def test_two_executions_with_the_same_values_are_equal() -> None:
     second["cells"][1]["id"] = "another-random-id"
     second["metadata"]["papermill"]["duration"] = 99.0
     assert diff_subjects(subject(first), subject(second))["notebook"]["nbdime"] == []
-
-
-def test_normalise_keeps_the_input_and_removes_only_noise() -> None:
-    nb = executed(base_notebook(), epochs=4)
-    before = json.dumps(nb, sort_keys=True)
-    normal = normalise_notebook(nb)
-    assert json.dumps(nb, sort_keys=True) == before
-    assert "papermill" not in normal["metadata"]
-    assert [c["source"] for c in normal["cells"]] == [c["source"] for c in base_notebook()["cells"]]
-    for cell in normal["cells"]:
-        assert cell["id"].startswith("random-")
-        assert set(cell["metadata"]) <= {"tags"}
-        assert cell.get("execution_count") is None
-    assert normal["cells"][2]["outputs"][0]["execution_count"] is None
 
 
 def change_source(nb: Notebook) -> Notebook:
@@ -348,18 +270,6 @@ def test_metrics_of_files_are_read_from_their_outputs() -> None:
     assert loss["name"] == "loss" and round(loss["delta"], 9) == -0.1
 
 
-@pytest.mark.parametrize(
-    "payload", ["x" * 70_000, {"figure": list(range(20_000))}], ids=["text", "json"]
-)
-def test_stand_in_round_trip(payload: Any) -> None:
-    text = stand_in(payload)
-    size, digest = parse_stand_in(text) or (0, "")
-    assert size > OUTPUT_SIZE_CAP and len(digest) == 64
-    assert len(text) < 120
-    assert stand_in(payload) == text
-    assert parse_stand_in("<greenhouse: 12 bytes omitted>") is None
-
-
 def big_output_notebooks() -> tuple[Notebook, Notebook, int]:
     same, old, new = png(2_000_000, 1), png(3_000_000, 2), png(3_000_000, 3)
     a = notebook(code("plot(1)", image(same)), code("plot(2)", image(old)))
@@ -379,13 +289,6 @@ def test_big_outputs_are_stood_in_and_reported_with_their_size() -> None:
     assert (cell["a_index"], cell["outputs_changed"]) == (1, True)
     assert cell["large_outputs"] == [{"key": "image/png", "a_size": size, "b_size": size}]
     assert len(json.dumps(result)) < 4000
-
-
-def test_output_under_the_cap_is_diffed_in_full() -> None:
-    small = png(OUTPUT_SIZE_CAP // 2)
-    assert normalise_notebook(notebook(code("p", image(small))))["cells"][0]["outputs"][0]["data"][
-        "image/png"
-    ] == (small)
 
 
 def test_returned_diff_has_no_base64_payloads() -> None:

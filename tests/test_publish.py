@@ -1,4 +1,4 @@
-"""Publishing real runs: numbered versions, manifests, aliases, copies and verification."""
+"""Publishing real runs: numbered versions, manifests, aliases, verification, export."""
 
 from __future__ import annotations
 
@@ -6,77 +6,28 @@ import copy
 import dataclasses
 import json
 import sqlite3
-import uuid
 from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
-import fsspec
 import pytest
-from notebooks import write_notebook
+from published import PATHS, flip_byte, location_url
 
 from greenhouse_ext.errors import Conflict, GreenhouseError, InvalidInput, NotFound
-from greenhouse_ext.execute import execute, prepare
-from greenhouse_ext.models import RunStatus, Version
+from greenhouse_ext.locations import verify_at, write_to
+from greenhouse_ext.manifest import FileProblem
+from greenhouse_ext.models import RunStatus
 from greenhouse_ext.provenance import sha256_bytes
-from greenhouse_ext.publish import (
-    FileProblem,
-    captured_path,
-    export,
-    publish,
-    set_alias,
-    verify,
-    verify_at,
-    write_to,
-)
+from greenhouse_ext.publish import captured_path, export, publish, set_alias, verify
 from greenhouse_ext.refs import resolve_version
 from greenhouse_ext.report import network_references
 from greenhouse_ext.store import Execution, Store
 
-BODY = (
-    "from pathlib import Path\n"
-    "from greenhouse_ext import record, record_file\n"
-    "record('score', epochs * 0.5)\n"
-    "Path('report.csv').write_text('epoch,score\\n1,0.5\\n')\n"
-    "record_file('report.csv', 'tables/report.csv')"
-)
 CSV = b"epoch,score\n1,0.5\n"
-PATHS = ["notebook.ipynb", "report.html", "metrics.json", "files/tables/report.csv"]
-
-
-@pytest.fixture(scope="module")
-def executions(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Execution]:
-    folder = tmp_path_factory.mktemp("notebooks")
-    good = write_notebook(folder / "train.ipynb", "epochs = 3", BODY)
-    bad = write_notebook(folder / "bad.ipynb", "a = 1", "raise ValueError('no data')")
-    return {
-        "succeeded": execute(prepare(good, {}, project_root=folder)),
-        "failed": execute(prepare(bad, {}, project_root=folder)),
-    }
-
-
-@pytest.fixture
-def store(tmp_path: Path, executions: dict[str, Execution]) -> Store:
-    store = Store(tmp_path / ".greenhouse")
-    for execution in executions.values():
-        store.save_execution(copy.deepcopy(execution))
-    return store
-
-
-@pytest.fixture
-def run_id(executions: dict[str, Execution]) -> str:
-    assert executions["succeeded"].run.status is RunStatus.SUCCEEDED
-    return executions["succeeded"].run.id
 
 
 def object_path(store: Store, digest: str) -> Path:
     return store.root / "objects" / digest[:2] / digest[2:]
-
-
-def flip_byte(path: Path) -> None:
-    data = bytearray(path.read_bytes())
-    data[len(data) // 2] ^= 0x01
-    path.write_bytes(bytes(data))
 
 
 def snapshot(store: Store) -> tuple[list[str], list[Any], list[Any]]:
@@ -242,108 +193,6 @@ def test_damaged_objects_are_neither_published_nor_exported(
     with pytest.raises(Conflict, match="damaged"):
         export(store, "model", tmp_path / "out")
     assert not (tmp_path / "out").exists()
-
-
-def location_url(kind: str, tmp_path: Path) -> str:
-    if kind == "file":
-        return (tmp_path / "shared").as_uri()
-    return f"memory://greenhouse-{uuid.uuid4().hex}"
-
-
-@pytest.mark.parametrize("kind", ["file", "memory"])
-def test_publish_to_a_location_writes_versions_and_index(
-    store: Store, run_id: str, tmp_path: Path, kind: str
-) -> None:
-    url = location_url(kind, tmp_path)
-    first = publish(store, run_id, "model", aliases=["production"], to=url)
-    second = publish(store, run_id, "model", to=url)
-    fs, root = fsspec.core.url_to_fs(url)
-    listed = sorted(p[len(root) + 1 :] for p in fs.find(root))
-    expected = [f"model/{n}/{p}" for n in (1, 2) for p in [*PATHS, "manifest.json", "version.json"]]
-    assert listed == sorted([*expected, "model/index.json"])
-    for version in (first, second):
-        for entry in version.files:
-            assert fs.cat_file(f"{root}/model/{version.number}/{entry.path}") == store.get_object(
-                entry.sha256
-            )
-        record = json.loads(fs.cat_file(f"{root}/model/{version.number}/version.json"))
-        assert Version.from_dict(record).manifest_sha256 == version.manifest_sha256
-    index = json.loads(fs.cat_file(f"{root}/model/index.json"))
-    assert index["name"] == "model" and index["aliases"] == {"production": 1}
-    assert [(v["number"], v["manifest_sha256"]) for v in index["versions"]] == [
-        (1, first.manifest_sha256),
-        (2, second.manifest_sha256),
-    ]
-    latest = verify_at(url, "model")
-    assert latest.ok and latest.ref == "model@2" and latest.checked == 5
-    assert verify_at(url, "model@production").ref == "model@1"
-    set_alias(store, "model@2", "production", to=url)
-    assert json.loads(fs.cat_file(f"{root}/model/index.json"))["aliases"] == {"production": 2}
-    elsewhere = location_url("memory", tmp_path)
-    set_alias(store, "model@1", "archive", to=elsewhere)
-    assert verify_at(elsewhere, "model@archive").ref == "model@1"
-    with pytest.raises(NotFound):
-        verify_at(elsewhere, "model@2")
-
-
-@pytest.mark.parametrize(
-    ("path", "damage", "problem"),
-    [
-        ("report.html", "flip", "changed"),
-        ("files/tables/report.csv", "flip", "changed"),
-        ("metrics.json", "delete", "missing"),
-        ("manifest.json", "flip", "changed"),
-        ("manifest.json", "delete", "missing"),
-    ],
-)
-def test_verify_at_catches_changes_to_the_copy(
-    store: Store, run_id: str, tmp_path: Path, path: str, damage: str, problem: str
-) -> None:
-    url = location_url("file", tmp_path)
-    publish(store, run_id, "model", to=url)
-    target = tmp_path / "shared" / "model" / "1" / path
-    if damage == "flip":
-        flip_byte(target)
-    else:
-        target.unlink()
-    result = verify_at(url, "model@1")
-    assert [(p.path, p.problem) for p in result.problems] == [(path, problem)]
-
-
-def test_verify_at_refuses_unknown_references(store: Store, run_id: str, tmp_path: Path) -> None:
-    url = location_url("file", tmp_path)
-    publish(store, run_id, "model", aliases=["production"], to=url)
-    for ref in ["other", "model@2", "model@staging"]:
-        with pytest.raises(NotFound):
-            verify_at(url, ref)
-    with pytest.raises(InvalidInput):
-        verify_at(url, "bad name")
-
-
-def test_a_damaged_index_is_reported_and_rewritten_by_a_push(
-    store: Store, run_id: str, tmp_path: Path
-) -> None:
-    url = location_url("file", tmp_path)
-    version = publish(store, run_id, "model", aliases=["production"], to=url)
-    index = tmp_path / "shared" / "model" / "index.json"
-    index.write_text("{not json")
-    with pytest.raises(Conflict, match=r"index\.json is damaged"):
-        verify_at(url, "model")
-    write_to(store, version, url)
-    assert verify_at(url, "model@production").ok
-
-
-def test_a_location_never_overwrites_another_version(
-    store: Store, run_id: str, executions: dict[str, Execution], tmp_path: Path
-) -> None:
-    url = location_url("file", tmp_path)
-    ours = publish(store, run_id, "model", to=url)
-    other = Store(tmp_path / "other" / ".greenhouse")
-    other.save_execution(copy.deepcopy(executions["succeeded"]))
-    with pytest.raises(Conflict, match="already holds a different version"):
-        publish(other, run_id, "model", to=url)
-    assert verify_at(url, "model@1").ok
-    assert write_to(store, ours, url) == f"{url}/model/1"
 
 
 def test_a_failed_copy_says_the_version_exists_and_push_retries(

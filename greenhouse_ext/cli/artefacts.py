@@ -9,8 +9,8 @@ import click
 from .group import cli, format_values, open_store, print_json, print_table
 
 if TYPE_CHECKING:
+    from ..manifest import VerifyResult
     from ..models import Version
-    from ..publish import VerifyResult
 
 EXIT_DAMAGED = 1
 TO_HELP = (
@@ -119,7 +119,7 @@ def get_command(ctx: click.Context, ref: str, out_dir: str) -> None:
 @click.pass_context
 def push_command(ctx: click.Context, ref: str, to: str) -> None:
     """Copy the published version REF to URL (again), e.g. after a failed `publish --to`."""
-    from ..publish import write_to
+    from ..locations import write_to
     from ..refs import resolve_version
 
     store = open_store(ctx)
@@ -139,7 +139,8 @@ def push_command(ctx: click.Context, ref: str, to: str) -> None:
 @click.pass_context
 def verify_command(ctx: click.Context, ref: str, at: str | None, as_json: bool) -> None:
     """Recompute the sha256 of every file of REF; exit 1 if any changed or is missing."""
-    from ..publish import verify, verify_at
+    from ..locations import verify_at
+    from ..publish import verify
 
     result = verify_at(at, ref) if at is not None else verify(open_store(ctx), ref)
     if as_json:
