@@ -4,6 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+CHROMIUM := /usr/bin/chromium
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
@@ -17,6 +18,11 @@ $(STAMP): pyproject.toml package.json yarn.lock
 	$(BIN)/jupyter-builder develop --overwrite .
 	$(BIN)/jupyter server extension enable --sys-prefix greenhouse_ext
 	touch $(STAMP)
+
+# Browser tests drive Debian's Chromium: browsers cannot be downloaded here.
+$(CHROMIUM):
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 
 demo: $(STAMP)
 	cd examples && ../$(BIN)/greenhouse run train.ipynb -p learning_rate 0.01 -p epochs 200 --input data/measurements.csv
@@ -34,7 +40,7 @@ lint-py: $(STAMP)
 lint-ts: $(STAMP)
 	$(BIN)/jlpm run lint:check
 
-pytest: $(STAMP)
+pytest: $(STAMP) $(CHROMIUM)
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 jest: $(STAMP)
@@ -45,6 +51,8 @@ lab: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_overhead.py
+	$(BIN)/python benchmarks/diff_bench.py
+	$(BIN)/python benchmarks/store_growth.py
 
 clean:
 	rm -rf $(VENV) node_modules lib greenhouse_ext/labextension .greenhouse examples/.greenhouse

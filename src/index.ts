@@ -2,6 +2,7 @@
  * The greenhouse JupyterLab extension's plugins.
  */
 import {
+  ILayoutRestorer,
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
@@ -11,25 +12,33 @@ import {
   showDialog,
   showErrorMessage
 } from '@jupyterlab/apputils';
+import { IEditorServices } from '@jupyterlab/codeeditor';
+import { DocumentRegistry } from '@jupyterlab/docregistry';
+import {
+  INotebookModel,
+  INotebookTracker,
+  NotebookPanel
+} from '@jupyterlab/notebook';
+import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import {
   ITranslator,
   nullTranslator,
   TranslationBundle
 } from '@jupyterlab/translation';
+import { ToolbarButton } from '@jupyterlab/ui-components';
+import { CommandRegistry } from '@lumino/commands';
 import { Widget } from '@lumino/widgets';
 
+// The sidebar is built at activation, so these load with the application; the
+// diff view (nbdime) and the executed-notebook view load on first use.
+// eslint-disable-next-line jupyter/prefer-lazy-imports
+import { addCommands } from './commands';
+// eslint-disable-next-line jupyter/prefer-lazy-imports
+import { GreenhouseModel } from './model';
 import { requestAPI } from './request';
-import { IVersionInfo } from './tokens';
-
-/**
- * The identifiers of greenhouse's commands.
- */
-export namespace CommandIDs {
-  /**
-   * Show the greenhouse version and the store the server uses.
-   */
-  export const about = 'greenhouse:about';
-}
+import { CommandIDs, IVersionInfo } from './tokens';
+// eslint-disable-next-line jupyter/prefer-lazy-imports
+import { GreenhousePanel, greenhouseIcon } from './widgets/panel';
 
 /**
  * Checks at start-up that the greenhouse server extension answers, and adds the
@@ -82,6 +91,119 @@ const plugin: JupyterFrontEndPlugin<void> = {
 };
 
 /**
+ * The greenhouse sidebar following the notebook in focus, its commands, and a
+ * "Run with Greenhouse" button on every notebook's toolbar.
+ */
+const panelPlugin: JupyterFrontEndPlugin<void> = {
+  id: 'greenhouse-ext:panel',
+  description:
+    'Adds the Greenhouse sidebar (parameters, runs, diffs, published versions) and its commands.',
+  autoStart: true,
+  requires: [INotebookTracker, IRenderMimeRegistry, IEditorServices],
+  optional: [ICommandPalette, ITranslator, ILayoutRestorer],
+  activate: (
+    app: JupyterFrontEnd,
+    tracker: INotebookTracker,
+    rendermime: IRenderMimeRegistry,
+    editorServices: IEditorServices,
+    palette: ICommandPalette | null,
+    translator: ITranslator | null,
+    restorer: ILayoutRestorer | null
+  ) => {
+    const trans = (translator ?? nullTranslator).load('greenhouse_ext');
+    const model = new GreenhouseModel();
+    const panel = new GreenhousePanel({ model, commands: app.commands, trans });
+    app.shell.add(panel, 'left', { rank: 900 });
+    restorer?.add(panel, panel.id);
+
+    addCommands({ app, panel, tracker, rendermime, editorServices, trans });
+    for (const command of [
+      CommandIDs.openPanel,
+      CommandIDs.run,
+      CommandIDs.diff,
+      CommandIDs.publish
+    ]) {
+      palette?.addItem({ command, category: trans.__('Greenhouse') });
+    }
+    app.docRegistry.addWidgetExtension(
+      'Notebook',
+      new RunButtonExtension(app.commands, trans)
+    );
+    followFocus(app, tracker, model);
+  }
+};
+
+/**
+ * Keep the model on the notebook in focus: switch when focus or the notebook's
+ * path changes, and read its parameters again whenever it is saved.
+ */
+function followFocus(
+  app: JupyterFrontEnd,
+  tracker: INotebookTracker,
+  model: GreenhouseModel
+): void {
+  let watched: DocumentRegistry.IContext<INotebookModel> | null = null;
+  const show = () => {
+    const path = tracker.currentWidget?.context.path;
+    void model.setNotebook(
+      path ? app.serviceManager.contents.localPath(path) : null
+    );
+  };
+  const reread = () => void model.refresh();
+  const follow = () => {
+    watched?.pathChanged.disconnect(show);
+    watched?.fileChanged.disconnect(reread);
+    watched = tracker.currentWidget?.context ?? null;
+    watched?.pathChanged.connect(show);
+    watched?.fileChanged.connect(reread);
+    show();
+  };
+  tracker.currentChanged.connect(follow);
+  follow();
+}
+
+/**
+ * Adds the "Run with Greenhouse" button to each notebook's toolbar.
+ */
+class RunButtonExtension implements DocumentRegistry.IWidgetExtension<
+  NotebookPanel,
+  INotebookModel
+> {
+  constructor(
+    private _commands: CommandRegistry,
+    private _trans: TranslationBundle
+  ) {}
+
+  /**
+   * Add the button to a new notebook's toolbar.
+   *
+   * @param panel - The notebook panel.
+   * @param context - Its document context.
+   * @returns The button, disposed with the notebook.
+   */
+  createNew(
+    panel: NotebookPanel,
+    context: DocumentRegistry.IContext<INotebookModel>
+  ): ToolbarButton {
+    const button = new ToolbarButton({
+      className: 'jp-greenhouse-toolbar-run',
+      icon: greenhouseIcon,
+      label: this._trans.__('Run with Greenhouse'),
+      tooltip: this._trans.__(
+        'Run this notebook reproducibly with the Greenhouse sidebar’s values'
+      ),
+      onClick: () =>
+        void this._commands.execute(CommandIDs.run, { path: context.path })
+    });
+    const name = 'greenhouseRun';
+    if (!panel.toolbar.insertAfter('cellType', name, button)) {
+      panel.toolbar.addItem(name, button);
+    }
+    return button;
+  }
+}
+
+/**
  * The dialog body listing the version and the store location.
  */
 function aboutBody(info: IVersionInfo, trans: TranslationBundle): Widget {
@@ -101,4 +223,4 @@ function aboutBody(info: IVersionInfo, trans: TranslationBundle): Widget {
   return new Widget({ node: list });
 }
 
-export default plugin;
+export default [plugin, panelPlugin];

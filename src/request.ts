@@ -50,7 +50,7 @@ export async function requestAPI<T>(
   init: RequestInit = {}
 ): Promise<T> {
   const settings = ServerConnection.makeSettings();
-  const url = URLExt.join(settings.baseUrl, 'greenhouse', 'api', endPoint);
+  const url = apiURL(endPoint, settings);
   const response = await ServerConnection.makeRequest(url, init, settings);
   const text = await response.text();
 
@@ -70,6 +70,21 @@ export async function requestAPI<T>(
       `${statusMessage(response)}, with a body that is not JSON`
     );
   }
+}
+
+/**
+ * The address of an API end point, for what the browser loads itself (an iframe's
+ * report) rather than through {@link requestAPI}.
+ *
+ * @param endPoint - The path under `<base url>/greenhouse/api/`.
+ * @param settings - The server connection settings (default: the page's).
+ * @returns The absolute URL of the end point.
+ */
+export function apiURL(
+  endPoint: string,
+  settings: ServerConnection.ISettings = ServerConnection.makeSettings()
+): string {
+  return URLExt.join(settings.baseUrl, 'greenhouse', 'api', endPoint);
 }
 
 /**

@@ -1,0 +1,145 @@
+import { ArtefactsModel } from '../artefacts';
+import { FakeServer, httpError, requestAPI } from './fakes';
+
+jest.mock('../request', () => ({
+  ...jest.requireActual('../request'),
+  requestAPI: jest.fn()
+}));
+
+const models: ArtefactsModel[] = [];
+
+/**
+ * An empty server and a model of its artefacts, disposed after the test.
+ */
+function artefactsOn(): { model: ArtefactsModel; server: FakeServer } {
+  const model = new ArtefactsModel();
+  models.push(model);
+  return { model, server: new FakeServer() };
+}
+
+afterEach(() => {
+  models.splice(0).forEach(model => model.dispose());
+  requestAPI.mockReset();
+});
+
+describe('ArtefactsModel', () => {
+  const version = {
+    name: 'train',
+    number: 2,
+    run_id: 'r-1',
+    created_at: '2026-01-01T10:00:00+00:00',
+    manifest_sha256: 'ab',
+    files: [],
+    metrics: { mse: 0.1 },
+    aliases: ['production']
+  };
+
+  it('publishes a run and lists the new version', async () => {
+    const { model, server } = artefactsOn();
+    server.on('POST publish', version).on('GET artefacts/train/versions', {
+      name: 'train',
+      versions: [version]
+    });
+
+    await expect(model.publish('r-1', 'train', ['production'])).resolves.toBe(
+      version
+    );
+
+    expect(server.calls.find(c => c.method === 'POST')?.body).toEqual({
+      run: 'r-1',
+      name: 'train',
+      aliases: ['production']
+    });
+    expect(model.artefactNames).toEqual(['train']);
+    expect(model.versions('train')).toEqual([version]);
+  });
+
+  it('lists the artefacts', async () => {
+    const { model, server } = artefactsOn();
+    server.on('GET artefacts', { names: ['forecast', 'train'] });
+
+    await model.loadArtefacts();
+
+    expect(model.artefactNames).toEqual(['forecast', 'train']);
+    expect(model.versions('train')).toBeNull();
+  });
+
+  it('moves an alias and lists the versions again', async () => {
+    const { model, server } = artefactsOn();
+    server
+      .on('PUT artefacts/train/aliases/production', version)
+      .on('GET artefacts/train/versions', { versions: [version] });
+
+    await model.setAlias('train', 'production', 2);
+
+    expect(server.calls.find(c => c.method === 'PUT')?.body).toEqual({
+      version: 2
+    });
+    expect(model.versions('train')).toEqual([version]);
+  });
+
+  it('keeps the outcome of a verification', async () => {
+    const { model, server } = artefactsOn();
+    const answer = {
+      ref: 'train@2',
+      location: '/s',
+      checked: 4,
+      problems: [],
+      ok: true
+    };
+    server.on('POST verify', answer);
+
+    const pending = model.verify('train@2');
+    expect(model.check('train@2')).toEqual({
+      kind: 'verify',
+      state: 'pending'
+    });
+    await pending;
+
+    expect(server.calls.at(-1)?.body).toEqual({ ref: 'train@2' });
+    expect(model.check('train@2')).toEqual({
+      kind: 'verify',
+      state: 'done',
+      result: answer
+    });
+  });
+
+  it('keeps the failure of a reproduction', async () => {
+    const { model, server } = artefactsOn();
+    server.on('POST reproduce', httpError(409, 'Run r-1 did not succeed'));
+
+    await expect(model.reproduce('train@2')).rejects.toMatchObject({
+      status: 409
+    });
+
+    expect(model.check('train@2')).toEqual({
+      kind: 'reproduce',
+      state: 'failed',
+      error: 'Run r-1 did not succeed'
+    });
+  });
+
+  it('tells when something changed', async () => {
+    const { model, server } = artefactsOn();
+    server.on('GET artefacts', { names: [] });
+    let changes = 0;
+    model.changed.connect(() => changes++);
+
+    await model.loadArtefacts();
+
+    expect(changes).toBe(1);
+  });
+
+  it('passes a server error on when listing', async () => {
+    const { model, server } = artefactsOn();
+    server.on(
+      'GET artefacts/nope/versions',
+      httpError(404, "Nothing is published as 'nope'")
+    );
+
+    await expect(model.loadVersions('nope')).rejects.toMatchObject({
+      status: 404
+    });
+    expect(model.versions('nope')).toBeNull();
+  });
+});

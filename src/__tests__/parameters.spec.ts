@@ -1,0 +1,194 @@
+import {
+  FieldInput,
+  fieldKind,
+  initialInput,
+  readField,
+  sameValue,
+  selectOptions
+} from '../parameters';
+import type { IParameter, JSONValue } from '../tokens';
+
+/**
+ * A parameter declared with `type` and the given options.
+ */
+function param(type: string, options: Partial<IParameter> = {}): IParameter {
+  return {
+    name: 'p',
+    type,
+    default: null,
+    help: null,
+    choices: null,
+    min: null,
+    max: null,
+    secret: false,
+    ...options
+  };
+}
+
+describe('fieldKind', () => {
+  it.each<[string, Partial<IParameter>, string]>([
+    ['bool', {}, 'checkbox'],
+    ['bool | None', {}, 'select'],
+    ['int', {}, 'number'],
+    ['int', { min: 1 }, 'number'],
+    ['int', { min: 1, max: 10 }, 'slider'],
+    ['float | None', { min: 0, max: 1 }, 'slider'],
+    ['str', {}, 'text'],
+    ['str', { choices: ['a', 'b'] }, 'select'],
+    ['int', { choices: [1, 2] }, 'select'],
+    ['str', { secret: true }, 'password'],
+    ['int', { secret: true, choices: [1, 2] }, 'password'],
+    ['list', {}, 'json'],
+    ['list[int]', {}, 'json'],
+    ['dict', {}, 'json'],
+    ['dict[str, float]', {}, 'json'],
+    ['any', {}, 'json'],
+    ['str | None', {}, 'text']
+  ])('gives %s %j a %s field', (type, options, kind) => {
+    expect(fieldKind(param(type, options))).toBe(kind);
+  });
+});
+
+describe('initialInput', () => {
+  it.each<[string, Partial<IParameter>, FieldInput]>([
+    ['bool', { default: true }, true],
+    ['bool', { default: false }, false],
+    ['int', { default: 10 }, '10'],
+    ['float', { default: 0.01 }, '0.01'],
+    ['str', { default: 'fast' }, 'fast'],
+    ['str', { default: 'fast', choices: ['fast', 'thorough'] }, '"fast"'],
+    ['bool | None', { default: null }, 'null'],
+    ['list[int]', { default: [64, 32] }, '[64,32]'],
+    ['dict', { default: { a: 1 } }, '{"a":1}'],
+    ['int | None', { default: null }, ''],
+    ['any', { default: null }, ''],
+    ['str', { default: '***', secret: true }, '']
+  ])('writes the default of %s %j as %j', (type, options, input) => {
+    expect(initialInput(param(type, options))).toEqual(input);
+  });
+});
+
+describe('selectOptions', () => {
+  it('offers the choices, then None for an optional type', () => {
+    const options = selectOptions(
+      param('str | None', { choices: ['fast', 'thorough'] })
+    );
+    expect(options).toEqual([
+      ['"fast"', 'fast'],
+      ['"thorough"', 'thorough'],
+      ['null', 'None']
+    ]);
+  });
+
+  it('offers true, false and None for bool | None', () => {
+    expect(selectOptions(param('bool | None')).map(([value]) => value)).toEqual(
+      ['true', 'false', 'null']
+    );
+  });
+});
+
+describe('readField', () => {
+  it.each<[string, Partial<IParameter>, FieldInput, JSONValue]>([
+    ['int', {}, '42', 42],
+    ['int', {}, ' -7 ', -7],
+    ['int', { min: 1, max: 10 }, '10', 10],
+    ['int | None', {}, '', null],
+    ['float', {}, '0.5', 0.5],
+    ['float', {}, '1e-3', 0.001],
+    ['float', {}, '2', 2],
+    ['float', {}, '.5', 0.5],
+    ['float', { min: 0, max: 1 }, '0', 0],
+    ['float | None', {}, '  ', null],
+    ['bool', {}, true, true],
+    ['bool', {}, false, false],
+    ['bool | None', {}, 'null', null],
+    ['bool | None', {}, 'false', false],
+    ['str', {}, '', ''],
+    ['str', {}, ' spaced ', ' spaced '],
+    ['str | None', {}, 'x', 'x'],
+    ['str', { choices: ['fast', 'thorough'] }, '"thorough"', 'thorough'],
+    ['int', { choices: [1, 2] }, '2', 2],
+    ['str | None', { choices: ['a'] }, 'null', null],
+    ['list', {}, '[1, "a", null]', [1, 'a', null]],
+    ['list[int]', {}, '[64, 32]', [64, 32]],
+    ['list[float]', {}, '[1, 2.5]', [1, 2.5]],
+    ['list[str]', {}, '[]', []],
+    ['list[int | None]', {}, '[1, null]', [1, null]],
+    ['list[list[int]]', {}, '[[1], [2, 3]]', [[1], [2, 3]]],
+    ['dict', {}, '{"a": [1]}', { a: [1] }],
+    ['dict[str, float]', {}, '{"lr": 0.1, "n": 2}', { lr: 0.1, n: 2 }],
+    ['list | None', {}, '', null],
+    ['any', {}, '3', 3],
+    ['any', {}, 'a=b', 'a=b'],
+    ['any', {}, '', null],
+    ['Tensor', {}, 'not json', 'not json'],
+    ['int', { secret: true }, '7', 7],
+    ['str', { secret: true }, 's3cret', 's3cret']
+  ])('reads %s %j from %j as %j', (type, options, input, value) => {
+    expect(readField(param(type, options), input)).toEqual({ ok: true, value });
+  });
+
+  it.each<[string, Partial<IParameter>, FieldInput, string]>([
+    ['int', {}, 'ten', 'expected a whole number'],
+    ['int', {}, '2.5', 'expected a whole number'],
+    ['int', {}, '', 'expected a whole number'],
+    ['int', {}, '99999999999999999999', 'too large'],
+    ['int', { min: 1 }, '0', 'must be at least 1'],
+    ['int', { max: 1000 }, '1001', 'must be at most 1000'],
+    ['float', {}, 'abc', 'expected a number'],
+    ['float', {}, '1e999', 'expected a number'],
+    ['float', {}, 'NaN', 'expected a number'],
+    ['float', {}, '0x10', 'expected a number'],
+    ['float', {}, '', 'expected a number'],
+    ['float', { min: 0, max: 1 }, '1.5', 'must be at most 1'],
+    ['float', { min: 0, max: 1 }, '-0.1', 'must be at least 0'],
+    [
+      'str',
+      { choices: ['fast', 'thorough'] },
+      '"slow"',
+      'slow is not one of fast, thorough'
+    ],
+    ['int', { choices: [1, 2] }, '3', '3 is not one of 1, 2'],
+    ['bool', { secret: true }, 'maybe', 'expected true or false'],
+    ['list', {}, '[1, 2', 'not valid JSON'],
+    ['list', {}, '{"a": 1}', 'expected list, got {"a":1} (dict)'],
+    ['list[int]', {}, '[1, "two"]', '[1]: expected int, got "two" (string)'],
+    ['list[int]', {}, '[1, 2.5]', '[1]: expected int, got 2.5 (number)'],
+    ['list[int]', {}, '[true]', '[0]: expected int, got true (boolean)'],
+    ['list[str]', {}, '"a"', 'expected list[str], got "a" (string)'],
+    ['dict', {}, '[1]', 'expected dict, got [1] (list)'],
+    ['dict', {}, 'null', 'expected dict, got None'],
+    [
+      'dict[str, float]',
+      {},
+      '{"lr": "high"}',
+      '["lr"]: expected float, got "high" (string)'
+    ],
+    [
+      'list[int | None]',
+      {},
+      '[1, "x"]',
+      '[1]: expected int | None, got "x" (string)'
+    ]
+  ])('refuses %s %j from %j: %s', (type, options, input, error) => {
+    const result = readField(param(type, options), input);
+    expect(result.ok).toBe(false);
+    expect(result.ok ? '' : result.error).toContain(error);
+  });
+});
+
+describe('sameValue', () => {
+  it.each<[JSONValue, JSONValue, boolean]>([
+    [1, 1, true],
+    [1, 2, false],
+    [null, null, true],
+    [[1, [2]], [1, [2]], true],
+    [[1], [1, 2], false],
+    [{ a: 1, b: [2] }, { b: [2], a: 1 }, true],
+    [{ a: 1 }, { b: 1 }, false],
+    [{ a: 1 }, [1], false],
+    [true, 1, false]
+  ])('compares %j and %j: %s', (a, b, same) => {
+    expect(sameValue(a, b)).toBe(same);
+  });
+});

@@ -1,0 +1,208 @@
+/**
+ * Published artefacts: their names, versions and aliases, publishing a run, and the
+ * checks of a version (verify, reproduce), through the one HTTP seam.
+ */
+import { IDisposable } from '@lumino/disposable';
+import { ISignal, Signal } from '@lumino/signaling';
+
+import { messageOf } from './errors';
+import { requestAPI } from './request';
+import type {
+  IArtefactNames,
+  IReproduction,
+  IVerifyResult,
+  IVersion,
+  IVersionList
+} from './tokens';
+
+/**
+ * The state of the published artefacts the sidebar shows.
+ */
+export class ArtefactsModel implements IDisposable {
+  /**
+   * Emitted whenever names, versions or checks change.
+   */
+  get changed(): ISignal<this, void> {
+    return this._changed;
+  }
+
+  /**
+   * Whether the model has been disposed.
+   */
+  get isDisposed(): boolean {
+    return this._isDisposed;
+  }
+
+  /**
+   * The names of the published artefacts, once listed.
+   */
+  get artefactNames(): readonly string[] {
+    return this._artefactNames;
+  }
+
+  /**
+   * Publish a succeeded run as the next version of an artefact.
+   *
+   * @param run - The run's id.
+   * @param name - The artefact's name.
+   * @param aliases - Aliases to point at the new version.
+   * @returns The new version.
+   */
+  async publish(
+    run: string,
+    name: string,
+    aliases: string[]
+  ): Promise<IVersion> {
+    const version = await requestAPI<IVersion>('publish', {
+      method: 'POST',
+      body: JSON.stringify({ run, name, aliases })
+    });
+    if (!this._artefactNames.includes(name)) {
+      this._artefactNames = [...this._artefactNames, name].sort();
+    }
+    await this.loadVersions(name);
+    return version;
+  }
+
+  /**
+   * List the published artefacts.
+   */
+  async loadArtefacts(): Promise<void> {
+    const answer = await requestAPI<IArtefactNames>('artefacts');
+    this._artefactNames = answer.names;
+    this._changed.emit();
+  }
+
+  /**
+   * The versions of an artefact, once loaded.
+   *
+   * @param name - The artefact's name.
+   * @returns Its versions, or null before {@link loadVersions}.
+   */
+  versions(name: string): readonly IVersion[] | null {
+    return this._versions.get(name) ?? null;
+  }
+
+  /**
+   * Load the versions of an artefact.
+   *
+   * @param name - The artefact's name.
+   */
+  async loadVersions(name: string): Promise<void> {
+    const answer = await requestAPI<IVersionList>(
+      `artefacts/${encodeURIComponent(name)}/versions`
+    );
+    this._versions.set(name, answer.versions);
+    this._changed.emit();
+  }
+
+  /**
+   * Point an alias of an artefact at one of its versions.
+   *
+   * @param name - The artefact's name.
+   * @param alias - The alias, such as `production`.
+   * @param version - The version's number.
+   */
+  async setAlias(name: string, alias: string, version: number): Promise<void> {
+    const path = `artefacts/${encodeURIComponent(name)}/aliases/${encodeURIComponent(alias)}`;
+    await requestAPI<IVersion>(path, {
+      method: 'PUT',
+      body: JSON.stringify({ version })
+    });
+    await this.loadVersions(name);
+  }
+
+  /**
+   * The last check of a version, if one was made.
+   *
+   * @param ref - The version's reference, `NAME@N`.
+   * @returns The check, pending or done.
+   */
+  check(ref: string): ArtefactsModel.Check | null {
+    return this._checks.get(ref) ?? null;
+  }
+
+  /**
+   * Recompute the sha256 of every file of a version against its manifest.
+   *
+   * @param ref - The version's reference, `NAME@N`.
+   * @returns The server's answer, also kept as the version's check.
+   */
+  async verify(ref: string): Promise<IVerifyResult> {
+    return this._checked(ref, 'verify', () =>
+      requestAPI<IVerifyResult>('verify', {
+        method: 'POST',
+        body: JSON.stringify({ ref })
+      })
+    );
+  }
+
+  /**
+   * Run a version's notebook again and compare the outcome.
+   *
+   * @param ref - The version's reference, `NAME@N`.
+   * @returns The server's answer, also kept as the version's check.
+   */
+  async reproduce(ref: string): Promise<IReproduction> {
+    return this._checked(ref, 'reproduce', () =>
+      requestAPI<IReproduction>('reproduce', {
+        method: 'POST',
+        body: JSON.stringify({ ref })
+      })
+    );
+  }
+
+  private async _checked<T extends IVerifyResult | IReproduction>(
+    ref: string,
+    kind: 'verify' | 'reproduce',
+    call: () => Promise<T>
+  ): Promise<T> {
+    this._checks.set(ref, { kind, state: 'pending' });
+    this._changed.emit();
+    try {
+      const result = await call();
+      this._checks.set(ref, {
+        kind,
+        state: 'done',
+        result
+      } as ArtefactsModel.Check);
+      return result;
+    } catch (error) {
+      this._checks.set(ref, { kind, state: 'failed', error: messageOf(error) });
+      throw error;
+    } finally {
+      this._changed.emit();
+    }
+  }
+
+  /**
+   * Release the model's signal connections.
+   */
+  dispose(): void {
+    if (this._isDisposed) {
+      return;
+    }
+    this._isDisposed = true;
+    Signal.clearData(this);
+  }
+
+  private _changed = new Signal<this, void>(this);
+  private _isDisposed = false;
+  private _artefactNames: string[] = [];
+  private _versions = new Map<string, IVersion[]>();
+  private _checks = new Map<string, ArtefactsModel.Check>();
+}
+
+/**
+ * Types of the artefacts model.
+ */
+export namespace ArtefactsModel {
+  /**
+   * A verification or reproduction of a version: pending, done or failed.
+   */
+  export type Check =
+    | { kind: 'verify' | 'reproduce'; state: 'pending' }
+    | { kind: 'verify'; state: 'done'; result: IVerifyResult }
+    | { kind: 'reproduce'; state: 'done'; result: IReproduction }
+    | { kind: 'verify' | 'reproduce'; state: 'failed'; error: string };
+}

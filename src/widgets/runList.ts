@@ -1,0 +1,326 @@
+/**
+ * The run history of the notebook in focus: status, times, parameters and metrics of
+ * each run, a live progress bar and log while it runs, and its actions.
+ */
+import { showErrorMessage } from '@jupyterlab/apputils';
+import { TranslationBundle } from '@jupyterlab/translation';
+import { CommandRegistry } from '@lumino/commands';
+import { Widget } from '@lumino/widgets';
+
+import { GreenhouseModel } from '../model';
+import { isFinished } from '../runs';
+import { CommandIDs, IRun, IRunError, JSONValue } from '../tokens';
+import { button, element } from './dom';
+import { formatDuration, formatTime, formatValue } from './format';
+
+/**
+ * The list of runs; each item is updated in place, so an open log stays open.
+ */
+export class RunList extends Widget {
+  /**
+   * Create the list; it follows the model from then on.
+   *
+   * @param options - The model, the command registry and the translation bundle.
+   */
+  constructor(options: RunList.IOptions) {
+    super({ node: element('ul', 'jp-greenhouse-runs') });
+    this._options = options;
+    this.node.dataset.testid = 'greenhouse-runs';
+    options.model.changed.connect(this._onChanged, this);
+    this._render();
+  }
+
+  private _onChanged(sender: GreenhouseModel, part: GreenhouseModel.Part) {
+    if (
+      part === 'notebook' ||
+      part === 'runs' ||
+      part === 'log' ||
+      part === 'selection'
+    ) {
+      this._render();
+    }
+  }
+
+  private _render(): void {
+    const { model, trans } = this._options;
+    const seen = new Set<string>();
+    const nodes: HTMLElement[] = [];
+    for (const run of model.runs) {
+      let item = this._items.get(run.id);
+      if (!item) {
+        item = new RunItem(run.id, this._options);
+        this._items.set(run.id, item);
+      }
+      item.update(run, model.log(run.id), model.selection.includes(run.id));
+      seen.add(run.id);
+      nodes.push(item.node);
+    }
+    for (const id of [...this._items.keys()]) {
+      if (!seen.has(id)) {
+        this._items.delete(id);
+      }
+    }
+    if (nodes.length === 0 && model.notebook !== null) {
+      nodes.push(
+        element('li', 'jp-greenhouse-placeholder', trans.__('No runs yet.'))
+      );
+    }
+    this.node.replaceChildren(...nodes);
+  }
+
+  private _options: RunList.IOptions;
+  private _items = new Map<string, RunItem>();
+}
+
+/**
+ * Types of the run list.
+ */
+export namespace RunList {
+  /**
+   * Options of a run list.
+   */
+  export interface IOptions {
+    /**
+     * The sidebar's model.
+     */
+    model: GreenhouseModel;
+    /**
+     * The application's commands, to open a run's notebook, report or publish it.
+     */
+    commands: CommandRegistry;
+    /**
+     * The translation bundle.
+     */
+    trans: TranslationBundle;
+  }
+}
+
+/**
+ * One run of the list.
+ */
+class RunItem {
+  constructor(
+    readonly id: string,
+    private _options: RunList.IOptions
+  ) {
+    const { model, trans } = _options;
+    this.node = element('li', 'jp-greenhouse-run', undefined, {
+      'data-run-id': id
+    });
+    this._select = element('input', 'jp-greenhouse-run-select', undefined, {
+      type: 'checkbox',
+      title: trans.__('Choose for a diff'),
+      'aria-label': trans.__('Choose run %1 for a diff', id)
+    });
+    this._select.addEventListener('change', () => model.toggleSelected(id));
+    this._body = element('div', 'jp-greenhouse-run-body');
+    this._logText = element('pre', 'jp-greenhouse-run-log-text');
+    this._log = element('details', 'jp-greenhouse-run-log');
+    this._log.append(element('summary', '', trans.__('Log')), this._logText);
+    this._log.addEventListener('toggle', () => {
+      if (this._log.open && this._run && isFinished(this._run)) {
+        model
+          .loadLog(id)
+          .catch(error => showErrorMessage(trans.__('Run log'), error));
+      }
+    });
+    this.node.append(this._select, this._body, this._log);
+  }
+
+  /**
+   * The item's root element.
+   */
+  readonly node: HTMLElement;
+
+  /**
+   * Show the run's latest record and log.
+   */
+  update(run: IRun, log: string, selected: boolean): void {
+    const wasRunning = this._run !== null && !isFinished(this._run);
+    this._run = run;
+    this.node.dataset.status = run.status;
+    this.node.classList.toggle('jp-greenhouse-selected', selected);
+    this._select.checked = selected;
+    // Only a run with an executed notebook can be compared.
+    this._select.disabled = run.output_object === null && !selected;
+    this._body.replaceChildren(...this._content(run));
+    // The log opens while the run runs, and folds away once it has finished.
+    if (isFinished(run) === wasRunning) {
+      this._log.open = !wasRunning;
+    }
+    if (this._logText.textContent !== log) {
+      const atEnd =
+        this._logText.scrollTop + this._logText.clientHeight >=
+        this._logText.scrollHeight - 4;
+      this._logText.textContent = log;
+      if (atEnd) {
+        this._logText.scrollTop = this._logText.scrollHeight;
+      }
+    }
+  }
+
+  private _content(run: IRun): HTMLElement[] {
+    const { trans } = this._options;
+    const header = element('div', 'jp-greenhouse-run-header');
+    header.append(
+      element('span', 'jp-greenhouse-run-status', run.status, {
+        'data-status': run.status
+      }),
+      element('span', 'jp-greenhouse-run-id', run.id),
+      element(
+        'span',
+        'jp-greenhouse-run-time',
+        formatTime(run.started_at ?? run.created_at),
+        {
+          title: trans.__('Started')
+        }
+      ),
+      element(
+        'span',
+        'jp-greenhouse-run-duration',
+        formatDuration(run.duration_s),
+        {
+          title: trans.__('Duration')
+        }
+      )
+    );
+    const parts: HTMLElement[] = [header];
+    if (!isFinished(run)) {
+      parts.push(this._progress(run));
+    }
+    if (run.error) {
+      parts.push(
+        element('div', 'jp-greenhouse-run-error', this._why(run.error))
+      );
+    }
+    parts.push(
+      values(
+        'jp-greenhouse-run-params',
+        'jp-greenhouse-run-param',
+        run.parameters
+      ),
+      values('jp-greenhouse-metrics', 'jp-greenhouse-metric', run.metrics),
+      this._actions(run)
+    );
+    return parts;
+  }
+
+  /**
+   * A bar of the cells done, or a busy bar until the kernel reports any.
+   */
+  private _progress(run: IRun): HTMLElement {
+    const { trans } = this._options;
+    const progress = run.progress;
+    const label = progress
+      ? trans.__('%1 of %2 cells', progress.done, progress.total)
+      : run.status === 'queued'
+        ? trans.__('queued')
+        : trans.__('starting the kernel');
+    const bar = element('progress', 'jp-greenhouse-progress-bar', undefined, {
+      'aria-label': label
+    });
+    if (progress) {
+      bar.max = Math.max(progress.total, 1);
+      bar.value = progress.done;
+    }
+    const node = element('div', 'jp-greenhouse-progress');
+    node.append(bar, element('span', 'jp-greenhouse-progress-label', label));
+    return node;
+  }
+
+  private _actions(run: IRun): HTMLElement {
+    const { model, commands, trans } = this._options;
+    const id = run.id;
+    const actions = element('div', 'jp-greenhouse-run-actions');
+    if (!isFinished(run)) {
+      actions.append(
+        button('jp-greenhouse-cancel-button', trans.__('Cancel'), () => {
+          model
+            .cancel(id)
+            .catch(error =>
+              showErrorMessage(trans.__('Cancel run %1', id), error)
+            );
+        })
+      );
+      return actions;
+    }
+    if (run.output_object !== null) {
+      actions.append(...this._openButtons(id));
+    }
+    if (run.status === 'succeeded') {
+      actions.append(
+        button(
+          'jp-greenhouse-publish-button',
+          trans.__('Publish'),
+          () => {
+            void commands.execute(CommandIDs.publish, { run: id });
+          },
+          trans.__('Publish this run as a version of an artefact')
+        )
+      );
+    }
+    return actions;
+  }
+
+  /**
+   * Why a run did not succeed: the reason, where, and the exception.
+   */
+  private _why(error: IRunError): string {
+    const { trans } = this._options;
+    let text = error.reason;
+    if (error.cell_index !== null) {
+      text += trans.__(' (cell %1)', error.cell_index);
+    }
+    if (error.ename) {
+      text += `: ${error.ename}${error.evalue ? `: ${error.evalue}` : ''}`;
+    }
+    return text;
+  }
+
+  private _openButtons(id: string): HTMLButtonElement[] {
+    const { commands, trans } = this._options;
+    return [
+      button(
+        'jp-greenhouse-open-notebook-button',
+        trans.__('Notebook'),
+        () => void commands.execute(CommandIDs.openRunNotebook, { id }),
+        trans.__('Open the executed notebook, read-only')
+      ),
+      button(
+        'jp-greenhouse-open-report-button',
+        trans.__('Report'),
+        () => void commands.execute(CommandIDs.openRunReport, { id }),
+        trans.__('Open the HTML report')
+      )
+    ];
+  }
+
+  private _run: IRun | null = null;
+  private _select: HTMLInputElement;
+  private _body: HTMLElement;
+  private _log: HTMLDetailsElement;
+  private _logText: HTMLElement;
+}
+
+/**
+ * A list of `name value` pairs, each item carrying `data-name`.
+ */
+function values(
+  listClass: string,
+  itemClass: string,
+  record: Record<string, JSONValue>
+): HTMLElement {
+  const list = element('ul', listClass);
+  for (const [name, value] of Object.entries(record)) {
+    const item = element('li', itemClass, undefined, {
+      'data-name': name,
+      title: name
+    });
+    item.append(
+      element('span', 'jp-greenhouse-value-name', name),
+      element('span', 'jp-greenhouse-value', formatValue(value))
+    );
+    list.append(item);
+  }
+  return list;
+}

@@ -1,0 +1,82 @@
+"""The sidebar panel end to end: a real JupyterLab, a real kernel, Debian's Chromium."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+RUN_TIMEOUT_MS = 180_000
+
+
+def shot(page: Any, folder: Path, name: str) -> None:
+    page.screenshot(path=str(folder / f"{name}.png"))
+
+
+def set_parameter(page: Any, name: str, value: str) -> None:
+    field = page.locator(f'.jp-greenhouse-param[data-name="{name}"] .jp-greenhouse-param-input')
+    field.fill(value)
+    field.dispatch_event("change")
+
+
+def run_and_wait(page: Any, finished: int) -> None:
+    page.click(".jp-greenhouse-run-button")
+    page.wait_for_function(
+        "n => document.querySelectorAll('.jp-greenhouse-run[data-status=\"succeeded\"]')"
+        ".length >= n",
+        arg=finished,
+        timeout=RUN_TIMEOUT_MS,
+    )
+
+
+def test_parameterise_run_diff_and_publish(
+    page: Any, lab_url: str, lab_token: str, screenshots: Path
+) -> None:
+    page.goto(f"{lab_url}/lab/tree/train.ipynb?token={lab_token}")
+    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
+    shot(page, screenshots, "01-notebook")
+
+    if not page.is_visible(".jp-greenhouse-panel"):
+        page.click('[data-id="greenhouse-panel"]')
+    page.wait_for_selector('.jp-greenhouse-param[data-name="epochs"]')
+    assert "train.ipynb" in page.inner_text(".jp-greenhouse-notebook")
+    shot(page, screenshots, "02-panel")
+
+    set_parameter(page, "epochs", "0")
+    page.wait_for_selector('.jp-greenhouse-param.jp-greenhouse-invalid[data-name="epochs"]')
+    shot(page, screenshots, "03-invalid-value")
+
+    set_parameter(page, "epochs", "200")
+    run_and_wait(page, 1)
+    first = page.locator('.jp-greenhouse-run[data-status="succeeded"]').first
+    assert first.locator('.jp-greenhouse-metric[data-name="r2"]').count() == 1
+    shot(page, screenshots, "04-first-run")
+
+    set_parameter(page, "epochs", "20")
+    run_and_wait(page, 2)
+    runs = page.locator('.jp-greenhouse-run[data-status="succeeded"]')
+    metrics = {
+        runs.nth(i).locator('.jp-greenhouse-metric[data-name="r2"]').inner_text() for i in range(2)
+    }
+    assert len(metrics) == 2
+    shot(page, screenshots, "05-second-run")
+
+    for i in range(2):
+        runs.nth(i).locator(".jp-greenhouse-run-select").check()
+    page.click(".jp-greenhouse-diff-button")
+    page.wait_for_selector(".jp-greenhouse-diff .jp-greenhouse-diff-notebook", timeout=60_000)
+    parameters = page.inner_text('.jp-greenhouse-diff-section[data-part="parameters"]')
+    assert "epochs" in parameters and "200" in parameters and "20" in parameters
+    assert "r2" in page.inner_text('.jp-greenhouse-diff-section[data-part="metrics"]')
+    shot(page, screenshots, "06-diff")
+
+    runs.first.locator(".jp-greenhouse-publish-button").click()
+    page.fill(".jp-greenhouse-publish-name", "linefit")
+    page.click(".jp-Dialog .jp-mod-accept")
+    published = page.wait_for_selector('.jp-Dialog[aria-label*="published as linefit@1"]')
+    assert published is not None
+    page.click(".jp-Dialog .jp-mod-accept")
+    page.locator('.jp-greenhouse-artefact[data-name="linefit"] summary').click()
+    version = page.wait_for_selector('.jp-greenhouse-version[data-ref="linefit@1"]')
+    assert version is not None
+    version.scroll_into_view_if_needed()
+    shot(page, screenshots, "07-published")
