@@ -74,10 +74,9 @@ def resolve(store: Store, ref: str, base: Path | None = None) -> Subject:
     if "@" in ref:
         version = resolve_version(store, ref)
         return _run_subject(store, ref, store.get_run(version.run_id), version)
-    try:
-        return _run_subject(store, ref, store.get_run(ref), None)
-    except NotFound:
-        pass
+    run = _find_run(store, ref)
+    if run is not None:
+        return _run_subject(store, ref, run, None)
     if NAME_PATTERN.fullmatch(ref):
         try:
             version = store.get_version(ref)
@@ -86,6 +85,13 @@ def resolve(store: Store, ref: str, base: Path | None = None) -> Subject:
         else:
             return _run_subject(store, ref, store.get_run(version.run_id), version)
     raise NotFound(f"{ref!r} is not a run, a published name or a notebook file; give {REF_FORMS}")
+
+
+def _find_run(store: Store, ref: str) -> Run | None:
+    try:
+        return store.get_run(ref)
+    except NotFound:
+        return None
 
 
 def _file_subject(ref: str, path: Path) -> Subject:
