@@ -76,7 +76,8 @@ def test_parameterise_run_diff_and_publish(
     assert published is not None
     page.click(".jp-Dialog .jp-mod-accept")
     page.locator('.jp-greenhouse-artefact[data-name="linefit"] summary').click()
-    version = page.wait_for_selector('.jp-greenhouse-version[data-ref="linefit@1"]')
-    assert version is not None
+    version = page.locator('.jp-greenhouse-version[data-ref="linefit@1"]')
+    version.wait_for()
     version.scroll_into_view_if_needed()
+    assert version.locator('.jp-greenhouse-metric[data-name="r2"]').count() == 1
     shot(page, screenshots, "07-published")
