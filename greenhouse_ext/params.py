@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import contextlib
 import io
 import json
 import math
@@ -442,12 +443,11 @@ def _comments(lines: list[str], offset: int) -> dict[int, str]:
     """Comments by 1-based line number, as far as ``tokenize`` can read the lines."""
     found: dict[int, str] = {}
     readline = io.StringIO("\n".join(lines) + "\n").readline
-    try:
+    # An unfinished statement stops tokenize; the comments before it are already read.
+    with contextlib.suppress(tokenize.TokenError, SyntaxError):
         for token in tokenize.generate_tokens(readline):
             if token.type == tokenize.COMMENT:
                 found[token.start[0] + offset] = token.string
-    except (tokenize.TokenError, SyntaxError):
-        pass  # an unfinished statement: the comments before it were already read
     return found
 
 
