@@ -97,7 +97,7 @@ def prepare(
     NotFound
         The notebook does not exist.
     InvalidInput
-        Parameter values, the timeout or declared inputs are wrong (all problems at once).
+        Parameter values, the timeout, the kernel or declared inputs are wrong.
     """
     path = Path(notebook)
     if not path.is_file():
@@ -113,6 +113,8 @@ def prepare(
         raise InvalidInput(f"{str(notebook)!r} is not a notebook: it has no list of cells")
     if timeout is not None and timeout <= 0:
         raise InvalidInput(f"--timeout must be a positive number of seconds, got {timeout}")
+    if kernel is not None:
+        check_kernel(kernel)
     spec = params.discover(nb, str(notebook))
     coerced = validate(spec, values, text_values=text_values)
     return Job(
@@ -125,6 +127,23 @@ def prepare(
         timeout=timeout,
         inputs=provenance.hash_inputs(inputs, path.parent),
     )
+
+
+def check_kernel(name: str) -> str:
+    """Return ``name`` if a kernel of that name is installed here.
+
+    Raises
+    ------
+    InvalidInput
+        No such kernel; the message lists the installed ones.
+    """
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    installed = KernelSpecManager().find_kernel_specs()
+    if name.lower() not in installed:
+        known = ", ".join(sorted(installed)) or "none"
+        raise InvalidInput(f"No kernel named {name!r} is installed (installed: {known})")
+    return name
 
 
 class Recorder:

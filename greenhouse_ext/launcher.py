@@ -356,20 +356,3 @@ def _runs_here(pid: int, run_id: str) -> bool:
     except OSError:
         return False
     return f"--run-id={run_id}".encode() in arguments
-
-
-def check_kernel(name: str) -> str:
-    """Return ``name`` if a kernel of that name is installed here.
-
-    Raises
-    ------
-    InvalidInput
-        No such kernel; the message lists the installed ones.
-    """
-    from jupyter_client.kernelspec import KernelSpecManager
-
-    installed = KernelSpecManager().find_kernel_specs()
-    if name.lower() not in installed:
-        known = ", ".join(sorted(installed)) or "none"
-        raise InvalidInput(f"No kernel named {name!r} is installed (installed: {known})")
-    return name

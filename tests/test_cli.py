@@ -143,10 +143,18 @@ def test_bad_values_exit_2_and_run_nothing(project: Path) -> None:
         (["run", "missing.ipynb"], "missing.ipynb"),
         (["run", "train.ipynb", "-f", "nope.yaml"], "nope.yaml"),
         (["run", "train.ipynb", "--timeout", "0"], "--timeout"),
+        (["run", "train.ipynb", "--kernel", "no-such-kernel"], "no-such-kernel"),
         (["show", "feedfacecafe"], "feedfacecafe"),
         (["open", "feedfacecafe"], "feedfacecafe"),
     ],
-    ids=["no-notebook", "no-values-file", "zero-timeout", "unknown-run", "open-unknown"],
+    ids=[
+        "no-notebook",
+        "no-values-file",
+        "zero-timeout",
+        "unknown-kernel",
+        "unknown-run",
+        "open-unknown",
+    ],
 )
 def test_bad_requests_exit_2(project: Path, args: list[str], message: str) -> None:
     done = greenhouse(*args, cwd=project)

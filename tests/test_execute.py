@@ -12,7 +12,7 @@ import pytest
 from notebooks import write_notebook
 
 from greenhouse_ext.errors import InvalidInput, NotFound
-from greenhouse_ext.execute import execute, prepare
+from greenhouse_ext.execute import check_kernel, execute, prepare
 from greenhouse_ext.models import RunStatus
 
 PARAMS = 'alpha = 1  # how much\nname = "x"\ntoken = ""  # API token | secret'
@@ -224,3 +224,9 @@ def test_log_output_copies_cell_output_with_secrets_masked(
     nb = write_notebook(tmp_path / "nb.ipynb", PARAMS, "print('visible', token)")
     execute(prepare(nb, {"token": "hush-hush"}), log_output=True)
     assert "visible ***" in capsys.readouterr().out
+
+
+def test_check_kernel_names_the_installed_kernels() -> None:
+    assert check_kernel("python3") == "python3"
+    with pytest.raises(InvalidInput, match=r"No kernel named 'no-such-kernel'.*python3"):
+        check_kernel("no-such-kernel")

@@ -18,7 +18,7 @@ from notebooks import write_notebook
 
 from greenhouse_ext.errors import Conflict, InvalidInput, NotFound
 from greenhouse_ext.execute import Job, new_run_id, now, prepare
-from greenhouse_ext.launcher import RunLauncher, check_kernel
+from greenhouse_ext.launcher import RunLauncher
 from greenhouse_ext.models import Run, RunStatus
 from greenhouse_ext.store import Store
 
@@ -325,9 +325,3 @@ def test_read_log_refuses_a_negative_offset_and_unknown_runs(launcher):
         launcher.read_log("whatever", -1)
     with pytest.raises(NotFound):
         launcher.read_log("0123456789ab")
-
-
-def test_check_kernel_names_the_installed_kernels():
-    assert check_kernel("python3") == "python3"
-    with pytest.raises(InvalidInput, match=r"No kernel named 'no-such-kernel'.*python3"):
-        check_kernel("no-such-kernel")

@@ -12,7 +12,7 @@ from jupyter_server.utils import url_path_join
 
 from ..errors import InvalidInput, NotFound
 from ..execute import notebook_label, prepare
-from ..launcher import RunLauncher, check_kernel
+from ..launcher import RunLauncher
 from ..models import Run, RunStatus
 from ..params import read_parameters
 from ..report import render_html
@@ -145,8 +145,6 @@ def _start(
     store: Store, launcher: RunLauncher, notebook: Path, request: dict[str, Any], inputs: list[str]
 ) -> Run:
     """Check everything about the run before starting it, as ``greenhouse run`` does."""
-    if request["kernel"] is not None:
-        check_kernel(request["kernel"])
     job = prepare(
         notebook,
         request["parameters"] or {},

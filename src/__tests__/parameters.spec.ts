@@ -7,22 +7,13 @@ import {
   selectOptions
 } from '../parameters';
 import type { IParameter, JSONValue } from '../tokens';
+import { parameter } from './fakes';
 
 /**
- * A parameter declared with `type` and the given options.
+ * A parameter named `p`, declared with `type` and the given options.
  */
 function param(type: string, options: Partial<IParameter> = {}): IParameter {
-  return {
-    name: 'p',
-    type,
-    default: null,
-    help: null,
-    choices: null,
-    min: null,
-    max: null,
-    secret: false,
-    ...options
-  };
+  return parameter('p', type, options);
 }
 
 describe('fieldKind', () => {
