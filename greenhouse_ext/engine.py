@@ -22,6 +22,7 @@ from papermill.engines import NBClientEngine, NotebookExecutionManager
 from papermill.translators import papermill_translators
 from traitlets.config import Config
 
+from .kernels import ForkingKernelManager
 from .models import CellTiming, RunError
 from .trace import ExecutionTrace
 
@@ -73,6 +74,7 @@ class GreenhouseNotebookClient(PapermillNotebookClient):
         """Run every cell, then read the kernel's environment before it shuts down."""
         self.reset_execution_trackers()
         with self.setup_kernel(**kwargs):
+            self.trace.kernel_manager = self.km
             self.papermill_execute_cells()
             if self.trace.error is None or self.trace.error.reason == "exception":
                 info = self.wait_for_reply(self.kc.kernel_info())
@@ -253,6 +255,7 @@ class GreenhouseEngine(NBClientEngine):
             # The run is over when the cells are: stop the kernel at once rather than
             # interrupting it first, which only makes it print a KeyboardInterrupt.
             kwargs.setdefault("shutdown_kernel", "immediate")
+            kwargs.setdefault("kernel_manager_class", ForkingKernelManager)
             client = GreenhouseNotebookClient(
                 nb_man,
                 greenhouse_trace,

@@ -6,6 +6,7 @@ import json
 import logging
 import os
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -18,6 +19,7 @@ from typing import Any
 
 from . import __version__, params, provenance
 from .errors import InvalidInput, NotFound
+from .kernels import kill_kernel
 from .masking import MaskingWriter, mask_text, scrub_outputs, secret_strings
 from .models import (
     InputFile,
@@ -219,6 +221,7 @@ def execute(
     on_start: Callable[[Run], None] | None = None,
     progress_bar: bool = False,
     log_output: bool = False,
+    cancel: threading.Event | None = None,
 ) -> Execution:
     """Execute a prepared job and return its record and outputs; nothing is stored.
 
@@ -226,7 +229,8 @@ def execute(
     is not changed. A failing cell, a timeout, a dead kernel and Ctrl-C all end in a
     record that says so, with the partially executed notebook kept. ``on_start`` gets
     the new record in the ``running`` state before the kernel starts. ``log_output``
-    copies the cells' stdout and stderr to this process's own as they arrive.
+    copies the cells' stdout and stderr to this process's own as they arrive. Setting
+    ``cancel`` (from any thread) kills the run's kernel and ends the run as cancelled.
     """
     import papermill
 
@@ -234,7 +238,7 @@ def execute(
     if on_start is not None:
         on_start(recorder.run)
     try:
-        with _quiet_papermill_inspection():
+        with _quiet_papermill_inspection(), _kernel_killed_on(cancel, recorder.trace):
             papermill.execute_notebook(
                 str(job.path),
                 None,
@@ -252,7 +256,34 @@ def execute(
             )
     except (Exception, KeyboardInterrupt) as exc:
         recorder.interrupted(exc)
+    if cancel is not None and cancel.is_set() and recorder.trace.error is not None:
+        recorder.interrupted(KeyboardInterrupt())
     return recorder.finish()
+
+
+@contextmanager
+def _kernel_killed_on(cancel: threading.Event | None, trace: ExecutionTrace) -> Iterator[None]:
+    """Watch ``cancel`` while the block runs; once it is set, kill whatever kernel it started."""
+    if cancel is None:
+        yield
+        return
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.is_set():
+            if not cancel.wait(0.2):
+                continue
+            if trace.kernel_manager is not None:
+                kill_kernel(trace.kernel_manager)
+            done.wait(0.2)
+
+    watcher = threading.Thread(target=watch, name="greenhouse-cancel", daemon=True)
+    watcher.start()
+    try:
+        yield
+    finally:
+        done.set()
+        watcher.join()
 
 
 class _InspectionNoise(logging.Filter):

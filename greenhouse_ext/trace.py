@@ -27,6 +27,7 @@ class ExecutionTrace:
     kernel_python: str | None = None
     kernel_executable: str | None = None
     kernel_packages: dict[str, str] | None = None
+    kernel_manager: Any = None
 
     def progress(self, done: int, total: int, current: int | None) -> None:
         if self.on_progress is not None:

@@ -1,0 +1,240 @@
+"""Fast fresh kernels: a fork server per interpreter, with the ordinary start as the fallback.
+
+Every run still gets its own kernel process that no other run used. The fork server
+(``zygote.py``) has imported IPython and ipykernel (and any modules named in
+``$GREENHOUSE_PRELOAD``) once; each kernel is a fork of it, made before any zmq context,
+event loop or thread exists, then given the run's working directory and environment.
+
+Shared between runs: only the modules imported before the fork, in their freshly
+imported state (so module-level state such modules compute at import, such as a cached
+environment variable, is the server's). Not shared: globals, the working directory, the
+environment, threads, sockets, and Python's ``random`` state (reseeded in each kernel).
+numpy's global random state is *not* reseeded when numpy is preloaded: seed it yourself.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import logging
+import os
+import select
+import signal
+import subprocess
+import sys
+import threading
+import uuid
+from pathlib import Path
+from typing import IO, Any
+
+from jupyter_client.manager import AsyncKernelManager
+from jupyter_client.provisioning import LocalProvisioner
+
+from .errors import InvalidInput
+
+KERNEL_START_ENV = "GREENHOUSE_KERNEL_START"
+PRELOAD_ENV = "GREENHOUSE_PRELOAD"
+MODES = ("fork", "plain")
+READY_TIMEOUT_S = 60.0
+
+log = logging.getLogger(__name__)
+
+
+def kernel_start_mode(mode: str | None = None) -> str:
+    """The kernel start mode: ``mode`` if given, else ``$GREENHOUSE_KERNEL_START``, else fork.
+
+    Raises
+    ------
+    InvalidInput
+        The mode is neither ``fork`` nor ``plain``.
+    """
+    chosen = (mode or os.environ.get(KERNEL_START_ENV) or "fork").lower()
+    if chosen not in MODES:
+        raise InvalidInput(f"Kernel start mode must be one of {', '.join(MODES)}, got {chosen!r}")
+    return chosen
+
+
+class ForkServer:
+    """A running ``zygote.py`` for one interpreter; asks it for kernels, one at a time."""
+
+    def __init__(self, python: str, preload: list[str]) -> None:
+        self.python = python
+        self._lock = threading.Lock()
+        self._ready = False
+        self.process = subprocess.Popen(
+            [python, str(Path(__file__).with_name("zygote.py")), *preload],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
+
+    def fork(self, argv: list[str], cwd: str, env: dict[str, str]) -> int:
+        """Fork a kernel that runs ``ipykernel_launcher ARGV``; return its pid.
+
+        Raises
+        ------
+        OSError
+            The server is gone or answered with an error.
+        """
+        with self._lock:
+            if not self._ready:
+                self._read_reply(READY_TIMEOUT_S)
+                self._ready = True
+            stdin = self._pipe(self.process.stdin)
+            stdin.write(json.dumps({"argv": argv, "cwd": cwd, "env": env}) + "\n")
+            stdin.flush()
+            return int(self._read_reply(10.0)["pid"])
+
+    def close(self) -> None:
+        """Stop the server (kernels it forked live on until their own shutdown)."""
+        if self.process.poll() is None:
+            self._pipe(self.process.stdin).close()
+            try:
+                self.process.wait(5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+
+    def _read_reply(self, timeout: float) -> dict[str, Any]:
+        stdout = self._pipe(self.process.stdout)
+        readable, _, _ = select.select([stdout], [], [], timeout)
+        line = stdout.readline() if readable else ""
+        if not line:
+            raise OSError(f"the kernel fork server did not answer within {timeout:g} s")
+        reply: dict[str, Any] = json.loads(line)
+        if "error" in reply:
+            raise OSError(f"the kernel fork server failed: {reply['error']}")
+        return reply
+
+    @staticmethod
+    def _pipe(stream: IO[str] | None) -> IO[str]:
+        if stream is None:
+            raise OSError("the kernel fork server has no pipe")
+        return stream
+
+
+_servers: dict[str, ForkServer] = {}
+_servers_lock = threading.Lock()
+
+
+def fork_server(python: str) -> ForkServer:
+    """This process's fork server for ``python``, started on first use."""
+    with _servers_lock:
+        server = _servers.get(python)
+        if server is None or server.process.poll() is not None:
+            preload = [m for m in os.environ.get(PRELOAD_ENV, "").split(",") if m.strip()]
+            server = _servers[python] = ForkServer(python, [m.strip() for m in preload])
+        return server
+
+
+def warm_up(kernel: str | None = None) -> None:
+    """Start the fork server for ``kernel`` now, so it has imported ipykernel by the first run.
+
+    Does nothing in plain mode or for a kernel that cannot be forked.
+    """
+    if kernel_start_mode() != "fork":
+        return
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    try:
+        spec = KernelSpecManager().get_kernel_spec(kernel or "python3")
+    except NoSuchKernel:
+        return
+    python = _forkable_python(spec.argv)
+    if python is not None:
+        fork_server(python)
+
+
+@atexit.register
+def _close_servers() -> None:
+    with _servers_lock:
+        for server in _servers.values():
+            server.close()
+        _servers.clear()
+
+
+def _forkable_python(argv: list[str]) -> str | None:
+    """The interpreter of an ipykernel command line, or None for any other kernel."""
+    if len(argv) < 3 or argv[1:3] != ["-m", "ipykernel_launcher"]:
+        return None
+    python = argv[0]
+    if python in {"python", "python3"}:
+        return sys.executable
+    return python if os.path.isabs(python) else None
+
+
+class ForkedKernel:
+    """The kernel process as a provisioner sees it; reaped by the fork server, not by us."""
+
+    stdin = stdout = stderr = None
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            try:
+                os.kill(self.pid, 0)
+            except ProcessLookupError:
+                self.returncode = -signal.SIGKILL
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int | None:
+        return self.poll()
+
+    def send_signal(self, signum: int) -> None:
+        if self.poll() is None:
+            os.kill(self.pid, signum)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+    def terminate(self) -> None:
+        self.send_signal(signal.SIGTERM)
+
+
+class ForkProvisioner(LocalProvisioner):  # type: ignore[misc]
+    """Launches an ipykernel by forking the fork server; any failure falls back to a plain start."""
+
+    async def launch_kernel(self, cmd: list[str], **kwargs: Any) -> Any:
+        python = _forkable_python(cmd)
+        if python is None:
+            return await super().launch_kernel(cmd, **kwargs)
+        cwd = str(kwargs.get("cwd") or os.getcwd())
+        env = {str(k): str(v) for k, v in (kwargs.get("env") or os.environ).items()}
+        try:
+            pid = fork_server(python).fork(cmd[3:], cwd, env)
+        except (OSError, ValueError) as exc:
+            log.warning("greenhouse: fast kernel start failed (%s); starting it plainly", exc)
+            return await super().launch_kernel(cmd, **kwargs)
+        self.process = ForkedKernel(pid)
+        self.pid = self.pgid = pid
+        self.cwd = cwd
+        return self.connection_info
+
+
+class ForkingKernelManager(AsyncKernelManager):  # type: ignore[misc]
+    """nbclient's kernel manager, with kernels forked from a fork server in fork mode."""
+
+    async def _async_pre_start_kernel(self, **kw: Any) -> Any:
+        if self.provisioner is None and kernel_start_mode() == "fork":
+            self.kernel_id = self.kernel_id or kw.pop("kernel_id", str(uuid.uuid4()))
+            self.provisioner = ForkProvisioner(
+                kernel_id=self.kernel_id, kernel_spec=self.kernel_spec, parent=self
+            )
+        return await super()._async_pre_start_kernel(**kw)
+
+
+def kill_kernel(manager: Any) -> None:
+    """Kill a kernel's process group at once (from any thread): how a run is cancelled."""
+    provisioner = getattr(manager, "provisioner", None)
+    pid = getattr(provisioner, "pgid", None) or getattr(provisioner, "pid", None)
+    if pid and pid != os.getpgrp():
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            return
