@@ -153,6 +153,7 @@ class Run:
     output_object: str | None = None
     pid: int | None = None
     progress: Progress | None = None
+    sweep_id: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
@@ -189,6 +190,7 @@ class Run:
             output_object=data.get("output_object"),
             pid=data.get("pid"),
             progress=Progress(**data["progress"]) if data.get("progress") else None,
+            sweep_id=data.get("sweep_id"),
         )
 
 

@@ -235,8 +235,9 @@ class Store:
         notebook: str | None = None,
         status: RunStatus | None = None,
         limit: int | None = None,
+        sweep: str | None = None,
     ) -> list[Run]:
-        """Runs, newest first, optionally filtered by notebook path and status."""
+        """Runs, newest first, optionally filtered by notebook path, status and sweep id."""
         query = sa.select(runs_table.c.record).order_by(
             runs_table.c.created_at.desc(), runs_table.c.id.desc()
         )
@@ -244,10 +245,21 @@ class Store:
             query = query.where(runs_table.c.notebook == notebook)
         if status is not None:
             query = query.where(runs_table.c.status == status.value)
+        if sweep is not None:
+            query = query.where(self._record_field("sweep_id") == sweep)
         if limit is not None:
             query = query.limit(limit)
         with self._engine.connect() as conn:
             return [Run.from_dict(json.loads(r.record)) for r in conn.execute(query)]
+
+    def _record_field(self, name: str) -> Any:
+        """A top-level field of the stored record, as text in SQL (no column, no migration)."""
+        record: Any = runs_table.c.record
+        if self._engine.dialect.name == "postgresql":
+            record = sa.cast(record, sa.JSON)
+        else:
+            record = sa.type_coerce(record, sa.JSON)
+        return record[name].as_string()
 
     def mark_interrupted(self) -> list[str]:
         """Mark this host's unfinished runs whose process has gone as ``interrupted``."""

@@ -1,0 +1,184 @@
+"""The ``sweep`` command: one notebook run once per parameter set, on local workers or Dask."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from ..errors import InvalidInput
+from .group import cli, open_store, print_json, print_table
+
+if TYPE_CHECKING:
+    from ..models import Run
+    from ..sweep import Backend, SweepResult
+
+EXIT_CANCELLED = 130
+
+
+@cli.command("sweep")
+@click.argument("notebook", type=click.Path(dir_okay=False))
+@click.option(
+    "-p",
+    "--parameter",
+    "parameters",
+    nargs=2,
+    multiple=True,
+    metavar="NAME V1,V2,...",
+    help="Values of one parameter, separated by commas (repeatable); the sweep runs every "
+    "combination. A value that itself holds a comma must be given in a --grid file.",
+)
+@click.option(
+    "--grid",
+    type=click.Path(dir_okay=False),
+    help="A YAML or JSON file of parameter sets: `product: {NAME: [V1, V2], ...}` for every "
+    "combination, or `runs: [{NAME: V, ...}, ...]` for an explicit list.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=2,
+    show_default=True,
+    help="Runs at a time on this machine (worker processes; with --dask local, Dask workers).",
+)
+@click.option(
+    "--dask",
+    "dask_address",
+    metavar="ADDRESS|local",
+    help="Run on the Dask cluster at ADDRESS (tcp://host:8786), or on a local one started "
+    "for the sweep. Needs greenhouse_ext[dask].",
+)
+@click.option(
+    "--retries",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Re-run a run this many times after an infrastructure fault (a dead kernel, a lost "
+    "worker); never after the notebook's own exception.",
+)
+@click.option(
+    "--timeout", type=float, help="Fail a run when one cell runs longer than this (seconds)."
+)
+@click.option("--kernel", help="Kernel to use (default: the notebook's own).")
+@click.option(
+    "--kernel-start",
+    type=click.Choice(["fork", "plain"]),
+    help="fork: fresh kernels forked from a server that has imported ipykernel (default); "
+    "plain: start each kernel the ordinary way. Also $GREENHOUSE_KERNEL_START.",
+)
+@click.option(
+    "--sort",
+    metavar="NAME",
+    help="Sort the results by this metric or parameter (prefix - for descending).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print {sweep, runs: [records]} as JSON.")
+@click.pass_context
+def sweep_command(
+    ctx: click.Context,
+    notebook: str,
+    parameters: tuple[tuple[str, str], ...],
+    grid: str | None,
+    workers: int,
+    dask_address: str | None,
+    retries: int,
+    timeout: float | None,
+    kernel: str | None,
+    kernel_start: str | None,
+    sort: str | None,
+    as_json: bool,
+) -> None:
+    """Run NOTEBOOK once per parameter set and show every run's parameters and metrics.
+
+    Every set is validated before the first run starts; one bad set rejects the sweep
+    (exit 2). Each run is an ordinary run in the store, tagged with the sweep's id
+    (`greenhouse runs --sweep ID` shows the table again). Ctrl-C cancels the sweep.
+
+    \b
+    Exit status: 0 when every run succeeded; 1 when any failed; 2 for bad input;
+    130 when cancelled.
+    """
+    from .. import kernels
+    from ..grid import product_of_text, read_grid_file
+    from ..store import find_store_root
+    from ..sweep import plan_sweep, results_table, run_sweep
+
+    if bool(parameters) == bool(grid):
+        raise InvalidInput("Give the sweep's values either as -p NAME V1,V2 or as --grid FILE")
+    if kernel_start is not None:
+        os.environ[kernels.KERNEL_START_ENV] = kernel_start
+    kernels.kernel_start_mode()
+    points = product_of_text(parameters) if parameters else read_grid_file(str(grid))
+    root = Path(ctx.obj["store"]).resolve() if ctx.obj["store"] else find_store_root()
+    plan = plan_sweep(
+        notebook, points, kernel=kernel, timeout=timeout, project_root=root.parent
+    )
+    store = open_store(ctx)
+    if not as_json:
+        click.echo(f"sweep {plan.id}: {len(plan.tasks)} runs of {plan.notebook}", err=True)
+    backend = _backend(dask_address, workers, kernel)
+    bar = _ProgressBar(len(plan.tasks))
+    try:
+        result = run_sweep(
+            plan, backend, store.save_execution, retries=retries, on_progress=bar.update
+        )
+    finally:
+        bar.close()
+        backend.close()
+    if as_json:
+        print_json({"sweep": result.id, "runs": [r.to_dict() for r in result.runs]})
+    else:
+        print_table(*results_table(result.runs, sort))
+        _print_outcome(result)
+    if result.cancelled:
+        ctx.exit(EXIT_CANCELLED)
+    if result.failed:
+        ctx.exit(1)
+
+
+def _backend(dask_address: str | None, workers: int, kernel: str | None) -> Backend:
+    if dask_address:
+        from ..cluster import DaskBackend
+
+        return DaskBackend(dask_address, workers, kernel)
+    from ..sweep import LocalBackend
+
+    return LocalBackend(workers, kernel)
+
+
+def _print_outcome(result: SweepResult) -> None:
+    failed = len(result.failed)
+    summary = f"sweep {result.id}: {len(result.runs) - failed} succeeded, {failed} failed"
+    if result.cancelled:
+        summary += f", cancelled ({result.not_started} not started)"
+    click.echo(summary, err=True)
+
+
+class _ProgressBar:
+    """One bar for the whole sweep on a terminal; a line per finished run elsewhere."""
+
+    def __init__(self, total: int) -> None:
+        self.bar: Any = None
+        if sys.stderr.isatty():
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(total=total, unit="run", file=sys.stderr, dynamic_ncols=True)
+
+    def update(self, run: Run | None, counts: dict[str, int]) -> None:
+        if self.bar is not None:
+            self.bar.set_postfix(counts, refresh=False)
+            self.bar.update(1 if run is not None else 0)
+            self.bar.refresh()
+        elif run is not None:
+            click.echo(
+                f"greenhouse: run {run.id} {run.status.value} "
+                f"({counts['done']} done, {counts['failed']} failed, "
+                f"{counts['running']} running, {counts['remaining']} remaining)",
+                err=True,
+            )
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()

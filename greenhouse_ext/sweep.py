@@ -1,0 +1,358 @@
+"""Sweeps: one notebook run once per parameter set, on local worker processes or a Dask cluster.
+
+Workers execute runs and hand back each run's record, executed notebook and captured
+files; the caller (one process) writes them to its store, tagged with the sweep's id.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import dataclasses
+import multiprocessing
+import signal
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from .errors import InvalidInput
+from .execute import Job, execute, new_run_id, now, prepare
+from .grid import ParameterPoint
+from .models import Run, RunError, RunStatus
+from .store import Execution
+from .values import mask_secrets
+
+INFRASTRUCTURE_FAULTS = ("kernel died",)
+"""Failure reasons that retries cover: the machinery broke, not the notebook."""
+
+
+@dataclass
+class Task:
+    """One run of a sweep: its job, its id and which attempt this is."""
+
+    job: Job
+    run_id: str
+    sweep_id: str
+    attempt: int = 1
+
+
+@dataclass
+class SweepPlan:
+    """A validated sweep: one job per parameter set, nothing run yet."""
+
+    id: str
+    notebook: str
+    tasks: list[Task]
+
+
+@dataclass
+class SweepResult:
+    """What a sweep did: the stored runs, and how many never started because it was cancelled."""
+
+    id: str
+    runs: list[Run] = field(default_factory=list)
+    not_started: int = 0
+    cancelled: bool = False
+
+    @property
+    def failed(self) -> list[Run]:
+        return [r for r in self.runs if r.status is not RunStatus.SUCCEEDED]
+
+
+def plan_sweep(
+    notebook: str,
+    points: Sequence[ParameterPoint],
+    *,
+    kernel: str | None = None,
+    timeout: float | None = None,
+    project_root: Path | None = None,
+) -> SweepPlan:
+    """Validate every parameter set before anything runs.
+
+    Raises
+    ------
+    InvalidInput
+        A set does not validate; the message names the set and what was wrong, and
+        nothing is run.
+    NotFound
+        The notebook does not exist.
+    """
+    sweep_id = new_run_id()
+    tasks = []
+    for index, point in enumerate(points, start=1):
+        try:
+            job = prepare(
+                notebook,
+                point.values,
+                text_values=point.text_values,
+                kernel=kernel,
+                timeout=timeout,
+                project_root=project_root,
+            )
+        except InvalidInput as exc:
+            raise InvalidInput(
+                f"Set {index} of {len(points)} ({point.describe()}) is invalid, so the sweep "
+                f"was not started: {exc.message}",
+                exc.problems,
+            ) from None
+        tasks.append(Task(job=job, run_id=new_run_id(), sweep_id=sweep_id))
+    if not tasks:
+        raise InvalidInput("The sweep has no parameter sets: give -p NAME V1,V2 or --grid FILE")
+    return SweepPlan(id=sweep_id, notebook=tasks[0].job.notebook, tasks=tasks)
+
+
+class Backend(Protocol):
+    """Where a sweep's runs execute: local worker processes or a Dask cluster."""
+
+    workers: int
+
+    def submit(self, task: Task) -> Any: ...
+
+    def wait(self, handles: Iterable[Any], timeout: float) -> list[tuple[Any, Any]]:
+        """Handles that finished, each with its result or the exception it raised."""
+        ...
+
+    def cancel(self) -> None:
+        """Stop every run in flight (its kernel is killed) and every run not started."""
+        ...
+
+    def close(self) -> None: ...
+
+
+Progress = Callable[[Run | None, dict[str, int]], None]
+"""Called with a run that has just been stored (or None for a tick) and the counts."""
+
+
+def run_sweep(
+    plan: SweepPlan,
+    backend: Backend,
+    save: Callable[[Execution], Run],
+    *,
+    retries: int = 0,
+    on_progress: Progress | None = None,
+) -> SweepResult:
+    """Run every task of ``plan`` on ``backend``, storing each run through ``save``.
+
+    A failed run does not stop the others. A run that ends through an infrastructure
+    fault (a dead kernel, a lost worker) is run again, up to ``retries`` more times;
+    a notebook's own exception never is. Ctrl-C cancels the sweep: runs in flight end
+    as ``cancelled``, runs not started are not run, and no kernel is left behind.
+    """
+    result = SweepResult(id=plan.id)
+    pending: dict[Any, Task] = {backend.submit(task): task for task in plan.tasks}
+    counts = {"done": 0, "failed": 0, "running": 0, "remaining": len(plan.tasks)}
+
+    def report(run: Run | None) -> None:
+        counts["running"] = min(len(pending), backend.workers)
+        counts["remaining"] = len(pending) - counts["running"]
+        if on_progress is not None:
+            on_progress(run, counts)
+
+    report(None)
+    while pending:
+        try:
+            finished = backend.wait(list(pending), timeout=0.5)
+        except KeyboardInterrupt:
+            if result.cancelled:
+                raise
+            result.cancelled = True
+            backend.cancel()
+            continue
+        for handle, outcome in finished:
+            task = pending.pop(handle)
+            execution = _settle(task, outcome, retries, result.cancelled)
+            if execution == _RETRY:
+                retry = dataclasses.replace(task, attempt=task.attempt + 1)
+                pending[backend.submit(retry)] = retry
+                continue
+            if not isinstance(execution, Execution):
+                result.not_started += 1
+                continue
+            run = save(execution)
+            result.runs.append(run)
+            counts["done" if run.status is RunStatus.SUCCEEDED else "failed"] += 1
+            report(run)
+        if not finished:
+            report(None)
+    order = {t.run_id: i for i, t in enumerate(plan.tasks)}
+    result.runs.sort(key=lambda r: order.get(r.id, 0))
+    return result
+
+
+_RETRY = "retry"
+
+
+def _settle(task: Task, outcome: Any, retries: int, cancelled: bool) -> Execution | str | None:
+    """The execution to store for a finished task; ``_RETRY``; or None if it never ran."""
+    can_retry = task.attempt <= retries and not cancelled
+    if isinstance(outcome, Execution):
+        error = outcome.run.error
+        if can_retry and error is not None and error.reason.startswith(INFRASTRUCTURE_FAULTS):
+            return _RETRY
+        outcome.run.sweep_id = task.sweep_id
+        return outcome
+    if outcome is None or isinstance(outcome, concurrent.futures.CancelledError):
+        return None
+    if can_retry:
+        return _RETRY
+    if cancelled:
+        return lost_run(task, "cancelled", RunStatus.CANCELLED)
+    return lost_run(task, f"the worker running it was lost: {type(outcome).__name__}: {outcome}")
+
+
+def lost_run(task: Task, reason: str, status: RunStatus = RunStatus.FAILED) -> Execution:
+    """The record of a run whose worker ended before handing anything back."""
+    job = task.job
+    run = Run(
+        id=task.run_id,
+        notebook=job.notebook,
+        status=status,
+        parameters=mask_secrets(job.spec, job.parameters),
+        created_at=now(),
+        finished_at=now(),
+        error=RunError(reason=reason),
+        sweep_id=task.sweep_id,
+    )
+    return Execution(run=run, source=job.source)
+
+
+def execute_task(task: Task, cancel: threading.Event) -> Execution | None:
+    """Execute one task in this process (a worker); None when the sweep was cancelled first."""
+    if cancel.is_set():
+        return None
+    execution = execute(task.job, run_id=task.run_id, cancel=cancel)
+    execution.run.sweep_id = task.sweep_id
+    return execution
+
+
+_worker_cancel: Any = None
+
+
+def _init_local_worker(cancel: Any, kernel: str | None) -> None:
+    """Set up a local worker: Ctrl-C is the parent's to handle; warm up the kernel fork server."""
+    from . import kernels
+
+    global _worker_cancel  # noqa: PLW0603
+    _worker_cancel = cancel
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    kernels.warm_up(kernel)
+
+
+def _execute_local(task: Task) -> Execution | None:
+    return execute_task(task, _worker_cancel)
+
+
+class LocalBackend:
+    """N worker processes on this machine, each executing runs in-process with fresh kernels."""
+
+    def __init__(self, workers: int, kernel: str | None = None) -> None:
+        if workers < 1:
+            raise InvalidInput(f"--workers must be at least 1, got {workers}")
+        self.workers = workers
+        self._context = multiprocessing.get_context("spawn")
+        self._cancel = self._context.Event()
+        self._kernel = kernel
+        self._pool = self._new_pool()
+
+    def _new_pool(self) -> concurrent.futures.ProcessPoolExecutor:
+        return concurrent.futures.ProcessPoolExecutor(
+            max_workers=self.workers,
+            mp_context=self._context,
+            initializer=_init_local_worker,
+            initargs=(self._cancel, self._kernel),
+        )
+
+    def submit(self, task: Task) -> concurrent.futures.Future[Execution | None]:
+        try:
+            return self._pool.submit(_execute_local, task)
+        except concurrent.futures.BrokenExecutor:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = self._new_pool()
+            return self._pool.submit(_execute_local, task)
+
+    def wait(self, handles: Iterable[Any], timeout: float) -> list[tuple[Any, Any]]:
+        done, _ = concurrent.futures.wait(
+            handles, timeout=timeout, return_when=concurrent.futures.FIRST_COMPLETED
+        )
+        return [(f, _outcome(f)) for f in done]
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _outcome(future: concurrent.futures.Future[Any]) -> Any:
+    if future.cancelled():
+        return None
+    error = future.exception()
+    return error if error is not None else future.result()
+
+
+def results_table(
+    runs: Sequence[Run], sort: str | None = None
+) -> tuple[list[str], list[list[str]]]:
+    """A sweep's runs as a table: id, status, every parameter, every metric.
+
+    ``sort`` names a parameter or metric (or ``status``/``duration``); prefix ``-`` for
+    descending. Runs without that value come last.
+
+    Raises
+    ------
+    InvalidInput
+        ``sort`` names no column of the table.
+    """
+    names = _ordered_keys(r.parameters for r in runs)
+    metrics = _ordered_keys(r.metrics for r in runs)
+    rows = list(runs)
+    if sort:
+        key = sort.lstrip("-")
+        if key not in {*names, *metrics, "status", "duration"}:
+            columns = ", ".join([*names, *metrics, "status", "duration"])
+            raise InvalidInput(f"--sort {sort!r} names no column; sort by one of: {columns}")
+        present = [r for r in rows if _sort_value(r, key) is not None]
+        absent = [r for r in rows if _sort_value(r, key) is None]
+        present.sort(key=lambda r: _comparable(_sort_value(r, key)), reverse=sort.startswith("-"))
+        rows = present + absent
+    header = ["RUN", "STATUS", *names, *metrics]
+    table = [
+        [
+            r.id,
+            r.status.value,
+            *(_cell(r.parameters.get(n, "")) for n in names),
+            *(_cell(r.metrics.get(m, "-")) for m in metrics),
+        ]
+        for r in rows
+    ]
+    return header, table
+
+
+def _ordered_keys(mappings: Iterable[dict[str, Any]]) -> list[str]:
+    keys: dict[str, None] = {}
+    for mapping in mappings:
+        keys.update(dict.fromkeys(mapping))
+    return list(keys)
+
+
+def _sort_value(run: Run, key: str) -> Any:
+    if key == "status":
+        return run.status.value
+    if key == "duration":
+        return run.duration_s
+    if key in run.metrics:
+        return run.metrics[key]
+    return run.parameters.get(key)
+
+
+def _comparable(value: Any) -> tuple[int, Any]:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return (1, str(value))
+    return (0, value)
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return value if isinstance(value, str) else repr(value)
