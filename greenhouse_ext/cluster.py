@@ -129,7 +129,9 @@ class DaskBackend:
     def wait(self, handles: Iterable[Any], timeout: float) -> list[tuple[Any, Any]]:
         distributed = _distributed()
         try:
-            done, _ = distributed.wait(list(handles), timeout=timeout, return_when="FIRST_COMPLETED")
+            done, _ = distributed.wait(
+                list(handles), timeout=timeout, return_when="FIRST_COMPLETED"
+            )
         except TimeoutError:
             return []
         finished = []

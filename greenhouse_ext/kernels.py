@@ -197,7 +197,7 @@ class ForkedKernel:
         self.send_signal(signal.SIGTERM)
 
 
-class ForkProvisioner(LocalProvisioner):  # type: ignore[misc]
+class ForkProvisioner(LocalProvisioner):
     """Launches an ipykernel by forking the fork server; any failure falls back to a plain start."""
 
     async def launch_kernel(self, cmd: list[str], **kwargs: Any) -> Any:
@@ -211,13 +211,14 @@ class ForkProvisioner(LocalProvisioner):  # type: ignore[misc]
         except (OSError, ValueError) as exc:
             log.warning("greenhouse: fast kernel start failed (%s); starting it plainly", exc)
             return await super().launch_kernel(cmd, **kwargs)
-        self.process = ForkedKernel(pid)
+        # LocalProvisioner only polls, waits for and signals its process: a ForkedKernel does.
+        self.process = ForkedKernel(pid)  # type: ignore[assignment]
         self.pid = self.pgid = pid
         self.cwd = cwd
         return self.connection_info
 
 
-class ForkingKernelManager(AsyncKernelManager):  # type: ignore[misc]
+class ForkingKernelManager(AsyncKernelManager):
     """nbclient's kernel manager, with kernels forked from a fork server in fork mode."""
 
     async def _async_pre_start_kernel(self, **kw: Any) -> Any:

@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from .errors import InvalidInput
+from .errors import InvalidInput, NotFound
 from .execute import Job, execute, new_run_id, now, prepare
 from .grid import ParameterPoint
 from .models import Run, RunError, RunStatus
-from .store import Execution
+from .store import Execution, Store
 from .values import mask_secrets
 
 INFRASTRUCTURE_FAULTS = ("kernel died",)
@@ -356,3 +356,31 @@ def _cell(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.6g}"
     return value if isinstance(value, str) else repr(value)
+
+
+def sweep_runs(store: Store, sweep_id: str) -> list[Run]:
+    """The runs of a sweep, oldest first.
+
+    Raises
+    ------
+    NotFound
+        The store holds no run of that sweep.
+    """
+    runs = store.list_runs(sweep=sweep_id)
+    if not runs:
+        raise NotFound(
+            f"No runs of sweep {sweep_id!r} in the store at {store.root}; "
+            "`greenhouse sweep` prints the id of each sweep it starts"
+        )
+    return runs[::-1]
+
+
+def side_by_side(runs: Sequence[Run]) -> tuple[list[str], list[list[str]]]:
+    """A sweep's parameters and metrics as rows, one column per run."""
+    header = ["", *(r.id for r in runs)]
+    rows = [["status", *(r.status.value for r in runs)]]
+    for name in _ordered_keys(r.parameters for r in runs):
+        rows.append([name, *(_cell(r.parameters.get(name, "-")) for r in runs)])
+    for name in _ordered_keys(r.metrics for r in runs):
+        rows.append([name, *(_cell(r.metrics.get(name, "-")) for r in runs)])
+    return header, rows

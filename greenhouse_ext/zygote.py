@@ -1,4 +1,4 @@
-"""The kernel fork server: imports IPython and ipykernel once, then forks one fresh kernel per request.
+"""The kernel fork server: imports ipykernel once, then forks one fresh kernel per request.
 
 Run as a script by the kernel's own interpreter (``python zygote.py [MODULE ...]``), so it
 needs nothing but the standard library and ipykernel there. It reads one JSON request a

@@ -15,13 +15,20 @@ from .group import cli, open_store, print_json, print_table
 
 if TYPE_CHECKING:
     from ..diff import Comparison
+    from ..store import Store
 
 MISSING = "-"
 
 
 @cli.command("diff")
-@click.argument("ref_a", metavar="A")
-@click.argument("ref_b", metavar="B")
+@click.argument("ref_a", metavar="A", required=False)
+@click.argument("ref_b", metavar="B", required=False)
+@click.option(
+    "--sweep",
+    "sweep_id",
+    metavar="ID",
+    help="Instead of A and B: the parameters and metrics of every run of sweep ID side by side.",
+)
 @click.option(
     "--json",
     "as_json",
@@ -39,7 +46,13 @@ MISSING = "-"
 )
 @click.pass_context
 def diff_command(
-    ctx: click.Context, ref_a: str, ref_b: str, as_json: bool, no_color: bool, exit_code: bool
+    ctx: click.Context,
+    ref_a: str | None,
+    ref_b: str | None,
+    sweep_id: str | None,
+    as_json: bool,
+    no_color: bool,
+    exit_code: bool,
 ) -> None:
     """Compare A and B: parameters, metrics, inputs, environment, then the notebooks.
 
@@ -60,9 +73,17 @@ def diff_command(
     nbdiff); 1 with --exit-code when there are differences; 2 for a bad reference.
     """
     from ..diff import compare
+    from ..errors import InvalidInput
     from ..refs import resolve
 
     store = open_store(ctx)
+    if sweep_id is not None:
+        if ref_a or ref_b:
+            raise InvalidInput("Give either two references A B or --sweep ID, not both")
+        _print_sweep(store, sweep_id, as_json)
+        return
+    if not (ref_a and ref_b):
+        raise InvalidInput("Give two references A B to compare (or --sweep ID)")
     comparison = compare(resolve(store, ref_a), resolve(store, ref_b))
     if as_json:
         print_json(comparison.to_dict())
@@ -71,6 +92,29 @@ def diff_command(
         _print_comparison(comparison, color)
     if exit_code and comparison.has_differences:
         ctx.exit(1)
+
+
+def _print_sweep(store: Store, sweep_id: str, as_json: bool) -> None:
+    from ..sweep import side_by_side, sweep_runs
+
+    runs = sweep_runs(store, sweep_id)
+    if as_json:
+        print_json(
+            {
+                "sweep": sweep_id,
+                "runs": [
+                    {
+                        "id": r.id,
+                        "status": r.status.value,
+                        "parameters": r.parameters,
+                        "metrics": r.metrics,
+                    }
+                    for r in runs
+                ],
+            }
+        )
+        return
+    print_table(*side_by_side(runs))
 
 
 def _print_comparison(comparison: Comparison, color: bool) -> None:

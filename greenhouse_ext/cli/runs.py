@@ -260,9 +260,22 @@ def show_command(ctx: click.Context, run_id: str, as_json: bool) -> None:
 )
 @click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the records as a JSON list.")
+@click.option(
+    "--sweep",
+    "sweep_id",
+    metavar="ID",
+    help="The runs of sweep ID as its results table (parameters and metrics).",
+)
+@click.option("--sort", metavar="NAME", help="With --sweep: sort by this metric or parameter.")
 @click.pass_context
 def runs_command(
-    ctx: click.Context, notebook: str | None, status: str | None, limit: int, as_json: bool
+    ctx: click.Context,
+    notebook: str | None,
+    status: str | None,
+    limit: int,
+    as_json: bool,
+    sweep_id: str | None,
+    sort: str | None,
 ) -> None:
     """List runs, newest first."""
     from ..execute import notebook_label
@@ -270,6 +283,15 @@ def runs_command(
 
     store = open_store(ctx)
     store.mark_interrupted()
+    if sweep_id is not None:
+        from ..sweep import results_table, sweep_runs
+
+        runs = sweep_runs(store, sweep_id)
+        if as_json:
+            print_json([r.to_dict() for r in runs])
+        else:
+            print_table(*results_table(runs, sort))
+        return
     label = notebook_label(Path(notebook), store.root.parent) if notebook else None
     runs = store.list_runs(label, RunStatus(status) if status else None, limit)
     if as_json:

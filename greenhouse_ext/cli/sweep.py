@@ -112,9 +112,7 @@ def sweep_command(
     kernels.kernel_start_mode()
     points = product_of_text(parameters) if parameters else read_grid_file(str(grid))
     root = Path(ctx.obj["store"]).resolve() if ctx.obj["store"] else find_store_root()
-    plan = plan_sweep(
-        notebook, points, kernel=kernel, timeout=timeout, project_root=root.parent
-    )
+    plan = plan_sweep(notebook, points, kernel=kernel, timeout=timeout, project_root=root.parent)
     store = open_store(ctx)
     if not as_json:
         click.echo(f"sweep {plan.id}: {len(plan.tasks)} runs of {plan.notebook}", err=True)
