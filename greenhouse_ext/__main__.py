@@ -2,4 +2,6 @@
 
 from greenhouse_ext.cli import main
 
-main()
+# Guarded: sweep worker processes are spawned and import the main module again.
+if __name__ == "__main__":
+    main()

@@ -57,6 +57,11 @@ class Job:
     def secrets(self) -> dict[str, Any]:
         return split_secrets(self.spec, self.parameters)[1]
 
+    @property
+    def kernel_spec_name(self) -> str | None:
+        """The kernel the notebook itself names in its metadata."""
+        return _kernel_name(json.loads(self.source))
+
 
 def now() -> str:
     """The current UTC time in ISO 8601."""

@@ -14,6 +14,7 @@ numpy's global random state is *not* reseeded when numpy is preloaded: seed it y
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import json
 import logging
@@ -23,12 +24,16 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 import uuid
 from pathlib import Path
+from queue import Empty
 from typing import IO, Any
 
+from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_client.provisioning import LocalProvisioner
+from traitlets import DottedObjectName, Type
 
 from .errors import InvalidInput
 
@@ -36,6 +41,9 @@ KERNEL_START_ENV = "GREENHOUSE_KERNEL_START"
 PRELOAD_ENV = "GREENHOUSE_PRELOAD"
 MODES = ("fork", "plain")
 READY_TIMEOUT_S = 60.0
+BIND_TIMEOUT_S = 10.0
+IOPUB_STEP_S = 0.02
+SOCKETS = ("shell", "iopub", "stdin", "control", "hb")
 
 log = logging.getLogger(__name__)
 
@@ -116,17 +124,18 @@ class ForkServer:
         return stream
 
 
-_servers: dict[str, ForkServer] = {}
+_servers: dict[tuple[str, ...], ForkServer] = {}
 _servers_lock = threading.Lock()
 
 
 def fork_server(python: str) -> ForkServer:
-    """This process's fork server for ``python``, started on first use."""
+    """This process's fork server for ``python`` and ``$GREENHOUSE_PRELOAD``; started once."""
+    preload = [m.strip() for m in os.environ.get(PRELOAD_ENV, "").split(",") if m.strip()]
+    key = (python, *preload)
     with _servers_lock:
-        server = _servers.get(python)
+        server = _servers.get(key)
         if server is None or server.process.poll() is not None:
-            preload = [m for m in os.environ.get(PRELOAD_ENV, "").split(",") if m.strip()]
-            server = _servers[python] = ForkServer(python, [m.strip() for m in preload])
+            server = _servers[key] = ForkServer(python, preload)
         return server
 
 
@@ -215,11 +224,70 @@ class ForkProvisioner(LocalProvisioner):
         self.process = ForkedKernel(pid)  # type: ignore[assignment]
         self.pid = self.pgid = pid
         self.cwd = cwd
+        await self._sockets_bound()
         return self.connection_info
+
+    async def _sockets_bound(self) -> None:
+        """Wait until a forked kernel has bound its IPC sockets, as it does within milliseconds.
+
+        A client that connects earlier is refused and only retries after zmq's reconnect
+        interval, and misses the kernel's first IOPub messages: together about 0.3 s.
+        """
+        info = self.connection_info
+        if info.get("transport") != "ipc":
+            return
+        paths = [Path(f"{info['ip']}-{info[f'{name}_port']}") for name in SOCKETS]
+        deadline = time.monotonic() + BIND_TIMEOUT_S
+        while not all(p.exists() for p in paths) and time.monotonic() < deadline:
+            if self.process is None or self.process.poll() is not None:
+                return
+            await asyncio.sleep(0.005)
+
+    async def wait(self) -> int | None:
+        """Wait for the kernel to end, in short steps: a killed kernel is gone in milliseconds."""
+        while self.process is not None and await self.poll() is None:
+            await asyncio.sleep(0.005)
+        return int(await super().wait() or 0)
+
+
+class ReadyKernelClient(AsyncKernelClient):
+    """Waits for a fresh kernel in short steps rather than jupyter_client's 0.2 s ones.
+
+    A kernel is ready when it answers ``kernel_info`` and its IOPub messages reach us.
+    The first ones can be lost while our subscription is still being set up, so ask
+    again after a short wait rather than a long one.
+    """
+
+    async def wait_for_ready(self, timeout: float | None = None) -> None:
+        deadline = time.monotonic() + (float("inf") if timeout is None else timeout)
+        while True:
+            self.kernel_info()
+            try:
+                reply = await self.shell_channel.get_msg(timeout=1)
+            except Empty:
+                reply = None
+            if reply is not None and reply["msg_type"] == "kernel_info_reply":
+                try:
+                    await self.iopub_channel.get_msg(timeout=IOPUB_STEP_S)
+                except Empty:
+                    pass
+                else:
+                    self._handle_kernel_info_reply(reply)
+                    return
+            if not await self._async_is_alive():
+                raise RuntimeError("Kernel died before replying to kernel_info")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"Kernel didn't respond in {timeout:g} seconds")
 
 
 class ForkingKernelManager(AsyncKernelManager):
     """nbclient's kernel manager, with kernels forked from a fork server in fork mode."""
+
+    client_class = DottedObjectName("greenhouse_ext.kernels.ReadyKernelClient")
+    client_factory = Type(ReadyKernelClient, klass=AsyncKernelClient)
+
+    async def _async_wait(self, pollinterval: float = 0.1) -> None:
+        await super()._async_wait(pollinterval=min(pollinterval, 0.005))
 
     async def _async_pre_start_kernel(self, **kw: Any) -> Any:
         if self.provisioner is None and kernel_start_mode() == "fork":

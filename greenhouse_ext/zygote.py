@@ -20,12 +20,30 @@ import traceback
 from typing import IO, Any, NoReturn
 
 KERNEL_MODULES = ("IPython", "ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshell")
+KERNEL_START_MODULES = (
+    "ipykernel.debugger",
+    "IPython.core.completerlib",
+    "IPython.core.debugger",
+    "IPython.core.history",
+    "IPython.core.oinspect",
+    "IPython.extensions.storemagic",
+    "psutil",
+    "tornado.gen",
+    "tornado.platform.asyncio",
+    "tornado.queues",
+)
+"""What ipykernel imports while a kernel starts (debugpy is most of it); optional ones may lack."""
 
 
 def preload(modules: list[str]) -> None:
     """Import the kernel's modules and the declared heavy ones, before anything is forked."""
     for name in [*KERNEL_MODULES, *modules]:
         importlib.import_module(name)
+    for name in KERNEL_START_MODULES:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            continue
     if threading.active_count() != 1:
         raise RuntimeError("importing the preloaded modules started a thread; cannot fork safely")
 

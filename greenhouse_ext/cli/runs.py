@@ -140,6 +140,7 @@ def run_command(
 ) -> None:
     """Run NOTEBOOK with validated parameters and record everything about the run."""
     from ..execute import execute, prepare
+    from ..kernels import warm_up
     from ..store import find_store_root
 
     file_values: dict[str, Any] = {}
@@ -156,6 +157,7 @@ def run_command(
         inputs=inputs,
         project_root=root.parent,
     )
+    warm_up(job.kernel or job.kernel_spec_name)
     store = open_store(ctx)
     tracker = _ProgressTracker(store, echo=not (sys.stderr.isatty() and not as_json))
     with _sigterm_as_interrupt():

@@ -128,7 +128,12 @@ def sweep_command(
     if as_json:
         print_json({"sweep": result.id, "runs": [r.to_dict() for r in result.runs]})
     else:
-        print_table(*results_table(result.runs, sort))
+        try:
+            table = results_table(result.runs, sort)
+        except InvalidInput as exc:
+            click.echo(f"warning: {exc.message}; the table is not sorted", err=True)
+            table = results_table(result.runs)
+        print_table(*table)
         _print_outcome(result)
     if result.cancelled:
         ctx.exit(EXIT_CANCELLED)
