@@ -66,10 +66,8 @@ def check(command: list[str], env: dict[str, str]) -> None:
 
 def papermill_cli_loop(notebook: Path, out: Path, runs: int, env: dict[str, str]) -> None:
     for i in range(runs):
-        check(
-            [str(BIN / "papermill"), "-p", "x", str(i), str(notebook), str(out), "--no-progress-bar"],
-            env,
-        )
+        command = [str(BIN / "papermill"), "-p", "x", str(i), str(notebook), str(out)]
+        check([*command, "--no-progress-bar"], env)
 
 
 def papermill_in_process_loop(notebook: Path, out: Path, runs: int) -> None:
@@ -80,9 +78,7 @@ def papermill_in_process_loop(notebook: Path, out: Path, runs: int) -> None:
     logging.getLogger("papermill").setLevel(logging.WARNING)
 
     for i in range(runs):
-        papermill.execute_notebook(
-            str(notebook), str(out), parameters={"x": i}, progress_bar=False
-        )
+        papermill.execute_notebook(str(notebook), str(out), parameters={"x": i}, progress_bar=False)
 
 
 def sweep(notebook: Path, runs: int, env: dict[str, str], *extra: str) -> None:

@@ -233,7 +233,7 @@ class ForkProvisioner(LocalProvisioner):
         A client that connects earlier is refused and only retries after zmq's reconnect
         interval, and misses the kernel's first IOPub messages: together about 0.3 s.
         """
-        info = self.connection_info
+        info: dict[str, Any] = dict(self.connection_info)
         if info.get("transport") != "ipc":
             return
         paths = [Path(f"{info['ip']}-{info[f'{name}_port']}") for name in SOCKETS]

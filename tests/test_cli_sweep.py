@@ -80,7 +80,8 @@ def test_product_sweep_isolates_a_failure_and_keeps_every_run(project: Path) -> 
         assert run["output_object"] and run["pid"] != os.getpid()
     again = greenhouse("runs", "--sweep", sweep_id, "--sort", "score", cwd=project)
     assert again.returncode == 0, again.stderr
-    assert [line.split()[4] for line in again.stdout.splitlines()[1:]] == ["2", "5", "-", "-"]
+    header, *rows = [line.split() for line in again.stdout.splitlines()]
+    assert [row[header.index("score")] for row in rows] == ["2", "5", "-", "-"]
 
     side = greenhouse("diff", "--sweep", sweep_id, cwd=project)
     assert side.returncode == 0, side.stderr
@@ -114,8 +115,8 @@ def test_list_grid_file_runs_each_set(project: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["-p", "rate", "0.1,fast,0.3"], "Set 2 of 3 (rate=\"fast\") is invalid"),
-        (["-p", "rat", "0.1"], "Set 1 of 1 (rat=\"0.1\") is invalid"),
+        (["-p", "rate", "0.1,fast,0.3"], 'Set 2 of 3 (rate="fast") is invalid'),
+        (["-p", "rat", "0.1"], 'Set 1 of 1 (rat="0.1") is invalid'),
         (["--grid", "grid.yaml"], "Set 2 of 2 (rate=-1) is invalid"),
         (["-p", "rate", "0.1", "--grid", "grid.yaml"], "either as -p NAME V1,V2 or as --grid"),
         (["-p", "rate", "0.1", "--sort", "nope"], "--sort 'nope' names no column"),

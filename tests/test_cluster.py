@@ -48,14 +48,9 @@ def cluster(tmp_path: Path) -> Iterator[Cluster]:
     while not scheduler_file.exists():
         assert time.monotonic() < deadline, "the scheduler did not start"
         time.sleep(0.2)
-    workers = [
-        subprocess.Popen(
-            [str(BIN / "dask"), "worker", "--scheduler-file", str(scheduler_file),
-             "--nthreads", "1", "--no-nanny", "--no-dashboard", "--host", "127.0.0.1"],
-            **quiet,
-        )  # fmt: skip
-        for _ in range(2)
-    ]
+    worker = [str(BIN / "dask"), "worker", "--scheduler-file", str(scheduler_file),
+              "--nthreads", "1", "--no-nanny", "--no-dashboard", "--host", "127.0.0.1"]  # fmt: skip
+    workers = [subprocess.Popen(worker, **quiet) for _ in range(2)]
     yield Cluster(json.loads(scheduler_file.read_text())["address"], workers)
     for process in [*workers, scheduler]:
         process.kill()

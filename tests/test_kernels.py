@@ -1,4 +1,4 @@
-"""Fast fresh kernels: isolation between forked kernels, the plain mode, the fallback, cancelling."""
+"""Fast fresh kernels: isolation between forked kernels, plain mode, fallback, cancelling."""
 
 from __future__ import annotations
 
