@@ -75,6 +75,8 @@ class ForkServer:
             stdout=subprocess.PIPE,
             text=True,
             start_new_session=True,
+            # debugpy (preloaded for ipykernel) warns about frozen modules unless told not to.
+            env={**os.environ, "PYDEVD_DISABLE_FILE_VALIDATION": "1"},
         )
 
     def fork(self, argv: list[str], cwd: str, env: dict[str, str]) -> int:

@@ -162,6 +162,7 @@ def test_retries_cover_a_dead_kernel_but_never_a_notebook_exception(project: Pat
     assert runs["ok"]["metrics"]["attempts"] == 1
     assert len(stored_runs(project)) == 3
 
+    (project / "attempts-crash").unlink()
     no_retry = greenhouse("sweep", "flaky.ipynb", "-p", "mode", "crash", "--json", cwd=project)
     (crashed,) = json.loads(no_retry.stdout)["runs"]
     assert no_retry.returncode == 1
