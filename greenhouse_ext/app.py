@@ -28,6 +28,7 @@ from .handlers.runs import (
     RunHandler,
     RunsHandler,
 )
+from .handlers.sweeps import SweepCancelHandler, SweepHandler, SweepsHandler
 from .launcher import RunLauncher
 from .store import Store
 
@@ -41,6 +42,9 @@ ROUTES = [
     (rf"{API}/runs/([^/]+)/log", LogHandler),
     (rf"{API}/runs/([^/]+)/notebook", NotebookHandler),
     (rf"{API}/runs/([^/]+)/html", ReportHandler),
+    (rf"{API}/sweeps", SweepsHandler),
+    (rf"{API}/sweeps/([^/]+)", SweepHandler),
+    (rf"{API}/sweeps/([^/]+)/cancel", SweepCancelHandler),
     (rf"{API}/diff", DiffHandler),
     (rf"{API}/publish", PublishHandler),
     (rf"{API}/artefacts", ArtefactsHandler),

@@ -15,13 +15,16 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from . import values
 from .errors import Conflict, InvalidInput, NotFound
 from .execute import Job, new_run_id, now
 from .models import Run, RunError, RunStatus
 from .store import Store
+
+if TYPE_CHECKING:
+    from .sweep import SweepPlan
 
 LOG_CHUNK_BYTES = 64 * 1024
 """The most bytes of a log one `RunLauncher.read_log` call returns."""
@@ -74,6 +77,7 @@ class RunLauncher:
         self.store = store
         self.python = python
         self._children: dict[str, _Child] = {}
+        self._sweeps: dict[str, subprocess.Popen[bytes]] = {}
         self._lock = threading.Lock()
 
     def command(self, job: Job, run_id: str, values_file: str) -> list[str]:
@@ -227,6 +231,63 @@ class RunLauncher:
         text = decoder.decode(data, final=False)
         pending = len(decoder.getstate()[0])
         return LogChunk(text, offset + len(data) - pending)
+
+    def launch_sweep(self, plan: SweepPlan, workers: int, retries: int) -> int:
+        """Start a validated sweep in its own ``greenhouse sweep`` process; return its pid.
+
+        The parameter sets (secrets included) reach the process through its stdin, never
+        a file; its output goes to the store's log under the sweep's id. The process
+        stores each run, tagged with the sweep's id, as it finishes.
+        """
+        job = plan.tasks[0].job
+        options = [f"--sweep-id={plan.id}", "--grid=-", f"--workers={workers}"]
+        options += [f"--retries={retries}", "--json"]
+        if job.timeout is not None:
+            options.append(f"--timeout={float(job.timeout)!r}")
+        if job.kernel is not None:
+            options.append(f"--kernel={job.kernel}")
+        store = ["--store", str(self.store.root)]
+        command = [self.python, "-m", "greenhouse_ext", *store, "sweep", *options, "--"]
+        with open(self.store.log_path(plan.id), "ab") as log:
+            process = subprocess.Popen(
+                [*command, str(job.path)],
+                stdin=subprocess.PIPE,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=job.path.parent,
+                start_new_session=True,
+            )
+        grid = {"runs": [task.job.parameters for task in plan.tasks]}
+        assert process.stdin is not None
+        with process.stdin:
+            process.stdin.write(json.dumps(grid).encode())
+        with self._lock:
+            self._sweeps[plan.id] = process
+        threading.Thread(
+            target=process.wait, name=f"greenhouse-sweep-{plan.id}", daemon=True
+        ).start()
+        return process.pid
+
+    def sweep_active(self, sweep_id: str) -> bool:
+        """True while a sweep this launcher started is still running."""
+        with self._lock:
+            process = self._sweeps.get(sweep_id)
+        return process is not None and process.poll() is None
+
+    def cancel_sweep(self, sweep_id: str) -> None:
+        """Cancel a running sweep this launcher started, as Ctrl-C does in a terminal.
+
+        Raises
+        ------
+        Conflict
+            The sweep has finished, or this server did not start it.
+        """
+        if not self.sweep_active(sweep_id):
+            raise Conflict(
+                f"Sweep {sweep_id} is not running here: only a running sweep this server "
+                "started can be cancelled"
+            )
+        self._sweeps[sweep_id].send_signal(signal.SIGINT)
 
     def discard_stale_values(self) -> list[str]:
         """Delete the values files of this store's runs that have left the queue.

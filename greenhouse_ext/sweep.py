@@ -9,6 +9,7 @@ from __future__ import annotations
 import concurrent.futures
 import dataclasses
 import multiprocessing
+import os
 import signal
 import threading
 from collections.abc import Callable, Iterable, Sequence
@@ -61,14 +62,15 @@ class SweepResult:
 
 
 def plan_sweep(
-    notebook: str,
+    notebook: str | os.PathLike[str],
     points: Sequence[ParameterPoint],
     *,
     kernel: str | None = None,
     timeout: float | None = None,
     project_root: Path | None = None,
+    sweep_id: str | None = None,
 ) -> SweepPlan:
-    """Validate every parameter set before anything runs.
+    """Validate every parameter set before anything runs; ``sweep_id`` defaults to a new id.
 
     Raises
     ------
@@ -78,7 +80,7 @@ def plan_sweep(
     NotFound
         The notebook does not exist.
     """
-    sweep_id = new_run_id()
+    sweep_id = sweep_id or new_run_id()
     tasks = []
     for index, point in enumerate(points, start=1):
         try:

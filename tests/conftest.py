@@ -123,6 +123,18 @@ async def wait_for_run(
         await asyncio.sleep(0.3)
 
 
+async def wait_for_sweep(api: Api, sweep_id: str) -> dict[str, Any]:
+    """Poll ``GET sweeps/{id}`` until the sweep's process has ended."""
+    deadline = time.monotonic() + RUN_DEADLINE_S
+    while True:
+        reply = await api("GET", f"sweeps/{sweep_id}")
+        if reply.code == 200 and not reply.json["active"]:
+            return dict(reply.json)
+        assert reply.code in {200, 404}, reply.body
+        assert time.monotonic() < deadline, f"sweep {sweep_id} is still running"
+        await asyncio.sleep(0.3)
+
+
 @pytest.fixture
 def seed_run() -> Callable[..., Run]:
     """Store a finished run of a notebook file without executing it (fast and exact).

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import tornado.web
 import yaml
-from conftest import Api, Reply, wait_for_run
+from conftest import Api, Reply, wait_for_run, wait_for_sweep
 from jsonschema import Draft202012Validator
 from notebooks import write_notebook
 from referencing import Registry, Resource
@@ -152,6 +152,11 @@ async def test_every_operation_answers_as_documented(checked, jp_root_dir, green
     assert reproduced.json["verdict"] == "reproducible", reproduced.json["reason"]
     queued = await call("POST", "runs", body={"notebook": "nb.ipynb", "timeout": 60})
     await call("POST", f"runs/{queued.json['id']}/cancel")
+    sweep = await call("POST", "sweeps", body={"notebook": "nb.ipynb", "runs": [{"rate": 0.3}]})
+    await wait_for_sweep(call, sweep.json["id"])
+    two = {"notebook": "nb.ipynb", "timeout": 60, "parameters": {"rate": [0.1, 0.2]}}
+    cancelled = await call("POST", "sweeps", body=two)
+    await call("POST", f"sweeps/{cancelled.json['id']}/cancel")
 
     successes = {
         (verb.upper(), template, int(min(item[verb]["responses"])))
@@ -176,6 +181,10 @@ async def test_every_operation_answers_as_documented(checked, jp_root_dir, green
         ("GET", "runs/SEEDED/log", {"params": {"offset": "-3"}}, 400),
         ("GET", "runs/0123456789ab/notebook", {}, 404),
         ("GET", "runs/0123456789ab/html", {}, 404),
+        ("POST", "sweeps", {"body": {"notebook": "nb.ipynb", "runs": [{"rate": 2}]}}, 400),
+        ("POST", "sweeps", {"body": {"notebook": "missing.ipynb", "runs": [{}]}}, 404),
+        ("GET", "sweeps/0123456789ab", {}, 404),
+        ("POST", "sweeps/0123456789ab/cancel", {}, 409),
         ("GET", "diff", {"params": {"a": "nb.ipynb"}}, 400),
         ("GET", "diff", {"params": {"a": "nb.ipynb", "b": "nothing"}}, 404),
         ("POST", "publish", {"body": {"run": "SEEDED"}}, 400),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -35,7 +36,8 @@ EXIT_CANCELLED = 130
     "--grid",
     type=click.Path(dir_okay=False),
     help="A YAML or JSON file of parameter sets: `product: {NAME: [V1, V2], ...}` for every "
-    "combination, or `runs: [{NAME: V, ...}, ...]` for an explicit list.",
+    "combination, or `runs: [{NAME: V, ...}, ...]` for an explicit list; - reads it "
+    "as JSON from stdin.",
 )
 @click.option(
     "--workers",
@@ -75,6 +77,7 @@ EXIT_CANCELLED = 130
     help="Sort the results by this metric or parameter (prefix - for descending).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print {sweep, runs: [records]} as JSON.")
+@click.option("--sweep-id", hidden=True, help="Use this id (given by a server that started it).")
 @click.pass_context
 def sweep_command(
     ctx: click.Context,
@@ -89,6 +92,7 @@ def sweep_command(
     kernel_start: str | None,
     sort: str | None,
     as_json: bool,
+    sweep_id: str | None,
 ) -> None:
     """Run NOTEBOOK once per parameter set and show every run's parameters and metrics.
 
@@ -101,7 +105,7 @@ def sweep_command(
     130 when cancelled.
     """
     from .. import kernels
-    from ..grid import product_of_text, read_grid_file
+    from ..grid import product_of_text, read_grid, read_grid_file
     from ..store import find_store_root
     from ..sweep import plan_sweep, results_table, run_sweep
 
@@ -110,9 +114,21 @@ def sweep_command(
     if kernel_start is not None:
         os.environ[kernels.KERNEL_START_ENV] = kernel_start
     kernels.kernel_start_mode()
-    points = product_of_text(parameters) if parameters else read_grid_file(str(grid))
+    if parameters:
+        points = product_of_text(parameters)
+    elif grid == "-":
+        points = read_grid(_read_stdin_json(), "the grid on stdin")
+    else:
+        points = read_grid_file(str(grid))
     root = Path(ctx.obj["store"]).resolve() if ctx.obj["store"] else find_store_root()
-    plan = plan_sweep(notebook, points, kernel=kernel, timeout=timeout, project_root=root.parent)
+    plan = plan_sweep(
+        notebook,
+        points,
+        kernel=kernel,
+        timeout=timeout,
+        project_root=root.parent,
+        sweep_id=sweep_id,
+    )
     store = open_store(ctx)
     if not as_json:
         click.echo(f"sweep {plan.id}: {len(plan.tasks)} runs of {plan.notebook}", err=True)
@@ -139,6 +155,13 @@ def sweep_command(
         ctx.exit(EXIT_CANCELLED)
     if result.failed:
         ctx.exit(1)
+
+
+def _read_stdin_json() -> Any:
+    try:
+        return json.load(sys.stdin)
+    except ValueError as exc:
+        raise InvalidInput(f"The grid on stdin is not valid JSON: {exc}") from None
 
 
 def _backend(dask_address: str | None, workers: int, kernel: str | None) -> Backend:

@@ -35,6 +35,10 @@ FIELD_KINDS: dict[str, tuple[str, Callable[[Any], bool]]] = {
     ),
     "integer": ("an integer", lambda v: isinstance(v, int) and not isinstance(v, bool)),
     "object": ("an object", lambda v: isinstance(v, dict)),
+    "objects": (
+        "a list of objects",
+        lambda v: isinstance(v, list) and all(isinstance(item, dict) for item in v),
+    ),
     "strings": (
         "a list of strings",
         lambda v: isinstance(v, list) and all(isinstance(item, str) for item in v),
