@@ -9,7 +9,6 @@ task watches, killing its kernel (Dask's own cancel does not stop a running task
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import tempfile
 import threading
 import uuid
@@ -19,8 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InvalidInput
+from .kernels import close_servers
 from .store import Execution
-from .sweep import Task, execute_task
+from .sweep import Task, execute_task, prepare_worker
 
 CONNECT_TIMEOUT_S = 15
 
@@ -33,14 +33,6 @@ def _distributed() -> Any:
             "--dask needs Dask: install the extra with pip install 'greenhouse_ext[dask]'"
         ) from None
     return distributed
-
-
-def prepare_worker(kernel: str | None) -> None:
-    """Import papermill and start the kernel fork server on a worker, ahead of its first run."""
-    from . import kernels
-
-    importlib.import_module("papermill")
-    kernels.warm_up(kernel)
 
 
 def run_on_worker(task: Task, cancel_event: str) -> Execution | None:
@@ -58,14 +50,13 @@ def run_on_worker(task: Task, cancel_event: str) -> Execution | None:
                 cancel.set()
                 return
 
-    watcher = threading.Thread(target=watch, name="greenhouse-dask-cancel", daemon=True)
-    watcher.start()
+    # Not joined when the run ends: it notices within one wait, and the run need not wait.
+    threading.Thread(target=watch, name="greenhouse-dask-cancel", daemon=True).start()
     try:
         with _notebook_on_worker(task) as local:
             return execute_task(local, cancel)
     finally:
         done.set()
-        watcher.join()
 
 
 @contextmanager
@@ -148,6 +139,8 @@ class DaskBackend:
         self._event.set()
 
     def close(self) -> None:
+        # Stopping the workers' fork servers first lets a local cluster close at once.
+        self._client.run(close_servers)
         self._client.close()
         if self._cluster is not None:
             self._cluster.close()

@@ -160,7 +160,8 @@ def warm_up(kernel: str | None = None) -> None:
 
 
 @atexit.register
-def _close_servers() -> None:
+def close_servers() -> None:
+    """Stop this process's fork servers (kernels they forked live on until their shutdown)."""
     with _servers_lock:
         for server in _servers.values():
             server.close()
