@@ -18,6 +18,7 @@ import {
 } from './parameters';
 import { GreenhouseRequestError, requestAPI } from './request';
 import { globalTimers, isFinished, ITimers, RunPoller } from './runs';
+import { readValues, splitValues } from './sweeps';
 import type {
   IDiffResult,
   ILogChunk,
@@ -25,6 +26,8 @@ import type {
   IParameterSet,
   IRun,
   IRunList,
+  IStartedSweep,
+  ISweep,
   JSONValue
 } from './tokens';
 
@@ -55,9 +58,11 @@ export class GreenhouseModel implements IDisposable {
   constructor(options: GreenhouseModel.IOptions = {}) {
     this._historyLimit = options.historyLimit ?? 50;
     this._logLimit = options.logLimit ?? 20000;
+    this._interval = options.pollInterval ?? 1000;
+    this._timers = options.timers ?? globalTimers;
     this._poller = new RunPoller({
-      interval: options.pollInterval ?? 1000,
-      timers: options.timers ?? globalTimers,
+      interval: this._interval,
+      timers: this._timers,
       maxFailures: options.maxPollFailures ?? 3,
       onRun: run => {
         this._put(run);
@@ -221,9 +226,104 @@ export class GreenhouseModel implements IDisposable {
   }
 
   /**
+   * A field's further values for a sweep: text separated by `;`.
+   *
+   * @param name - The parameter's name.
+   */
+  moreValues(name: string): string {
+    return this._more.get(name) ?? '';
+  }
+
+  /**
+   * Change a field's further values for a sweep and check them at once.
+   *
+   * @param name - The parameter's name.
+   * @param text - Values separated by `;`, each read as the field's input is.
+   */
+  setMoreValues(name: string, text: string): void {
+    const field = this.field(name);
+    if (!field) {
+      return;
+    }
+    this._more.set(name, text);
+    const result = readValues(field.parameter, field.input, text);
+    if (result.ok) {
+      this._fieldErrors.delete(name);
+    } else {
+      this._fieldErrors.set(name, result.error);
+    }
+    this._changed.emit('form');
+  }
+
+  /**
+   * How many runs a sweep of the form makes: the product of each field's count of
+   * values (1 when no field has further values).
+   */
+  get sweepSize(): number {
+    let size = 1;
+    for (const text of this._more.values()) {
+      size *= 1 + splitValues(text).length;
+    }
+    return size;
+  }
+
+  /**
+   * Start a sweep: every combination of the fields' values, each an ordinary run.
+   *
+   * @returns The started sweep; its runs join the history as they finish.
+   * @throws {InvalidFormError} When a value is invalid (nothing is sent).
+   * @throws {GreenhouseRequestError} When the server refuses.
+   */
+  async sweep(): Promise<IStartedSweep> {
+    const notebook = this._requireNotebook();
+    const { values, errors } = this.validate();
+    const parameters: Record<string, JSONValue[]> = {};
+    for (const [name, value] of Object.entries(values)) {
+      parameters[name] = [value];
+    }
+    for (const [name, text] of this._more) {
+      const field = this.field(name);
+      if (!field || splitValues(text).length === 0) {
+        continue;
+      }
+      const result = readValues(field.parameter, field.input, text);
+      if (result.ok) {
+        parameters[name] = result.values;
+      } else {
+        errors[name] = result.error;
+      }
+    }
+    const invalid = Object.entries(errors);
+    if (invalid.length > 0) {
+      this._fieldErrors = new Map(invalid);
+      this._changed.emit('form');
+      throw new InvalidFormError(
+        invalid.map(([name, error]) => `${name}: ${error}`)
+      );
+    }
+    this._formProblems = [];
+    let started: IStartedSweep;
+    try {
+      started = await requestAPI<IStartedSweep>('sweeps', {
+        method: 'POST',
+        body: JSON.stringify({ notebook, parameters })
+      });
+    } catch (error) {
+      if (error instanceof GreenhouseRequestError && error.status === 400) {
+        this._showProblems(error);
+      }
+      throw error;
+    }
+    this._changed.emit('form');
+    this._watchSweep(started.id);
+    return started;
+  }
+
+  /**
    * Put every field back to the notebook's default.
    */
   resetForm(): void {
+    this._more.clear();
     this._inputs.clear();
     this._fieldErrors.clear();
     this._formProblems = [];
@@ -386,6 +486,10 @@ export class GreenhouseModel implements IDisposable {
     }
     this._isDisposed = true;
     this._poller.dispose();
+    for (const handle of this._sweepPolls.values()) {
+      this._timers.clearTimeout(handle);
+    }
+    this._sweepPolls.clear();
     this.artefacts.dispose();
     Signal.clearData(this);
   }
@@ -466,6 +570,32 @@ export class GreenhouseModel implements IDisposable {
     this._changed.emit('form');
   }
 
+  /**
+   * Poll a sweep until its process ends, adding its runs to the history as they come.
+   */
+  private _watchSweep(id: string): void {
+    const handle = this._timers.setTimeout(async () => {
+      this._sweepPolls.delete(id);
+      try {
+        const sweep = await requestAPI<ISweep>(
+          `sweeps/${encodeURIComponent(id)}`
+        );
+        if (this._isDisposed) {
+          return;
+        }
+        sweep.runs.forEach(run => this._put(run));
+        if (sweep.active) {
+          this._watchSweep(id);
+        }
+      } catch (error) {
+        if (!this._isDisposed) {
+          this._report(error);
+        }
+      }
+    }, this._interval);
+    this._sweepPolls.set(id, handle);
+  }
+
   private _put(run: IRun): void {
     const index = this._runs.findIndex(item => item.id === run.id);
     if (index >= 0) {
@@ -495,6 +625,10 @@ export class GreenhouseModel implements IDisposable {
 
   private _changed = new Signal<this, GreenhouseModel.Part>(this);
   private _poller: RunPoller;
+  private _interval: number;
+  private _timers: ITimers;
+  private _sweepPolls = new Map<string, unknown>();
+  private _more = new Map<string, string>();
   private _historyLimit: number;
   private _logLimit: number;
   private _isDisposed = false;

@@ -262,6 +262,60 @@ export interface IRun {
    * The sha256 of its executed notebook in the store, once there is one.
    */
   output_object: string | null;
+  /**
+   * The sweep it belongs to, if any.
+   */
+  sweep_id?: string | null;
+}
+
+/**
+ * The body of `POST sweeps`: every combination of the values is run.
+ */
+export interface ICreateSweep {
+  /**
+   * The notebook's path relative to the server's root.
+   */
+  notebook: string;
+  /**
+   * Each parameter to set with the list of its values.
+   */
+  parameters: Record<string, JSONValue[]>;
+}
+
+/**
+ * The answer of `POST sweeps` and `POST sweeps/{id}/cancel`.
+ */
+export interface IStartedSweep {
+  /**
+   * The sweep's identifier.
+   */
+  id: string;
+  /**
+   * Whether the sweep's process is running.
+   */
+  active: boolean;
+  /**
+   * How many runs it makes.
+   */
+  size?: number;
+}
+
+/**
+ * The answer of `GET sweeps/{id}`: its runs so far and its results table.
+ */
+export interface ISweep extends IStartedSweep {
+  /**
+   * The runs stored so far, oldest first.
+   */
+  runs: IRun[];
+  /**
+   * The table's columns: run, status, every parameter, every metric.
+   */
+  columns: string[];
+  /**
+   * One row of text cells per run.
+   */
+  rows: string[][];
 }
 
 /**

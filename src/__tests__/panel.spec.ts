@@ -204,6 +204,95 @@ describe('GreenhousePanel', () => {
     expect(item.querySelector('.jp-greenhouse-cancel-button')).not.toBeNull();
   });
 
+  it('sweeps every combination of the values and groups its runs with a table', async () => {
+    const { node, server, timers } = await panelOn([]);
+    const sweepButton = node.querySelector<HTMLButtonElement>(
+      '.jp-greenhouse-sweep-button'
+    )!;
+    expect(sweepButton.disabled).toBe(true);
+    const more = (name: string) =>
+      field(node, name).querySelector<HTMLInputElement>(
+        '.jp-greenhouse-param-more'
+      )!;
+    expect(
+      field(node, 'api_token').querySelector('.jp-greenhouse-param-more')
+    ).toBeNull();
+    type(more('epochs'), '20; 30');
+    type(more('model'), 'constant');
+    expect(sweepButton.disabled).toBe(false);
+    expect(sweepButton.textContent).toBe('Sweep (6 runs)');
+
+    const swept = (
+      id: string,
+      epochs: number,
+      status: 'succeeded' | 'failed'
+    ) =>
+      run(id, status, {
+        sweep_id: 's-1',
+        parameters: { epochs },
+        metrics: status === 'succeeded' ? { mse: epochs / 100 } : {}
+      });
+    server.on('POST sweeps', { id: 's-1', active: true, size: 6 }).on(
+      'GET sweeps/s-1',
+      { id: 's-1', active: true, runs: [swept('r-1', 50, 'succeeded')] },
+      {
+        id: 's-1',
+        active: false,
+        runs: [swept('r-1', 50, 'succeeded'), swept('r-2', 20, 'failed')]
+      }
+    );
+    sweepButton.click();
+    await settle();
+    expect(server.calls.at(-1)?.body).toEqual({
+      notebook: 'train.ipynb',
+      parameters: { epochs: [50, 20, 30], model: ['linear', 'constant'] }
+    });
+    expect(node.querySelector('.jp-greenhouse-run-message')?.textContent).toBe(
+      'Sweep s-1 started: its runs appear below as they finish.'
+    );
+
+    await timers.tick();
+    await timers.tick();
+    expect(timers.pending).toBe(0);
+    const group = node.querySelector(
+      '.jp-greenhouse-sweep[data-sweep-id="s-1"]'
+    )!;
+    expect(group.querySelectorAll('.jp-greenhouse-run')).toHaveLength(2);
+    expect(
+      group.querySelector('.jp-greenhouse-sweep-summary')?.textContent
+    ).toBe('Sweep s-1: 2 runs (1 not succeeded)');
+    const rows = [
+      ...group.querySelectorAll('.jp-greenhouse-sweep-table tr')
+    ].map(row => [...row.children].map(cell => cell.textContent));
+    expect(rows).toEqual([
+      ['status', 'epochs', 'mse'],
+      ['failed', '20', '-'],
+      ['succeeded', '50', '0.5']
+    ]);
+  });
+
+  it('refuses a sweep with an invalid further value, naming it', async () => {
+    const { node, server } = await panelOn([]);
+    const epochs = field(node, 'epochs');
+    type(
+      epochs.querySelector<HTMLInputElement>('.jp-greenhouse-param-more')!,
+      '20; 500'
+    );
+    expect(epochs.classList.contains('jp-greenhouse-invalid')).toBe(true);
+    expect(
+      epochs.querySelector('.jp-greenhouse-param-error')?.textContent
+    ).toMatch(/^500: /);
+
+    node
+      .querySelector<HTMLButtonElement>('.jp-greenhouse-sweep-button')!
+      .click();
+    await settle();
+    expect(server.called('POST')).toEqual([]);
+    expect(node.querySelector('.jp-greenhouse-run-message')?.textContent).toBe(
+      'Fix the values marked above; nothing was sent.'
+    );
+  });
+
   it('shows a server refusal under the Run button', async () => {
     const { node, server } = await panelOn();
     server.on('POST runs', httpError(409, 'The store is read-only'));

@@ -13,9 +13,14 @@
  *   `data-type`; it has `.jp-greenhouse-invalid` while its value is bad.
  *   Inside: `.jp-greenhouse-param-input` (input, select or textarea),
  *   `.jp-greenhouse-param-range` (a bounded number's slider),
- *   `.jp-greenhouse-param-help`, and `.jp-greenhouse-param-error` (empty when valid).
- * - `.jp-greenhouse-run-button`, `.jp-greenhouse-reset-button`: Run, and back to
- *   the defaults; `.jp-greenhouse-run-message`: why the last Run did not start.
+ *   `.jp-greenhouse-param-help`, `.jp-greenhouse-param-more` (further values for a
+ *   sweep, separated by `;`), and `.jp-greenhouse-param-error` (empty when valid).
+ * - `.jp-greenhouse-run-button`, `.jp-greenhouse-sweep-button`,
+ *   `.jp-greenhouse-reset-button`: Run, Sweep (enabled once a field has further
+ *   values), and back to the defaults; `.jp-greenhouse-run-message`: why the last
+ *   Run or Sweep did not start.
+ * - `.jp-greenhouse-sweep[data-sweep-id=ID]`: the runs of a sweep, grouped, with
+ *   `.jp-greenhouse-sweep-table` (status, parameters and metrics of each run).
  * - `.jp-greenhouse-refresh-button`: read the parameters and list the runs again.
  * - `.jp-greenhouse-run[data-status=S][data-run-id=ID]`: a run of the history.
  *   Inside: `.jp-greenhouse-run-select` (its checkbox for a diff),
@@ -100,6 +105,14 @@ export class GreenhousePanel extends Panel {
       () => void this.startRun(),
       trans.__('Run the notebook with these values')
     );
+    this._sweepButton = button(
+      'jp-greenhouse-sweep-button',
+      trans.__('Sweep'),
+      () => void this.startSweep(),
+      trans.__(
+        'Run every combination of the fields’ values, each as its own run'
+      )
+    );
     this._diffButton = button(
       'jp-greenhouse-diff-button',
       trans.__('Diff'),
@@ -109,6 +122,7 @@ export class GreenhousePanel extends Panel {
     const runBar = element('div', 'jp-greenhouse-run-bar');
     runBar.append(
       this._runButton,
+      this._sweepButton,
       button(
         'jp-greenhouse-reset-button',
         trans.__('Reset'),
@@ -168,6 +182,35 @@ export class GreenhousePanel extends Panel {
     try {
       const run = await this._model.run();
       return run.id;
+    } catch (error) {
+      this._runMessage.textContent =
+        error instanceof InvalidFormError
+          ? trans.__('Fix the values marked above; nothing was sent.')
+          : messageOf(error);
+      return null;
+    } finally {
+      this._starting = false;
+      this._updateButtons();
+    }
+  }
+
+  /**
+   * Start a sweep of the form's values; a refusal is shown under the buttons.
+   *
+   * @returns The new sweep's id, or null when it did not start.
+   */
+  async startSweep(): Promise<string | null> {
+    const trans = this._trans;
+    this._runMessage.textContent = '';
+    this._starting = true;
+    this._updateButtons();
+    try {
+      const sweep = await this._model.sweep();
+      this._runMessage.textContent = trans.__(
+        'Sweep %1 started: its runs appear below as they finish.',
+        sweep.id
+      );
+      return sweep.id;
     } catch (error) {
       this._runMessage.textContent =
         error instanceof InvalidFormError
@@ -256,6 +299,12 @@ export class GreenhousePanel extends Panel {
   private _updateButtons(): void {
     const model = this._model;
     this._runButton.disabled = this._starting || model.parameterSet === null;
+    const size = model.sweepSize;
+    this._sweepButton.disabled = this._runButton.disabled || size < 2;
+    this._sweepButton.textContent =
+      size < 2
+        ? this._trans.__('Sweep')
+        : this._trans.__('Sweep (%1 runs)', size);
     this._diffButton.disabled = model.selection.length !== 2;
     if (this._commands.hasCommand(CommandIDs.diff)) {
       this._commands.notifyCommandChanged(CommandIDs.diff);
@@ -268,6 +317,7 @@ export class GreenhousePanel extends Panel {
   private _header: HTMLElement;
   private _notebookSection: Panel;
   private _runButton: HTMLButtonElement;
+  private _sweepButton: HTMLButtonElement;
   private _runMessage: HTMLElement;
   private _diffButton: HTMLButtonElement;
   private _starting = false;

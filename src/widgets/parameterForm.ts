@@ -158,6 +158,21 @@ class Field {
     });
     this._input = this._createInput(parameter, kind, id, trans);
     this.node.append(label, this._inputRow(parameter, kind));
+    if (kind !== 'password') {
+      // Secrets are not swept: their values would travel in the sweep's table.
+      const more = element('input', 'jp-greenhouse-param-more', undefined, {
+        type: 'text',
+        autocomplete: 'off',
+        spellcheck: 'false',
+        placeholder: trans.__('more values for a sweep, separated by ;'),
+        'aria-label': trans.__('More values of %1 for a sweep', parameter.name)
+      });
+      more.addEventListener('input', () =>
+        _model.setMoreValues(parameter.name, more.value)
+      );
+      this._more = more;
+      this.node.append(more);
+    }
     if (parameter.help) {
       this.node.append(
         element('div', 'jp-greenhouse-param-help', parameter.help)
@@ -186,6 +201,9 @@ class Field {
     }
     if (this._range && document.activeElement !== this._range) {
       this._range.value = input.value;
+    }
+    if (this._more && document.activeElement !== this._more) {
+      this._more.value = this._model.moreValues(state.parameter.name);
     }
     this.node.classList.toggle('jp-greenhouse-invalid', state.error !== null);
     input.setAttribute('aria-invalid', String(state.error !== null));
@@ -281,5 +299,6 @@ class Field {
 
   private _input: HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement;
   private _range: HTMLInputElement | null = null;
+  private _more: HTMLInputElement | null = null;
   private _error: HTMLElement;
 }

@@ -9,6 +9,7 @@ import { Widget } from '@lumino/widgets';
 
 import { GreenhouseModel } from '../model';
 import { isFinished } from '../runs';
+import { groupRuns, resultsTable } from '../sweeps';
 import { CommandIDs, IRun, IRunError, JSONValue } from '../tokens';
 import { button, element } from './dom';
 import { formatDuration, formatTime, formatValue } from './format';
@@ -45,7 +46,7 @@ export class RunList extends Widget {
     const { model, trans } = this._options;
     const seen = new Set<string>();
     const nodes: HTMLElement[] = [];
-    for (const run of model.runs) {
+    const runNode = (run: IRun): HTMLElement => {
       let item = this._items.get(run.id);
       if (!item) {
         item = new RunItem(run.id, this._options);
@@ -53,11 +54,27 @@ export class RunList extends Widget {
       }
       item.update(run, model.log(run.id), model.selection.includes(run.id));
       seen.add(run.id);
-      nodes.push(item.node);
+      return item.node;
+    };
+    for (const entry of groupRuns(model.runs)) {
+      if (!('sweep' in entry)) {
+        nodes.push(runNode(entry));
+        continue;
+      }
+      let group = this._sweeps.get(entry.sweep);
+      if (!group) {
+        group = new SweepItem(entry.sweep, trans);
+        this._sweeps.set(entry.sweep, group);
+      }
+      group.update(entry.runs, entry.runs.map(runNode));
+      seen.add(entry.sweep);
+      nodes.push(group.node);
     }
-    for (const id of [...this._items.keys()]) {
-      if (!seen.has(id)) {
-        this._items.delete(id);
+    for (const items of [this._items, this._sweeps]) {
+      for (const id of [...items.keys()]) {
+        if (!seen.has(id)) {
+          items.delete(id);
+        }
       }
     }
     if (nodes.length === 0 && model.notebook !== null) {
@@ -70,6 +87,64 @@ export class RunList extends Widget {
 
   private _options: RunList.IOptions;
   private _items = new Map<string, RunItem>();
+  private _sweeps = new Map<string, SweepItem>();
+}
+
+/**
+ * The runs of one sweep, folded under a summary, with its results table.
+ */
+class SweepItem {
+  constructor(
+    readonly id: string,
+    private _trans: TranslationBundle
+  ) {
+    this.node = element('li', 'jp-greenhouse-sweep', undefined, {
+      'data-sweep-id': id
+    });
+    this._summary = element('summary', 'jp-greenhouse-sweep-summary');
+    this._table = element('table', 'jp-greenhouse-sweep-table');
+    this._runs = element('ul', 'jp-greenhouse-sweep-runs');
+    const details = element('details', 'jp-greenhouse-sweep-details');
+    details.open = true;
+    details.append(this._summary, this._table, this._runs);
+    this.node.append(details);
+  }
+
+  /**
+   * The item's root element.
+   */
+  readonly node: HTMLElement;
+
+  /**
+   * Show the sweep's runs so far: the summary, the table and each run's item.
+   */
+  update(runs: IRun[], items: HTMLElement[]): void {
+    const trans = this._trans;
+    const failed = runs.filter(run => run.status !== 'succeeded').length;
+    this._summary.textContent = trans._n(
+      'Sweep %2: %1 run (%3 not succeeded)',
+      'Sweep %2: %1 runs (%3 not succeeded)',
+      runs.length,
+      this.id,
+      failed
+    );
+    const { columns, rows } = resultsTable(runs);
+    const head = element('tr');
+    head.append(...columns.map(name => element('th', '', name)));
+    const body = rows.map((cells, index) => {
+      const row = element('tr', '', undefined, {
+        'data-run-id': runs[index].id
+      });
+      row.append(...cells.map(text => element('td', '', text)));
+      return row;
+    });
+    this._table.replaceChildren(head, ...body);
+    this._runs.replaceChildren(...items);
+  }
+
+  private _summary: HTMLElement;
+  private _table: HTMLElement;
+  private _runs: HTMLElement;
 }
 
 /**
