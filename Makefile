@@ -53,6 +53,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/run_overhead.py
 	$(BIN)/python benchmarks/diff_bench.py
 	$(BIN)/python benchmarks/store_growth.py
+	$(BIN)/python benchmarks/sweep_bench.py
 
 clean:
 	rm -rf $(VENV) node_modules lib greenhouse_ext/labextension .greenhouse examples/.greenhouse
