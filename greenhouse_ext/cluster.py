@@ -20,7 +20,8 @@ from typing import Any
 from .errors import InvalidInput
 from .kernels import close_servers
 from .store import Execution
-from .sweep import Task, execute_task, prepare_worker
+from .sweep import Task
+from .workers import execute_task, prepare_worker
 
 CONNECT_TIMEOUT_S = 15
 

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import Api, wait_for_run
 from notebooks import write_notebook
 
 from greenhouse_ext import kernels
@@ -122,3 +123,16 @@ def test_cancel_kills_the_running_kernel(
     assert execution.run.error is not None and execution.run.error.reason == "cancelled"
     with pytest.raises(ProcessLookupError):
         os.kill(int(pid_file.read_text()), 0)
+
+
+async def test_the_servers_runs_take_the_fast_path(api: Api, jp_root_dir: Path) -> None:
+    write_notebook(
+        jp_root_dir / "nb.ipynb",
+        "a = 1",
+        "import os\nfrom greenhouse_ext import record\nrecord('kernel_parent', os.getppid())",
+    )
+    created = await api("POST", "runs", body={"notebook": "nb.ipynb"})
+    record = await wait_for_run(api, created.json["id"])
+    assert record["status"] == "succeeded", record["error"]
+    # A plain kernel is a child of the run's process; a forked one, of its fork server.
+    assert record["metrics"]["kernel_parent"] != record["pid"]

@@ -169,7 +169,7 @@ def _backend(dask_address: str | None, workers: int, kernel: str | None) -> Back
         from ..cluster import DaskBackend
 
         return DaskBackend(dask_address, workers, kernel)
-    from ..sweep import LocalBackend
+    from ..workers import LocalBackend
 
     return LocalBackend(workers, kernel)
 
