@@ -21,7 +21,7 @@ from .errors import InvalidInput
 from .kernels import close_servers
 from .store import Execution
 from .sweep import Task
-from .workers import execute_task, prepare_worker
+from .workers import execute_task, ignore_interrupts, prepare_worker
 
 CONNECT_TIMEOUT_S = 15
 
@@ -93,7 +93,8 @@ class DaskBackend:
                 n_workers=workers,
                 threads_per_worker=1,
                 processes=True,
-                dashboard_address=None,
+                # Any free port: the scheduler serves HTTP even without a dashboard.
+                dashboard_address=":0",
             )
             self._client = distributed.Client(self._cluster)
         else:
@@ -107,6 +108,8 @@ class DaskBackend:
         self.workers = max(1, sum(self._client.nthreads().values()))
         self._event_name = f"greenhouse-cancel-{uuid.uuid4().hex}"
         self._event = distributed.Event(self._event_name, client=self._client)
+        if self._cluster is not None:
+            self._client.run(ignore_interrupts)
         self._client.run(prepare_worker, kernel)
 
     def submit(self, task: Task) -> Any:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import concurrent.futures
 import dataclasses
 import os
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,8 @@ from .models import Run, RunError, RunStatus
 from .store import Execution, Store
 from .values import mask_secrets
 
+CANCEL_GRACE_S = 60.0
+"""How long a cancelled sweep waits for its runs in flight to report that they stopped."""
 INFRASTRUCTURE_FAULTS = ("kernel died",)
 """Failure reasons that retries cover: the machinery broke, not the notebook."""
 
@@ -149,13 +152,18 @@ def run_sweep(
             on_progress(run, counts)
 
     report(None)
+    cancelled_at = 0.0
     while pending:
+        if result.cancelled and time.monotonic() - cancelled_at > CANCEL_GRACE_S:
+            _give_up(pending.values(), save, result)
+            break
         try:
             finished = backend.wait(list(pending), timeout=0.5)
         except KeyboardInterrupt:
             if result.cancelled:
                 raise
             result.cancelled = True
+            cancelled_at = time.monotonic()
             backend.cancel()
             continue
         for handle, outcome in finished:
@@ -177,6 +185,13 @@ def run_sweep(
     order = {t.run_id: i for i, t in enumerate(plan.tasks)}
     result.runs.sort(key=lambda r: order.get(r.id, 0))
     return result
+
+
+def _give_up(tasks: Iterable[Task], save: Callable[[Execution], Run], result: SweepResult) -> None:
+    """Record the runs no worker reported after a cancellation as cancelled, and stop."""
+    for task in tasks:
+        reason = "cancelled; no worker reported on it after the sweep was cancelled"
+        result.runs.append(save(lost_run(task, reason, RunStatus.CANCELLED)))
 
 
 _RETRY = "retry"

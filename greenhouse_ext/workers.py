@@ -26,6 +26,14 @@ def execute_task(task: Task, cancel: threading.Event) -> Execution | None:
     return execution
 
 
+def ignore_interrupts() -> None:
+    """Leave Ctrl-C to the process running the sweep, which cancels the runs in order.
+
+    A terminal sends SIGINT to every process of its foreground group, local workers too.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def prepare_worker(kernel: str | None) -> None:
     """Ready a worker process for runs: start its kernel fork server, import papermill.
 
@@ -47,7 +55,7 @@ def _init_local_worker(cancel: Any, kernel: str | None) -> None:
     """Set up a local worker: Ctrl-C is the parent's to handle; get ready for runs."""
     global _worker_cancel  # noqa: PLW0603
     _worker_cancel = cancel
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    ignore_interrupts()
     prepare_worker(kernel)
 
 

@@ -177,34 +177,44 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def test_ctrl_c_cancels_runs_in_flight_and_leaves_no_kernel(project: Path) -> None:
-    write_notebook(
-        project / "slow.ipynb",
-        "i = 0",
-        "import os, time\nopen(f'kernel-{i}', 'w').write(str(os.getpid()))\ntime.sleep(120)",
-    )
+SLOW = "import os, time\nopen(f'kernel-{i}', 'w').write(str(os.getpid()))\ntime.sleep(120)"
+
+
+def interrupt_like_a_terminal(project: Path, *options: str) -> tuple[str, str, list[int]]:
+    """Start a sweep of slow runs in its own process group, and Ctrl-C the whole group
+    once two runs are running. Returns its stdout, stderr and the two kernels' pids."""
+    write_notebook(project / "slow.ipynb", "i = 0", SLOW)
     env = {k: v for k, v in os.environ.items() if k != "GREENHOUSE_STORE"}
+    command = [sys.executable, "-m", "greenhouse_ext", "sweep", "slow.ipynb", *options]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "greenhouse_ext", "sweep", "slow.ipynb", "-p", "i", "1,2,3,4"],
+        command,
         cwd=project,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         env=env,
+        start_new_session=True,
     )
     deadline = time.monotonic() + 120
     while len(list(project.glob("kernel-*"))) < 2:
         assert time.monotonic() < deadline and proc.poll() is None, "the runs did not start"
         time.sleep(0.2)
+    time.sleep(0.2)
     kernels = [int(p.read_text()) for p in project.glob("kernel-*")]
-    proc.send_signal(signal.SIGINT)
+    os.killpg(proc.pid, signal.SIGINT)
     stdout, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 130, stderr
-    assert "cancelled (2 not started)" in stderr
-    runs = stored_runs(project)
-    assert sorted(r["status"] for r in runs) == ["cancelled", "cancelled"]
-    assert stdout.count("cancelled") == 2
     deadline = time.monotonic() + 10
     while any(_alive(pid) for pid in kernels):
         assert time.monotonic() < deadline, "a kernel outlived the cancelled sweep"
         time.sleep(0.2)
+    return stdout, stderr, kernels
+
+
+def test_ctrl_c_cancels_runs_in_flight_and_leaves_no_kernel(project: Path) -> None:
+    stdout, stderr, _ = interrupt_like_a_terminal(project, "-p", "i", "1,2,3,4")
+    assert "0 succeeded, 0 failed, 2 cancelled; the sweep was cancelled (2 not started)" in stderr
+    runs = stored_runs(project)
+    assert sorted(r["status"] for r in runs) == ["cancelled", "cancelled"]
+    assert {r["error"]["reason"] for r in runs} == {"cancelled"}
+    assert stdout.count("cancelled") == 2

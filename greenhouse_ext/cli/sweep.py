@@ -175,10 +175,14 @@ def _backend(dask_address: str | None, workers: int, kernel: str | None) -> Back
 
 
 def _print_outcome(result: SweepResult) -> None:
-    failed = len(result.failed)
-    summary = f"sweep {result.id}: {len(result.runs) - failed} succeeded, {failed} failed"
+    statuses = [run.status.value for run in result.runs]
+    summary = f"sweep {result.id}: " + ", ".join(
+        f"{statuses.count(status)} {status}"
+        for status in ("succeeded", "failed", "cancelled")
+        if status != "cancelled" or status in statuses
+    )
     if result.cancelled:
-        summary += f", cancelled ({result.not_started} not started)"
+        summary += f"; the sweep was cancelled ({result.not_started} not started)"
     click.echo(summary, err=True)
 
 
