@@ -275,12 +275,10 @@ def _kernel_killed_on(cancel: threading.Event | None, trace: ExecutionTrace) -> 
     done = threading.Event()
 
     def watch() -> None:
-        while not done.is_set():
-            if not cancel.wait(0.2):
-                continue
-            if trace.kernel_manager is not None:
+        # Waits on ``done``, so the run never waits for the watcher to notice its end.
+        while not done.wait(0.1):
+            if cancel.is_set() and trace.kernel_manager is not None:
                 kill_kernel(trace.kernel_manager)
-            done.wait(0.2)
 
     watcher = threading.Thread(target=watch, name="greenhouse-cancel", daemon=True)
     watcher.start()
