@@ -218,3 +218,35 @@ def test_ctrl_c_cancels_runs_in_flight_and_leaves_no_kernel(project: Path) -> No
     assert sorted(r["status"] for r in runs) == ["cancelled", "cancelled"]
     assert {r["error"]["reason"] for r in runs} == {"cancelled"}
     assert stdout.count("cancelled") == 2
+
+
+def test_a_local_worker_killed_mid_sweep_has_its_run_retried(project: Path) -> None:
+    write_notebook(
+        project / "kill.ipynb",
+        "i = 0",
+        "import os, time\n"
+        "from greenhouse_ext import record\n"
+        "with open(f'attempts-{i}', 'a') as f:\n"
+        "    f.write('x')\n"
+        "if i == 2 and len(open(f'attempts-{i}').read()) == 1:\n"
+        "    server = os.getppid()\n"
+        "    worker = int(open(f'/proc/{server}/stat').read().split()[3])\n"
+        "    os.kill(worker, 9)\n"
+        "    time.sleep(60)\n"
+        "record('done', i)",
+    )
+    flaky = greenhouse("sweep", "kill.ipynb", "-p", "i", "1,2,3", "--json", cwd=project)
+    assert flaky.returncode == 1
+    lost = [r for r in json.loads(flaky.stdout)["runs"] if r["status"] == "failed"]
+    assert {r["error"]["reason"] for r in lost} == {
+        "the worker running it was lost: BrokenProcessPool: A process in the process pool "
+        "was terminated abruptly while the future was running or pending."
+    }
+    for path in project.glob("attempts-*"):
+        path.unlink()
+    done = greenhouse(
+        "sweep", "kill.ipynb", "-p", "i", "1,2,3", "--retries", "1", "--json", cwd=project
+    )
+    assert done.returncode == 0, done.stderr
+    assert sorted(r["metrics"]["done"] for r in json.loads(done.stdout)["runs"]) == [1, 2, 3]
+    assert (project / "attempts-2").read_text() == "xx"
