@@ -130,9 +130,11 @@ def sweep_command(
         sweep_id=sweep_id,
     )
     store = open_store(ctx)
-    if not as_json:
-        click.echo(f"sweep {plan.id}: {len(plan.tasks)} runs of {plan.notebook}", err=True)
     backend = _backend(dask_address, workers, kernel)
+    if not as_json:
+        size = len(plan.tasks)
+        runs = "run" if size == 1 else "runs"
+        click.echo(f"sweep {plan.id}: {size} {runs} of {plan.notebook}", err=True)
     bar = _ProgressBar(len(plan.tasks))
     try:
         result = run_sweep(
