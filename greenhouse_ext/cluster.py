@@ -24,6 +24,7 @@ from .sweep import Task
 from .workers import execute_task, ignore_interrupts, prepare_worker
 
 CONNECT_TIMEOUT_S = 15
+CANCEL_POLL_S = 0.3
 
 
 def _distributed() -> Any:
@@ -46,18 +47,25 @@ def run_on_worker(task: Task, cancel_event: str) -> Execution | None:
     done = threading.Event()
 
     def watch() -> None:
-        while not done.is_set():
-            if event.wait(timeout=0.5):
-                cancel.set()
-                return
+        # Short questions rather than a long wait on the scheduler, which would still be
+        # pending (and logged as an error) if the cluster closed right after the run.
+        try:
+            while not done.wait(CANCEL_POLL_S):
+                if event.is_set():
+                    cancel.set()
+                    return
+        except (OSError, RuntimeError, distributed.comm.CommClosedError):
+            # The scheduler has gone away: there is no sweep left to cancel.
+            return
 
-    # Not joined when the run ends: it notices within one wait, and the run need not wait.
-    threading.Thread(target=watch, name="greenhouse-dask-cancel", daemon=True).start()
+    watcher = threading.Thread(target=watch, name="greenhouse-dask-cancel", daemon=True)
+    watcher.start()
     try:
         with _notebook_on_worker(task) as local:
             return execute_task(local, cancel)
     finally:
         done.set()
+        watcher.join()
 
 
 @contextmanager
@@ -89,13 +97,18 @@ class DaskBackend:
         distributed = _distributed()
         self._cluster = None
         if address == "local":
-            self._cluster = distributed.LocalCluster(
-                n_workers=workers,
-                threads_per_worker=1,
-                processes=True,
-                # Any free port: the scheduler serves HTTP even without a dashboard.
-                dashboard_address=":0",
-            )
+            import dask
+
+            # Workers fork from a server that has imported distributed once: they start
+            # with less work on a small machine, and stop faster than spawned ones.
+            with dask.config.set({"distributed.worker.multiprocessing-method": "forkserver"}):
+                self._cluster = distributed.LocalCluster(
+                    n_workers=workers,
+                    threads_per_worker=1,
+                    processes=True,
+                    # Any free port: the scheduler serves HTTP even without a dashboard.
+                    dashboard_address=":0",
+                )
             self._client = distributed.Client(self._cluster)
         else:
             try:
