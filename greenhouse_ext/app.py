@@ -7,7 +7,7 @@ import threading
 from pathlib import Path
 
 from jupyter_server.extension.application import ExtensionApp
-from traitlets import Type, Unicode, default
+from traitlets import Int, Type, Unicode, default
 
 from .handlers import VersionHandler
 from .handlers.artefacts import (
@@ -30,6 +30,7 @@ from .handlers.runs import (
 )
 from .launcher import RunLauncher
 from .store import Store
+from .values import DEFAULT_MAX_VALUE_BYTES, ValueLimit
 
 API = "/greenhouse/api"
 ROUTES = [
@@ -73,6 +74,33 @@ class GreenhouseApp(ExtensionApp):
         config=True,
         help="The class that starts, cancels and reads the logs of the server's runs.",
     )
+
+    max_body_bytes = Int(
+        1024 * 1024,
+        min=1,
+        config=True,
+        help="The largest request body any greenhouse route accepts, in bytes; a larger "
+        "one is answered 413.",
+    )
+    max_json_depth = Int(
+        32,
+        min=1,
+        config=True,
+        help="How deeply a request body may nest JSON arrays and objects; a deeper one is "
+        "answered 400 before it is decoded.",
+    )
+    max_value_bytes = Int(
+        DEFAULT_MAX_VALUE_BYTES,
+        min=1,
+        config=True,
+        help="The largest parameter value a run accepts, in bytes of its JSON form; a "
+        "larger one is refused (400) with the other problems of the request.",
+    )
+
+    @property
+    def value_limit(self) -> ValueLimit:
+        """The per-value size limit of parameters, naming the setting that raises it."""
+        return ValueLimit(self.max_value_bytes, "the server setting GreenhouseApp.max_value_bytes")
 
     @default("store_path")
     def _default_store_path(self) -> str:
@@ -132,5 +160,6 @@ class GreenhouseApp(ExtensionApp):
         with self._opening:
             if self._opened is None:
                 store = Store.open(self._store_location())
-                self._opened = (store, self.launcher_class(store))
+                launcher = self.launcher_class(store, max_value_bytes=self.max_value_bytes)
+                self._opened = (store, launcher)
             return self._opened

@@ -30,6 +30,12 @@ class InvalidInput(GreenhouseError):
     http_status = 400
 
 
+class TooLarge(InvalidInput):
+    """A request or a value over a configured size limit; the message names the setting."""
+
+    http_status = 413
+
+
 class NotFound(GreenhouseError):
     """A notebook, run, version or alias that does not exist."""
 

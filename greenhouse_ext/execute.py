@@ -31,7 +31,7 @@ from .models import (
 from .recording import read_file_records, read_metrics
 from .store import Execution
 from .trace import ExecutionTrace, ProgressCallback
-from .values import mask_secrets, split_secrets, validate
+from .values import DEFAULT_VALUE_LIMIT, ValueLimit, mask_secrets, split_secrets, validate
 
 
 @dataclass
@@ -86,11 +86,13 @@ def prepare(
     timeout: float | None = None,
     inputs: Iterable[str] = (),
     project_root: Path | None = None,
+    value_limit: ValueLimit = DEFAULT_VALUE_LIMIT,
 ) -> Job:
     """Read the notebook and validate everything about the run before any kernel starts.
 
     ``values`` are typed (from a YAML/JSON file or the API); ``text_values`` are strings
     from a command line, converted to each parameter's type. Text values win.
+    ``value_limit`` bounds the size of each value.
 
     Raises
     ------
@@ -112,11 +114,11 @@ def prepare(
     if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
         raise InvalidInput(f"{str(notebook)!r} is not a notebook: it has no list of cells")
     if timeout is not None and timeout <= 0:
-        raise InvalidInput(f"--timeout must be a positive number of seconds, got {timeout}")
+        raise InvalidInput(f"timeout must be a positive number of seconds, got {timeout}")
     if kernel is not None:
         check_kernel(kernel)
     spec = params.discover(nb, str(notebook))
-    coerced = validate(spec, values, text_values=text_values)
+    coerced = validate(spec, values, text_values=text_values, limit=value_limit)
     return Job(
         notebook=notebook_label(path, project_root),
         path=path.resolve(),
@@ -233,6 +235,8 @@ def execute(
     recorder = Recorder(job, run_id, on_progress)
     if on_start is not None:
         on_start(recorder.run)
+    stdout = MaskingWriter(sys.stdout, job.secrets) if log_output else None
+    stderr = MaskingWriter(sys.stderr, job.secrets) if log_output else None
     try:
         with _quiet_papermill_inspection():
             papermill.execute_notebook(
@@ -247,11 +251,15 @@ def execute(
                 resources={"metadata": {"path": str(job.path.parent)}},
                 greenhouse_trace=recorder.trace,
                 greenhouse_secrets=job.secrets,
-                stdout_file=MaskingWriter(sys.stdout, job.secrets) if log_output else None,
-                stderr_file=MaskingWriter(sys.stderr, job.secrets) if log_output else None,
+                stdout_file=stdout,
+                stderr_file=stderr,
             )
     except (Exception, KeyboardInterrupt) as exc:
         recorder.interrupted(exc)
+    finally:
+        for writer in (stdout, stderr):
+            if writer is not None:
+                writer.drain()
     return recorder.finish()
 
 

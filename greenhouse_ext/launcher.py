@@ -68,11 +68,20 @@ class RunLauncher:
         Where the records and logs go; the child opens the same store.
     python : str, optional
         The Python that runs the child (default: this one).
+    max_value_bytes : int, optional
+        The size limit of one parameter value that the child checks the values against
+        again (the server's own limit, so that a value the server took is taken).
     """
 
-    def __init__(self, store: Store, python: str = sys.executable) -> None:
+    def __init__(
+        self,
+        store: Store,
+        python: str = sys.executable,
+        max_value_bytes: int = values.DEFAULT_MAX_VALUE_BYTES,
+    ) -> None:
         self.store = store
         self.python = python
+        self.max_value_bytes = max_value_bytes
         self._children: dict[str, _Child] = {}
         self._lock = threading.Lock()
 
@@ -96,7 +105,12 @@ class RunLauncher:
         list of str
             ``python -m greenhouse_ext --store STORE run OPTIONS -- NOTEBOOK``.
         """
-        options = [f"--run-id={run_id}", "--log-output", f"--parameters-file={values_file}"]
+        options = [
+            f"--run-id={run_id}",
+            "--log-output",
+            f"--parameters-file={values_file}",
+            f"--max-value-bytes={self.max_value_bytes}",
+        ]
         if job.timeout is not None:
             options.append(f"--timeout={float(job.timeout)!r}")
         if job.kernel is not None:

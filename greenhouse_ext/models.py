@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
 SECRET_MASK = "***"
+SUMMARY_VALUE_CHARS = 200
+"""The longest value text a run's summary (its form in listings) carries whole."""
+TRUNCATION_MARK = "…"
+"""What ends a value a summary cut."""
 
 
 @dataclass(frozen=True)
@@ -159,6 +164,29 @@ class Run:
         data["status"] = self.status.value
         return data
 
+    def to_summary(self, max_chars: int = SUMMARY_VALUE_CHARS) -> dict[str, Any]:
+        """The run as a listing shows it: lean, whatever the run was given or recorded.
+
+        The provenance and the per-cell timings are left out. Every parameter, metric
+        and error text whose JSON form is longer than ``max_chars`` is cut to that many
+        characters followed by ``…`` (so a cut value is a string), and its place
+        (``parameters.NAME``, ``metrics.NAME``, ``error.evalue``) is listed under
+        ``truncated``. The full record is what `to_dict` gives.
+        """
+        data = self.to_dict()
+        del data["provenance"], data["timings"]
+        truncated: list[str] = []
+        for group in ("parameters", "metrics"):
+            for name, value in data[group].items():
+                data[group][name] = _cut(value, max_chars, f"{group}.{name}", truncated)
+        if data["error"] is not None:
+            for name in ("reason", "evalue"):
+                data["error"][name] = _cut(
+                    data["error"][name], max_chars, f"error.{name}", truncated
+                )
+        data["truncated"] = truncated
+        return data
+
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Run:
         prov = data.get("provenance")
@@ -190,6 +218,15 @@ class Run:
             pid=data.get("pid"),
             progress=Progress(**data["progress"]) if data.get("progress") else None,
         )
+
+
+def _cut(value: Any, max_chars: int, place: str, truncated: list[str]) -> Any:
+    """``value``, or its text cut to ``max_chars`` and marked, noting ``place`` when cut."""
+    text = value if isinstance(value, str) else json.dumps(value, default=str)
+    if len(text) <= max_chars:
+        return value
+    truncated.append(place)
+    return text[:max_chars] + TRUNCATION_MARK
 
 
 @dataclass

@@ -70,7 +70,10 @@ def find_store_root(start: str | os.PathLike[str] | None = None) -> Path:
     """Locate the store the way git finds ``.git``.
 
     ``$GREENHOUSE_STORE`` wins; otherwise the nearest ``.greenhouse`` folder in ``start``
-    or one of its parents; otherwise ``start/.greenhouse`` (created on first write).
+    or one of its parents, searching no higher than the git work tree ``start`` is in
+    (its root holds ``.git``) or the file system ``start`` is on; otherwise
+    ``start/.greenhouse`` (created on first write). So a project never silently uses
+    the store of a folder around it.
     """
     named = os.environ.get(STORE_ENV)
     if named:
@@ -80,7 +83,15 @@ def find_store_root(start: str | os.PathLike[str] | None = None) -> Path:
         candidate = folder / STORE_DIRNAME
         if candidate.is_dir():
             return candidate
+        if is_search_boundary(folder):
+            break
     return here / STORE_DIRNAME
+
+
+def is_search_boundary(folder: Path) -> bool:
+    """Whether the upward search for a store ends at ``folder``: a git work tree's root,
+    or the top of a file system."""
+    return (folder / ".git").exists() or os.path.ismount(folder)
 
 
 class Store:

@@ -255,9 +255,14 @@ export interface IRun {
    */
   progress: IProgress | null;
   /**
-   * Where it came from.
+   * Where it came from; absent from the summaries `GET runs` lists.
    */
-  provenance: IProvenance | null;
+  provenance?: IProvenance | null;
+  /**
+   * In the summaries `GET runs` lists: the values cut to 200 characters and ending in
+   * `…`, as `parameters.NAME`, `metrics.NAME`, `error.reason` or `error.evalue`.
+   */
+  truncated?: string[];
   /**
    * The sha256 of its executed notebook in the store, once there is one.
    */
@@ -283,7 +288,7 @@ export interface ICreateRun {
  */
 export interface IRunList {
   /**
-   * The runs, newest first.
+   * Summaries of the runs, newest first.
    */
   runs: IRun[];
 }

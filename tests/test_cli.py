@@ -144,6 +144,7 @@ def test_bad_values_exit_2_and_run_nothing(project: Path) -> None:
         (["run", "train.ipynb", "-f", "nope.yaml"], "nope.yaml"),
         (["run", "train.ipynb", "--timeout", "0"], "--timeout"),
         (["run", "train.ipynb", "--kernel", "no-such-kernel"], "no-such-kernel"),
+        (["run", "train.ipynb", "-p", "rate", "1" * 70_000], "raise it with --max-value-bytes"),
         (["show", "feedfacecafe"], "feedfacecafe"),
         (["open", "feedfacecafe"], "feedfacecafe"),
     ],
@@ -152,6 +153,7 @@ def test_bad_values_exit_2_and_run_nothing(project: Path) -> None:
         "no-values-file",
         "zero-timeout",
         "unknown-kernel",
+        "value-too-large",
         "unknown-run",
         "open-unknown",
     ],
@@ -160,6 +162,53 @@ def test_bad_requests_exit_2(project: Path, args: list[str], message: str) -> No
     done = greenhouse(*args, cwd=project)
     assert done.returncode == 2
     assert message in done.stderr
+
+
+def test_log_output_never_shows_a_secret_written_a_character_at_a_time(tmp_path: Path) -> None:
+    token = "hunter2-SECRET-value"
+    drip = (
+        "import sys, time\n"
+        "for char in api_token:\n"
+        "    sys.stdout.write(char)\n"
+        "    sys.stdout.flush()\n"
+        "    time.sleep(0.02)\n"
+        "sys.stderr.write(api_token[:5])\n"
+        "sys.stderr.flush()\n"
+        "time.sleep(0.1)\n"
+        "sys.stderr.write(api_token[5:] + ' on stderr')"
+    )
+    write_notebook(tmp_path / "drip.ipynb", 'api_token = ""  # | secret', drip)
+
+    done = greenhouse(
+        "run", "drip.ipynb", "-p", "api_token", token, "--log-output", cwd=tmp_path, check=True
+    )
+
+    assert "***" in done.stdout
+    assert "*** on stderr" in done.stderr
+    for stream in (done.stdout, done.stderr):
+        assert "SECRET" not in stream
+
+
+def test_a_store_above_the_project_is_named_once_and_none_is_found_past_git(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    outer = tmp_path / "outer"
+    (outer / ".greenhouse").mkdir(parents=True)
+    loose = outer / "analysis"
+    loose.mkdir()
+
+    first = greenhouse("runs", cwd=loose, check=True)
+    again = greenhouse("runs", cwd=loose, check=True)
+    assert f"using the store {outer.resolve() / '.greenhouse'}" in first.stderr
+    assert "using the store" not in again.stderr
+
+    project = outer / "project"
+    (project / "sub").mkdir(parents=True)
+    subprocess.run(["git", "init", "-q", str(project)], check=True)
+    inside = greenhouse("runs", cwd=project / "sub", check=True)
+    assert "using the store" not in inside.stderr
+    assert (project / "sub" / ".greenhouse").is_dir()  # its own store, not the outer one
 
 
 def test_failed_run_exits_1_with_reason(project: Path) -> None:

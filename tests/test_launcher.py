@@ -118,7 +118,8 @@ def test_command_runs_the_cli_with_typed_values_in_a_file(tmp_path, store):
     (tmp_path / "data.csv").write_text("x\n1\n")
     job = _job(tmp_path, "pass", kernel="python3", timeout=30, inputs=["data.csv"])
 
-    command = RunLauncher(store, python="/py").command(job, "r1", "/secret/values.json")
+    launcher = RunLauncher(store, python="/py", max_value_bytes=200_000)
+    command = launcher.command(job, "r1", "/secret/values.json")
 
     assert command == [
         "/py",
@@ -130,6 +131,7 @@ def test_command_runs_the_cli_with_typed_values_in_a_file(tmp_path, store):
         "--run-id=r1",
         "--log-output",
         "--parameters-file=/secret/values.json",
+        "--max-value-bytes=200000",
         "--timeout=30.0",
         "--kernel=python3",
         "--input=data.csv",

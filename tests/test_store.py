@@ -127,6 +127,25 @@ def test_store_is_found_upwards_or_from_the_environment(
     assert find_store_root(deep) == (tmp_path / "elsewhere").resolve()
 
 
+@pytest.mark.parametrize("git_marker", ["folder", "file"], ids=["work-tree", "worktree-link"])
+def test_store_search_stops_at_the_git_work_tree_root(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, git_marker: str
+) -> None:
+    monkeypatch.delenv("GREENHOUSE_STORE", raising=False)
+    (tmp_path / ".greenhouse").mkdir()
+    project = tmp_path / "project"
+    deep = project / "notebooks" / "eda"
+    deep.mkdir(parents=True)
+    if git_marker == "folder":
+        (project / ".git").mkdir()
+    else:
+        (project / ".git").write_text("gitdir: /elsewhere/.git/worktrees/project\n")
+
+    assert find_store_root(deep) == deep.resolve() / ".greenhouse"
+    (project / ".greenhouse").mkdir()
+    assert find_store_root(deep) == (project / ".greenhouse").resolve()
+
+
 def make_version(run_id: str = "r1") -> Version:
     return Version(
         name="model",

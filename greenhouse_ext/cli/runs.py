@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import click
 
 from ..errors import InvalidInput
+from ..values import DEFAULT_MAX_VALUE_BYTES, ValueLimit
 from .group import cli, format_values, open_store, print_json, print_table
 
 if TYPE_CHECKING:
@@ -21,6 +22,8 @@ if TYPE_CHECKING:
     from ..store import Store
 
 EXIT_CANCELLED = 130
+MAX_VALUE_BYTES_ENV = "GREENHOUSE_MAX_VALUE_BYTES"
+METRICS_COLUMN_CHARS = 40
 
 
 @cli.command("params")
@@ -110,9 +113,19 @@ def _sigterm_as_interrupt() -> Iterator[None]:
     help="A YAML or JSON file of parameter values (repeatable; later wins, -p wins over all).",
 )
 @click.option(
-    "--timeout", type=float, help="Fail the run when one cell runs longer than this (seconds)."
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Fail the run when one cell runs longer than this (seconds).",
 )
 @click.option("--kernel", help="Kernel to use (default: the notebook's own).")
+@click.option(
+    "--max-value-bytes",
+    type=click.IntRange(min=1),
+    default=DEFAULT_MAX_VALUE_BYTES,
+    show_default=True,
+    envvar=MAX_VALUE_BYTES_ENV,
+    help=f"The largest parameter value accepted, in bytes (also ${MAX_VALUE_BYTES_ENV}).",
+)
 @click.option(
     "--input",
     "inputs",
@@ -133,6 +146,7 @@ def run_command(
     files: tuple[str, ...],
     timeout: float | None,
     kernel: str | None,
+    max_value_bytes: int,
     inputs: tuple[str, ...],
     as_json: bool,
     log_output: bool,
@@ -155,6 +169,7 @@ def run_command(
         timeout=timeout,
         inputs=inputs,
         project_root=root.parent,
+        value_limit=ValueLimit(max_value_bytes, f"--max-value-bytes (or ${MAX_VALUE_BYTES_ENV})"),
     )
     store = open_store(ctx)
     tracker = _ProgressTracker(store, echo=not (sys.stderr.isatty() and not as_json))
@@ -259,7 +274,13 @@ def show_command(ctx: click.Context, run_id: str, as_json: bool) -> None:
     help="Only runs with this status.",
 )
 @click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
-@click.option("--json", "as_json", is_flag=True, help="Print the records as a JSON list.")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print a JSON list of run summaries: long values cut and named under 'truncated'; "
+    "`greenhouse show RUN --json` gives the full record.",
+)
 @click.pass_context
 def runs_command(
     ctx: click.Context, notebook: str | None, status: str | None, limit: int, as_json: bool
@@ -273,7 +294,7 @@ def runs_command(
     label = notebook_label(Path(notebook), store.root.parent) if notebook else None
     runs = store.list_runs(label, RunStatus(status) if status else None, limit)
     if as_json:
-        print_json([r.to_dict() for r in runs])
+        print_json([r.to_summary() for r in runs])
         return
     rows = [
         (
@@ -282,7 +303,7 @@ def runs_command(
             r.created_at[:19].replace("T", " "),
             f"{r.duration_s:.1f}s" if r.duration_s is not None else "-",
             r.notebook,
-            format_values(r.metrics),
+            format_values(r.to_summary(METRICS_COLUMN_CHARS)["metrics"]),
         )
         for r in runs
     ]

@@ -17,6 +17,7 @@ from ..models import Run, RunStatus
 from ..params import read_parameters
 from ..report import render_html
 from ..store import Store
+from ..values import ValueLimit
 from .base import GreenhouseHandler
 
 LIST_LIMIT_DEFAULT = 50
@@ -54,13 +55,13 @@ class RunsHandler(GreenhouseHandler):
     @authorized
     async def get(self) -> None:
         """Answer ``{"runs": [...]}``, newest first, filtered by notebook and status."""
-        notebook = self.get_query_argument("notebook", "")
-        status = self.get_query_argument("status", "")
+        notebook = self.optional_query("notebook")
+        status = self.optional_query("status")
         label = self._label(notebook) if notebook else None
         limit = self.int_query("limit", LIST_LIMIT_DEFAULT, 1, LIST_LIMIT_MAX)
         self.store.mark_interrupted()
         runs = self.store.list_runs(label, _status(status) if status else None, limit)
-        self.reply({"runs": [run.to_dict() for run in runs]})
+        self.reply({"runs": [run.to_summary() for run in runs]})
 
     def _label(self, notebook: str) -> str:
         """How run records name the notebook at ``notebook`` (see `notebook_label`)."""
@@ -75,7 +76,10 @@ class RunsHandler(GreenhouseHandler):
         inputs = request["inputs"] or []
         for item in inputs:
             self.confined(item, "input", base=notebook.parent)
-        run = await self.off_loop(_start, self.store, self.launcher, notebook, request, inputs)
+        limit = self.greenhouse.value_limit
+        run = await self.off_loop(
+            _start, self.store, self.launcher, notebook, request, inputs, limit
+        )
         self.set_header("Location", url_path_join(self.base_url, "greenhouse/api/runs", run.id))
         self.reply(run.to_dict(), 201)
 
@@ -142,7 +146,12 @@ class ReportHandler(GreenhouseHandler):
 
 
 def _start(
-    store: Store, launcher: RunLauncher, notebook: Path, request: dict[str, Any], inputs: list[str]
+    store: Store,
+    launcher: RunLauncher,
+    notebook: Path,
+    request: dict[str, Any],
+    inputs: list[str],
+    limit: ValueLimit,
 ) -> Run:
     """Check everything about the run before starting it, as ``greenhouse run`` does."""
     job = prepare(
@@ -152,6 +161,7 @@ def _start(
         timeout=request["timeout"],
         inputs=inputs,
         project_root=store.root.parent,
+        value_limit=limit,
     )
     return launcher.launch(job)
 
