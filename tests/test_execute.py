@@ -167,7 +167,7 @@ def test_git_state_is_recorded(tmp_path: Path) -> None:
         ({}, {"alpha": "many"}, [], None, "alpha"),
         ({"alpha": "2"}, {}, [], None, "alpha"),
         ({}, {}, ["missing.csv"], None, "missing.csv"),
-        ({}, {}, [], -1.0, "--timeout"),
+        ({}, {}, [], -1.0, "timeout must be a positive number of seconds"),
     ],
     ids=["unknown", "bad-text", "bad-type", "missing-input", "bad-timeout"],
 )

@@ -184,7 +184,9 @@ def test_concurrent_version_numbers_have_no_gap_and_no_duplicate(tmp_path: Path)
     from concurrent.futures import ProcessPoolExecutor
 
     root = str(tmp_path / ".greenhouse")
-    Store(root)
+    # A connection open across fork() shares SQLite's locks with the children, and a
+    # child that closes its copy drops them for every connection it has: close first.
+    Store(root).close()
     with ProcessPoolExecutor(max_workers=6) as pool:
         numbers = [n for batch in pool.map(_publish_many, [root] * 6, [10] * 6) for n in batch]
     assert sorted(numbers) == list(range(1, 61))
