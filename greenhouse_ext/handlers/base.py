@@ -34,7 +34,14 @@ FIELD_KINDS: dict[str, tuple[str, Callable[[Any], bool]]] = {
         "a number",
         lambda v: isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v),
     ),
-    "integer": ("an integer", lambda v: isinstance(v, int) and not isinstance(v, bool)),
+    # JSON has one number type: 3.0 is an integer, as JSON Schema (and the spec) say.
+    "integer": (
+        "an integer",
+        lambda v: (
+            (isinstance(v, int) and not isinstance(v, bool))
+            or (isinstance(v, float) and v.is_integer())
+        ),
+    ),
     "object": ("an object", lambda v: isinstance(v, dict)),
     "strings": (
         "a list of strings",
@@ -170,9 +177,21 @@ class GreenhouseHandler(ExtensionHandlerMixin, APIHandler):
         error = exc_info[1] if exc_info else None
         status_code, body = error_reply(status_code, error)
         body = hide_root(body, self._root_forms())
+        if status_code == 405:
+            self.set_header("Allow", ", ".join(self.allowed_methods()))
         self.set_status(status_code)
         self.set_header("Content-Type", "application/json")
         self.finish(json.dumps(body))
+
+    @classmethod
+    def allowed_methods(cls) -> list[str]:
+        """The HTTP methods this handler answers, for the ``Allow`` header of a 405."""
+        unimplemented = tornado.web.RequestHandler._unimplemented_method
+        return [
+            method
+            for method in cls.SUPPORTED_METHODS
+            if getattr(cls, method.lower(), unimplemented) is not unimplemented
+        ]
 
     def _root_forms(self) -> list[str]:
         """The server's root as messages may spell it: as configured and as a real path."""
@@ -231,7 +250,12 @@ def check_fields(
             problems.append(f"field {name!r} must be {description}, got {json.dumps(value)[:80]}")
     if problems:
         raise InvalidInput("Invalid request: " + "; ".join(problems), problems)
-    return {name: body.get(name) for name in fields}
+    return {
+        name: int(body[name])
+        if kind == "integer" and body.get(name) is not None
+        else body.get(name)
+        for name, kind in fields.items()
+    }
 
 
 def check_text(text: str, what: str) -> None:
