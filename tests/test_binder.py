@@ -95,13 +95,16 @@ def test_binder_set_up_in_a_fresh_environment(tmp_path: Path) -> None:
     run(str(venv / "bin" / "pip"), "install", "--quiet", *conda_packages(), timeout=600)
     run("bash", "binder/postBuild", timeout=900)
 
-    servers = run(str(venv / "bin" / "jupyter"), "server", "extension", "list")
-    assert "greenhouse_ext enabled" in servers.stdout + servers.stderr
-    assert "greenhouse_ext 0.1.0 OK" in servers.stdout + servers.stderr
-    labs = run(str(venv / "bin" / "jupyter"), "labextension", "list")
-    listing = labs.stdout + labs.stderr
-    assert str(venv / "share" / "jupyter" / "labextensions") in listing
-    assert "greenhouse-ext v0.1.0 enabled OK (python, greenhouse_ext)" in listing
+    def listing(*args: str) -> str:
+        done = run(str(venv / "bin" / "jupyter"), *args)
+        return re.sub(r"\x1b\[[0-9;]*m", "", done.stdout + done.stderr)  # no colours
+
+    servers = listing("server", "extension", "list")
+    assert "greenhouse_ext enabled" in servers
+    assert "greenhouse_ext 0.1.0 OK" in servers
+    labs = listing("labextension", "list")
+    assert str(venv / "share" / "jupyter" / "labextensions") in labs
+    assert "greenhouse-ext v0.1.0 enabled OK (python, greenhouse_ext)" in labs
 
     exported = run(str(venv / "bin" / "jupyter"), "lab", "workspaces", "export", "default")
     layout = json.loads(exported.stdout)["data"]["layout-restorer:data"]
