@@ -3,10 +3,11 @@
 repo2docker builds the environment of binder/environment.yml (conda: Python, Node,
 JupyterLab) and then runs binder/postBuild from the repository's root. Here a fresh
 ``python -m venv`` with environment.yml's Python packages installed by pip stands in for
-the conda environment, and postBuild runs as it is in a
-copy of the committed files. The copy also holds the JupyterLab extension the development
-install built, so ``pip install .`` packages it instead of running a webpack build; pip's
-cache serves the packages.
+the conda environment. Before postBuild, while greenhouse is not installed, the penguins
+example runs there with plain papermill. postBuild then runs as it is, in a copy of the
+committed files that also holds the JupyterLab extension the development install built,
+so ``pip install .`` packages it instead of running a webpack build. pip's cache serves
+the packages.
 """
 
 from __future__ import annotations
@@ -17,10 +18,12 @@ import re
 import shutil
 import subprocess
 import sys
+from importlib import metadata
 from pathlib import Path
 
 import pytest
 import yaml
+from packaging.requirements import Requirement
 
 REPO = Path(__file__).resolve().parents[1]
 BUILT_EXTENSION = REPO / "greenhouse_ext" / "labextension"
@@ -75,6 +78,16 @@ def conda_packages() -> list[str]:
     return [spec for spec, name in names.items() if name not in {"python", "nodejs", "pip"}]
 
 
+def example_packages() -> list[str]:
+    """The ``examples`` extra (what the example notebooks import), as installed here."""
+    requirements = [Requirement(r) for r in metadata.requires("greenhouse_ext") or []]
+    return [
+        f"{r.name}{r.specifier}"
+        for r in requirements
+        if r.marker is not None and r.marker.evaluate({"extra": "examples"})
+    ]
+
+
 @pytest.mark.slow
 def test_binder_set_up_in_a_fresh_environment(tmp_path: Path) -> None:
     assert (BUILT_EXTENSION / "static" / "style.js").is_file(), (
@@ -92,7 +105,33 @@ def test_binder_set_up_in_a_fresh_environment(tmp_path: Path) -> None:
         assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
         return done
 
-    run(str(venv / "bin" / "pip"), "install", "--quiet", *conda_packages(), timeout=600)
+    # Before greenhouse is there, the example runs with plain papermill (as in the CI recipe).
+    packages = [*conda_packages(), *example_packages(), "papermill", "ipykernel"]
+    run(str(venv / "bin" / "pip"), "install", "--quiet", *packages, timeout=600)
+    absent = subprocess.run(
+        [str(venv / "bin" / "python"), "-c", "import greenhouse_ext"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        check=False,
+    )
+    assert absent.returncode == 1
+    plain = tmp_path / "plain.ipynb"
+    run(
+        str(venv / "bin" / "papermill"),
+        "examples/palmer_penguins/penguins.ipynb",
+        str(plain),
+        "--cwd",
+        "examples/palmer_penguins",
+    )
+    printed = [
+        "".join(o["text"])
+        for cell in json.loads(plain.read_text())["cells"]
+        for o in cell.get("outputs", [])
+        if o.get("name") == "stdout"
+    ]
+    assert any(text.startswith("accuracy = ") for text in printed)
+
     run("bash", "binder/postBuild", timeout=900)
 
     def listing(*args: str) -> str:

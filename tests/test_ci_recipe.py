@@ -84,6 +84,11 @@ def test_workflow_runs_the_script_steps_on_push_and_schedule() -> None:
         if step.get("run", "").startswith("examples/ci/pipeline.sh ")
     }
     assert list(calls) == STEPS
+    # Plain papermill runs the notebook before greenhouse is installed.
+    installs = [i for i, s in enumerate(steps) if "pip install" in s.get("run", "")]
+    greenhouse = next(i for i in installs if "greenhouse_ext" in steps[i]["run"])
+    assert installs[0] < steps.index(calls["papermill"]) < greenhouse
+    assert "greenhouse" not in steps[installs[0]]["run"]
     assert calls["publish"]["if"] == "github.ref == 'refs/heads/main'"
     upload = next(s for s in steps if s.get("uses", "").startswith("actions/upload-artifact@"))
     assert upload["with"]["path"].rstrip("/") == flow["env"]["GREENHOUSE_CI_OUT"]

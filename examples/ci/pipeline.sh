@@ -5,7 +5,8 @@
 #     examples/ci/pipeline.sh papermill run check publish report
 #
 # Steps (in this order; each reads what the ones before left in $OUT):
-#   papermill  run the notebook with plain papermill: it works without greenhouse's engine
+#   papermill  run the notebook with plain papermill: the workflow runs this step before it
+#              installs greenhouse, to show the notebook works without it
 #   run        run it with `greenhouse run`, which records everything about the run
 #   check      gate the run: accuracy >= MIN_ACCURACY, and when NAME@production exists
 #              (and verifies intact), at most MAX_DROP below production's accuracy
