@@ -84,6 +84,65 @@ def test_params_table_and_missing_notebook(project: Path) -> None:
     assert "nope.ipynb" in missing.stderr
 
 
+@pytest.mark.parametrize(
+    ("parameters", "exit_code", "problem"),
+    [
+        ("epochs = 3\nrate: float = 0.5", 0, None),
+        (None, 0, None),
+        ("epochs = 3\nrate = (", 1, "b.ipynb: The parameters cell is not valid Python"),
+        ("epochs: int = 'ten'", 1, "b.ipynb: Line 1: the default does not fit"),
+        ("epochs = 3  # | min=x", 1, "b.ipynb: Line 1: option min=x of 'epochs'"),
+        ("epochs = 3\nepochs = 4", 1, "b.ipynb: Line 2: 'epochs' is assigned again"),
+    ],
+    ids=["fine", "no-cell", "syntax", "default", "option", "twice"],
+)
+def test_params_check(
+    project: Path, parameters: str | None, exit_code: int, problem: str | None
+) -> None:
+    write_notebook(project / "b.ipynb", parameters, "print(1)")
+    done = greenhouse("params", "--check", "train.ipynb", "b.ipynb", cwd=project)
+    assert done.returncode == exit_code, done.stderr
+    without = 1 if parameters is None else 0
+    malformed = 1 if problem else 0
+    assert done.stdout == (
+        f"2 notebook(s): {2 - malformed} fine ({without} without a parameters cell), "
+        f"{malformed} with a malformed parameters cell, 0 not readable\n"
+    )
+    lines = done.stderr.splitlines()
+    assert all(line.startswith("b.ipynb: ") for line in lines)
+    assert bool(lines) is bool(problem)
+    assert not problem or lines[0].startswith(problem)
+
+
+def test_params_check_reads_every_file_before_exiting_2(project: Path) -> None:
+    (project / "notes.ipynb").write_text("not json")
+    write_notebook(project / "b.ipynb", "epochs: int = 'ten'", "print(1)")
+    done = greenhouse(
+        "params", "--check", "missing.ipynb", "notes.ipynb", "b.ipynb", "train.ipynb", cwd=project
+    )
+    assert done.returncode == 2
+    assert (
+        done.stderr.splitlines()[0]
+        == "missing.ipynb: Notebook not found: missing.ipynb does not exist."
+    )
+    assert "notes.ipynb: notes.ipynb is not a notebook: invalid JSON" in done.stderr
+    assert "b.ipynb: Line 1: the default does not fit" in done.stderr
+    assert done.stdout.endswith("1 with a malformed parameters cell, 2 not readable\n")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["train.ipynb", "train.ipynb"], "Give one NOTEBOOK to show its parameters, or --check"),
+        (["--check", "--json", "train.ipynb"], "--check prints one line per problem"),
+    ],
+)
+def test_params_usage_errors(project: Path, args: list[str], message: str) -> None:
+    done = greenhouse("params", *args, cwd=project)
+    assert done.returncode == 2
+    assert message in done.stderr
+
+
 def test_run_show_runs_open(project: Path) -> None:
     values = project / "values.yaml"
     values.write_text("epochs: 10\nmode: slow\n")

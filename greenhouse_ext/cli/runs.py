@@ -24,15 +24,42 @@ if TYPE_CHECKING:
 EXIT_CANCELLED = 130
 MAX_VALUE_BYTES_ENV = "GREENHOUSE_MAX_VALUE_BYTES"
 METRICS_COLUMN_CHARS = 40
+EXIT_MALFORMED = 1
+EXIT_UNREADABLE = 2
 
 
 @cli.command("params")
-@click.argument("notebook", type=click.Path(dir_okay=False))
+@click.argument(
+    "notebooks", metavar="NOTEBOOK...", nargs=-1, required=True, type=click.Path(dir_okay=False)
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the parameters as JSON.")
-def params_command(notebook: str, as_json: bool) -> None:
-    """Show the parameters NOTEBOOK declares in its cell tagged `parameters`."""
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Validate the parameters cell of every NOTEBOOK (a pre-commit hook) instead of "
+    "showing one: exit 1 when a cell is malformed, 2 when a file is not a notebook.",
+)
+@click.pass_context
+def params_command(
+    ctx: click.Context, notebooks: tuple[str, ...], as_json: bool, check: bool
+) -> None:
+    """Show the parameters NOTEBOOK declares in its cell tagged `parameters`.
+
+    With --check, read the parameters cell of each NOTEBOOK and print every problem
+    (`NOTEBOOK: problem`): a statement that is not valid Python, a default that does not
+    fit its declaration, an unknown type, a bad option, a name assigned twice, a tagged
+    cell that is not code. A notebook without a parameters cell passes: it declares no
+    parameters, and many notebooks need none.
+    """
+    if check:
+        if as_json:
+            raise click.UsageError("--check prints one line per problem; it has no --json form")
+        ctx.exit(_check_parameters(notebooks))
+    if len(notebooks) > 1:
+        raise click.UsageError("Give one NOTEBOOK to show its parameters, or --check several")
     from ..params import read_parameters
 
+    notebook = notebooks[0]
     spec = read_parameters(notebook)
     if as_json:
         print_json(spec.to_dict())
@@ -57,6 +84,35 @@ def params_command(notebook: str, as_json: bool) -> None:
         detail = " ".join(filter(None, [p.help or "", f"({'; '.join(extras)})" if extras else ""]))
         rows.append((p.name, p.type, json.dumps(shown["default"]), detail))
     print_table(("NAME", "TYPE", "DEFAULT", "HELP"), rows)
+
+
+def _check_parameters(notebooks: tuple[str, ...]) -> int:
+    """Print the problems of each notebook's parameters cell; return the exit code."""
+    from ..errors import GreenhouseError
+    from ..params import read_parameters
+
+    unreadable = malformed = without = 0
+    for notebook in notebooks:
+        try:
+            spec = read_parameters(notebook)
+        except GreenhouseError as exc:
+            unreadable += 1
+            click.echo(f"{notebook}: {exc.message}", err=True)
+            continue
+        if spec.cell_index is None:
+            without += 1
+        elif spec.warnings:
+            malformed += 1
+            for warning in spec.warnings:
+                click.echo(f"{notebook}: {warning}", err=True)
+    good = len(notebooks) - unreadable - malformed
+    click.echo(
+        f"{len(notebooks)} notebook(s): {good} fine ({without} without a parameters cell), "
+        f"{malformed} with a malformed parameters cell, {unreadable} not readable"
+    )
+    if unreadable:
+        return EXIT_UNREADABLE
+    return EXIT_MALFORMED if malformed else 0
 
 
 def _read_values_file(path: str) -> dict[str, Any]:
