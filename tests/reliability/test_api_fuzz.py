@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import schemathesis
-from conftest import Server, start_server
+from faults import Server, start_server
 from hypothesis import HealthCheck, settings
 from notebooks import write_notebook
 

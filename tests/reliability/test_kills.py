@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import request
+from faults import request
 from notebooks import write_notebook
 
 DEADLINE_S = 120.0

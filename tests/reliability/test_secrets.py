@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from conftest import request
+from faults import request
 from notebooks import write_notebook
 
 from greenhouse_ext.store import Store

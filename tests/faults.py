@@ -1,5 +1,5 @@
-"""The fault and fuzz suite's shared parts: real server processes, and a ledger of the
-cases each test tried and saw hold, printed as a table at the end of the session."""
+"""The fault and fuzz suite's shared parts, a pytest plugin named in conftest.py: real
+server processes, and a ledger of the cases tried and held, printed as a table at the end."""
 
 from __future__ import annotations
 
