@@ -82,6 +82,5 @@ def test_parameterise_run_diff_and_publish(
     page.locator('.jp-greenhouse-artefact[data-name="linefit"] summary').click()
     version = page.locator('.jp-greenhouse-version[data-ref="linefit@1"]')
     version.wait_for()
-    version.scroll_into_view_if_needed()
     assert version.locator('.jp-greenhouse-metric[data-name="r2"]').count() == 1
     shot(page, screenshots, "07-published")
