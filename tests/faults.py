@@ -172,3 +172,17 @@ def request(server: Server, method: str, path: str, body: bytes | None = None) -
             return reply.status, reply.read()
     except urllib.error.HTTPError as error:
         return error.code, error.read()
+
+
+def greenhouse(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run the ``greenhouse`` CLI in ``cwd`` with the store it finds there."""
+    env = {k: v for k, v in os.environ.items() if k != "GREENHOUSE_STORE"}
+    return subprocess.run(
+        [sys.executable, "-m", "greenhouse_ext", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env=env,
+        check=False,
+    )

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from faults import request
+from faults import greenhouse, request
 from notebooks import write_notebook
 
 DEADLINE_S = 120.0
@@ -25,19 +25,6 @@ SLEEPER = (
     "import time\ntime.sleep(float(seconds))\n"
     "from greenhouse_ext import record\nrecord('slept', seconds)"
 )
-
-
-def greenhouse(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "GREENHOUSE_STORE"}
-    return subprocess.run(
-        [sys.executable, "-m", "greenhouse_ext", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        env=env,
-        check=False,
-    )
 
 
 def children(pid: int) -> list[int]:

@@ -4,7 +4,6 @@ truncated index WAL leaves a store that opens or refuses clearly, never a traceb
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -12,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from faults import greenhouse
 from notebooks import write_notebook
 
 from greenhouse_ext.store import Store
@@ -37,19 +37,6 @@ for i in range(40):
                        parameters={"i": i}, created_at=f"2026-01-01T00:00:{i % 60:02d}"))
 os._exit(0)
 """
-
-
-def greenhouse(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "GREENHOUSE_STORE"}
-    return subprocess.run(
-        [sys.executable, "-m", "greenhouse_ext", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        env=env,
-        check=False,
-    )
 
 
 @pytest.fixture(scope="module")
