@@ -128,8 +128,11 @@ def seed_run() -> Callable[..., Run]:
     """Store a finished run of a notebook file without executing it (fast and exact).
 
     The "executed" notebook is the file itself (none when ``executed`` is false);
-    provenance is filled in as a real run's.
+    provenance is filled in as a real run's. Runs seeded one after another get strictly
+    increasing creation times (timestamps have millisecond resolution), so their order is
+    the order of the calls.
     """
+    latest = [""]
 
     def seed(
         store: Store,
@@ -141,12 +144,15 @@ def seed_run() -> Callable[..., Run]:
     ) -> Run:
         source = notebook.read_bytes()
         packages = {"greenhouse-ext": __version__}
+        while (created_at := now()) <= latest[0]:
+            time.sleep(0.001)
+        latest[0] = created_at
         run = Run(
             id=new_run_id(),
             notebook=notebook.resolve().relative_to(store.root.parent).as_posix(),
             status=status,
             parameters=parameters or {},
-            created_at=now(),
+            created_at=created_at,
             metrics=metrics or {},
             started_at=now(),
             finished_at=now(),
