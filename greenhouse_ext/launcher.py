@@ -153,7 +153,8 @@ class RunLauncher:
         child = _Child(process, values_dir)
         run = _queued_record(job, run_id, process.pid)
         try:
-            self.store.save_run(run)
+            if not self.store.save_run(run, replaces=()):
+                raise Conflict(f"A run with id {run_id} exists already")
         except BaseException:
             process.kill()
             process.wait()
@@ -311,9 +312,10 @@ class RunLauncher:
         run = self.store.get_run(run_id)
         if run.status.finished:
             return
+        expected = run.status
         run.status, run.error = _outcome(returncode, cancelled)
         run.finished_at = now()
-        self.store.save_run(run)
+        self.store.save_run(run, replaces=(expected,))
 
     def _refuse_cancel(self, run: Run) -> NoReturn:
         if run.id in self.store.mark_interrupted():

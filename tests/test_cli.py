@@ -269,7 +269,12 @@ def test_sigkill_leaves_store_consistent(project: Path) -> None:
     proc.kill()
     proc.wait(timeout=30)
     [run] = runs_in_store(project)
+    shown = json.loads(greenhouse("show", run["id"], "--json", cwd=project, check=True).stdout)
+    assert run["status"] == shown["status"] == "running", "reading changed the record"
+    checked = greenhouse("runs", "--json", "--check-orphans", cwd=project, check=True)
+    [run] = json.loads(checked.stdout)
     assert run["status"] == "interrupted"
+    assert f"run {run['id']} lost its process: now interrupted" in checked.stderr
     store = project / ".greenhouse"
     with sqlite3.connect(store / "index.sqlite") as db:
         assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)

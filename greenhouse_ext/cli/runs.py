@@ -205,15 +205,21 @@ class _ProgressTracker:
         self.run: Run | None = None
 
     def started(self, run: Run) -> None:
+        """Record the run as running: a new run, or the one a server queued under its id."""
+        from ..errors import Conflict
+        from ..models import RunStatus
+
+        if not self.store.save_run(run, replaces=(RunStatus.QUEUED,)):
+            stored = self.store.get_run(run.id)
+            raise Conflict(f"Run {run.id} is {stored.status.value} already: it is not started")
         self.run = run
-        self.store.save_run(run)
 
     def progressed(self, done: int, total: int, current: int | None) -> None:
-        from ..models import Progress
+        from ..models import Progress, RunStatus
 
         if self.run is not None:
             self.run.progress = Progress(done=done, total=total, current=current)
-            self.store.save_run(self.run)
+            self.store.save_run(self.run, replaces=(RunStatus.RUNNING,))
         if self.echo and current is not None:
             click.echo(f"greenhouse: cell {current + 1}/{total}", err=True)
 
@@ -241,7 +247,6 @@ def _print_summary(run: Run, store: Store) -> None:
 def show_command(ctx: click.Context, run_id: str, as_json: bool) -> None:
     """Show the record of RUN (an id, or a unique prefix of one)."""
     store = open_store(ctx)
-    store.mark_interrupted()
     run = store.get_run(run_id)
     if as_json:
         print_json(run.to_dict())
@@ -281,16 +286,29 @@ def show_command(ctx: click.Context, run_id: str, as_json: bool) -> None:
     help="Print a JSON list of run summaries: long values cut and named under 'truncated'; "
     "`greenhouse show RUN --json` gives the full record.",
 )
+@click.option(
+    "--check-orphans",
+    is_flag=True,
+    help="First mark this machine's queued or running runs whose process has gone as "
+    "interrupted (listing alone never changes a record).",
+)
 @click.pass_context
 def runs_command(
-    ctx: click.Context, notebook: str | None, status: str | None, limit: int, as_json: bool
+    ctx: click.Context,
+    notebook: str | None,
+    status: str | None,
+    limit: int,
+    as_json: bool,
+    check_orphans: bool,
 ) -> None:
     """List runs, newest first."""
     from ..execute import notebook_label
     from ..models import RunStatus
 
     store = open_store(ctx)
-    store.mark_interrupted()
+    if check_orphans:
+        for run_id in store.mark_interrupted():
+            click.echo(f"greenhouse: run {run_id} lost its process: now interrupted", err=True)
     label = notebook_label(Path(notebook), store.root.parent) if notebook else None
     runs = store.list_runs(label, RunStatus(status) if status else None, limit)
     if as_json:

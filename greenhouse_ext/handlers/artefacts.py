@@ -26,7 +26,7 @@ class DiffHandler(GreenhouseHandler):
         """Answer the diff (as ``greenhouse diff --json``) plus ``base``, nbdime's base."""
         a = self.confined_ref(self.query("a"))
         b = self.confined_ref(self.query("b"))
-        self.reply(await self.off_loop(_diff, self.store, a, b, self.greenhouse.root))
+        self.reply(await self.with_store(_diff, a, b, self.greenhouse.root))
 
 
 class PublishHandler(GreenhouseHandler):
@@ -39,8 +39,8 @@ class PublishHandler(GreenhouseHandler):
         request = self.body(
             required={"run": "string", "name": "string"}, optional={"aliases": "strings"}
         )
-        version = await self.off_loop(
-            publish, self.store, request["run"], request["name"], request["aliases"] or []
+        version = await self.with_store(
+            publish, request["run"], request["name"], request["aliases"] or []
         )
         self.reply(version.to_dict(), 201)
 
@@ -52,7 +52,7 @@ class ArtefactsHandler(GreenhouseHandler):
     @authorized
     async def get(self) -> None:
         """Answer ``{"names": [...]}``, sorted."""
-        self.reply({"names": self.store.artefact_names()})
+        self.reply({"names": await self.with_store(Store.artefact_names)})
 
 
 class VersionsHandler(GreenhouseHandler):
@@ -62,7 +62,7 @@ class VersionsHandler(GreenhouseHandler):
     @authorized
     async def get(self, name: str) -> None:
         """Answer ``{"name", "versions": [...]}``; 404 when nothing is published as ``name``."""
-        versions = self.store.list_versions(check_name(name))
+        versions = await self.with_store(Store.list_versions, check_name(name))
         if not versions:
             raise NotFound(f"Nothing is published as {name!r}")
         self.reply({"name": name, "versions": [v.to_dict() for v in versions]})
@@ -78,7 +78,7 @@ class AliasHandler(GreenhouseHandler):
         number = self.body(required={"version": "integer"})["version"]
         if number < 1:
             raise InvalidInput(f"field 'version' must be 1 or more, got {number}")
-        version = set_alias(self.store, f"{check_name(name)}@{number}", alias)
+        version = await self.with_store(set_alias, f"{check_name(name)}@{number}", alias)
         self.reply(version.to_dict())
 
 
@@ -90,7 +90,7 @@ class VerifyHandler(GreenhouseHandler):
     async def post(self) -> None:
         """Answer the check: ``ok`` and the files that are missing or changed."""
         ref = self.body(required={"ref": "string"})["ref"]
-        self.reply((await self.off_loop(verify, self.store, ref)).to_dict())
+        self.reply((await self.with_store(verify, ref)).to_dict())
 
 
 class ReproduceHandler(GreenhouseHandler):
@@ -102,8 +102,8 @@ class ReproduceHandler(GreenhouseHandler):
         """Re-run in a worker thread (it takes seconds) and answer the verdict."""
         request = self.body(required={"ref": "string"}, optional={"secrets": "string map"})
         ref = self.confined_ref(request["ref"])
-        result = await self.off_loop(
-            reproduce, self.store, ref, request["secrets"] or {}, base=self.greenhouse.root
+        result = await self.with_store(
+            reproduce, ref, request["secrets"] or {}, base=self.greenhouse.root
         )
         self.reply(result.to_dict())
 
