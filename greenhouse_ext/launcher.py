@@ -113,6 +113,8 @@ class RunLauncher:
         ]
         if job.timeout is not None:
             options.append(f"--timeout={float(job.timeout)!r}")
+        if job.timeout_run is not None:
+            options.append(f"--timeout-run={float(job.timeout_run)!r}")
         if job.kernel is not None:
             options.append(f"--kernel={job.kernel}")
         options += [f"--input={item.path}" for item in job.inputs]
@@ -335,6 +337,8 @@ def _queued_record(job: Job, run_id: str, pid: int) -> Run:
         parameters=values.mask_secrets(job.spec, job.parameters),
         created_at=now(),
         pid=pid,
+        timeout=job.timeout,
+        timeout_run=job.timeout_run,
     )
 
 

@@ -158,6 +158,8 @@ class Run:
     output_object: str | None = None
     pid: int | None = None
     progress: Progress | None = None
+    timeout: float | None = None
+    timeout_run: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
@@ -217,6 +219,8 @@ class Run:
             output_object=data.get("output_object"),
             pid=data.get("pid"),
             progress=Progress(**data["progress"]) if data.get("progress") else None,
+            timeout=data.get("timeout"),
+            timeout_run=data.get("timeout_run"),
         )
 
 

@@ -221,8 +221,9 @@ def reproduce(
 ) -> Reproduction:
     """Re-run a recorded run from its stored source, store the re-run and compare outputs.
 
-    The stored source (not today's file) runs with the recorded parameters, kernel and
-    declared inputs, in the original notebook's folder when it still exists.
+    The stored source (not today's file) runs with the recorded parameters, kernel,
+    declared inputs and timeouts (per cell and whole run), in the original notebook's
+    folder when it still exists.
 
     Parameters
     ----------
@@ -261,7 +262,14 @@ def reproduce(
     changes, inputs, warnings = _inputs(run, original.parent)
     with _staged(source, original, warnings) as staged:
         kernel = run.provenance.kernel if run.provenance else None
-        job = prepare(staged, values, text_values=secret_values, kernel=kernel)
+        job = prepare(
+            staged,
+            values,
+            text_values=secret_values,
+            kernel=kernel,
+            timeout=run.timeout,
+            timeout_run=run.timeout_run,
+        )
         job.notebook, job.inputs = run.notebook, inputs
         rerun = store.save_execution(execute(job, on_progress=on_progress))
     result = _compare(subject, run, rerun, store)

@@ -111,12 +111,18 @@ async def test_a_real_run_through_the_api(api, notebook, greenhouse):
     reply = await api(
         "POST",
         "runs",
-        body={"notebook": "work/nb.ipynb", "parameters": {"sizes": [2, 3, 4], "label": "b"}},
+        body={
+            "notebook": "work/nb.ipynb",
+            "parameters": {"sizes": [2, 3, 4], "label": "b"},
+            "timeout": 300,
+            "timeout_run": 600,
+        },
     )
 
     assert reply.code == 201, reply.body
     queued = reply.json
     assert queued["status"] == "queued"
+    assert (queued["timeout"], queued["timeout_run"]) == (300, 600)
     assert queued["notebook"] == "work/nb.ipynb"
     assert queued["parameters"] == {"sizes": [2, 3, 4], "label": "b"}
     assert reply.headers["Location"].endswith(f"/greenhouse/api/runs/{queued['id']}")
@@ -125,6 +131,7 @@ async def test_a_real_run_through_the_api(api, notebook, greenhouse):
     assert run["metrics"] == {"total": 9}
     assert run["progress"]["done"] == run["progress"]["total"]
     assert run["provenance"]["kernel"] == "python3"
+    assert (run["timeout"], run["timeout_run"]) == (300, 600)
 
     log = await api("GET", f"runs/{run['id']}/log", params={"offset": 0})
     assert f"run {run['id']} succeeded" in log.json["text"]
@@ -166,6 +173,7 @@ async def test_cancel_a_running_run_through_the_api(api, jp_root_dir):
         ({"notebook": "work/nb.ipynb", "parameters": {"size": [1]}}, "size"),
         ({"notebook": "work/nb.ipynb", "timeout": 0}, "timeout"),
         ({"notebook": "work/nb.ipynb", "timeout": "10"}, "'timeout' must be a number"),
+        ({"notebook": "work/nb.ipynb", "timeout_run": -5}, "timeout_run must be a positive"),
         ({"notebook": "work/nb.ipynb", "kernel": "no-such-kernel"}, "No kernel named"),
         ({"notebook": "work/nb.ipynb", "kernel": 3}, "'kernel' must be a non-empty string"),
         ({"notebook": "work/nb.ipynb", "inputs": "data.csv"}, "'inputs' must be a list"),

@@ -116,7 +116,7 @@ def _dead_pid() -> int:
 
 def test_command_runs_the_cli_with_typed_values_in_a_file(tmp_path, store):
     (tmp_path / "data.csv").write_text("x\n1\n")
-    job = _job(tmp_path, "pass", kernel="python3", timeout=30, inputs=["data.csv"])
+    job = _job(tmp_path, "pass", kernel="python3", timeout=30, timeout_run=45, inputs=["data.csv"])
 
     launcher = RunLauncher(store, python="/py", max_value_bytes=200_000)
     command = launcher.command(job, "r1", "/secret/values.json")
@@ -133,6 +133,7 @@ def test_command_runs_the_cli_with_typed_values_in_a_file(tmp_path, store):
         "--parameters-file=/secret/values.json",
         "--max-value-bytes=200000",
         "--timeout=30.0",
+        "--timeout-run=45.0",
         "--kernel=python3",
         "--input=data.csv",
         "--",

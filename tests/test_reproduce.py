@@ -199,3 +199,22 @@ def test_references_that_cannot_be_reproduced(store: Store, tmp_path: Path) -> N
         reproduce(store, "nothing@1")
     with pytest.raises(InvalidInput):
         reproduce(store, "bad name@1")
+
+
+def test_reproduce_reuses_the_runs_timeouts(store: Store, tmp_path: Path) -> None:
+    nb = write_notebook(
+        tmp_path / "slow.ipynb",
+        "a = 1",
+        "import pathlib, time\nif pathlib.Path('slow').exists():\n    time.sleep(600)",
+    )
+    job = prepare(nb, {}, timeout=3, timeout_run=90, project_root=store.root.parent)
+    run = store.save_execution(execute(job))
+    assert run.status is RunStatus.SUCCEEDED, run.error
+    (tmp_path / "slow").write_text("")
+
+    result = reproduce(store, run.id)
+
+    rerun = store.get_run(result.rerun_id)
+    assert (rerun.timeout, rerun.timeout_run) == (3, 90)
+    assert rerun.error is not None and rerun.error.reason == "timeout"
+    assert result.reason is not None and "(timeout in cell 2)" in result.reason

@@ -117,6 +117,12 @@ def _sigterm_as_interrupt() -> Iterator[None]:
     type=click.FloatRange(min=0, min_open=True),
     help="Fail the run when one cell runs longer than this (seconds).",
 )
+@click.option(
+    "--timeout-run",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Fail the run when the whole of it (kernel start included) takes longer than "
+    "this (seconds); its kernel is stopped and the notebook so far kept.",
+)
 @click.option("--kernel", help="Kernel to use (default: the notebook's own).")
 @click.option(
     "--max-value-bytes",
@@ -145,6 +151,7 @@ def run_command(
     parameters: tuple[tuple[str, str], ...],
     files: tuple[str, ...],
     timeout: float | None,
+    timeout_run: float | None,
     kernel: str | None,
     max_value_bytes: int,
     inputs: tuple[str, ...],
@@ -167,6 +174,7 @@ def run_command(
         text_values=text_values,
         kernel=kernel,
         timeout=timeout,
+        timeout_run=timeout_run,
         inputs=inputs,
         project_root=root.parent,
         value_limit=ValueLimit(max_value_bytes, f"--max-value-bytes (or ${MAX_VALUE_BYTES_ENV})"),

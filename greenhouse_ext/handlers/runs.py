@@ -25,6 +25,7 @@ LIST_LIMIT_MAX = 1000
 CREATE_RUN_OPTIONS = {
     "parameters": "object",
     "timeout": "number",
+    "timeout_run": "number",
     "kernel": "string",
     "inputs": "strings",
 }
@@ -161,6 +162,7 @@ def _start(
         request["parameters"] or {},
         kernel=request["kernel"],
         timeout=request["timeout"],
+        timeout_run=request["timeout_run"],
         inputs=inputs,
         project_root=launcher.store.root.parent,
         value_limit=limit,
