@@ -18,6 +18,7 @@ from .handlers.artefacts import (
     DiffHandler,
     PublishHandler,
     ReproduceHandler,
+    ReproductionHandler,
     VerifyHandler,
     VersionsHandler,
 )
@@ -44,6 +45,7 @@ ROUTES = [
     (rf"{API}/runs/([^/]+)/log", LogHandler),
     (rf"{API}/runs/([^/]+)/notebook", NotebookHandler),
     (rf"{API}/runs/([^/]+)/html", ReportHandler),
+    (rf"{API}/runs/([^/]+)/reproduction", ReproductionHandler),
     (rf"{API}/diff", DiffHandler),
     (rf"{API}/publish", PublishHandler),
     (rf"{API}/artefacts", ArtefactsHandler),

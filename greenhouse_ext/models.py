@@ -160,6 +160,8 @@ class Run:
     progress: Progress | None = None
     timeout: float | None = None
     timeout_run: float | None = None
+    reproduces: str | None = None
+    reproduction: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
@@ -221,6 +223,8 @@ class Run:
             progress=Progress(**data["progress"]) if data.get("progress") else None,
             timeout=data.get("timeout"),
             timeout_run=data.get("timeout_run"),
+            reproduces=data.get("reproduces"),
+            reproduction=data.get("reproduction"),
         )
 
 

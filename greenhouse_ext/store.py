@@ -251,6 +251,22 @@ class Store:
         with self._engine.begin() as conn:
             return bool(conn.execute(statement).rowcount)
 
+    def start_run(self, run: Run) -> None:
+        """Record ``run`` as running: a new run, or the one a server queued under its id.
+
+        Raises
+        ------
+        Conflict
+            The run with this id has started or finished already.
+        """
+        if not self.save_run(run, replaces=(RunStatus.QUEUED,)):
+            stored = self.get_run(run.id)
+            raise Conflict(f"Run {run.id} is {stored.status.value} already: it is not started")
+
+    def save_progress(self, run: Run) -> bool:
+        """Record a running run's progress; a run no longer running keeps its record."""
+        return self.save_run(run, replaces=(RunStatus.RUNNING,))
+
     def save_execution(self, execution: Execution) -> Run:
         """Store what an execution produced: the objects first, then the record naming them.
 

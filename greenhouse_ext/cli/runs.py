@@ -80,7 +80,7 @@ def _read_values_file(path: str) -> dict[str, Any]:
 
 
 @contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
+def sigterm_as_interrupt() -> Iterator[None]:
     """Let `kill PID` cancel a run the way Ctrl-C does, so it ends with a record."""
 
     def handler(signum: int, frame: FrameType | None) -> NoReturn:
@@ -181,7 +181,7 @@ def run_command(
     )
     store = open_store(ctx)
     tracker = _ProgressTracker(store, echo=not (sys.stderr.isatty() and not as_json))
-    with _sigterm_as_interrupt():
+    with sigterm_as_interrupt():
         execution = execute(
             job,
             run_id=run_id,
@@ -213,21 +213,15 @@ class _ProgressTracker:
         self.run: Run | None = None
 
     def started(self, run: Run) -> None:
-        """Record the run as running: a new run, or the one a server queued under its id."""
-        from ..errors import Conflict
-        from ..models import RunStatus
-
-        if not self.store.save_run(run, replaces=(RunStatus.QUEUED,)):
-            stored = self.store.get_run(run.id)
-            raise Conflict(f"Run {run.id} is {stored.status.value} already: it is not started")
+        self.store.start_run(run)
         self.run = run
 
     def progressed(self, done: int, total: int, current: int | None) -> None:
-        from ..models import Progress, RunStatus
+        from ..models import Progress
 
         if self.run is not None:
             self.run.progress = Progress(done=done, total=total, current=current)
-            self.store.save_run(self.run, replaces=(RunStatus.RUNNING,))
+            self.store.save_progress(self.run)
         if self.echo and current is not None:
             click.echo(f"greenhouse: cell {current + 1}/{total}", err=True)
 

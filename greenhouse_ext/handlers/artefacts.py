@@ -7,12 +7,14 @@ from typing import Any
 
 import tornado.web
 from jupyter_server.auth.decorator import authorized
+from jupyter_server.utils import url_path_join
 
 from ..diff import compare
 from ..errors import InvalidInput, NotFound
+from ..launcher import RunLauncher
 from ..publish import publish, set_alias, verify
 from ..refs import check_name, resolve
-from ..reproduce import reproduce
+from ..reproduce import reproduction_of
 from ..store import Store
 from .base import GreenhouseHandler
 
@@ -94,18 +96,32 @@ class VerifyHandler(GreenhouseHandler):
 
 
 class ReproduceHandler(GreenhouseHandler):
-    """``POST reproduce {ref, secrets?}``: re-run a recorded run and compare its outputs."""
+    """``POST reproduce {ref, secrets?}``: start re-running a recorded run."""
 
     @tornado.web.authenticated
     @authorized(action="execute")
     async def post(self) -> None:
-        """Re-run in a worker thread (it takes seconds) and answer the verdict."""
+        """Check the request, start the re-run like any run and answer its record (202).
+
+        The re-run has a log, progress and cancel like any run; once it has finished,
+        ``GET runs/{id}/reproduction`` answers the comparison.
+        """
         request = self.body(required={"ref": "string"}, optional={"secrets": "string map"})
         ref = self.confined_ref(request["ref"])
-        result = await self.with_store(
-            reproduce, ref, request["secrets"] or {}, base=self.greenhouse.root
-        )
-        self.reply(result.to_dict())
+        secrets = request["secrets"] or {}
+        rerun = await self.with_launcher(RunLauncher.reproduce, ref, secrets, self.greenhouse.root)
+        self.set_header("Location", url_path_join(self.base_url, "greenhouse/api/runs", rerun.id))
+        self.reply(rerun.to_dict(), 202)
+
+
+class ReproductionHandler(GreenhouseHandler):
+    """``GET runs/{id}/reproduction``: the comparison a finished re-run recorded."""
+
+    @tornado.web.authenticated
+    @authorized
+    async def get(self, run_id: str) -> None:
+        """Answer the verdict and its evidence; 409 while the re-run has not finished."""
+        self.reply(await self.with_store(reproduction_of, run_id))
 
 
 def _diff(store: Store, a: str, b: str, base: Path) -> dict[str, Any]:
