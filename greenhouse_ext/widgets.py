@@ -6,7 +6,6 @@ import html
 import json
 import os
 import threading
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -135,7 +134,7 @@ class ParameterForm(widgets.VBox):
         try:
             store = _open_store(self.store_location)
             job = prepare(self.notebook, values, project_root=store.root.parent)
-            execution = execute(job, on_start=_recorder(store), on_progress=self._progressed)
+            execution = execute(job, on_start=store.start_run, on_progress=self._progressed)
             self.last_run = store.save_execution(execution)
             self._show_result(self.last_run)
         except GreenhouseError as exc:
@@ -168,15 +167,6 @@ class ParameterForm(widgets.VBox):
             f"<div style='color:var(--jp-error-color1, red)'>"
             f"{html.escape(exc.message.splitlines()[0])}<ul>{items}</ul></div>"
         )
-
-
-def _recorder(store: Store) -> Callable[[Run], None]:
-    """Record a new run as running (its id is fresh, so nothing is ever replaced)."""
-
-    def record(run: Run) -> None:
-        store.save_run(run, replaces=())
-
-    return record
 
 
 def _metrics_table(metrics: dict[str, Any]) -> str:
