@@ -133,7 +133,7 @@ class ReportHandler(GreenhouseHandler):
     async def get(self, run_id: str) -> None:
         """Render the report (in a worker thread) and answer it as HTML."""
         run = await self.with_store(Store.get_run, run_id)
-        notebook = json.loads(await self.with_store(_executed, run.id))
+        notebook = json.loads(await self.with_store(Store.get_object, _output(run)))
         html = await self.off_loop(render_html, notebook, run=run)
         self.finish(html, set_content_type="text/html; charset=UTF-8")
 
