@@ -14,6 +14,10 @@ from pathlib import Path
 import pytest
 from notebooks import write_notebook
 
+from greenhouse_ext.execute import now
+from greenhouse_ext.models import Run, RunStatus
+from greenhouse_ext.store import Store
+
 PARAMS = (
     "epochs = 3  # passes | min=1, max=100\n"
     "rate: float = 0.5\n"
@@ -337,3 +341,21 @@ def test_help_and_version() -> None:
     )
     for command in ("params", "run", "show", "runs", "open"):
         assert command in done.stdout
+
+
+def test_a_run_under_the_id_of_a_finished_run_is_refused(project: Path) -> None:
+    store = Store(project / ".greenhouse")
+    cancelled = Run(
+        id="done00000001",
+        notebook="train.ipynb",
+        status=RunStatus.CANCELLED,
+        parameters={},
+        created_at=now(),
+    )
+    store.save_run(cancelled)
+
+    done = greenhouse("run", "train.ipynb", "--run-id", cancelled.id, cwd=project)
+
+    assert done.returncode == 2
+    assert f"Run {cancelled.id} is cancelled already: it is not started" in done.stderr
+    assert store.get_run(cancelled.id).to_dict() == cancelled.to_dict()
