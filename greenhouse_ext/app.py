@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import threading
 from pathlib import Path
 
 from jupyter_server.extension.application import ExtensionApp
-from traitlets import Int, Type, Unicode, default
+from tornado.ioloop import PeriodicCallback
+from traitlets import Float, Int, Type, Unicode, default
 
 from .handlers import VersionHandler
 from .handlers.artefacts import (
@@ -16,6 +18,7 @@ from .handlers.artefacts import (
     DiffHandler,
     PublishHandler,
     ReproduceHandler,
+    ReproductionHandler,
     VerifyHandler,
     VersionsHandler,
 )
@@ -42,6 +45,7 @@ ROUTES = [
     (rf"{API}/runs/([^/]+)/log", LogHandler),
     (rf"{API}/runs/([^/]+)/notebook", NotebookHandler),
     (rf"{API}/runs/([^/]+)/html", ReportHandler),
+    (rf"{API}/runs/([^/]+)/reproduction", ReproductionHandler),
     (rf"{API}/diff", DiffHandler),
     (rf"{API}/publish", PublishHandler),
     (rf"{API}/artefacts", ArtefactsHandler),
@@ -97,6 +101,14 @@ class GreenhouseApp(ExtensionApp):
         "larger one is refused (400) with the other problems of the request.",
     )
 
+    orphan_check_interval = Float(
+        10.0,
+        min=0.1,
+        config=True,
+        help="Seconds between two checks for runs of this machine whose process has gone, "
+        "which are then marked interrupted (reading runs never changes them).",
+    )
+
     @property
     def value_limit(self) -> ValueLimit:
         """The per-value size limit of parameters, naming the setting that raises it."""
@@ -125,22 +137,48 @@ class GreenhouseApp(ExtensionApp):
         return self._services()[1]
 
     def initialize_settings(self) -> None:
-        """Tidy up after an earlier server of an existing store.
+        """Tidy up after an earlier server of an existing store, and start the orphan checks.
 
         Runs whose process has gone are marked interrupted, and the values files of
-        runs that left the queue after that server stopped are deleted.
+        runs that left the queue after that server stopped are deleted. From then on
+        the check for runs whose process has gone repeats every
+        `orphan_check_interval` seconds, in a worker thread.
         """
         self._opening = threading.Lock()
         self._opened: tuple[Store, RunLauncher] | None = None
+        self._orphan_checks = PeriodicCallback(
+            self._check_orphans_off_loop, self.orphan_check_interval * 1000
+        )
+        assert self.serverapp is not None
+        self.serverapp.io_loop.add_callback(self._orphan_checks.start)
         if not os.path.isdir(self._store_location()):
             return
+        self.check_orphans()
+        self.launcher.discard_stale_values()
+
+    def check_orphans(self) -> list[str]:
+        """Mark this machine's runs whose process has gone as interrupted, if a store exists.
+
+        Returns
+        -------
+        list of str
+            The ids of the runs now recorded as interrupted.
+        """
+        if self._opened is None and not os.path.isdir(self._store_location()):
+            return []
         interrupted = self.store.mark_interrupted()
         if interrupted:
             self.log.warning(
                 "greenhouse: runs whose process ended with no outcome are now interrupted: %s",
                 ", ".join(interrupted),
             )
-        self.launcher.discard_stale_values()
+        return interrupted
+
+    async def _check_orphans_off_loop(self) -> None:
+        try:
+            await asyncio.get_running_loop().run_in_executor(None, self.check_orphans)
+        except Exception:
+            self.log.exception("greenhouse: the check for runs whose process has gone failed")
 
     def initialize_handlers(self) -> None:
         """Register the REST routes, relative to the server's base URL."""
@@ -148,6 +186,7 @@ class GreenhouseApp(ExtensionApp):
 
     async def stop_extension(self) -> None:
         """Release the store's connections; runs in progress go on in their own processes."""
+        self._orphan_checks.stop()
         if self._opened is not None:
             self._opened[0].close()
 

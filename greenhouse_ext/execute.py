@@ -45,6 +45,7 @@ class Job:
     parameters: dict[str, Any]
     kernel: str | None = None
     timeout: float | None = None
+    timeout_run: float | None = None
     inputs: list[InputFile] = field(default_factory=list)
 
     @property
@@ -84,6 +85,7 @@ def prepare(
     text_values: Mapping[str, str] | None = None,
     kernel: str | None = None,
     timeout: float | None = None,
+    timeout_run: float | None = None,
     inputs: Iterable[str] = (),
     project_root: Path | None = None,
     value_limit: ValueLimit = DEFAULT_VALUE_LIMIT,
@@ -92,7 +94,8 @@ def prepare(
 
     ``values`` are typed (from a YAML/JSON file or the API); ``text_values`` are strings
     from a command line, converted to each parameter's type. Text values win.
-    ``value_limit`` bounds the size of each value.
+    ``value_limit`` bounds the size of each value. ``timeout`` bounds each cell and
+    ``timeout_run`` the whole execution, in seconds.
 
     Raises
     ------
@@ -113,8 +116,9 @@ def prepare(
         raise InvalidInput(f"{str(notebook)!r} is not valid notebook JSON: {exc}") from None
     if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
         raise InvalidInput(f"{str(notebook)!r} is not a notebook: it has no list of cells")
-    if timeout is not None and timeout <= 0:
-        raise InvalidInput(f"timeout must be a positive number of seconds, got {timeout}")
+    for name, seconds in (("timeout", timeout), ("timeout_run", timeout_run)):
+        if seconds is not None and seconds <= 0:
+            raise InvalidInput(f"{name} must be a positive number of seconds, got {seconds}")
     if kernel is not None:
         check_kernel(kernel)
     spec = params.discover(nb, str(notebook))
@@ -127,6 +131,7 @@ def prepare(
         parameters=coerced,
         kernel=kernel,
         timeout=timeout,
+        timeout_run=timeout_run,
         inputs=provenance.hash_inputs(inputs, path.parent),
     )
 
@@ -170,8 +175,10 @@ class Recorder:
             created_at=now(),
             started_at=now(),
             pid=os.getpid(),
+            timeout=job.timeout,
+            timeout_run=job.timeout_run,
         )
-        self.trace = ExecutionTrace(on_progress=on_progress)
+        self.trace = ExecutionTrace(on_progress=on_progress, timeout_run=job.timeout_run)
         self._started = time.perf_counter()
         self._pool = ThreadPoolExecutor(max_workers=1)
         self._environment = self._pool.submit(_environment, job.path.parent)
@@ -225,8 +232,9 @@ def execute(
     """Execute a prepared job and return its record and outputs; nothing is stored.
 
     The kernel runs in the notebook's folder; the calling process's working directory
-    is not changed. A failing cell, a timeout, a dead kernel and Ctrl-C all end in a
-    record that says so, with the partially executed notebook kept. ``on_start`` gets
+    is not changed. A failing cell, a cell over ``job.timeout``, a run over
+    ``job.timeout_run`` (whose kernel is then stopped), a dead kernel and Ctrl-C all end
+    in a record that says so, with the partially executed notebook kept. ``on_start`` gets
     the new record in the ``running`` state before the kernel starts. ``log_output``
     copies the cells' stdout and stderr to this process's own as they arrive.
     """

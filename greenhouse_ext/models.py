@@ -158,6 +158,10 @@ class Run:
     output_object: str | None = None
     pid: int | None = None
     progress: Progress | None = None
+    timeout: float | None = None
+    timeout_run: float | None = None
+    reproduces: str | None = None
+    reproduction: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
@@ -217,6 +221,10 @@ class Run:
             output_object=data.get("output_object"),
             pid=data.get("pid"),
             progress=Progress(**data["progress"]) if data.get("progress") else None,
+            timeout=data.get("timeout"),
+            timeout_run=data.get("timeout_run"),
+            reproduces=data.get("reproduces"),
+            reproduction=data.get("reproduction"),
         )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,8 @@ STORE_DIRNAME = ".greenhouse"
 STORE_ENV = "GREENHOUSE_STORE"
 INDEX_URL_ENV = "GREENHOUSE_INDEX_URL"
 OBJECTS_URL_ENV = "GREENHOUSE_OBJECTS_URL"
+ACTIVE = (RunStatus.QUEUED, RunStatus.RUNNING)
+"""The statuses of a run that has not finished: the only ones a record may leave."""
 
 _meta = sa.MetaData()
 runs_table = sa.Table(
@@ -197,8 +200,36 @@ class Store:
 
     # Runs --------------------------------------------------------------------
 
-    def save_run(self, run: Run) -> None:
-        """Insert or replace a run's record (one statement, so concurrent writers just wait)."""
+    def save_run(self, run: Run, replaces: Collection[RunStatus] = ACTIVE) -> bool:
+        """Record ``run``: insert it, or replace its record while its status is in ``replaces``.
+
+        One statement (``INSERT ... ON CONFLICT (id) DO UPDATE ... WHERE status IN
+        (...)``), so a status change is a conditional transition: of writers racing on
+        one run, only those whose expected status still holds write, and a finished
+        run (``succeeded``, ``failed``, ``cancelled``, ``interrupted``) is never
+        replaced. The ``status`` column and the record's JSON are written together.
+
+        Parameters
+        ----------
+        run : Run
+            The record to write; its status is the status it moves to.
+        replaces : collection of RunStatus
+            The statuses a stored record of the same id may have for it to be replaced
+            (default: queued or running); empty to only ever insert.
+
+        Returns
+        -------
+        bool
+            Whether the record was written.
+
+        Raises
+        ------
+        ValueError
+            ``replaces`` names a finished status.
+        """
+        finished = sorted(s.value for s in replaces if s.finished)
+        if finished:
+            raise ValueError(f"a finished run is never replaced, got {', '.join(finished)}")
         row = {
             "id": run.id,
             "notebook": run.notebook,
@@ -209,19 +240,56 @@ class Store:
             "record": json.dumps(run.to_dict(), sort_keys=True),
         }
         insert = _dialect_insert(self._engine.dialect.name)(runs_table).values(**row)
-        update = {k: v for k, v in row.items() if k != "id"}
+        if replaces:
+            update = {k: v for k, v in row.items() if k != "id"}
+            allowed = [s.value for s in replaces]
+            statement = insert.on_conflict_do_update(
+                index_elements=["id"], set_=update, where=runs_table.c.status.in_(allowed)
+            )
+        else:
+            statement = insert.on_conflict_do_nothing(index_elements=["id"])
         with self._engine.begin() as conn:
-            conn.execute(insert.on_conflict_do_update(index_elements=["id"], set_=update))
+            return bool(conn.execute(statement).rowcount)
+
+    def start_run(self, run: Run) -> None:
+        """Record ``run`` as running: a new run, or the one a server queued under its id.
+
+        Raises
+        ------
+        Conflict
+            The run with this id has started or finished already.
+        """
+        if not self.save_run(run, replaces=(RunStatus.QUEUED,)):
+            stored = self.get_run(run.id)
+            raise Conflict(f"Run {run.id} is {stored.status.value} already: it is not started")
+
+    def save_progress(self, run: Run) -> bool:
+        """Record a running run's progress; a run no longer running keeps its record."""
+        return self.save_run(run, replaces=(RunStatus.RUNNING,))
 
     def save_execution(self, execution: Execution) -> Run:
-        """Store what an execution produced: the objects first, then the record naming them."""
+        """Store what an execution produced: the objects first, then the record naming them.
+
+        The record replaces a queued or running one only (see `save_run`).
+
+        Raises
+        ------
+        Conflict
+            The run is recorded as finished already (say, cancelled or marked
+            interrupted meanwhile): that outcome stands and this one is not recorded.
+        """
         run = execution.run
         run.source_object = self.put_object(execution.source)
         if execution.output is not None:
             run.output_object = self.put_object(execution.output)
         for data in execution.files.values():
             self.put_object(data)
-        self.save_run(run)
+        if not self.save_run(run):
+            stored = self.get_run(run.id)
+            raise Conflict(
+                f"Run {run.id} is recorded as {stored.status.value} already: its outcome "
+                f"({run.status.value}) was not recorded"
+            )
         return run
 
     def get_run(self, ref: str) -> Run:
@@ -261,12 +329,21 @@ class Store:
             return [Run.from_dict(json.loads(r.record)) for r in conn.execute(query)]
 
     def mark_interrupted(self) -> list[str]:
-        """Mark this host's unfinished runs whose process has gone as ``interrupted``."""
-        active = [RunStatus.QUEUED.value, RunStatus.RUNNING.value]
+        """Mark this host's unfinished runs whose process has gone as ``interrupted``.
+
+        Each change is a transition from the status that was read: a run that records
+        its outcome and exits between the reading and the writing keeps its outcome.
+
+        Returns
+        -------
+        list of str
+            The ids of the runs now recorded as interrupted.
+        """
         with self._engine.connect() as conn:
             rows = conn.execute(
                 sa.select(runs_table.c.record).where(
-                    runs_table.c.status.in_(active), runs_table.c.host == host()
+                    runs_table.c.status.in_([s.value for s in ACTIVE]),
+                    runs_table.c.host == host(),
                 )
             ).all()
         gone = []
@@ -274,10 +351,11 @@ class Store:
             run = Run.from_dict(json.loads(row.record))
             if run.pid is not None and _alive(run.pid):
                 continue
+            expected = run.status
             run.status = RunStatus.INTERRUPTED
             run.error = RunError(reason="the process running it ended before it finished")
-            self.save_run(run)
-            gone.append(run.id)
+            if self.save_run(run, replaces=(expected,)):
+                gone.append(run.id)
         return gone
 
     # Versions and aliases ----------------------------------------------------

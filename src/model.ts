@@ -55,6 +55,10 @@ export class GreenhouseModel implements IDisposable {
   constructor(options: GreenhouseModel.IOptions = {}) {
     this._historyLimit = options.historyLimit ?? 50;
     this._logLimit = options.logLimit ?? 20000;
+    this.artefacts = new ArtefactsModel({
+      timers: options.timers,
+      pollMs: options.pollInterval
+    });
     this._poller = new RunPoller({
       interval: options.pollInterval ?? 1000,
       timers: options.timers ?? globalTimers,
@@ -133,7 +137,7 @@ export class GreenhouseModel implements IDisposable {
   /**
    * The published artefacts, disposed with this model.
    */
-  readonly artefacts = new ArtefactsModel();
+  readonly artefacts: ArtefactsModel;
 
   /**
    * Show another notebook: load its parameters and runs, and poll its running runs.

@@ -560,7 +560,8 @@ export interface IVerifyResult {
 }
 
 /**
- * The answer of `POST reproduce`.
+ * The comparison a finished re-run recorded: the answer of
+ * `GET runs/{id}/reproduction` (`POST reproduce` answers the queued re-run).
  */
 export interface IReproduction {
   /**

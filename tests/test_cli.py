@@ -14,6 +14,10 @@ from pathlib import Path
 import pytest
 from notebooks import write_notebook
 
+from greenhouse_ext.execute import now
+from greenhouse_ext.models import Run, RunStatus
+from greenhouse_ext.store import Store
+
 PARAMS = (
     "epochs = 3  # passes | min=1, max=100\n"
     "rate: float = 0.5\n"
@@ -202,6 +206,7 @@ def test_bad_values_exit_2_and_run_nothing(project: Path) -> None:
         (["run", "missing.ipynb"], "missing.ipynb"),
         (["run", "train.ipynb", "-f", "nope.yaml"], "nope.yaml"),
         (["run", "train.ipynb", "--timeout", "0"], "--timeout"),
+        (["run", "train.ipynb", "--timeout-run", "0"], "--timeout-run"),
         (["run", "train.ipynb", "--kernel", "no-such-kernel"], "no-such-kernel"),
         (["run", "train.ipynb", "-p", "rate", "1" * 70_000], "raise it with --max-value-bytes"),
         (["show", "feedfacecafe"], "feedfacecafe"),
@@ -211,6 +216,7 @@ def test_bad_values_exit_2_and_run_nothing(project: Path) -> None:
         "no-notebook",
         "no-values-file",
         "zero-timeout",
+        "zero-timeout-run",
         "unknown-kernel",
         "value-too-large",
         "unknown-run",
@@ -328,7 +334,12 @@ def test_sigkill_leaves_store_consistent(project: Path) -> None:
     proc.kill()
     proc.wait(timeout=30)
     [run] = runs_in_store(project)
+    shown = json.loads(greenhouse("show", run["id"], "--json", cwd=project, check=True).stdout)
+    assert run["status"] == shown["status"] == "running", "reading changed the record"
+    checked = greenhouse("runs", "--json", "--check-orphans", cwd=project, check=True)
+    [run] = json.loads(checked.stdout)
     assert run["status"] == "interrupted"
+    assert f"run {run['id']} lost its process: now interrupted" in checked.stderr
     store = project / ".greenhouse"
     with sqlite3.connect(store / "index.sqlite") as db:
         assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
@@ -389,3 +400,21 @@ def test_help_and_version() -> None:
     )
     for command in ("params", "run", "show", "runs", "open"):
         assert command in done.stdout
+
+
+def test_a_run_under_the_id_of_a_finished_run_is_refused(project: Path) -> None:
+    store = Store(project / ".greenhouse")
+    cancelled = Run(
+        id="done00000001",
+        notebook="train.ipynb",
+        status=RunStatus.CANCELLED,
+        parameters={},
+        created_at=now(),
+    )
+    store.save_run(cancelled)
+
+    done = greenhouse("run", "train.ipynb", "--run-id", cancelled.id, cwd=project)
+
+    assert done.returncode == 2
+    assert f"Run {cancelled.id} is cancelled already: it is not started" in done.stderr
+    assert store.get_run(cancelled.id).to_dict() == cancelled.to_dict()

@@ -101,6 +101,7 @@ PUBLIC_API = [
     "GET runs/([^/]+)/log",
     "GET runs/([^/]+)/notebook",
     "GET runs/([^/]+)/html",
+    "GET runs/([^/]+)/reproduction",
     "GET diff",
     "POST publish",
     "GET artefacts",

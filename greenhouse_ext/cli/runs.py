@@ -136,7 +136,7 @@ def _read_values_file(path: str) -> dict[str, Any]:
 
 
 @contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
+def sigterm_as_interrupt() -> Iterator[None]:
     """Let `kill PID` cancel a run the way Ctrl-C does, so it ends with a record."""
 
     def handler(signum: int, frame: FrameType | None) -> NoReturn:
@@ -173,6 +173,12 @@ def _sigterm_as_interrupt() -> Iterator[None]:
     type=click.FloatRange(min=0, min_open=True),
     help="Fail the run when one cell runs longer than this (seconds).",
 )
+@click.option(
+    "--timeout-run",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Fail the run when the whole of it (kernel start included) takes longer than "
+    "this (seconds); its kernel is stopped and the notebook so far kept.",
+)
 @click.option("--kernel", help="Kernel to use (default: the notebook's own).")
 @click.option(
     "--max-value-bytes",
@@ -201,6 +207,7 @@ def run_command(
     parameters: tuple[tuple[str, str], ...],
     files: tuple[str, ...],
     timeout: float | None,
+    timeout_run: float | None,
     kernel: str | None,
     max_value_bytes: int,
     inputs: tuple[str, ...],
@@ -223,13 +230,14 @@ def run_command(
         text_values=text_values,
         kernel=kernel,
         timeout=timeout,
+        timeout_run=timeout_run,
         inputs=inputs,
         project_root=root.parent,
         value_limit=ValueLimit(max_value_bytes, f"--max-value-bytes (or ${MAX_VALUE_BYTES_ENV})"),
     )
     store = open_store(ctx)
     tracker = _ProgressTracker(store, echo=not (sys.stderr.isatty() and not as_json))
-    with _sigterm_as_interrupt():
+    with sigterm_as_interrupt():
         execution = execute(
             job,
             run_id=run_id,
@@ -261,15 +269,15 @@ class _ProgressTracker:
         self.run: Run | None = None
 
     def started(self, run: Run) -> None:
+        self.store.start_run(run)
         self.run = run
-        self.store.save_run(run)
 
     def progressed(self, done: int, total: int, current: int | None) -> None:
         from ..models import Progress
 
         if self.run is not None:
             self.run.progress = Progress(done=done, total=total, current=current)
-            self.store.save_run(self.run)
+            self.store.save_progress(self.run)
         if self.echo and current is not None:
             click.echo(f"greenhouse: cell {current + 1}/{total}", err=True)
 
@@ -297,7 +305,6 @@ def _print_summary(run: Run, store: Store) -> None:
 def show_command(ctx: click.Context, run_id: str, as_json: bool) -> None:
     """Show the record of RUN (an id, or a unique prefix of one)."""
     store = open_store(ctx)
-    store.mark_interrupted()
     run = store.get_run(run_id)
     if as_json:
         print_json(run.to_dict())
@@ -337,16 +344,29 @@ def show_command(ctx: click.Context, run_id: str, as_json: bool) -> None:
     help="Print a JSON list of run summaries: long values cut and named under 'truncated'; "
     "`greenhouse show RUN --json` gives the full record.",
 )
+@click.option(
+    "--check-orphans",
+    is_flag=True,
+    help="First mark this machine's queued or running runs whose process has gone as "
+    "interrupted (listing alone never changes a record).",
+)
 @click.pass_context
 def runs_command(
-    ctx: click.Context, notebook: str | None, status: str | None, limit: int, as_json: bool
+    ctx: click.Context,
+    notebook: str | None,
+    status: str | None,
+    limit: int,
+    as_json: bool,
+    check_orphans: bool,
 ) -> None:
     """List runs, newest first."""
     from ..execute import notebook_label
     from ..models import RunStatus
 
     store = open_store(ctx)
-    store.mark_interrupted()
+    if check_orphans:
+        for run_id in store.mark_interrupted():
+            click.echo(f"greenhouse: run {run_id} lost its process: now interrupted", err=True)
     label = notebook_label(Path(notebook), store.root.parent) if notebook else None
     runs = store.list_runs(label, RunStatus(status) if status else None, limit)
     if as_json:

@@ -171,6 +171,18 @@ class GreenhouseHandler(ExtensionHandlerMixin, APIHandler):
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(None, functools.partial(func, *args, **kwargs))
 
+    async def with_store(self, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Call ``func(store, *args, **kwargs)`` in a worker thread.
+
+        Every store call leaves the event loop: the index may wait on another process's
+        lock (up to a minute), and opening the store writes its schema.
+        """
+        return await self.off_loop(lambda: func(self.store, *args, **kwargs))
+
+    async def with_launcher(self, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Call ``func(launcher, *args, **kwargs)`` in a worker thread (see `with_store`)."""
+        return await self.off_loop(lambda: func(self.launcher, *args, **kwargs))
+
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         """Answer the error that ended the request with the API's JSON error body."""
         exc_info = kwargs.get("exc_info")
