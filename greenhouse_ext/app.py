@@ -9,6 +9,7 @@ from pathlib import Path
 from jupyter_server.extension.application import ExtensionApp
 from traitlets import Int, Type, Unicode, default
 
+from .errors import OutdatedStore
 from .handlers import VersionHandler
 from .handlers.artefacts import (
     AliasHandler,
@@ -134,7 +135,12 @@ class GreenhouseApp(ExtensionApp):
         self._opened: tuple[Store, RunLauncher] | None = None
         if not os.path.isdir(self._store_location()):
             return
-        interrupted = self.store.mark_interrupted()
+        try:
+            interrupted = self.store.mark_interrupted()
+        except OutdatedStore as exc:
+            # The API answers 409 with this message until the store is upgraded.
+            self.log.error("greenhouse: %s", exc.message)
+            return
         if interrupted:
             self.log.warning(
                 "greenhouse: runs whose process ended with no outcome are now interrupted: %s",

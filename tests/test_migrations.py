@@ -13,6 +13,7 @@ import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic.config import Config
@@ -118,3 +119,19 @@ def test_the_cli_refuses_then_upgrades_and_reads_the_same(old_store: Path, tmp_p
         assert sha256_bytes(data) == entry["sha256"]
         assert data == fixture_object(entry["sha256"])
     assert (tmp_path / "out" / "files" / "table.csv").read_bytes() == b"a,b\n1,2\n"
+
+
+async def test_the_api_answers_409_naming_the_upgrade_until_it_is_done(
+    api: Any, jp_root_dir: Path
+) -> None:
+    shutil.copytree(FIXTURE, jp_root_dir / ".greenhouse")
+    refused = await api("GET", "runs")
+    assert refused.code == 409
+    assert "greenhouse store upgrade" in refused.json["message"]
+    upgrade(jp_root_dir / ".greenhouse")
+    listed = await api("GET", "runs")
+    assert listed.code == 200
+    assert [(r["id"], r["has_notebook"]) for r in listed.json["runs"]] == [
+        (FAILED, True),
+        (GOOD, True),
+    ]
