@@ -213,7 +213,12 @@ class Store:
         key = self._object_key(digest)
         if not self._fs.exists(key):
             raise NotFound(f"The store has no object {digest}")
-        return unpack(self._fs.cat_file(key), self.get_object)
+        return unpack(self._fs.cat_file(key), self._get_chunk)
+
+    def _get_chunk(self, digest: str) -> bytes:
+        if not self._fs.exists(self._object_key(digest)):
+            raise Conflict(f"The store has lost object {digest}, a part of another object")
+        return self.get_object(digest)
 
     def has_object(self, digest: str) -> bool:
         """True when an object with this sha256 is stored."""
