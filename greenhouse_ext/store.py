@@ -446,8 +446,9 @@ class Store:
 def upgrade(root: str | os.PathLike[str], index_url: str | None = None) -> tuple[str | None, str]:
     """Bring the index of the store at ``root`` to this greenhouse's schema.
 
-    Runs the Alembic migrations shipped in ``greenhouse_ext/migrations``, in one
-    transaction, so an interrupted upgrade leaves the index as it was.
+    Runs the Alembic migrations shipped in ``greenhouse_ext/migrations`` on one
+    connection and commits their changes with the new revision stamp at the end, so an
+    upgrade that is interrupted leaves the records and the stamp as they were.
 
     Returns
     -------
