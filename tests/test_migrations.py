@@ -135,3 +135,10 @@ async def test_the_api_answers_409_naming_the_upgrade_until_it_is_done(
         (FAILED, True),
         (GOOD, True),
     ]
+
+
+def test_upgrading_where_there_is_no_store_says_so(tmp_path: Path) -> None:
+    result = greenhouse(tmp_path / "nowhere", "store", "upgrade", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "no store" in result.stderr
+    assert not (tmp_path / "nowhere").exists()
