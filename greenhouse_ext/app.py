@@ -11,6 +11,7 @@ from jupyter_server.extension.application import ExtensionApp
 from tornado.ioloop import PeriodicCallback
 from traitlets import Float, Int, Type, Unicode, default
 
+from .errors import OutdatedStore
 from .handlers import VersionHandler
 from .handlers.artefacts import (
     AliasHandler,
@@ -153,8 +154,12 @@ class GreenhouseApp(ExtensionApp):
         self.serverapp.io_loop.add_callback(self._orphan_checks.start)
         if not os.path.isdir(self._store_location()):
             return
-        self.check_orphans()
-        self.launcher.discard_stale_values()
+        try:
+            self.check_orphans()
+            self.launcher.discard_stale_values()
+        except OutdatedStore as exc:
+            # The API answers 409 with this message until the store is upgraded.
+            self.log.error("greenhouse: %s", exc.message)
 
     def check_orphans(self) -> list[str]:
         """Mark this machine's runs whose process has gone as interrupted, if a store exists.
@@ -177,6 +182,9 @@ class GreenhouseApp(ExtensionApp):
     async def _check_orphans_off_loop(self) -> None:
         try:
             await asyncio.get_running_loop().run_in_executor(None, self.check_orphans)
+        except OutdatedStore:
+            # Named once at start-up; the API answers 409 until the store is upgraded.
+            return
         except Exception:
             self.log.exception("greenhouse: the check for runs whose process has gone failed")
 

@@ -55,3 +55,7 @@ class ExecutionFailed(GreenhouseError):
 
     exit_code = 1
     http_status = 500
+
+
+class OutdatedStore(Conflict):
+    """The store was written in a format older (or newer) than this greenhouse reads."""

@@ -13,6 +13,8 @@ SUMMARY_VALUE_CHARS = 200
 """The longest value text a run's summary (its form in listings) carries whole."""
 TRUNCATION_MARK = "…"
 """What ends a value a summary cut."""
+INTERNAL_RUN_FIELDS = ("pid", "source_object", "output_object")
+"""Fields of a run that are stored but never served: see `Run.to_dict`."""
 
 
 @dataclass(frozen=True)
@@ -164,8 +166,17 @@ class Run:
     reproduction: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
+        """The run as the API serves and prints it.
+
+        Fields only greenhouse itself needs (the process id, the digests of the stored
+        notebooks) are left out; ``has_notebook`` says whether an executed notebook is
+        stored. The stored form is :func:`greenhouse_ext.records.run_record`.
+        """
         data = dataclasses.asdict(self)
+        for internal in INTERNAL_RUN_FIELDS:
+            del data[internal]
         data["status"] = self.status.value
+        data["has_notebook"] = self.output_object is not None
         return data
 
     def to_summary(self, max_chars: int = SUMMARY_VALUE_CHARS) -> dict[str, Any]:
@@ -193,6 +204,7 @@ class Run:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Run:
+        """The run from its full (stored) fields, the internal ones included."""
         prov = data.get("provenance")
         return cls(
             id=data["id"],

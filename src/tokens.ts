@@ -264,9 +264,9 @@ export interface IRun {
    */
   truncated?: string[];
   /**
-   * The sha256 of its executed notebook in the store, once there is one.
+   * Whether the store holds its executed notebook (`GET runs/{id}/notebook`).
    */
-  output_object: string | null;
+  has_notebook: boolean;
 }
 
 /**

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import multiprocessing
 import os
 import random
@@ -17,6 +18,7 @@ import pytest
 
 from greenhouse_ext.errors import Conflict, InvalidInput, NotFound
 from greenhouse_ext.models import RecordedFile, Run, RunStatus, Version
+from greenhouse_ext.packing import CHUNK_MIN
 from greenhouse_ext.provenance import sha256_bytes
 from greenhouse_ext.store import Execution, Store, find_store_root
 
@@ -333,3 +335,28 @@ def test_orphan_checks_never_overwrite_runs_that_finish_meanwhile(tmp_path: Path
     statuses = {run.id: run.status for run in store.list_runs() if run.id.startswith("short")}
     assert statuses == {f"short{i:03}": RunStatus.SUCCEEDED for i in range(RACING_RUNS)}
     assert len(store.list_runs(status=RunStatus.RUNNING)) == FILLER_RUNS
+
+
+def test_a_large_payload_is_stored_once_and_read_back_whole(tmp_path: Path) -> None:
+    store = Store(tmp_path / ".greenhouse")
+    payload = base64.b64encode(os.urandom(CHUNK_MIN)).decode()
+    first = f'{{"image/png": "{payload}", "run": 1}}'.encode()
+    second = f'{{"image/png": "{payload}", "run": 2}}'.encode()
+    digests = [store.put_object(first), store.put_object(second)]
+    assert digests == [sha256_bytes(first), sha256_bytes(second)]
+    assert [store.get_object(d) for d in digests] == [first, second]
+    files = {p for p in (tmp_path / ".greenhouse" / "objects").glob("??/*")}
+    assert len(files) == 3
+    assert sum(p.stat().st_size for p in files) < len(payload)
+
+
+def test_a_lost_part_of_an_object_is_a_conflict(tmp_path: Path) -> None:
+    store = Store(tmp_path / ".greenhouse")
+    payload = base64.b64encode(os.urandom(CHUNK_MIN)).decode().rstrip("=")
+    digest = store.put_object(f"[{payload}]".encode())
+    part = tmp_path / ".greenhouse" / "objects" / sha256_bytes(payload.encode())[:2]
+    part = part / sha256_bytes(payload.encode())[2:]
+    part.unlink()
+    assert store.has_object(digest)
+    with pytest.raises(Conflict, match="lost object"):
+        store.get_object(digest)

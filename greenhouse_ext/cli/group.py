@@ -51,13 +51,20 @@ def open_store(ctx: click.Context) -> Store:
     A store found above the working folder with no git work tree to say that it is
     the project's own is named on stderr, the first time it is used from that folder.
     """
-    from ..store import Store, find_store_root
+    from ..store import Store
+
+    return Store.open(store_root(ctx))
+
+
+def store_root(ctx: click.Context) -> Path:
+    """The folder of the store named by ``--store`` / ``$GREENHOUSE_STORE``, or found."""
+    from ..store import find_store_root
 
     if ctx.obj["store"]:
-        return Store.open(ctx.obj["store"])
+        return Path(ctx.obj["store"]).expanduser().resolve()
     root = find_store_root()
     _announce_if_outside(root)
-    return Store.open(root)
+    return root
 
 
 def _announce_if_outside(root: Path) -> None:
