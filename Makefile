@@ -24,9 +24,9 @@ $(CHROMIUM):
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 
+# The penguins example from exploration to a gated, published, reproduced version.
 demo: $(STAMP)
-	cd examples && ../$(BIN)/greenhouse run train.ipynb -p learning_rate 0.01 -p epochs 200 --input data/measurements.csv
-	cd examples && ../$(BIN)/greenhouse runs --limit 5
+	examples/demo.sh
 
 test: lint pytest jest
 
@@ -56,4 +56,5 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/sweep_bench.py
 
 clean:
-	rm -rf $(VENV) node_modules lib greenhouse_ext/labextension .greenhouse examples/.greenhouse
+	rm -rf $(VENV) node_modules lib greenhouse_ext/labextension .greenhouse examples/.greenhouse \
+		examples/published examples/palmer_penguins/outputs ci-output

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import threading
 from pathlib import Path
 
 from jupyter_server.extension.application import ExtensionApp
-from traitlets import Type, Unicode, default
+from tornado.ioloop import PeriodicCallback
+from traitlets import Float, Int, Type, Unicode, default
 
+from .errors import OutdatedStore
 from .handlers import VersionHandler
 from .handlers.artefacts import (
     AliasHandler,
@@ -16,6 +19,7 @@ from .handlers.artefacts import (
     DiffHandler,
     PublishHandler,
     ReproduceHandler,
+    ReproductionHandler,
     VerifyHandler,
     VersionsHandler,
 )
@@ -31,6 +35,7 @@ from .handlers.runs import (
 from .handlers.sweeps import SweepCancelHandler, SweepHandler, SweepsHandler
 from .launcher import RunLauncher
 from .store import Store
+from .values import DEFAULT_MAX_VALUE_BYTES, ValueLimit
 
 API = "/greenhouse/api"
 ROUTES = [
@@ -45,6 +50,7 @@ ROUTES = [
     (rf"{API}/sweeps", SweepsHandler),
     (rf"{API}/sweeps/([^/]+)", SweepHandler),
     (rf"{API}/sweeps/([^/]+)/cancel", SweepCancelHandler),
+    (rf"{API}/runs/([^/]+)/reproduction", ReproductionHandler),
     (rf"{API}/diff", DiffHandler),
     (rf"{API}/publish", PublishHandler),
     (rf"{API}/artefacts", ArtefactsHandler),
@@ -78,6 +84,41 @@ class GreenhouseApp(ExtensionApp):
         help="The class that starts, cancels and reads the logs of the server's runs.",
     )
 
+    max_body_bytes = Int(
+        1024 * 1024,
+        min=1,
+        config=True,
+        help="The largest request body any greenhouse route accepts, in bytes; a larger "
+        "one is answered 413.",
+    )
+    max_json_depth = Int(
+        32,
+        min=1,
+        config=True,
+        help="How deeply a request body may nest JSON arrays and objects; a deeper one is "
+        "answered 400 before it is decoded.",
+    )
+    max_value_bytes = Int(
+        DEFAULT_MAX_VALUE_BYTES,
+        min=1,
+        config=True,
+        help="The largest parameter value a run accepts, in bytes of its JSON form; a "
+        "larger one is refused (400) with the other problems of the request.",
+    )
+
+    orphan_check_interval = Float(
+        10.0,
+        min=0.1,
+        config=True,
+        help="Seconds between two checks for runs of this machine whose process has gone, "
+        "which are then marked interrupted (reading runs never changes them).",
+    )
+
+    @property
+    def value_limit(self) -> ValueLimit:
+        """The per-value size limit of parameters, naming the setting that raises it."""
+        return ValueLimit(self.max_value_bytes, "the server setting GreenhouseApp.max_value_bytes")
+
     @default("store_path")
     def _default_store_path(self) -> str:
         # Defaults are computed on first use, after the server has linked the extension.
@@ -101,22 +142,55 @@ class GreenhouseApp(ExtensionApp):
         return self._services()[1]
 
     def initialize_settings(self) -> None:
-        """Tidy up after an earlier server of an existing store.
+        """Tidy up after an earlier server of an existing store, and start the orphan checks.
 
         Runs whose process has gone are marked interrupted, and the values files of
-        runs that left the queue after that server stopped are deleted.
+        runs that left the queue after that server stopped are deleted. From then on
+        the check for runs whose process has gone repeats every
+        `orphan_check_interval` seconds, in a worker thread.
         """
         self._opening = threading.Lock()
         self._opened: tuple[Store, RunLauncher] | None = None
+        self._orphan_checks = PeriodicCallback(
+            self._check_orphans_off_loop, self.orphan_check_interval * 1000
+        )
+        assert self.serverapp is not None
+        self.serverapp.io_loop.add_callback(self._orphan_checks.start)
         if not os.path.isdir(self._store_location()):
             return
+        try:
+            self.check_orphans()
+            self.launcher.discard_stale_values()
+        except OutdatedStore as exc:
+            # The API answers 409 with this message until the store is upgraded.
+            self.log.error("greenhouse: %s", exc.message)
+
+    def check_orphans(self) -> list[str]:
+        """Mark this machine's runs whose process has gone as interrupted, if a store exists.
+
+        Returns
+        -------
+        list of str
+            The ids of the runs now recorded as interrupted.
+        """
+        if self._opened is None and not os.path.isdir(self._store_location()):
+            return []
         interrupted = self.store.mark_interrupted()
         if interrupted:
             self.log.warning(
                 "greenhouse: runs whose process ended with no outcome are now interrupted: %s",
                 ", ".join(interrupted),
             )
-        self.launcher.discard_stale_values()
+        return interrupted
+
+    async def _check_orphans_off_loop(self) -> None:
+        try:
+            await asyncio.get_running_loop().run_in_executor(None, self.check_orphans)
+        except OutdatedStore:
+            # Named once at start-up; the API answers 409 until the store is upgraded.
+            return
+        except Exception:
+            self.log.exception("greenhouse: the check for runs whose process has gone failed")
 
     def initialize_handlers(self) -> None:
         """Register the REST routes, relative to the server's base URL."""
@@ -124,6 +198,7 @@ class GreenhouseApp(ExtensionApp):
 
     async def stop_extension(self) -> None:
         """Release the store's connections; runs in progress go on in their own processes."""
+        self._orphan_checks.stop()
         if self._opened is not None:
             self._opened[0].close()
 
@@ -136,5 +211,6 @@ class GreenhouseApp(ExtensionApp):
         with self._opening:
             if self._opened is None:
                 store = Store.open(self._store_location())
-                self._opened = (store, self.launcher_class(store))
+                launcher = self.launcher_class(store, max_value_bytes=self.max_value_bytes)
+                self._opened = (store, launcher)
             return self._opened

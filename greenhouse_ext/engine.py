@@ -26,6 +26,7 @@ from .kernels import ForkingKernelManager
 from .models import CellTiming, RunError
 from .trace import ExecutionTrace
 
+_LEAST_WAIT_S = 0.01
 _KERNEL_ENV_EXPRESSIONS = {
     "executable": "__import__('sys').executable",
     "python": "__import__('platform').python_version()",
@@ -69,6 +70,16 @@ class GreenhouseNotebookClient(PapermillNotebookClient):
         super().__init__(nb_man, **kwargs)
         self.trace = trace
         self.secrets = dict(secrets)
+        self.timeout_func = self._cell_timeout
+
+    def _cell_timeout(self, cell: Any) -> float | None:
+        """The per-cell timeout, shortened to what is left of the whole-run timeout."""
+        remaining = self.trace.remaining()
+        if remaining is None:
+            return self.timeout
+        # nbclient reads 0 as "no timeout": a run out of time gets a moment, not forever.
+        remaining = max(remaining, _LEAST_WAIT_S)
+        return remaining if self.timeout is None else min(self.timeout, remaining)
 
     def execute(self, **kwargs: Any) -> Any:
         """Run every cell, then read the kernel's environment before it shuts down."""
@@ -100,6 +111,8 @@ class GreenhouseNotebookClient(PapermillNotebookClient):
             started = time.perf_counter()
             try:
                 self.nb_man.cell_start(cell, index)
+                if self.trace.remaining() == 0:
+                    raise CellTimeoutError("The whole-run timeout passed before this cell")
                 self.execute_cell(cell, index)
                 if index == anchor:
                     self._set_secrets()
@@ -107,9 +120,20 @@ class GreenhouseNotebookClient(PapermillNotebookClient):
                 self._fail(index, source_index, "exception", exc.ename, exc.evalue, exc)
                 break
             except CellTimeoutError as exc:
-                self._fail(
-                    index, source_index, "timeout", "CellTimeoutError", _first_line(exc), exc
-                )
+                if self.trace.remaining() == 0:
+                    self._fail(
+                        index,
+                        source_index,
+                        "whole-run timeout",
+                        "RunTimeoutError",
+                        f"the run took longer than its whole-run timeout of "
+                        f"{self.trace.timeout_run:g} s",
+                        exc,
+                    )
+                else:
+                    self._fail(
+                        index, source_index, "timeout", "CellTimeoutError", _first_line(exc), exc
+                    )
                 break
             except DeadKernelError as exc:
                 self._fail(

@@ -30,6 +30,12 @@ class InvalidInput(GreenhouseError):
     http_status = 400
 
 
+class TooLarge(InvalidInput):
+    """A request or a value over a configured size limit; the message names the setting."""
+
+    http_status = 413
+
+
 class NotFound(GreenhouseError):
     """A notebook, run, version or alias that does not exist."""
 
@@ -49,3 +55,7 @@ class ExecutionFailed(GreenhouseError):
 
     exit_code = 1
     http_status = 500
+
+
+class OutdatedStore(Conflict):
+    """The store was written in a format older (or newer) than this greenhouse reads."""

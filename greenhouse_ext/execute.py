@@ -33,7 +33,7 @@ from .models import (
 from .recording import read_file_records, read_metrics
 from .store import Execution
 from .trace import ExecutionTrace, ProgressCallback
-from .values import mask_secrets, split_secrets, validate
+from .values import DEFAULT_VALUE_LIMIT, ValueLimit, mask_secrets, split_secrets, validate
 
 
 @dataclass
@@ -47,6 +47,7 @@ class Job:
     parameters: dict[str, Any]
     kernel: str | None = None
     timeout: float | None = None
+    timeout_run: float | None = None
     inputs: list[InputFile] = field(default_factory=list)
 
     @property
@@ -91,13 +92,17 @@ def prepare(
     text_values: Mapping[str, str] | None = None,
     kernel: str | None = None,
     timeout: float | None = None,
+    timeout_run: float | None = None,
     inputs: Iterable[str] = (),
     project_root: Path | None = None,
+    value_limit: ValueLimit = DEFAULT_VALUE_LIMIT,
 ) -> Job:
     """Read the notebook and validate everything about the run before any kernel starts.
 
     ``values`` are typed (from a YAML/JSON file or the API); ``text_values`` are strings
     from a command line, converted to each parameter's type. Text values win.
+    ``value_limit`` bounds the size of each value. ``timeout`` bounds each cell and
+    ``timeout_run`` the whole execution, in seconds.
 
     Raises
     ------
@@ -118,12 +123,13 @@ def prepare(
         raise InvalidInput(f"{str(notebook)!r} is not valid notebook JSON: {exc}") from None
     if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
         raise InvalidInput(f"{str(notebook)!r} is not a notebook: it has no list of cells")
-    if timeout is not None and timeout <= 0:
-        raise InvalidInput(f"--timeout must be a positive number of seconds, got {timeout}")
+    for name, seconds in (("timeout", timeout), ("timeout_run", timeout_run)):
+        if seconds is not None and seconds <= 0:
+            raise InvalidInput(f"{name} must be a positive number of seconds, got {seconds}")
     if kernel is not None:
         check_kernel(kernel)
     spec = params.discover(nb, str(notebook))
-    coerced = validate(spec, values, text_values=text_values)
+    coerced = validate(spec, values, text_values=text_values, limit=value_limit)
     return Job(
         notebook=notebook_label(path, project_root),
         path=path.resolve(),
@@ -132,6 +138,7 @@ def prepare(
         parameters=coerced,
         kernel=kernel,
         timeout=timeout,
+        timeout_run=timeout_run,
         inputs=provenance.hash_inputs(inputs, path.parent),
     )
 
@@ -175,8 +182,10 @@ class Recorder:
             created_at=now(),
             started_at=now(),
             pid=os.getpid(),
+            timeout=job.timeout,
+            timeout_run=job.timeout_run,
         )
-        self.trace = ExecutionTrace(on_progress=on_progress)
+        self.trace = ExecutionTrace(on_progress=on_progress, timeout_run=job.timeout_run)
         self._started = time.perf_counter()
         self._pool = ThreadPoolExecutor(max_workers=1)
         self._environment = self._pool.submit(_environment, job.path.parent)
@@ -231,8 +240,9 @@ def execute(
     """Execute a prepared job and return its record and outputs; nothing is stored.
 
     The kernel runs in the notebook's folder; the calling process's working directory
-    is not changed. A failing cell, a timeout, a dead kernel and Ctrl-C all end in a
-    record that says so, with the partially executed notebook kept. ``on_start`` gets
+    is not changed. A failing cell, a cell over ``job.timeout``, a run over
+    ``job.timeout_run`` (whose kernel is then stopped), a dead kernel and Ctrl-C all end
+    in a record that says so, with the partially executed notebook kept. ``on_start`` gets
     the new record in the ``running`` state before the kernel starts. ``log_output``
     copies the cells' stdout and stderr to this process's own as they arrive. Setting
     ``cancel`` (from any thread) kills the run's kernel and ends the run as cancelled.
@@ -242,6 +252,8 @@ def execute(
     recorder = Recorder(job, run_id, on_progress)
     if on_start is not None:
         on_start(recorder.run)
+    stdout = MaskingWriter(sys.stdout, job.secrets) if log_output else None
+    stderr = MaskingWriter(sys.stderr, job.secrets) if log_output else None
     try:
         with _quiet_papermill_inspection(), _kernel_killed_on(cancel, recorder.trace):
             papermill.execute_notebook(
@@ -256,11 +268,15 @@ def execute(
                 resources={"metadata": {"path": str(job.path.parent)}},
                 greenhouse_trace=recorder.trace,
                 greenhouse_secrets=job.secrets,
-                stdout_file=MaskingWriter(sys.stdout, job.secrets) if log_output else None,
-                stderr_file=MaskingWriter(sys.stderr, job.secrets) if log_output else None,
+                stdout_file=stdout,
+                stderr_file=stderr,
             )
     except (Exception, KeyboardInterrupt) as exc:
         recorder.interrupted(exc)
+    finally:
+        for writer in (stdout, stderr):
+            if writer is not None:
+                writer.drain()
     if cancel is not None and cancel.is_set() and recorder.trace.error is not None:
         recorder.interrupted(KeyboardInterrupt())
     return recorder.finish()

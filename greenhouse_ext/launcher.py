@@ -13,9 +13,10 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from . import values
 from .errors import Conflict, InvalidInput, NotFound
@@ -71,11 +72,20 @@ class RunLauncher:
         Where the records and logs go; the child opens the same store.
     python : str, optional
         The Python that runs the child (default: this one).
+    max_value_bytes : int, optional
+        The size limit of one parameter value that the child checks the values against
+        again (the server's own limit, so that a value the server took is taken).
     """
 
-    def __init__(self, store: Store, python: str = sys.executable) -> None:
+    def __init__(
+        self,
+        store: Store,
+        python: str = sys.executable,
+        max_value_bytes: int = values.DEFAULT_MAX_VALUE_BYTES,
+    ) -> None:
         self.store = store
         self.python = python
+        self.max_value_bytes = max_value_bytes
         self._children: dict[str, _Child] = {}
         self._sweeps: dict[str, subprocess.Popen[bytes]] = {}
         self._lock = threading.Lock()
@@ -100,9 +110,16 @@ class RunLauncher:
         list of str
             ``python -m greenhouse_ext --store STORE run OPTIONS -- NOTEBOOK``.
         """
-        options = [f"--run-id={run_id}", "--log-output", f"--parameters-file={values_file}"]
+        options = [
+            f"--run-id={run_id}",
+            "--log-output",
+            f"--parameters-file={values_file}",
+            f"--max-value-bytes={self.max_value_bytes}",
+        ]
         if job.timeout is not None:
             options.append(f"--timeout={float(job.timeout)!r}")
+        if job.timeout_run is not None:
+            options.append(f"--timeout-run={float(job.timeout_run)!r}")
         if job.kernel is not None:
             options.append(f"--kernel={job.kernel}")
         options += [f"--input={item.path}" for item in job.inputs]
@@ -133,17 +150,90 @@ class RunLauncher:
             A run with this id exists.
         """
         run_id = run_id or new_run_id()
+        return self._start(
+            run_id,
+            job.parameters,
+            lambda values_file: self.command(job, run_id, values_file),
+            job.path.parent,
+            lambda pid: _queued_record(job, run_id, pid),
+        )
+
+    def reproduce(
+        self, ref: str, secrets: Mapping[str, str], base: Path, run_id: str | None = None
+    ) -> Run:
+        """Start re-running ``ref`` in its own process, as `launch` starts a run.
+
+        Everything is checked first (`greenhouse_ext.reproduce.plan`); the process runs
+        ``greenhouse reproduce``, which records the re-run (with ``reproduces`` naming
+        the run), its progress, its outcome and the comparison of its outputs.
+
+        Parameters
+        ----------
+        ref : str
+            A run id, ``NAME@N``, ``NAME@ALIAS`` or ``NAME``.
+        secrets : mapping of str to str
+            The values of the run's secret parameters, as text.
+        base : Path
+            The folder relative references are read from; the process runs there.
+        run_id : str, optional
+            The id of the re-run (default: a fresh one).
+
+        Returns
+        -------
+        Run
+            The re-run's queued record.
+
+        Raises
+        ------
+        InvalidInput, NotFound, Conflict
+            As `greenhouse_ext.reproduce.plan`; Conflict also for an id in use.
+        """
+        from .reproduce import plan
+
+        run = plan(self.store, ref, secrets, base).run
+        run_id = run_id or new_run_id()
+        store = ["--store", str(self.store.root)]
+
+        def command(values_file: str) -> list[str]:
+            options = [f"--run-id={run_id}", "--log-output", f"--secrets-file={values_file}"]
+            return [self.python, "-m", "greenhouse_ext", *store, "reproduce", *options, "--", ref]
+
+        def record(pid: int) -> Run:
+            return Run(
+                id=run_id,
+                notebook=run.notebook,
+                status=RunStatus.QUEUED,
+                parameters=dict(run.parameters),
+                created_at=now(),
+                pid=pid,
+                timeout=run.timeout,
+                timeout_run=run.timeout_run,
+                reproduces=run.id,
+            )
+
+        return self._start(run_id, dict(secrets), command, base, record)
+
+    def _start(
+        self,
+        run_id: str,
+        values: Mapping[str, Any],
+        command: Callable[[str], list[str]],
+        cwd: Path,
+        record: Callable[[int], Run],
+    ) -> Run:
+        """Start ``command(values_file)`` in ``cwd`` and record ``record(pid)`` as queued."""
         self._check_new(run_id)
         values_dir = tempfile.mkdtemp(prefix=f"{VALUES_PREFIX}{run_id}-")
         try:
-            process = self._spawn(job, run_id, _write_values(values_dir, job))
+            process = self._spawn(run_id, command(_write_values(values_dir, values)), cwd)
         except BaseException:
             shutil.rmtree(values_dir, ignore_errors=True)
             raise
         child = _Child(process, values_dir)
-        run = _queued_record(job, run_id, process.pid)
+        run = record(process.pid)
         try:
-            self.store.save_run(run)
+            if not self.store.save_run(run, replaces=()):
+                raise Conflict(f"A run with id {run_id} exists already")
         except BaseException:
             process.kill()
             process.wait()
@@ -320,14 +410,14 @@ class RunLauncher:
         if existing.id == run_id:
             raise Conflict(f"A run with id {run_id} exists already")
 
-    def _spawn(self, job: Job, run_id: str, values_file: str) -> subprocess.Popen[bytes]:
+    def _spawn(self, run_id: str, command: list[str], cwd: Path) -> subprocess.Popen[bytes]:
         with open(self.store.log_path(run_id), "ab") as log:
             return subprocess.Popen(
-                self.command(job, run_id, values_file),
+                command,
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
-                cwd=job.path.parent,
+                cwd=cwd,
                 env={**os.environ, "PYTHONUNBUFFERED": "1"},
                 start_new_session=True,
             )
@@ -358,9 +448,10 @@ class RunLauncher:
         run = self.store.get_run(run_id)
         if run.status.finished:
             return
+        expected = run.status
         run.status, run.error = _outcome(returncode, cancelled)
         run.finished_at = now()
-        self.store.save_run(run)
+        self.store.save_run(run, replaces=(expected,))
 
     def _refuse_cancel(self, run: Run) -> NoReturn:
         if run.id in self.store.mark_interrupted():
@@ -380,14 +471,16 @@ def _queued_record(job: Job, run_id: str, pid: int) -> Run:
         parameters=values.mask_secrets(job.spec, job.parameters),
         created_at=now(),
         pid=pid,
+        timeout=job.timeout,
+        timeout_run=job.timeout_run,
     )
 
 
-def _write_values(folder: str, job: Job) -> str:
-    """Write the job's values (secrets too) into ``folder``, which only this user can read."""
+def _write_values(folder: str, values: Mapping[str, Any]) -> str:
+    """Write a run's values (secrets too) into ``folder``, which only this user can read."""
     path = os.path.join(folder, "values.json")
     with open(path, "w", encoding="utf-8") as handle:
-        json.dump(job.parameters, handle)
+        json.dump(dict(values), handle)
     return path
 
 

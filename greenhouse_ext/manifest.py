@@ -62,14 +62,19 @@ def check_files(
 ) -> list[FileProblem]:
     """Read every ``(path, sha256)`` with ``read(path, sha256)`` (None: missing) and compare.
 
-    A path that could leave the version's folder is reported as unsafe and never read.
+    A path that could leave the version's folder is reported as unsafe and never read; a
+    file that cannot be read back (``read`` raises Conflict) is reported as changed.
     """
     problems = []
     for path, digest in expected:
         if not _is_safe(path):
             problems.append(FileProblem(path, "unsafe path", digest))
             continue
-        data = read(path, digest)
+        try:
+            data = read(path, digest)
+        except Conflict:
+            problems.append(FileProblem(path, "changed", digest))
+            continue
         if data is None:
             problems.append(FileProblem(path, "missing", digest))
         elif (actual := sha256_bytes(data)) != digest:

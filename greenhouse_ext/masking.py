@@ -49,15 +49,58 @@ def scrub_outputs(nb: Any, secrets: Mapping[str, Any]) -> None:
 
 
 class MaskingWriter:
-    """A text stream that masks secret values before passing text on."""
+    """A text stream that masks secret values before passing text on, across writes.
+
+    Masking each write alone misses a secret written in pieces (a cell printing it one
+    character at a time, flushing each). So the end of the text that could still grow
+    into a secret is held back until the next write shows whether it does; `drain`
+    passes on what is held once nothing more will come. Only a possible start of a
+    secret is held, so ordinary output flows through at once.
+    """
 
     def __init__(self, stream: TextIO, secrets: Mapping[str, Any]) -> None:
         self.stream = stream
         self.secrets = secret_strings(secrets)
+        self._held = ""
 
     def write(self, text: str) -> int:
-        self.stream.write(mask_text(text, self.secrets))
+        pending = self._held + text
+        cut = _clear_cut(pending, len(pending) - _open_end(pending, self.secrets), self.secrets)
+        self._held = pending[cut:]
+        self.stream.write(mask_text(pending[:cut], self.secrets))
         return len(text)
 
     def flush(self) -> None:
+        """Flush what was passed on; a possible start of a secret stays held."""
         self.stream.flush()
+
+    def drain(self) -> None:
+        """Pass on the held text, once no more text can follow it, and flush."""
+        self.stream.write(mask_text(self._held, self.secrets))
+        self._held = ""
+        self.stream.flush()
+
+
+def _open_end(text: str, secrets: list[str]) -> int:
+    """The length of the longest end of ``text`` that begins a secret without ending it."""
+    longest = 0
+    for secret in secrets:
+        start = text.find(secret[0], max(0, len(text) - len(secret) + 1))
+        while start != -1 and len(text) - start > longest:
+            if secret.startswith(text[start:]):
+                longest = len(text) - start
+                break
+            start = text.find(secret[0], start + 1)
+    return longest
+
+
+def _clear_cut(text: str, cut: int, secrets: list[str]) -> int:
+    """``cut``, moved back until no whole secret in ``text`` straddles it."""
+    moved = True
+    while moved:
+        moved = False
+        for secret in secrets:
+            start = text.find(secret, max(0, cut - len(secret) + 1))
+            if start != -1 and start < cut:
+                cut, moved = start, True
+    return cut

@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
 SECRET_MASK = "***"
+SUMMARY_VALUE_CHARS = 200
+"""The longest value text a run's summary (its form in listings) carries whole."""
+TRUNCATION_MARK = "…"
+"""What ends a value a summary cut."""
+INTERNAL_RUN_FIELDS = ("pid", "source_object", "output_object")
+"""Fields of a run that are stored but never served: see `Run.to_dict`."""
 
 
 @dataclass(frozen=True)
@@ -154,14 +161,51 @@ class Run:
     pid: int | None = None
     progress: Progress | None = None
     sweep_id: str | None = None
+    timeout: float | None = None
+    timeout_run: float | None = None
+    reproduces: str | None = None
+    reproduction: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
+        """The run as the API serves and prints it.
+
+        Fields only greenhouse itself needs (the process id, the digests of the stored
+        notebooks) are left out; ``has_notebook`` says whether an executed notebook is
+        stored. The stored form is :func:`greenhouse_ext.records.run_record`.
+        """
         data = dataclasses.asdict(self)
+        for internal in INTERNAL_RUN_FIELDS:
+            del data[internal]
         data["status"] = self.status.value
+        data["has_notebook"] = self.output_object is not None
+        return data
+
+    def to_summary(self, max_chars: int = SUMMARY_VALUE_CHARS) -> dict[str, Any]:
+        """The run as a listing shows it: lean, whatever the run was given or recorded.
+
+        The provenance and the per-cell timings are left out. Every parameter, metric
+        and error text whose JSON form is longer than ``max_chars`` is cut to that many
+        characters followed by ``…`` (so a cut value is a string), and its place
+        (``parameters.NAME``, ``metrics.NAME``, ``error.evalue``) is listed under
+        ``truncated``. The full record is what `to_dict` gives.
+        """
+        data = self.to_dict()
+        del data["provenance"], data["timings"]
+        truncated: list[str] = []
+        for group in ("parameters", "metrics"):
+            for name, value in data[group].items():
+                data[group][name] = _cut(value, max_chars, f"{group}.{name}", truncated)
+        if data["error"] is not None:
+            for name in ("reason", "evalue"):
+                data["error"][name] = _cut(
+                    data["error"][name], max_chars, f"error.{name}", truncated
+                )
+        data["truncated"] = truncated
         return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Run:
+        """The run from its full (stored) fields, the internal ones included."""
         prov = data.get("provenance")
         return cls(
             id=data["id"],
@@ -191,7 +235,20 @@ class Run:
             pid=data.get("pid"),
             progress=Progress(**data["progress"]) if data.get("progress") else None,
             sweep_id=data.get("sweep_id"),
+            timeout=data.get("timeout"),
+            timeout_run=data.get("timeout_run"),
+            reproduces=data.get("reproduces"),
+            reproduction=data.get("reproduction"),
         )
+
+
+def _cut(value: Any, max_chars: int, place: str, truncated: list[str]) -> Any:
+    """``value``, or its text cut to ``max_chars`` and marked, noting ``place`` when cut."""
+    text = value if isinstance(value, str) else json.dumps(value, default=str)
+    if len(text) <= max_chars:
+        return value
+    truncated.append(place)
+    return text[:max_chars] + TRUNCATION_MARK
 
 
 @dataclass

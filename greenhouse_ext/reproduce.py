@@ -14,7 +14,7 @@ from typing import Any
 
 from . import params, provenance
 from .errors import Conflict, InvalidInput, NotFound
-from .models import SECRET_MASK, InputFile, Provenance, Run, RunStatus
+from .models import SECRET_MASK, InputFile, Progress, Provenance, Run, RunStatus
 from .normalise import is_binary, map_strings, normalise_outputs
 from .recording import SCRAP_MIME
 from .refs import Subject, resolve
@@ -211,36 +211,24 @@ def _environment_changes(before: Provenance | None, after: Provenance | None) ->
     return changes
 
 
-def reproduce(
-    store: Store,
-    ref: str,
-    secrets: Mapping[str, str] | None = None,
-    *,
-    on_progress: ProgressCallback | None = None,
-    base: Path | None = None,
-) -> Reproduction:
-    """Re-run a recorded run from its stored source, store the re-run and compare outputs.
+@dataclass
+class Plan:
+    """A reproduction checked and ready to run: the run, its source, values and inputs."""
 
-    The stored source (not today's file) runs with the recorded parameters, kernel and
-    declared inputs, in the original notebook's folder when it still exists.
+    subject: Subject
+    run: Run
+    source: bytes
+    values: dict[str, Any]
+    secrets: dict[str, str]
+    changes: list[InputChange]
+    inputs: list[InputFile]
+    warnings: list[str]
 
-    Parameters
-    ----------
-    store : Store
-        Where the run is recorded and the re-run is saved.
-    ref : str
-        A run id, ``NAME@N``, ``NAME@ALIAS`` or ``NAME``.
-    secrets : mapping of str to str, optional
-        Values of the run's secret parameters, which are never stored, as command-line text.
-    on_progress : callable, optional
-        Passed to :func:`greenhouse_ext.execute.execute`.
-    base : Path, optional
-        The folder relative references are read from (default: the working directory).
 
-    Returns
-    -------
-    Reproduction
-        ``reproducible`` when the re-run succeeded and every normalised output matches.
+def plan(
+    store: Store, ref: str, secrets: Mapping[str, str] | None = None, base: Path | None = None
+) -> Plan:
+    """Check everything about reproducing ``ref`` before any kernel starts.
 
     Raises
     ------
@@ -251,22 +239,138 @@ def reproduce(
     Conflict
         The run did not succeed.
     """
-    from .execute import execute, prepare
-
     subject = resolve(store, ref, base)
     run, source_object = _succeeded_run(subject)
     source = store.get_object(source_object)
     values, secret_values = _parameters(run, json.loads(source), secrets or {})
+    changes, inputs, warnings = _inputs(run, Path(store.root.parent, run.notebook).parent)
+    return Plan(subject, run, source, values, secret_values, changes, inputs, warnings)
+
+
+def reproduce(
+    store: Store,
+    ref: str,
+    secrets: Mapping[str, str] | None = None,
+    *,
+    run_id: str | None = None,
+    on_progress: ProgressCallback | None = None,
+    log_output: bool = False,
+    base: Path | None = None,
+) -> Reproduction:
+    """Re-run a recorded run from its stored source, compare outputs, store both.
+
+    The stored source (not today's file) runs with the recorded parameters, kernel,
+    declared inputs and timeouts (per cell and whole run), in the original notebook's
+    folder when it still exists. The re-run is recorded like any run (running, its
+    progress, its outcome) with ``reproduces`` naming the run; its final record also
+    names the stored comparison (``reproduction``), which `reproduction_of` reads.
+
+    Parameters
+    ----------
+    store : Store
+        Where the run is recorded and the re-run is saved.
+    ref : str
+        A run id, ``NAME@N``, ``NAME@ALIAS`` or ``NAME``.
+    secrets : mapping of str to str, optional
+        Values of the run's secret parameters, which are never stored, as command-line text.
+    run_id : str, optional
+        The re-run's id: the one a server queued it under (default: a fresh one).
+    on_progress : callable, optional
+        Called as cells finish, after the progress is recorded.
+    log_output : bool
+        Copy the cells' stdout and stderr to this process's own.
+    base : Path, optional
+        The folder relative references are read from (default: the working directory).
+
+    Returns
+    -------
+    Reproduction
+        ``reproducible`` when the re-run succeeded and every normalised output matches.
+
+    Raises
+    ------
+    InvalidInput, NotFound, Conflict
+        As `plan`; Conflict also when ``run_id`` has started or finished already.
+    """
+    from .execute import execute, prepare
+
+    checked = plan(store, ref, secrets, base)
+    run = checked.run
     original = Path(store.root.parent, run.notebook)
-    changes, inputs, warnings = _inputs(run, original.parent)
-    with _staged(source, original, warnings) as staged:
-        kernel = run.provenance.kernel if run.provenance else None
-        job = prepare(staged, values, text_values=secret_values, kernel=kernel)
-        job.notebook, job.inputs = run.notebook, inputs
-        rerun = store.save_execution(execute(job, on_progress=on_progress))
-    result = _compare(subject, run, rerun, store)
-    result.inputs, result.warnings = changes, warnings
+    warnings = list(checked.warnings)
+    live = _LiveRecord(store, run.id, on_progress)
+    with _staged(checked.source, original, warnings) as staged:
+        job = prepare(
+            staged,
+            checked.values,
+            text_values=checked.secrets,
+            kernel=run.provenance.kernel if run.provenance else None,
+            timeout=run.timeout,
+            timeout_run=run.timeout_run,
+        )
+        job.notebook, job.inputs = run.notebook, checked.inputs
+        execution = execute(
+            job,
+            run_id=run_id,
+            on_start=live.started,
+            on_progress=live.progressed,
+            log_output=log_output,
+        )
+    rerun = execution.run
+    rerun.reproduces = run.id
+    executed = json.loads(execution.output) if execution.output is not None else {}
+    result = _compare(checked.subject, run, rerun, executed)
+    result.inputs, result.warnings = checked.changes, warnings
+    rerun.reproduction = store.put_object(json.dumps(result.to_dict()).encode())
+    store.save_execution(execution)
     return result
+
+
+def reproduction_of(store: Store, run_ref: str) -> dict[str, Any]:
+    """The comparison a finished re-run recorded, as `Reproduction.to_dict` gave it.
+
+    Raises
+    ------
+    NotFound
+        No such run, or it is not a re-run.
+    Conflict
+        The re-run has not finished, or it ended before its outputs were compared.
+    """
+    rerun = store.get_run(run_ref)
+    if rerun.reproduces is None:
+        raise NotFound(f"Run {rerun.id} is not a re-run: reproducing a run makes one")
+    if not rerun.status.finished:
+        raise Conflict(
+            f"Run {rerun.id} is {rerun.status.value}: its comparison is there once it finishes"
+        )
+    if rerun.reproduction is None:
+        raise Conflict(
+            f"Run {rerun.id} ended {rerun.status.value} before its outputs were compared"
+        )
+    result: dict[str, Any] = json.loads(store.get_object(rerun.reproduction))
+    return result
+
+
+class _LiveRecord:
+    """Keeps a re-run's stored record current: running (naming the run), then progress."""
+
+    def __init__(self, store: Store, reproduces: str, on_progress: ProgressCallback | None):
+        self.store = store
+        self.reproduces = reproduces
+        self.on_progress = on_progress
+        self.run: Run | None = None
+
+    def started(self, run: Run) -> None:
+        run.reproduces = self.reproduces
+        self.store.start_run(run)
+        self.run = run
+
+    def progressed(self, done: int, total: int, current: int | None) -> None:
+        if self.run is not None:
+            self.run.progress = Progress(done=done, total=total, current=current)
+            self.store.save_progress(self.run)
+        if self.on_progress is not None:
+            self.on_progress(done, total, current)
 
 
 def _succeeded_run(subject: Subject) -> tuple[Run, str]:
@@ -344,9 +448,8 @@ def _staged(source: bytes, original: Path, warnings: list[str]) -> Iterator[Path
         Path(name).unlink(missing_ok=True)
 
 
-def _compare(subject: Subject, run: Run, rerun: Run, store: Store) -> Reproduction:
+def _compare(subject: Subject, run: Run, rerun: Run, executed: Mapping[str, Any]) -> Reproduction:
     before = normalise_outputs(subject.notebook)
-    executed = json.loads(store.get_object(rerun.output_object)) if rerun.output_object else {}
     after = normalise_outputs(executed)
     cells = _compare_outputs(before, after)
     reason = _failure(rerun) or (

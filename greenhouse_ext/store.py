@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import os
 import uuid
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -12,14 +12,19 @@ from typing import Any
 import fsspec
 import sqlalchemy as sa
 
-from .errors import Conflict, InvalidInput, NotFound
+from .errors import Conflict, InvalidInput, NotFound, OutdatedStore
+from .migrations import HEAD, REVISIONS, SCRIPTS
 from .models import Run, RunError, RunStatus, Version
+from .packing import pack, unpack
 from .provenance import host, sha256_bytes
+from .records import run_from_record, run_record, version_from_record, version_record
 
 STORE_DIRNAME = ".greenhouse"
 STORE_ENV = "GREENHOUSE_STORE"
 INDEX_URL_ENV = "GREENHOUSE_INDEX_URL"
 OBJECTS_URL_ENV = "GREENHOUSE_OBJECTS_URL"
+ACTIVE = (RunStatus.QUEUED, RunStatus.RUNNING)
+"""The statuses of a run that has not finished: the only ones a record may leave."""
 
 _meta = sa.MetaData()
 runs_table = sa.Table(
@@ -49,6 +54,13 @@ aliases_table = sa.Table(
     sa.Column("alias", sa.String(200), primary_key=True),
     sa.Column("number", sa.Integer, nullable=False),
 )
+# Alembic's own table: the revision the index's schema is at (see ``migrations``).
+_revision_meta = sa.MetaData()
+revision_table = sa.Table(
+    "alembic_version",
+    _revision_meta,
+    sa.Column("version_num", sa.String(32), primary_key=True),
+)
 _indexes = [
     sa.Index("ix_runs_notebook", runs_table.c.notebook),
     sa.Index("ix_runs_status", runs_table.c.status),
@@ -70,7 +82,10 @@ def find_store_root(start: str | os.PathLike[str] | None = None) -> Path:
     """Locate the store the way git finds ``.git``.
 
     ``$GREENHOUSE_STORE`` wins; otherwise the nearest ``.greenhouse`` folder in ``start``
-    or one of its parents; otherwise ``start/.greenhouse`` (created on first write).
+    or one of its parents, searching no higher than the git work tree ``start`` is in
+    (its root holds ``.git``) or the file system ``start`` is on; otherwise
+    ``start/.greenhouse`` (created on first write). So a project never silently uses
+    the store of a folder around it.
     """
     named = os.environ.get(STORE_ENV)
     if named:
@@ -80,7 +95,15 @@ def find_store_root(start: str | os.PathLike[str] | None = None) -> Path:
         candidate = folder / STORE_DIRNAME
         if candidate.is_dir():
             return candidate
+        if is_search_boundary(folder):
+            break
     return here / STORE_DIRNAME
+
+
+def is_search_boundary(folder: Path) -> bool:
+    """Whether the upward search for a store ends at ``folder``: a git work tree's root,
+    or the top of a file system."""
+    return (folder / ".git").exists() or os.path.ismount(folder)
 
 
 class Store:
@@ -112,7 +135,7 @@ class Store:
         self.objects_url = objects_url or str(self.root / "objects")
         self._fs, self._objects = fsspec.core.url_to_fs(self.objects_url)
         self._engine = _make_engine(self.index_url)
-        self._create_schema()
+        self._open_schema()
 
     @classmethod
     def open(cls, location: str | os.PathLike[str] | None = None) -> Store:
@@ -123,12 +146,37 @@ class Store:
         """Release the index's connections."""
         self._engine.dispose()
 
-    def _create_schema(self) -> None:
+    def _open_schema(self) -> None:
+        """Create the schema of a new index; refuse an index at another schema revision.
+
+        A new index is stamped with the revision before its tables are made, so that a
+        process opening it meanwhile never takes it for an index from before migrations.
+        """
         with self._engine.begin() as conn:
-            for table in _meta.sorted_tables:
-                conn.execute(sa.schema.CreateTable(table, if_not_exists=True))
-            for index in _indexes:
-                conn.execute(sa.schema.CreateIndex(index, if_not_exists=True))
+            if "runs" in sa.inspect(conn).get_table_names():
+                revision = _revision(conn)
+            else:
+                revision = HEAD
+                conn.execute(sa.schema.CreateTable(revision_table, if_not_exists=True))
+                stamp = _dialect_insert(self._engine.dialect.name)(revision_table)
+                conn.execute(stamp.values(version_num=HEAD).on_conflict_do_nothing())
+                for table in _meta.sorted_tables:
+                    conn.execute(sa.schema.CreateTable(table, if_not_exists=True))
+                for index in _indexes:
+                    conn.execute(sa.schema.CreateIndex(index, if_not_exists=True))
+        if revision == HEAD:
+            return
+        self.close()
+        if revision is None or revision in REVISIONS:
+            raise OutdatedStore(
+                f"The store at {self.root} is in an older format (schema "
+                f"{revision or 'from before migrations'}, this greenhouse reads {HEAD}): "
+                "run `greenhouse store upgrade` to bring it up to date"
+            )
+        raise OutdatedStore(
+            f"The store at {self.root} was written by a newer greenhouse (schema "
+            f"{revision}, this greenhouse reads {HEAD}): upgrade greenhouse to use it"
+        )
 
     # Objects -----------------------------------------------------------------
 
@@ -138,28 +186,41 @@ class Store:
     def put_object(self, data: bytes) -> str:
         """Store ``data`` once under its sha256 and return the digest.
 
-        The bytes go to a temporary name first and are renamed into place, so a killed
-        process never leaves a half-written object under a real name.
+        The file holds the packed form (:mod:`greenhouse_ext.packing`: compressed, large
+        embedded payloads kept as objects of their own, written first). It goes to a
+        temporary name and is renamed into place, so a killed process never leaves a
+        half-written object under a real name.
         """
+        return self._put(data, lambda content: pack(content, self._put_chunk))
+
+    def _put_chunk(self, data: bytes) -> str:
+        return self._put(data, pack)
+
+    def _put(self, data: bytes, packed: Callable[[bytes], bytes]) -> str:
         digest = sha256_bytes(data)
         key = self._object_key(digest)
         if self._fs.exists(key):
             return digest
+        stored = packed(data)
         tmp_dir = f"{self._objects}/tmp"
         self._fs.makedirs(tmp_dir, exist_ok=True)
         self._fs.makedirs(key.rsplit("/", 1)[0], exist_ok=True)
         tmp = f"{tmp_dir}/{uuid.uuid4().hex}"
-        self._fs.pipe_file(tmp, data)
+        self._fs.pipe_file(tmp, stored)
         self._fs.mv(tmp, key)
         return digest
 
     def get_object(self, digest: str) -> bytes:
-        """Return an object's bytes; NotFound when the store has no such object."""
+        """Return an object's content; NotFound when the store has no such object."""
         key = self._object_key(digest)
         if not self._fs.exists(key):
             raise NotFound(f"The store has no object {digest}")
-        data: bytes = self._fs.cat_file(key)
-        return data
+        return unpack(self._fs.cat_file(key), self._get_chunk)
+
+    def _get_chunk(self, digest: str) -> bytes:
+        if not self._fs.exists(self._object_key(digest)):
+            raise Conflict(f"The store has lost object {digest}, a part of another object")
+        return self.get_object(digest)
 
     def has_object(self, digest: str) -> bool:
         """True when an object with this sha256 is stored."""
@@ -186,8 +247,36 @@ class Store:
 
     # Runs --------------------------------------------------------------------
 
-    def save_run(self, run: Run) -> None:
-        """Insert or replace a run's record (one statement, so concurrent writers just wait)."""
+    def save_run(self, run: Run, replaces: Collection[RunStatus] = ACTIVE) -> bool:
+        """Record ``run``: insert it, or replace its record while its status is in ``replaces``.
+
+        One statement (``INSERT ... ON CONFLICT (id) DO UPDATE ... WHERE status IN
+        (...)``), so a status change is a conditional transition: of writers racing on
+        one run, only those whose expected status still holds write, and a finished
+        run (``succeeded``, ``failed``, ``cancelled``, ``interrupted``) is never
+        replaced. The ``status`` column and the record's JSON are written together.
+
+        Parameters
+        ----------
+        run : Run
+            The record to write; its status is the status it moves to.
+        replaces : collection of RunStatus
+            The statuses a stored record of the same id may have for it to be replaced
+            (default: queued or running); empty to only ever insert.
+
+        Returns
+        -------
+        bool
+            Whether the record was written.
+
+        Raises
+        ------
+        ValueError
+            ``replaces`` names a finished status.
+        """
+        finished = sorted(s.value for s in replaces if s.finished)
+        if finished:
+            raise ValueError(f"a finished run is never replaced, got {', '.join(finished)}")
         row = {
             "id": run.id,
             "notebook": run.notebook,
@@ -195,22 +284,59 @@ class Store:
             "host": run.provenance.host if run.provenance else host(),
             "pid": run.pid,
             "created_at": run.created_at,
-            "record": json.dumps(run.to_dict(), sort_keys=True),
+            "record": run_record(run),
         }
         insert = _dialect_insert(self._engine.dialect.name)(runs_table).values(**row)
-        update = {k: v for k, v in row.items() if k != "id"}
+        if replaces:
+            update = {k: v for k, v in row.items() if k != "id"}
+            allowed = [s.value for s in replaces]
+            statement = insert.on_conflict_do_update(
+                index_elements=["id"], set_=update, where=runs_table.c.status.in_(allowed)
+            )
+        else:
+            statement = insert.on_conflict_do_nothing(index_elements=["id"])
         with self._engine.begin() as conn:
-            conn.execute(insert.on_conflict_do_update(index_elements=["id"], set_=update))
+            return bool(conn.execute(statement).rowcount)
+
+    def start_run(self, run: Run) -> None:
+        """Record ``run`` as running: a new run, or the one a server queued under its id.
+
+        Raises
+        ------
+        Conflict
+            The run with this id has started or finished already.
+        """
+        if not self.save_run(run, replaces=(RunStatus.QUEUED,)):
+            stored = self.get_run(run.id)
+            raise Conflict(f"Run {run.id} is {stored.status.value} already: it is not started")
+
+    def save_progress(self, run: Run) -> bool:
+        """Record a running run's progress; a run no longer running keeps its record."""
+        return self.save_run(run, replaces=(RunStatus.RUNNING,))
 
     def save_execution(self, execution: Execution) -> Run:
-        """Store what an execution produced: the objects first, then the record naming them."""
+        """Store what an execution produced: the objects first, then the record naming them.
+
+        The record replaces a queued or running one only (see `save_run`).
+
+        Raises
+        ------
+        Conflict
+            The run is recorded as finished already (say, cancelled or marked
+            interrupted meanwhile): that outcome stands and this one is not recorded.
+        """
         run = execution.run
         run.source_object = self.put_object(execution.source)
         if execution.output is not None:
             run.output_object = self.put_object(execution.output)
         for data in execution.files.values():
             self.put_object(data)
-        self.save_run(run)
+        if not self.save_run(run):
+            stored = self.get_run(run.id)
+            raise Conflict(
+                f"Run {run.id} is recorded as {stored.status.value} already: its outcome "
+                f"({run.status.value}) was not recorded"
+            )
         return run
 
     def get_run(self, ref: str) -> Run:
@@ -228,7 +354,7 @@ class Store:
             raise NotFound(
                 f"No run {ref!r} in the store at {self.root}; `greenhouse runs` lists them"
             )
-        return Run.from_dict(json.loads(row.record))
+        return run_from_record(row.record)
 
     def list_runs(
         self,
@@ -250,7 +376,7 @@ class Store:
         if limit is not None:
             query = query.limit(limit)
         with self._engine.connect() as conn:
-            return [Run.from_dict(json.loads(r.record)) for r in conn.execute(query)]
+            return [run_from_record(r.record) for r in conn.execute(query)]
 
     def _record_field(self, name: str) -> Any:
         """A top-level field of the stored record, as text in SQL (no column, no migration)."""
@@ -262,23 +388,33 @@ class Store:
         return record[name].as_string()
 
     def mark_interrupted(self) -> list[str]:
-        """Mark this host's unfinished runs whose process has gone as ``interrupted``."""
-        active = [RunStatus.QUEUED.value, RunStatus.RUNNING.value]
+        """Mark this host's unfinished runs whose process has gone as ``interrupted``.
+
+        Each change is a transition from the status that was read: a run that records
+        its outcome and exits between the reading and the writing keeps its outcome.
+
+        Returns
+        -------
+        list of str
+            The ids of the runs now recorded as interrupted.
+        """
         with self._engine.connect() as conn:
             rows = conn.execute(
                 sa.select(runs_table.c.record).where(
-                    runs_table.c.status.in_(active), runs_table.c.host == host()
+                    runs_table.c.status.in_([s.value for s in ACTIVE]),
+                    runs_table.c.host == host(),
                 )
             ).all()
         gone = []
         for row in rows:
-            run = Run.from_dict(json.loads(row.record))
+            run = run_from_record(row.record)
             if run.pid is not None and _alive(run.pid):
                 continue
+            expected = run.status
             run.status = RunStatus.INTERRUPTED
             run.error = RunError(reason="the process running it ended before it finished")
-            self.save_run(run)
-            gone.append(run.id)
+            if self.save_run(run, replaces=(expected,)):
+                gone.append(run.id)
         return gone
 
     # Versions and aliases ----------------------------------------------------
@@ -290,7 +426,7 @@ class Store:
         consecutive numbers with no gap and no duplicate; a rare clash (on servers that
         let two such statements race) is retried.
         """
-        record = json.dumps(_version_row(version), sort_keys=True)
+        record = version_record(version)
         for _ in range(50):
             next_number = (
                 sa.select(sa.func.coalesce(sa.func.max(versions_table.c.number), 0) + 1)
@@ -396,15 +532,59 @@ class Store:
         return version
 
 
-def _version_row(version: Version) -> dict[str, Any]:
-    """A version's stored fields; its number and aliases live in their own columns."""
-    data = version.to_dict()
-    del data["number"], data["aliases"]
-    return data
+def upgrade(root: str | os.PathLike[str], index_url: str | None = None) -> tuple[str | None, str]:
+    """Bring the index of the store at ``root`` to this greenhouse's schema.
+
+    Runs the Alembic migrations shipped in ``greenhouse_ext/migrations`` on one
+    connection and commits their changes with the new revision stamp at the end, so an
+    upgrade that is interrupted leaves the records and the stamp as they were.
+
+    Returns
+    -------
+    tuple
+        The revision before (None for a store from before migrations) and after.
+
+    Raises
+    ------
+    NotFound
+        No store at ``root``.
+    OutdatedStore
+        The store was written by a newer greenhouse.
+    """
+    from alembic import command
+    from alembic.config import Config
+
+    index_url = index_url or os.environ.get(INDEX_URL_ENV)
+    if index_url is None and not (Path(root) / "index.sqlite").is_file():
+        raise NotFound(f"There is no store at {root} to upgrade")
+    engine = _make_engine(index_url or f"sqlite:///{Path(root) / 'index.sqlite'}")
+    try:
+        with engine.begin() as conn:
+            before = _revision(conn)
+            if before is not None and before not in REVISIONS:
+                raise OutdatedStore(
+                    f"The store at {root} was written by a newer greenhouse (schema {before}); "
+                    "upgrade greenhouse instead"
+                )
+            config = Config()
+            config.set_main_option("script_location", str(SCRIPTS))
+            config.attributes["connection"] = conn
+            command.upgrade(config, "head")
+    finally:
+        engine.dispose()
+    return before, HEAD
+
+
+def _revision(conn: sa.Connection) -> str | None:
+    """The revision an index is stamped with; None for an index from before migrations."""
+    if "alembic_version" not in sa.inspect(conn).get_table_names():
+        return None
+    value = conn.execute(sa.select(revision_table.c.version_num)).scalar()
+    return str(value) if value is not None else None
 
 
 def _version(row: Any) -> Version:
-    return Version.from_dict({**json.loads(row.record), "number": int(row.number)})
+    return version_from_record(row.record, int(row.number))
 
 
 def _alive(pid: int) -> bool:

@@ -8,12 +8,38 @@ import keyword
 import math
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from .errors import InvalidInput
 from .models import SECRET_MASK, Parameter, ParameterSet
 
-__all__ = ["mask_secrets", "split_secrets", "validate"]
+__all__ = ["DEFAULT_MAX_VALUE_BYTES", "ValueLimit", "mask_secrets", "split_secrets", "validate"]
+
+DEFAULT_MAX_VALUE_BYTES = 64 * 1024
+"""The default size limit of one parameter value, in bytes of its JSON (or command-line) form."""
+
+
+@dataclass(frozen=True)
+class ValueLimit:
+    """The largest parameter value accepted, and how the caller can raise it.
+
+    Parameters
+    ----------
+    max_bytes : int
+        The limit, in UTF-8 bytes of the value's JSON form (of the text, for a value
+        given on a command line).
+    setting : str
+        What raises the limit, as the caller's front door spells it (a CLI option, a
+        server setting), for the message that refuses a larger value.
+    """
+
+    max_bytes: int = DEFAULT_MAX_VALUE_BYTES
+    setting: str = "max_value_bytes"
+
+
+DEFAULT_VALUE_LIMIT = ValueLimit()
+"""The limit of callers that set none."""
 
 _OPTIONAL = " | None"
 NAMED_TYPES = {
@@ -54,6 +80,7 @@ def validate(
     *,
     from_text: bool = False,
     text_values: Mapping[str, str] | None = None,
+    limit: ValueLimit = DEFAULT_VALUE_LIMIT,
 ) -> dict[str, Any]:
     """Check values against a notebook's parameters and coerce them to the declared types.
 
@@ -71,6 +98,9 @@ def validate(
     text_values : mapping, optional
         More values from a command line, read as with ``from_text=True``; they win over
         ``values`` of the same name, and both are checked in one go.
+    limit : ValueLimit, optional
+        The size limit of each value (default: `DEFAULT_MAX_VALUE_BYTES`); a larger value
+        is a problem that names the limit and the setting that raises it.
 
     Returns
     -------
@@ -98,6 +128,11 @@ def validate(
             )
         elif (parameter := spec.get(name)) is None:
             problems.append(_unknown_name(spec, name))
+        elif (size := _size(raw, is_text)) > limit.max_bytes:
+            problems.append(
+                f"{name}: the value is {size:,} bytes, over the limit of {limit.max_bytes:,} "
+                f"bytes per value; raise it with {limit.setting}"
+            )
         else:
             value, found = value_problems(parameter, raw, is_text)
             problems.extend(found)
@@ -105,6 +140,17 @@ def validate(
     if problems:
         raise _invalid(spec, problems)
     return coerced
+
+
+def _size(raw: Any, is_text: bool) -> int:
+    """The size of a value as the limit counts it: its text, or else its JSON form."""
+    if is_text and isinstance(raw, str):
+        return len(raw.encode("utf-8", errors="surrogatepass"))
+    try:
+        text = json.dumps(raw, allow_nan=True, default=str, ensure_ascii=False)
+    except (ValueError, RecursionError):
+        return 0
+    return len(text.encode("utf-8", errors="surrogatepass"))
 
 
 def mask_secrets(spec: ParameterSet, values: Mapping[str, Any]) -> dict[str, Any]:

@@ -134,7 +134,7 @@ class ParameterForm(widgets.VBox):
         try:
             store = _open_store(self.store_location)
             job = prepare(self.notebook, values, project_root=store.root.parent)
-            execution = execute(job, on_start=store.save_run, on_progress=self._progressed)
+            execution = execute(job, on_start=store.start_run, on_progress=self._progressed)
             self.last_run = store.save_execution(execution)
             self._show_result(self.last_run)
         except GreenhouseError as exc:

@@ -7,18 +7,35 @@ import { ISignal, Signal } from '@lumino/signaling';
 
 import { messageOf } from './errors';
 import { requestAPI } from './request';
+import { FINISHED_STATUSES, globalTimers, type ITimers } from './runs';
 import type {
   IArtefactNames,
   IReproduction,
+  IRun,
   IVerifyResult,
   IVersion,
   IVersionList
 } from './tokens';
 
 /**
+ * How often a reproduction's re-run is polled until it finishes, in milliseconds.
+ */
+export const REPRODUCTION_POLL_MS = 1000;
+
+/**
  * The state of the published artefacts the sidebar shows.
  */
 export class ArtefactsModel implements IDisposable {
+  /**
+   * Create the model.
+   *
+   * @param options - The timers and interval of polling a re-run (optional).
+   */
+  constructor(options: ArtefactsModel.IOptions = {}) {
+    this._timers = options.timers ?? globalTimers;
+    this._pollMs = options.pollMs ?? REPRODUCTION_POLL_MS;
+  }
+
   /**
    * Emitted whenever names, versions or checks change.
    */
@@ -140,16 +157,44 @@ export class ArtefactsModel implements IDisposable {
   /**
    * Run a version's notebook again and compare the outcome.
    *
+   * The server re-runs it as a run of its own (with a log, progress and cancel); the
+   * check stays pending, naming the re-run, until it has finished.
+   *
    * @param ref - The version's reference, `NAME@N`.
-   * @returns The server's answer, also kept as the version's check.
+   * @returns The comparison, also kept as the version's check.
    */
   async reproduce(ref: string): Promise<IReproduction> {
-    return this._checked(ref, 'reproduce', () =>
-      requestAPI<IReproduction>('reproduce', {
+    return this._checked(ref, 'reproduce', async () => {
+      const rerun = await requestAPI<IRun>('reproduce', {
         method: 'POST',
         body: JSON.stringify({ ref })
-      })
-    );
+      });
+      this._checks.set(ref, {
+        kind: 'reproduce',
+        state: 'pending',
+        rerun: rerun.id
+      });
+      this._changed.emit();
+      await this._finished(rerun.id);
+      return requestAPI<IReproduction>(
+        `runs/${encodeURIComponent(rerun.id)}/reproduction`
+      );
+    });
+  }
+
+  /**
+   * Poll a run until it has finished.
+   */
+  private async _finished(id: string): Promise<void> {
+    for (;;) {
+      const run = await requestAPI<IRun>(`runs/${encodeURIComponent(id)}`);
+      if (FINISHED_STATUSES.has(run.status) || this._isDisposed) {
+        return;
+      }
+      await new Promise<void>(resolve => {
+        this._timers.setTimeout(resolve, this._pollMs);
+      });
+    }
   }
 
   private async _checked<T extends IVerifyResult | IReproduction>(
@@ -187,6 +232,8 @@ export class ArtefactsModel implements IDisposable {
   }
 
   private _changed = new Signal<this, void>(this);
+  private _timers: ITimers;
+  private _pollMs: number;
   private _isDisposed = false;
   private _artefactNames: string[] = [];
   private _versions = new Map<string, IVersion[]>();
@@ -198,10 +245,25 @@ export class ArtefactsModel implements IDisposable {
  */
 export namespace ArtefactsModel {
   /**
-   * A verification or reproduction of a version: pending, done or failed.
+   * The options of an artefacts model.
+   */
+  export interface IOptions {
+    /**
+     * The timers polling a re-run uses (default: the page's).
+     */
+    timers?: ITimers;
+    /**
+     * How often a re-run is polled, in milliseconds.
+     */
+    pollMs?: number;
+  }
+
+  /**
+   * A verification or reproduction of a version: pending (a reproduction names its
+   * re-run once started), done or failed.
    */
   export type Check =
-    | { kind: 'verify' | 'reproduce'; state: 'pending' }
+    | { kind: 'verify' | 'reproduce'; state: 'pending'; rerun?: string }
     | { kind: 'verify'; state: 'done'; result: IVerifyResult }
     | { kind: 'reproduce'; state: 'done'; result: IReproduction }
     | { kind: 'verify' | 'reproduce'; state: 'failed'; error: string };

@@ -60,6 +60,10 @@ export class GreenhouseModel implements IDisposable {
     this._logLimit = options.logLimit ?? 20000;
     this._interval = options.pollInterval ?? 1000;
     this._timers = options.timers ?? globalTimers;
+    this.artefacts = new ArtefactsModel({
+      timers: options.timers,
+      pollMs: options.pollInterval
+    });
     this._poller = new RunPoller({
       interval: this._interval,
       timers: this._timers,
@@ -138,7 +142,7 @@ export class GreenhouseModel implements IDisposable {
   /**
    * The published artefacts, disposed with this model.
    */
-  readonly artefacts = new ArtefactsModel();
+  readonly artefacts: ArtefactsModel;
 
   /**
    * Show another notebook: load its parameters and runs, and poll its running runs.

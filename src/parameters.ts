@@ -200,15 +200,27 @@ export function sameValue(a: JSONValue, b: JSONValue): boolean {
  */
 class MismatchError extends Error {}
 
+/**
+ * The texts that mean None for an optional type, as on the command line.
+ */
+const NONE = new Set(['null', 'None', 'none']);
+
 function parse(parameter: IParameter, input: FieldInput): JSONValue {
   if (typeof input === 'boolean') {
     return input;
   }
   const kind = fieldKind(parameter);
   if (kind === 'select') {
-    return JSON.parse(input) as JSONValue;
+    try {
+      return JSON.parse(input) as JSONValue;
+    } catch {
+      throw new MismatchError(`${input} is not one of the choices`);
+    }
   }
   const { base, optional } = splitOptional(parameter.type);
+  if (optional && base !== 'any' && NONE.has(input.trim())) {
+    return null;
+  }
   if (input.trim() === '' && optional && base !== 'str') {
     return null;
   }

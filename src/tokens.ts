@@ -255,13 +255,18 @@ export interface IRun {
    */
   progress: IProgress | null;
   /**
-   * Where it came from.
+   * Where it came from; absent from the summaries `GET runs` lists.
    */
-  provenance: IProvenance | null;
+  provenance?: IProvenance | null;
   /**
-   * The sha256 of its executed notebook in the store, once there is one.
+   * In the summaries `GET runs` lists: the values cut to 200 characters and ending in
+   * `…`, as `parameters.NAME`, `metrics.NAME`, `error.reason` or `error.evalue`.
    */
-  output_object: string | null;
+  truncated?: string[];
+  /**
+   * Whether the store holds its executed notebook (`GET runs/{id}/notebook`).
+   */
+  has_notebook: boolean;
   /**
    * The sweep it belongs to, if any.
    */
@@ -337,7 +342,7 @@ export interface ICreateRun {
  */
 export interface IRunList {
   /**
-   * The runs, newest first.
+   * Summaries of the runs, newest first.
    */
   runs: IRun[];
 }
@@ -609,7 +614,8 @@ export interface IVerifyResult {
 }
 
 /**
- * The answer of `POST reproduce`.
+ * The comparison a finished re-run recorded: the answer of
+ * `GET runs/{id}/reproduction` (`POST reproduce` answers the queued re-run).
  */
 export interface IReproduction {
   /**

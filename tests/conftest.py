@@ -23,7 +23,7 @@ from greenhouse_ext.models import Provenance, Run, RunStatus
 from greenhouse_ext.provenance import host
 from greenhouse_ext.store import Execution, Store
 
-pytest_plugins = ["pytest_jupyter.jupyter_server", "published"]
+pytest_plugins = ["pytest_jupyter.jupyter_server", "published", "faults"]
 
 RUN_DEADLINE_S = 120.0
 """How long a test waits for a real run: the machine is small and shared."""
@@ -140,8 +140,11 @@ def seed_run() -> Callable[..., Run]:
     """Store a finished run of a notebook file without executing it (fast and exact).
 
     The "executed" notebook is the file itself (none when ``executed`` is false);
-    provenance is filled in as a real run's.
+    provenance is filled in as a real run's. Runs seeded one after another get strictly
+    increasing creation times (timestamps have millisecond resolution), so their order is
+    the order of the calls.
     """
+    latest = [""]
 
     def seed(
         store: Store,
@@ -150,19 +153,24 @@ def seed_run() -> Callable[..., Run]:
         parameters: dict[str, Any] | None = None,
         metrics: dict[str, Any] | None = None,
         executed: bool = True,
+        sweep_id: str | None = None,
     ) -> Run:
         source = notebook.read_bytes()
         packages = {"greenhouse-ext": __version__}
+        while (created_at := now()) <= latest[0]:
+            time.sleep(0.001)
+        latest[0] = created_at
         run = Run(
             id=new_run_id(),
             notebook=notebook.resolve().relative_to(store.root.parent).as_posix(),
             status=status,
             parameters=parameters or {},
-            created_at=now(),
+            created_at=created_at,
             metrics=metrics or {},
             started_at=now(),
             finished_at=now(),
             duration_s=0.5,
+            sweep_id=sweep_id,
             provenance=Provenance(
                 source_sha256=hashlib.sha256(source).hexdigest(),
                 kernel="python3",

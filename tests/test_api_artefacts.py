@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import pytest
@@ -218,9 +217,7 @@ async def test_verify_refuses_unknown_versions(api, runs, body, status, words):
 # Reproduce -------------------------------------------------------------------------------
 
 
-async def test_reproduce_re_runs_a_version_with_its_secrets_while_the_server_answers(
-    api, jp_root_dir
-):
+async def test_reproduce_runs_like_any_run_and_records_its_comparison(api, jp_root_dir):
     write_notebook(jp_root_dir / "model.ipynb", PARAMETERS, REPORT_CELL)
     started = await api(
         "POST",
@@ -233,27 +230,59 @@ async def test_reproduce_re_runs_a_version_with_its_secrets_while_the_server_ans
 
     without = await api("POST", "reproduce", body={"ref": "model@1"})
     secrets = {"api_token": "an0ther-s3cret"}
-    reproducing = asyncio.ensure_future(
-        api("POST", "reproduce", body={"ref": "model@1", "secrets": secrets})
-    )
-    while not any(jp_root_dir.glob(".model.reproduce-*.ipynb")):  # the re-run has started
-        assert not reproducing.done(), "the server answered nothing while it re-ran the notebook"
-        await asyncio.sleep(0.02)
-    meanwhile = await api("GET", "version")
-    assert not reproducing.done()
-    reply = await reproducing
+    reply = await api("POST", "reproduce", body={"ref": "model@1", "secrets": secrets})
+    early = await api("GET", f"runs/{reply.json['id']}/reproduction")
 
-    assert meanwhile.code == 200
     assert without.code == 400
     assert "api_token" in without.json["message"]
-    assert reply.code == 200, reply.body
-    result = reply.json
+    assert reply.code == 202, reply.body
+    queued = reply.json
+    assert (queued["status"], queued["reproduces"]) == ("queued", run["id"])
+    assert queued["parameters"] == {"rate": 0.3, "api_token": "***"}
+    assert reply.headers["Location"].endswith(f"/greenhouse/api/runs/{queued['id']}")
+    assert early.code == 409 and "its comparison is there once it finishes" in early.json["message"]
+    rerun = await wait_for_run(api, queued["id"])
+    assert rerun["status"] == "succeeded", rerun["error"]
+    assert rerun["metrics"] == {"rate": 0.3} and rerun["reproduces"] == run["id"]
+    assert rerun["progress"]["done"] == rerun["progress"]["total"]
+    log = (await api("GET", f"runs/{rerun['id']}/log")).json["text"]
+    assert "rate 0.3" in log and "an0ther-s3cret" not in log
+    comparison = await api("GET", f"runs/{rerun['id']}/reproduction")
+    assert comparison.code == 200, comparison.body
+    result = comparison.json
     assert (result["verdict"], result["reason"]) == ("reproducible", None), [
         (c["before"], c["after"]) for c in result["cells"]
     ]
-    assert result["run_id"] == run["id"]
-    rerun = await api("GET", f"runs/{result['rerun_id']}")
-    assert rerun.json["metrics"] == {"rate": 0.3}
+    assert (result["run_id"], result["rerun_id"]) == (run["id"], rerun["id"])
+
+
+async def test_a_reproduction_can_be_cancelled_and_says_so(api, greenhouse, jp_root_dir, seed_run):
+    notebook = write_notebook(
+        jp_root_dir / "slow.ipynb",
+        "a = 1",
+        "import pathlib, time\nif pathlib.Path('slow').exists():\n    time.sleep(600)",
+    )
+    run = seed_run(greenhouse.store, notebook)
+    (jp_root_dir / "slow").write_text("")
+    queued = (await api("POST", "reproduce", body={"ref": run.id})).json
+    await wait_for_run(api, queued["id"], lambda r: (r["progress"] or {}).get("current") == 1)
+
+    cancel = await api("POST", f"runs/{queued['id']}/cancel")
+    rerun = await wait_for_run(api, queued["id"])
+    comparison = await api("GET", f"runs/{queued['id']}/reproduction")
+
+    assert cancel.code == 202
+    assert rerun["status"] == "cancelled"
+    assert comparison.code == 200
+    assert comparison.json["verdict"] == "differs"
+    assert "the re-run cancelled" in comparison.json["reason"]
+
+
+async def test_the_reproduction_of_a_run_that_re_runs_nothing_is_not_found(api, runs):
+    reply = await api("GET", f"runs/{runs['a'].id}/reproduction")
+
+    assert reply.code == 404
+    assert "is not a re-run" in reply.json["message"]
 
 
 @pytest.mark.usefixtures("outside")

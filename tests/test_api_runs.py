@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import wait_for_run
+from conftest import RUN_DEADLINE_S, wait_for_run
 from notebooks import write_notebook
 
 from greenhouse_ext.execute import now
@@ -109,12 +111,18 @@ async def test_a_real_run_through_the_api(api, notebook, greenhouse):
     reply = await api(
         "POST",
         "runs",
-        body={"notebook": "work/nb.ipynb", "parameters": {"sizes": [2, 3, 4], "label": "b"}},
+        body={
+            "notebook": "work/nb.ipynb",
+            "parameters": {"sizes": [2, 3, 4], "label": "b"},
+            "timeout": 300,
+            "timeout_run": 600,
+        },
     )
 
     assert reply.code == 201, reply.body
     queued = reply.json
     assert queued["status"] == "queued"
+    assert (queued["timeout"], queued["timeout_run"]) == (300, 600)
     assert queued["notebook"] == "work/nb.ipynb"
     assert queued["parameters"] == {"sizes": [2, 3, 4], "label": "b"}
     assert reply.headers["Location"].endswith(f"/greenhouse/api/runs/{queued['id']}")
@@ -123,6 +131,7 @@ async def test_a_real_run_through_the_api(api, notebook, greenhouse):
     assert run["metrics"] == {"total": 9}
     assert run["progress"]["done"] == run["progress"]["total"]
     assert run["provenance"]["kernel"] == "python3"
+    assert (run["timeout"], run["timeout_run"]) == (300, 600)
 
     log = await api("GET", f"runs/{run['id']}/log", params={"offset": 0})
     assert f"run {run['id']} succeeded" in log.json["text"]
@@ -164,6 +173,7 @@ async def test_cancel_a_running_run_through_the_api(api, jp_root_dir):
         ({"notebook": "work/nb.ipynb", "parameters": {"size": [1]}}, "size"),
         ({"notebook": "work/nb.ipynb", "timeout": 0}, "timeout"),
         ({"notebook": "work/nb.ipynb", "timeout": "10"}, "'timeout' must be a number"),
+        ({"notebook": "work/nb.ipynb", "timeout_run": -5}, "timeout_run must be a positive"),
         ({"notebook": "work/nb.ipynb", "kernel": "no-such-kernel"}, "No kernel named"),
         ({"notebook": "work/nb.ipynb", "kernel": 3}, "'kernel' must be a non-empty string"),
         ({"notebook": "work/nb.ipynb", "inputs": "data.csv"}, "'inputs' must be a list"),
@@ -387,3 +397,86 @@ async def test_the_store_is_created_on_first_use_only(api, jp_root_dir):
     await api("GET", "runs")
 
     assert (jp_root_dir / ".greenhouse" / "index.sqlite").is_file()
+
+
+# Orphaned runs ---------------------------------------------------------------------------
+
+
+def _orphan(store: Store) -> Run:
+    """Record a running run whose process has gone, as a killed run leaves it."""
+    run = Run(
+        id=f"orphan{os.urandom(3).hex()}",
+        notebook="nb.ipynb",
+        status=RunStatus.RUNNING,
+        parameters={},
+        created_at=now(),
+        pid=_dead_pid(),
+    )
+    store.save_run(run)
+    return run
+
+
+class TestReadsNeverWrite:
+    @pytest.fixture
+    def jp_server_config(self) -> dict[str, Any]:
+        return {
+            "ServerApp": {"jpserver_extensions": {"greenhouse_ext": True}},
+            "GreenhouseApp": {"orphan_check_interval": 600.0},
+        }
+
+    async def test_reading_runs_leaves_an_orphan_as_recorded(self, api, greenhouse):
+        orphan = _orphan(greenhouse.store)
+
+        listed = await api("GET", "runs")
+        one = await api("GET", f"runs/{orphan.id}")
+
+        assert [run["status"] for run in listed.json["runs"]] == ["running"]
+        assert one.json["status"] == "running"
+        assert greenhouse.store.get_run(orphan.id).status is RunStatus.RUNNING
+
+
+class TestPeriodicOrphanCheck:
+    @pytest.fixture
+    def jp_server_config(self) -> dict[str, Any]:
+        return {
+            "ServerApp": {"jpserver_extensions": {"greenhouse_ext": True}},
+            "GreenhouseApp": {"orphan_check_interval": 0.2},
+        }
+
+    async def test_the_server_marks_orphans_interrupted_on_its_own(self, greenhouse):
+        orphan = _orphan(greenhouse.store)
+        deadline = time.monotonic() + 30
+
+        while greenhouse.store.get_run(orphan.id).status is RunStatus.RUNNING:
+            assert time.monotonic() < deadline, "no check marked the orphan"
+            await asyncio.sleep(0.1)
+
+        run = greenhouse.store.get_run(orphan.id)
+        assert run.status is RunStatus.INTERRUPTED
+        assert run.error is not None and "process" in run.error.reason
+
+    async def test_many_short_runs_read_in_a_tight_loop_all_end_as_they_did(self, api, jp_root_dir):
+        count = 6
+        write_notebook(jp_root_dir / "quick.ipynb", "n = 0", "print(n)")
+        started = [
+            await api("POST", "runs", body={"notebook": "quick.ipynb", "parameters": {"n": i}})
+            for i in range(count)
+        ]
+        assert [reply.code for reply in started] == [201] * count
+        ids = {reply.json["id"] for reply in started}
+        seen: dict[str, list[str]] = {run_id: [] for run_id in ids}
+        deadline = time.monotonic() + RUN_DEADLINE_S
+
+        while True:
+            listed = (await api("GET", "runs")).json["runs"]
+            for run in listed:
+                if not seen[run["id"]] or seen[run["id"]][-1] != run["status"]:
+                    seen[run["id"]].append(run["status"])
+            if all(run["status"] not in {"queued", "running"} for run in listed):
+                break
+            assert time.monotonic() < deadline, seen
+            await asyncio.sleep(0)
+
+        for history in seen.values():
+            assert history[-1] == "succeeded", seen
+            assert set(history) <= {"queued", "running", "succeeded"}, seen

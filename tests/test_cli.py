@@ -14,6 +14,10 @@ from pathlib import Path
 import pytest
 from notebooks import write_notebook
 
+from greenhouse_ext.execute import now
+from greenhouse_ext.models import Run, RunStatus
+from greenhouse_ext.store import Store
+
 PARAMS = (
     "epochs = 3  # passes | min=1, max=100\n"
     "rate: float = 0.5\n"
@@ -84,6 +88,65 @@ def test_params_table_and_missing_notebook(project: Path) -> None:
     assert "nope.ipynb" in missing.stderr
 
 
+@pytest.mark.parametrize(
+    ("parameters", "exit_code", "problem"),
+    [
+        ("epochs = 3\nrate: float = 0.5", 0, None),
+        (None, 0, None),
+        ("epochs = 3\nrate = (", 1, "b.ipynb: The parameters cell is not valid Python"),
+        ("epochs: int = 'ten'", 1, "b.ipynb: Line 1: the default does not fit"),
+        ("epochs = 3  # | min=x", 1, "b.ipynb: Line 1: option min=x of 'epochs'"),
+        ("epochs = 3\nepochs = 4", 1, "b.ipynb: Line 2: 'epochs' is assigned again"),
+    ],
+    ids=["fine", "no-cell", "syntax", "default", "option", "twice"],
+)
+def test_params_check(
+    project: Path, parameters: str | None, exit_code: int, problem: str | None
+) -> None:
+    write_notebook(project / "b.ipynb", parameters, "print(1)")
+    done = greenhouse("params", "--check", "train.ipynb", "b.ipynb", cwd=project)
+    assert done.returncode == exit_code, done.stderr
+    without = 1 if parameters is None else 0
+    malformed = 1 if problem else 0
+    assert done.stdout == (
+        f"2 notebook(s): {2 - malformed} fine ({without} without a parameters cell), "
+        f"{malformed} with a malformed parameters cell, 0 not readable\n"
+    )
+    lines = done.stderr.splitlines()
+    assert all(line.startswith("b.ipynb: ") for line in lines)
+    assert bool(lines) is bool(problem)
+    assert not problem or lines[0].startswith(problem)
+
+
+def test_params_check_reads_every_file_before_exiting_2(project: Path) -> None:
+    (project / "notes.ipynb").write_text("not json")
+    write_notebook(project / "b.ipynb", "epochs: int = 'ten'", "print(1)")
+    done = greenhouse(
+        "params", "--check", "missing.ipynb", "notes.ipynb", "b.ipynb", "train.ipynb", cwd=project
+    )
+    assert done.returncode == 2
+    assert (
+        done.stderr.splitlines()[0]
+        == "missing.ipynb: Notebook not found: missing.ipynb does not exist."
+    )
+    assert "notes.ipynb: notes.ipynb is not a notebook: invalid JSON" in done.stderr
+    assert "b.ipynb: Line 1: the default does not fit" in done.stderr
+    assert done.stdout.endswith("1 with a malformed parameters cell, 2 not readable\n")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["train.ipynb", "train.ipynb"], "Give one NOTEBOOK to show its parameters, or --check"),
+        (["--check", "--json", "train.ipynb"], "--check prints one line per problem"),
+    ],
+)
+def test_params_usage_errors(project: Path, args: list[str], message: str) -> None:
+    done = greenhouse("params", *args, cwd=project)
+    assert done.returncode == 2
+    assert message in done.stderr
+
+
 def test_run_show_runs_open(project: Path) -> None:
     values = project / "values.yaml"
     values.write_text("epochs: 10\nmode: slow\n")
@@ -143,7 +206,9 @@ def test_bad_values_exit_2_and_run_nothing(project: Path) -> None:
         (["run", "missing.ipynb"], "missing.ipynb"),
         (["run", "train.ipynb", "-f", "nope.yaml"], "nope.yaml"),
         (["run", "train.ipynb", "--timeout", "0"], "--timeout"),
+        (["run", "train.ipynb", "--timeout-run", "0"], "--timeout-run"),
         (["run", "train.ipynb", "--kernel", "no-such-kernel"], "no-such-kernel"),
+        (["run", "train.ipynb", "-p", "rate", "1" * 70_000], "raise it with --max-value-bytes"),
         (["show", "feedfacecafe"], "feedfacecafe"),
         (["open", "feedfacecafe"], "feedfacecafe"),
     ],
@@ -151,7 +216,9 @@ def test_bad_values_exit_2_and_run_nothing(project: Path) -> None:
         "no-notebook",
         "no-values-file",
         "zero-timeout",
+        "zero-timeout-run",
         "unknown-kernel",
+        "value-too-large",
         "unknown-run",
         "open-unknown",
     ],
@@ -160,6 +227,53 @@ def test_bad_requests_exit_2(project: Path, args: list[str], message: str) -> No
     done = greenhouse(*args, cwd=project)
     assert done.returncode == 2
     assert message in done.stderr
+
+
+def test_log_output_never_shows_a_secret_written_a_character_at_a_time(tmp_path: Path) -> None:
+    token = "hunter2-SECRET-value"
+    drip = (
+        "import sys, time\n"
+        "for char in api_token:\n"
+        "    sys.stdout.write(char)\n"
+        "    sys.stdout.flush()\n"
+        "    time.sleep(0.02)\n"
+        "sys.stderr.write(api_token[:5])\n"
+        "sys.stderr.flush()\n"
+        "time.sleep(0.1)\n"
+        "sys.stderr.write(api_token[5:] + ' on stderr')"
+    )
+    write_notebook(tmp_path / "drip.ipynb", 'api_token = ""  # | secret', drip)
+
+    done = greenhouse(
+        "run", "drip.ipynb", "-p", "api_token", token, "--log-output", cwd=tmp_path, check=True
+    )
+
+    assert "***" in done.stdout
+    assert "*** on stderr" in done.stderr
+    for stream in (done.stdout, done.stderr):
+        assert "SECRET" not in stream
+
+
+def test_a_store_above_the_project_is_named_once_and_none_is_found_past_git(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    outer = tmp_path / "outer"
+    (outer / ".greenhouse").mkdir(parents=True)
+    loose = outer / "analysis"
+    loose.mkdir()
+
+    first = greenhouse("runs", cwd=loose, check=True)
+    again = greenhouse("runs", cwd=loose, check=True)
+    assert f"using the store {outer.resolve() / '.greenhouse'}" in first.stderr
+    assert "using the store" not in again.stderr
+
+    project = outer / "project"
+    (project / "sub").mkdir(parents=True)
+    subprocess.run(["git", "init", "-q", str(project)], check=True)
+    inside = greenhouse("runs", cwd=project / "sub", check=True)
+    assert "using the store" not in inside.stderr
+    assert (project / "sub" / ".greenhouse").is_dir()  # its own store, not the outer one
 
 
 def test_failed_run_exits_1_with_reason(project: Path) -> None:
@@ -220,7 +334,12 @@ def test_sigkill_leaves_store_consistent(project: Path) -> None:
     proc.kill()
     proc.wait(timeout=30)
     [run] = runs_in_store(project)
+    shown = json.loads(greenhouse("show", run["id"], "--json", cwd=project, check=True).stdout)
+    assert run["status"] == shown["status"] == "running", "reading changed the record"
+    checked = greenhouse("runs", "--json", "--check-orphans", cwd=project, check=True)
+    [run] = json.loads(checked.stdout)
     assert run["status"] == "interrupted"
+    assert f"run {run['id']} lost its process: now interrupted" in checked.stderr
     store = project / ".greenhouse"
     with sqlite3.connect(store / "index.sqlite") as db:
         assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
@@ -281,3 +400,21 @@ def test_help_and_version() -> None:
     )
     for command in ("params", "run", "show", "runs", "open"):
         assert command in done.stdout
+
+
+def test_a_run_under_the_id_of_a_finished_run_is_refused(project: Path) -> None:
+    store = Store(project / ".greenhouse")
+    cancelled = Run(
+        id="done00000001",
+        notebook="train.ipynb",
+        status=RunStatus.CANCELLED,
+        parameters={},
+        created_at=now(),
+    )
+    store.save_run(cancelled)
+
+    done = greenhouse("run", "train.ipynb", "--run-id", cancelled.id, cwd=project)
+
+    assert done.returncode == 2
+    assert f"Run {cancelled.id} is cancelled already: it is not started" in done.stderr
+    assert store.get_run(cancelled.id).to_dict() == cancelled.to_dict()

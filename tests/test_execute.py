@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,8 @@ from greenhouse_ext.errors import InvalidInput, NotFound
 from greenhouse_ext.execute import check_kernel, execute, prepare
 from greenhouse_ext.models import RunStatus
 
+RUN_BUDGET_S = 8.0
+"""A whole-run timeout long enough for a kernel to start on a busy machine."""
 PARAMS = 'alpha = 1  # how much\nname = "x"\ntoken = ""  # API token | secret'
 
 
@@ -103,6 +106,59 @@ def test_failures_are_recorded_with_reason_and_cell(
     assert by_source[cell]["metadata"]["papermill"]["status"] == "failed"
 
 
+def test_a_run_over_its_whole_run_timeout_fails_and_its_kernel_stops(tmp_path: Path) -> None:
+    nb = write_notebook(
+        tmp_path / "nb.ipynb",
+        "a = 1",
+        "import os, pathlib\npathlib.Path('kernel.pid').write_text(str(os.getpid()))\n"
+        "print('before')",
+        "import time\ntime.sleep(600)",
+        "print('never')",
+    )
+    started = time.monotonic()
+
+    execution = execute(prepare(nb, {}, timeout=300, timeout_run=RUN_BUDGET_S))
+
+    assert time.monotonic() - started < RUN_BUDGET_S + 30
+    run = execution.run
+    assert (run.status, run.timeout, run.timeout_run) == (RunStatus.FAILED, 300, RUN_BUDGET_S)
+    assert run.error is not None
+    assert (run.error.reason, run.error.ename, run.error.cell_index) == (
+        "whole-run timeout",
+        "RunTimeoutError",
+        2,
+    )
+    assert f"whole-run timeout of {RUN_BUDGET_S:g} s" in (run.error.evalue or "")
+    executed = json.loads(execution.output or b"{}")
+    outputs = [cell["outputs"] for cell in executed["cells"] if cell["cell_type"] == "code"]
+    assert [output["text"] for output in outputs[1]] == [["before\n"]]
+    assert outputs[3] == []
+    kernel = int((tmp_path / "kernel.pid").read_text())
+    deadline = time.monotonic() + 30
+    while _running(kernel):
+        assert time.monotonic() < deadline, "the kernel outlived the run's timeout"
+        time.sleep(0.2)
+
+
+def test_a_whole_run_timeout_spent_before_a_cell_stops_the_run_there(tmp_path: Path) -> None:
+    nb = write_notebook(tmp_path / "nb.ipynb", "a = 1", "print('never')")
+
+    run = execute(prepare(nb, {}, timeout_run=0.001)).run
+
+    assert run.status is RunStatus.FAILED and run.timings[0].cell_index == 0
+    assert run.error is not None
+    assert (run.error.reason, run.error.cell_index) == ("whole-run timeout", 0)
+
+
+def _running(pid: int) -> bool:
+    """Whether process ``pid`` runs (a zombie awaiting its parent counts as ended)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
 def test_secret_value_reaches_kernel_but_never_a_record(tmp_path: Path) -> None:
     secret = "s3cr3t-Value-42"
     nb = write_notebook(
@@ -161,27 +217,28 @@ def test_git_state_is_recorded(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("values", "text_values", "inputs", "timeout", "expected"),
+    ("values", "text_values", "inputs", "timeouts", "expected"),
     [
-        ({"nope": 1}, {}, [], None, "nope"),
-        ({}, {"alpha": "many"}, [], None, "alpha"),
-        ({"alpha": "2"}, {}, [], None, "alpha"),
-        ({}, {}, ["missing.csv"], None, "missing.csv"),
-        ({}, {}, [], -1.0, "--timeout"),
+        ({"nope": 1}, {}, [], {}, "nope"),
+        ({}, {"alpha": "many"}, [], {}, "alpha"),
+        ({"alpha": "2"}, {}, [], {}, "alpha"),
+        ({}, {}, ["missing.csv"], {}, "missing.csv"),
+        ({}, {}, [], {"timeout": -1.0}, "timeout must be a positive number of seconds"),
+        ({}, {}, [], {"timeout_run": 0.0}, "timeout_run must be a positive number"),
     ],
-    ids=["unknown", "bad-text", "bad-type", "missing-input", "bad-timeout"],
+    ids=["unknown", "bad-text", "bad-type", "missing-input", "bad-timeout", "bad-timeout-run"],
 )
 def test_prepare_rejects_bad_input_before_any_kernel(
     tmp_path: Path,
     values: dict[str, object],
     text_values: dict[str, str],
     inputs: list[str],
-    timeout: float | None,
+    timeouts: dict[str, float],
     expected: str,
 ) -> None:
     nb = write_notebook(tmp_path / "nb.ipynb", PARAMS, "1")
     with pytest.raises(InvalidInput) as caught:
-        prepare(nb, values, text_values=text_values, inputs=inputs, timeout=timeout)
+        prepare(nb, values, text_values=text_values, inputs=inputs, **timeouts)  # type: ignore[arg-type]
     assert expected in str(caught.value)
 
 

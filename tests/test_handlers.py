@@ -17,8 +17,9 @@ from tornado.routing import PathMatches
 
 import greenhouse_ext
 from greenhouse_ext.app import GreenhouseApp
-from greenhouse_ext.errors import Conflict, ExecutionFailed, InvalidInput, NotFound
+from greenhouse_ext.errors import Conflict, ExecutionFailed, InvalidInput, NotFound, TooLarge
 from greenhouse_ext.handlers import GreenhouseHandler
+from greenhouse_ext.handlers.base import check_body, hide_root
 
 # A request that carries no token and no login cookie, but a matching XSRF cookie and
 # header, so that only the authentication check can turn it away.
@@ -103,6 +104,7 @@ PUBLIC_API = [
     "GET runs/([^/]+)/log",
     "GET runs/([^/]+)/notebook",
     "GET runs/([^/]+)/html",
+    "GET runs/([^/]+)/reproduction",
     "GET diff",
     "POST publish",
     "GET artefacts",
@@ -251,3 +253,42 @@ async def test_base_handler_translates_errors_to_json(jp_fetch, kind, status, me
     assert response.code == status
     assert response.headers["Content-Type"] == "application/json"
     assert json.loads(response.body) == {"message": message, "problems": problems}
+
+
+@pytest.mark.parametrize(
+    ("body", "refused"),
+    [
+        (b"[[[1]]]", False),
+        (b"[[[[1]]]]", True),
+        (b'{"a": {"b": {"c": 1}}}', False),
+        (b'{"a": {"b": {"c": {"d": 1}}}}', True),
+        # Brackets inside strings, escaped quotes included, are text, not nesting.
+        (b'{"a": "[[[[[[{{{{"}', False),
+        (b'{"a": "\\"[[[[[[", "b": [1]}', False),
+        (b'["\\\\", [[[1]]]]', True),
+    ],
+)
+def test_body_nesting_is_counted_outside_strings(body: bytes, refused: bool) -> None:
+    if refused:
+        with pytest.raises(InvalidInput, match="more than 3 levels deep"):
+            check_body(body, max_bytes=1000, max_depth=3)
+    else:
+        check_body(body, max_bytes=1000, max_depth=3)
+
+
+def test_body_over_the_size_limit_is_too_large() -> None:
+    with pytest.raises(TooLarge, match="11 bytes, over the limit of 10 bytes") as caught:
+        check_body(b'"123456789"', max_bytes=10, max_depth=3)
+    assert caught.value.http_status == 413
+
+
+def test_error_messages_name_paths_relative_to_the_root() -> None:
+    body = {
+        "message": "Notebook '/srv/real/root/work/x.ipynb' does not exist",
+        "problems": ["/srv/link/root/data.csv is missing", "the root /srv/real/root"],
+    }
+    shown = hide_root(body, ["/srv/real/root", "/srv/link/root"])
+    assert shown == {
+        "message": "Notebook 'work/x.ipynb' does not exist",
+        "problems": ["data.csv is missing", "the root ."],
+    }

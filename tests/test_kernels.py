@@ -13,6 +13,7 @@ from conftest import Api, wait_for_run
 from notebooks import write_notebook
 
 from greenhouse_ext import kernels
+from greenhouse_ext.app import GreenhouseApp
 from greenhouse_ext.errors import InvalidInput
 from greenhouse_ext.execute import execute, prepare
 from greenhouse_ext.models import RunStatus
@@ -125,7 +126,9 @@ def test_cancel_kills_the_running_kernel(
         os.kill(int(pid_file.read_text()), 0)
 
 
-async def test_the_servers_runs_take_the_fast_path(api: Api, jp_root_dir: Path) -> None:
+async def test_the_servers_runs_take_the_fast_path(
+    api: Api, jp_root_dir: Path, greenhouse: GreenhouseApp
+) -> None:
     write_notebook(
         jp_root_dir / "nb.ipynb",
         "a = 1",
@@ -135,4 +138,6 @@ async def test_the_servers_runs_take_the_fast_path(api: Api, jp_root_dir: Path) 
     record = await wait_for_run(api, created.json["id"])
     assert record["status"] == "succeeded", record["error"]
     # A plain kernel is a child of the run's process; a forked one, of its fork server.
-    assert record["metrics"]["kernel_parent"] != record["pid"]
+    run_process = greenhouse.store.get_run(record["id"]).pid
+    assert run_process is not None
+    assert record["metrics"]["kernel_parent"] != run_process

@@ -17,9 +17,10 @@ from conftest import RUN_DEADLINE_S
 from notebooks import write_notebook
 
 from greenhouse_ext.errors import Conflict, InvalidInput, NotFound
-from greenhouse_ext.execute import Job, new_run_id, now, prepare
+from greenhouse_ext.execute import Job, execute, new_run_id, now, prepare
 from greenhouse_ext.launcher import RunLauncher
 from greenhouse_ext.models import Run, RunStatus
+from greenhouse_ext.reproduce import reproduction_of
 from greenhouse_ext.store import Store
 
 PARAMETERS = 'sizes: list[int] = [1]\nlabel = "a"\napi_token = ""  # | secret'
@@ -116,9 +117,10 @@ def _dead_pid() -> int:
 
 def test_command_runs_the_cli_with_typed_values_in_a_file(tmp_path, store):
     (tmp_path / "data.csv").write_text("x\n1\n")
-    job = _job(tmp_path, "pass", kernel="python3", timeout=30, inputs=["data.csv"])
+    job = _job(tmp_path, "pass", kernel="python3", timeout=30, timeout_run=45, inputs=["data.csv"])
 
-    command = RunLauncher(store, python="/py").command(job, "r1", "/secret/values.json")
+    launcher = RunLauncher(store, python="/py", max_value_bytes=200_000)
+    command = launcher.command(job, "r1", "/secret/values.json")
 
     assert command == [
         "/py",
@@ -130,7 +132,9 @@ def test_command_runs_the_cli_with_typed_values_in_a_file(tmp_path, store):
         "--run-id=r1",
         "--log-output",
         "--parameters-file=/secret/values.json",
+        "--max-value-bytes=200000",
         "--timeout=30.0",
+        "--timeout-run=45.0",
         "--kernel=python3",
         "--input=data.csv",
         "--",
@@ -325,3 +329,22 @@ def test_read_log_refuses_a_negative_offset_and_unknown_runs(launcher):
         launcher.read_log("whatever", -1)
     with pytest.raises(NotFound):
         launcher.read_log("0123456789ab")
+
+
+def test_a_reproduction_runs_in_a_process_of_its_own_that_a_new_launcher_can_cancel(
+    tmp_path, store, launcher
+):
+    slow = "import pathlib, time\nif pathlib.Path('slow').exists():\n    time.sleep(600)"
+    run = store.save_execution(execute(_job(tmp_path, slow)))
+    assert run.status is RunStatus.SUCCEEDED, run.error
+    (tmp_path / "slow").write_text("")
+
+    queued = launcher.reproduce(run.id, {}, tmp_path)
+    _wait(store, queued.id, lambda r: r.progress is not None and r.progress.current == 1)
+    RunLauncher(Store(store.root)).cancel(queued.id)
+
+    rerun = _wait(store, queued.id)
+    assert (queued.status, queued.reproduces) == (RunStatus.QUEUED, run.id)
+    assert (rerun.status, rerun.reproduces) == (RunStatus.CANCELLED, run.id)
+    assert reproduction_of(store, rerun.id)["verdict"] == "differs"
+    assert "re-running cell 2/2" in launcher.read_log(rerun.id).text

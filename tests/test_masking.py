@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 
+import pytest
+
 from greenhouse_ext.masking import MaskingWriter, mask_text, scrub_outputs, secret_strings
 
 
@@ -44,3 +46,41 @@ def test_masking_writer() -> None:
     writer.write("password hunter2\n")
     writer.flush()
     assert sink.getvalue() == "password ***\n"
+
+
+@pytest.mark.parametrize(
+    ("chunks", "passed_on", "drained"),
+    [
+        # One character at a time: nothing of the secret is passed on before it is masked.
+        (list("say hunter2 now\n"), "say *** now\n", "say *** now\n"),
+        # A start of the secret that never completes is let go by the next write...
+        (["hunt", "ing\n"], "hunting\n", "hunting\n"),
+        # ... or by drain at the end of the run.
+        (["ok hun"], "ok ", "ok hun"),
+        # Ordinary text is not held at all.
+        (["line 1\n", "line 2\n"], "line 1\nline 2\n", "line 1\nline 2\n"),
+        # The longest possible start is held, across several secrets.
+        (["x sec", "ret-t"], "x ", "x ***-t"),
+        (["x secret-to", "ken!"], "x ***!", "x ***!"),
+        # A whole secret is never split by what is held for another one.
+        (["a hunter2-secre"], "a ***-", "a ***-secre"),
+    ],
+)
+def test_masking_writer_catches_a_secret_written_in_pieces(chunks, passed_on, drained) -> None:
+    sink = io.StringIO()
+    writer = MaskingWriter(sink, {"token": "hunter2", "key": "secret", "long": "secret-token"})
+    for chunk in chunks:
+        writer.write(chunk)
+        writer.flush()
+    assert sink.getvalue() == passed_on
+    writer.drain()
+    assert sink.getvalue() == drained
+
+
+def test_masking_writer_holds_a_secret_that_overlaps_the_start_of_another() -> None:
+    sink = io.StringIO()
+    writer = MaskingWriter(sink, {"a": "bcX", "b": "XYZW"})
+    writer.write("abcXYZ")
+    assert sink.getvalue() == "a"
+    writer.drain()
+    assert sink.getvalue() == "a***YZ"

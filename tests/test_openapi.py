@@ -148,7 +148,10 @@ async def test_every_operation_answers_as_documented(checked, jp_root_dir, green
     await call("GET", "artefacts/model/versions")
     await call("PUT", "artefacts/model/aliases/production", body={"version": 1})
     await call("POST", "verify", body={"ref": "model@production"})
-    reproduced = await call("POST", "reproduce", body={"ref": "model@1"})
+    reproducing = await call("POST", "reproduce", body={"ref": "model@1"})
+    rerun = await wait_for_run(call, reproducing.json["id"])
+    assert rerun["status"] == "succeeded", rerun["error"]
+    reproduced = await call("GET", f"runs/{rerun['id']}/reproduction")
     assert reproduced.json["verdict"] == "reproducible", reproduced.json["reason"]
     queued = await call("POST", "runs", body={"notebook": "nb.ipynb", "timeout": 60})
     await call("POST", f"runs/{queued.json['id']}/cancel")
@@ -185,6 +188,7 @@ async def test_every_operation_answers_as_documented(checked, jp_root_dir, green
         ("POST", "sweeps", {"body": {"notebook": "missing.ipynb", "runs": [{}]}}, 404),
         ("GET", "sweeps/0123456789ab", {}, 404),
         ("POST", "sweeps/0123456789ab/cancel", {}, 409),
+        ("GET", "runs/SEEDED/reproduction", {}, 404),
         ("GET", "diff", {"params": {"a": "nb.ipynb"}}, 400),
         ("GET", "diff", {"params": {"a": "nb.ipynb", "b": "nothing"}}, 404),
         ("POST", "publish", {"body": {"run": "SEEDED"}}, 400),

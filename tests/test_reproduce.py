@@ -12,7 +12,7 @@ from notebooks import write_notebook
 from greenhouse_ext.errors import Conflict, InvalidInput, NotFound
 from greenhouse_ext.execute import execute, prepare
 from greenhouse_ext.models import Run, RunStatus, Version
-from greenhouse_ext.reproduce import reproduce
+from greenhouse_ext.reproduce import reproduce, reproduction_of
 from greenhouse_ext.store import Store
 
 NOISY_BUT_DETERMINISTIC = (
@@ -71,6 +71,43 @@ def test_deterministic_notebook_reproduces_despite_noise(store: Store, tmp_path:
     assert [p.name for p in tmp_path.iterdir() if p.suffix == ".ipynb"] == ["det.ipynb"]
     executed = json.loads(store.get_object(run.output_object or ""))
     assert "0x" in json.dumps(executed["cells"][1]["outputs"])
+    assert rerun.reproduces == run.id
+    assert reproduction_of(store, rerun.id) == json.loads(json.dumps(result.to_dict()))
+
+
+def test_only_a_finished_re_run_has_a_comparison(store: Store) -> None:
+    plain = Run(
+        id="plain0000001",
+        notebook="nb.ipynb",
+        status=RunStatus.SUCCEEDED,
+        parameters={},
+        created_at="2026-01-01T00:00:00",
+    )
+    rerun = Run(
+        id="rerun0000001",
+        notebook="nb.ipynb",
+        status=RunStatus.RUNNING,
+        parameters={},
+        created_at="2026-01-01T00:00:01",
+        reproduces=plain.id,
+    )
+    gone = Run(
+        id="rerun0000002",
+        notebook="nb.ipynb",
+        status=RunStatus.INTERRUPTED,
+        parameters={},
+        created_at="2026-01-01T00:00:02",
+        reproduces=plain.id,
+    )
+    for record in (plain, rerun, gone):
+        store.save_run(record)
+
+    with pytest.raises(NotFound, match="is not a re-run"):
+        reproduction_of(store, plain.id)
+    with pytest.raises(Conflict, match="is running: its comparison is there once it finishes"):
+        reproduction_of(store, rerun.id)
+    with pytest.raises(Conflict, match="ended interrupted before its outputs were compared"):
+        reproduction_of(store, gone.id)
 
 
 @pytest.mark.parametrize(
@@ -199,3 +236,22 @@ def test_references_that_cannot_be_reproduced(store: Store, tmp_path: Path) -> N
         reproduce(store, "nothing@1")
     with pytest.raises(InvalidInput):
         reproduce(store, "bad name@1")
+
+
+def test_reproduce_reuses_the_runs_timeouts(store: Store, tmp_path: Path) -> None:
+    nb = write_notebook(
+        tmp_path / "slow.ipynb",
+        "a = 1",
+        "import pathlib, time\nif pathlib.Path('slow').exists():\n    time.sleep(600)",
+    )
+    job = prepare(nb, {}, timeout=3, timeout_run=90, project_root=store.root.parent)
+    run = store.save_execution(execute(job))
+    assert run.status is RunStatus.SUCCEEDED, run.error
+    (tmp_path / "slow").write_text("")
+
+    result = reproduce(store, run.id)
+
+    rerun = store.get_run(result.rerun_id)
+    assert (rerun.timeout, rerun.timeout_run) == (3, 90)
+    assert rerun.error is not None and rerun.error.reason == "timeout"
+    assert result.reason is not None and "(timeout in cell 2)" in result.reason

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import base64
+import multiprocessing
 import os
+import random
 import sqlite3
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from greenhouse_ext.errors import InvalidInput, NotFound
+from greenhouse_ext.errors import Conflict, InvalidInput, NotFound
 from greenhouse_ext.models import RecordedFile, Run, RunStatus, Version
+from greenhouse_ext.packing import CHUNK_MIN
 from greenhouse_ext.provenance import sha256_bytes
 from greenhouse_ext.store import Execution, Store, find_store_root
 
@@ -127,6 +134,25 @@ def test_store_is_found_upwards_or_from_the_environment(
     assert find_store_root(deep) == (tmp_path / "elsewhere").resolve()
 
 
+@pytest.mark.parametrize("git_marker", ["folder", "file"], ids=["work-tree", "worktree-link"])
+def test_store_search_stops_at_the_git_work_tree_root(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, git_marker: str
+) -> None:
+    monkeypatch.delenv("GREENHOUSE_STORE", raising=False)
+    (tmp_path / ".greenhouse").mkdir()
+    project = tmp_path / "project"
+    deep = project / "notebooks" / "eda"
+    deep.mkdir(parents=True)
+    if git_marker == "folder":
+        (project / ".git").mkdir()
+    else:
+        (project / ".git").write_text("gitdir: /elsewhere/.git/worktrees/project\n")
+
+    assert find_store_root(deep) == deep.resolve() / ".greenhouse"
+    (project / ".greenhouse").mkdir()
+    assert find_store_root(deep) == (project / ".greenhouse").resolve()
+
+
 def make_version(run_id: str = "r1") -> Version:
     return Version(
         name="model",
@@ -165,7 +191,9 @@ def test_concurrent_version_numbers_have_no_gap_and_no_duplicate(tmp_path: Path)
     from concurrent.futures import ProcessPoolExecutor
 
     root = str(tmp_path / ".greenhouse")
-    Store(root)
+    # A connection open across fork() shares SQLite's locks with the children, and a
+    # child that closes its copy drops them for every connection it has: close first.
+    Store(root).close()
     with ProcessPoolExecutor(max_workers=6) as pool:
         numbers = [n for batch in pool.map(_publish_many, [root] * 6, [10] * 6) for n in batch]
     assert sorted(numbers) == list(range(1, 61))
@@ -180,3 +208,155 @@ def test_artefact_names_are_distinct_and_sorted(tmp_path: Path) -> None:
         version.name = name
         store.add_version(version)
     assert store.artefact_names() == ["alpha", "zeta"]
+
+
+@pytest.mark.parametrize("finished", [s for s in RunStatus if s.finished])
+@pytest.mark.parametrize("status", list(RunStatus))
+def test_a_finished_run_is_never_replaced(
+    tmp_path: Path, finished: RunStatus, status: RunStatus
+) -> None:
+    store = Store(tmp_path / ".greenhouse")
+    run = make_run("r1")
+    run.status = finished
+    store.save_run(run)
+    later = make_run("r1")
+    later.status, later.metrics = status, {"m": 9}
+
+    assert store.save_run(later) is False
+
+    assert store.get_run("r1").to_dict() == run.to_dict()
+    assert store.list_runs(status=finished)[0].id == "r1"
+
+
+@pytest.mark.parametrize(
+    ("stored", "replaces", "written"),
+    [
+        (RunStatus.QUEUED, (RunStatus.QUEUED,), True),
+        (RunStatus.QUEUED, (RunStatus.RUNNING,), False),
+        (RunStatus.RUNNING, (RunStatus.RUNNING,), True),
+        (RunStatus.RUNNING, (RunStatus.QUEUED, RunStatus.RUNNING), True),
+        (RunStatus.RUNNING, (), False),
+        (None, (), True),
+        (None, (RunStatus.RUNNING,), True),
+    ],
+)
+def test_save_run_replaces_only_the_statuses_named(
+    tmp_path: Path,
+    stored: RunStatus | None,
+    replaces: tuple[RunStatus, ...],
+    written: bool,
+) -> None:
+    store = Store(tmp_path / ".greenhouse")
+    if stored is not None:
+        first = make_run("r1")
+        first.status = stored
+        store.save_run(first)
+    run = make_run("r1")
+    run.status, run.metrics = RunStatus.SUCCEEDED, {"m": 2}
+
+    assert store.save_run(run, replaces=replaces) is written
+
+    expected = run.status if written else stored
+    assert store.get_run("r1").status is expected
+    assert [r.id for r in store.list_runs(status=expected)] == ["r1"]
+
+
+def test_save_run_refuses_to_replace_a_finished_status(tmp_path: Path) -> None:
+    store = Store(tmp_path / ".greenhouse")
+    with pytest.raises(ValueError, match="never replaced, got succeeded"):
+        store.save_run(make_run("r1"), replaces=(RunStatus.RUNNING, RunStatus.SUCCEEDED))
+    with pytest.raises(NotFound):
+        store.get_run("r1")
+
+
+def test_the_outcome_of_a_run_finished_meanwhile_is_refused(tmp_path: Path) -> None:
+    store = Store(tmp_path / ".greenhouse")
+    cancelled = make_run("r1")
+    cancelled.status = RunStatus.CANCELLED
+    store.save_run(cancelled)
+
+    with pytest.raises(Conflict, match="r1 is recorded as cancelled already"):
+        store.save_execution(Execution(run=make_run("r1"), source=b"src"))
+
+    assert store.get_run("r1").status is RunStatus.CANCELLED
+
+
+FILLER_RUNS = 2000
+"""Runs of live processes that the orphan check reads first, as in a busy store."""
+RACING_RUNS = 40
+
+
+def _short_run(root: str, run_id: str, go: Any) -> None:
+    """A run's process in brief: record running, wait, record the outcome, exit at once."""
+    store = Store(root)
+    run = make_run(run_id)
+    run.status, run.pid = RunStatus.RUNNING, os.getpid()
+    store.save_run(run)
+    go.wait()
+    time.sleep(random.uniform(0, 1.5))
+    run.status = RunStatus.SUCCEEDED
+    store.save_run(run)
+    os._exit(0)
+
+
+def test_orphan_checks_never_overwrite_runs_that_finish_meanwhile(tmp_path: Path) -> None:
+    root = str(tmp_path / ".greenhouse")
+    fillers = Store(root)
+    for index in range(FILLER_RUNS):
+        run = make_run(f"filler{index:05}")
+        run.status, run.pid = RunStatus.RUNNING, os.getpid()
+        fillers.save_run(run)
+    fillers.close()
+    context = multiprocessing.get_context("fork")
+    go = context.Event()
+    children = [
+        context.Process(target=_short_run, args=(root, f"short{i:03}", go))
+        for i in range(RACING_RUNS)
+    ]
+    for child in children:
+        child.start()
+    # Each child is reaped the moment it exits, as the launcher's watcher does.
+    reapers = [threading.Thread(target=child.join) for child in children]
+    for reaper in reapers:
+        reaper.start()
+    store = Store(root)
+    deadline = time.monotonic() + 60
+    while len(store.list_runs(status=RunStatus.RUNNING)) < FILLER_RUNS + RACING_RUNS:
+        assert time.monotonic() < deadline, "the short runs did not start"
+        time.sleep(0.05)
+    go.set()
+    checks = 0
+    while any(reaper.is_alive() for reaper in reapers):
+        store.mark_interrupted()
+        checks += 1
+    store.mark_interrupted()
+
+    assert checks > 1
+    statuses = {run.id: run.status for run in store.list_runs() if run.id.startswith("short")}
+    assert statuses == {f"short{i:03}": RunStatus.SUCCEEDED for i in range(RACING_RUNS)}
+    assert len(store.list_runs(status=RunStatus.RUNNING)) == FILLER_RUNS
+
+
+def test_a_large_payload_is_stored_once_and_read_back_whole(tmp_path: Path) -> None:
+    store = Store(tmp_path / ".greenhouse")
+    payload = base64.b64encode(os.urandom(CHUNK_MIN)).decode()
+    first = f'{{"image/png": "{payload}", "run": 1}}'.encode()
+    second = f'{{"image/png": "{payload}", "run": 2}}'.encode()
+    digests = [store.put_object(first), store.put_object(second)]
+    assert digests == [sha256_bytes(first), sha256_bytes(second)]
+    assert [store.get_object(d) for d in digests] == [first, second]
+    files = {p for p in (tmp_path / ".greenhouse" / "objects").glob("??/*")}
+    assert len(files) == 3
+    assert sum(p.stat().st_size for p in files) < len(payload)
+
+
+def test_a_lost_part_of_an_object_is_a_conflict(tmp_path: Path) -> None:
+    store = Store(tmp_path / ".greenhouse")
+    payload = base64.b64encode(os.urandom(CHUNK_MIN)).decode().rstrip("=")
+    digest = store.put_object(f"[{payload}]".encode())
+    part = tmp_path / ".greenhouse" / "objects" / sha256_bytes(payload.encode())[:2]
+    part = part / sha256_bytes(payload.encode())[2:]
+    part.unlink()
+    assert store.has_object(digest)
+    with pytest.raises(Conflict, match="lost object"):
+        store.get_object(digest)

@@ -82,12 +82,7 @@ def test_a_sweeps_runs_are_found_by_id_and_older_records_still_read(
 ) -> None:
     store = Store(tmp_path / ".greenhouse")
     notebook = write_notebook(tmp_path / "nb.ipynb", "rate = 0.1", "x = rate")
-    tagged = []
-    for sweep in ("s1", "s1", "s2", None):
-        run = seed_run(store, notebook)
-        run.sweep_id = sweep
-        store.save_run(run)
-        tagged.append(run)
+    tagged = [seed_run(store, notebook, sweep_id=sweep) for sweep in ("s1", "s1", "s2", None)]
     legacy = seed_run(store, notebook)
     with sqlite3.connect(store.root / "index.sqlite") as conn:
         (record,) = conn.execute("SELECT record FROM runs WHERE id = ?", (legacy.id,)).fetchone()

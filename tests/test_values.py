@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import math
+from pathlib import Path
 from typing import Any
 
 import pytest
 from cells import cell, notebook, spec_of
 
 from greenhouse_ext.errors import InvalidInput
-from greenhouse_ext.models import SECRET_MASK, ParameterSet
+from greenhouse_ext.models import SECRET_MASK, Parameter, ParameterSet
 from greenhouse_ext.params import discover
 from greenhouse_ext.values import mask_secrets, split_secrets, validate
 
@@ -357,3 +359,35 @@ def test_mask_and_split_secrets(
     assert mask_secrets(spec, values) == masked
     assert split_secrets(spec, values) == (public, secret)
     assert list(mask_secrets(spec, values)) == list(values)
+
+
+COERCION_CASES = json.loads((Path(__file__).parent / "cases" / "coercion.json").read_text())
+
+
+def _json_same(a: Any, b: Any) -> bool:
+    """Equal as JSON values: 2 and 2.0 are one number, and a bool is never a number."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return a is b
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_json_same(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_json_same(a[k], b[k]) for k in a)
+    return bool(a == b and (type(a) is type(b) or {type(a), type(b)} <= {int, float}))
+
+
+@pytest.mark.parametrize(
+    "case", COERCION_CASES["accepted"], ids=lambda c: f"{c['type']}:{c['input']!r}"
+)
+def test_shared_coercion_cases_are_read_as_the_form_reads_them(case: dict[str, Any]) -> None:
+    spec = ParameterSet("nb.ipynb", [Parameter("p", case["type"])])
+    value = validate(spec, {}, text_values={"p": case["input"]})["p"]
+    assert _json_same(value, case["value"]), value
+
+
+@pytest.mark.parametrize(
+    "case", COERCION_CASES["refused"], ids=lambda c: f"{c['type']}:{c['input']!r}"
+)
+def test_shared_coercion_cases_are_refused_as_the_form_refuses_them(case: dict[str, Any]) -> None:
+    spec = ParameterSet("nb.ipynb", [Parameter("p", case["type"])])
+    with pytest.raises(InvalidInput):
+        validate(spec, {}, text_values={"p": case["input"]})

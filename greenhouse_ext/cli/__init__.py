@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import sys
 
-from . import artefacts, compare, operate, runs, sweep
+from . import artefacts, compare, operate, runs, storage, sweep
 from .group import cli
 
-__all__ = ["artefacts", "cli", "compare", "main", "operate", "runs", "sweep"]
+__all__ = ["artefacts", "cli", "compare", "main", "operate", "runs", "storage", "sweep"]
 
 
 def main() -> None:

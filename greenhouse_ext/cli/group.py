@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -43,10 +46,46 @@ def cli(ctx: click.Context, store: str | None) -> None:
 
 
 def open_store(ctx: click.Context) -> Store:
-    """The store named by ``--store`` / ``$GREENHOUSE_STORE``, or found from the cwd."""
+    """The store named by ``--store`` / ``$GREENHOUSE_STORE``, or found from the cwd.
+
+    A store found above the working folder with no git work tree to say that it is
+    the project's own is named on stderr, the first time it is used from that folder.
+    """
     from ..store import Store
 
-    return Store.open(ctx.obj["store"])
+    return Store.open(store_root(ctx))
+
+
+def store_root(ctx: click.Context) -> Path:
+    """The folder of the store named by ``--store`` / ``$GREENHOUSE_STORE``, or found."""
+    from ..store import find_store_root
+
+    if ctx.obj["store"]:
+        return Path(ctx.obj["store"]).expanduser().resolve()
+    root = find_store_root()
+    _announce_if_outside(root)
+    return root
+
+
+def _announce_if_outside(root: Path) -> None:
+    here = Path.cwd().resolve()
+    if root.parent == here or (root.parent / ".git").exists():
+        return
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    memo = cache / "greenhouse" / "stores-announced"
+    entry = f"{here}\t{root}"
+    with contextlib.suppress(OSError):
+        if entry in memo.read_text().splitlines():
+            return
+    click.echo(
+        f"greenhouse: using the store {root}, found above this folder and outside any git "
+        "work tree; give --store or $GREENHOUSE_STORE to use another",
+        err=True,
+    )
+    with contextlib.suppress(OSError):
+        memo.parent.mkdir(parents=True, exist_ok=True)
+        with memo.open("a") as handle:
+            handle.write(entry + "\n")
 
 
 def print_json(data: Any) -> None:

@@ -30,27 +30,65 @@ PACKAGE_LINES = 10
     "Every other parameter is re-used as recorded.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the answer, with nbdime's diff.")
+@click.option(
+    "--log-output", is_flag=True, help="Copy the cells' stdout and stderr to this terminal."
+)
+@click.option("--run-id", hidden=True, help="Use this id (given by a server that queued it).")
+@click.option(
+    "--secrets-file",
+    hidden=True,
+    type=click.Path(dir_okay=False),
+    help="A JSON file of secret values as text (written by a server).",
+)
 @click.pass_context
 def reproduce_command(
-    ctx: click.Context, ref: str, secrets: tuple[tuple[str, str], ...], as_json: bool
+    ctx: click.Context,
+    ref: str,
+    secrets: tuple[tuple[str, str], ...],
+    as_json: bool,
+    log_output: bool,
+    run_id: str | None,
+    secrets_file: str | None,
 ) -> None:
     """Re-run REF from its stored source and compare its outputs, noise removed.
 
     REF is a run id, NAME@N, NAME@ALIAS or NAME. The re-run uses the recorded parameters,
-    kernel and declared inputs, and is stored as a new run. Exits 0 when it reproduces,
-    1 when it differs (or the re-run fails), 2 for a bad reference or missing secrets.
+    kernel, declared inputs and timeouts, and is stored as a new run. Exits 0 when it
+    reproduces, 1 when it differs (or the re-run fails), 2 for a bad reference or
+    missing secrets, 130 when cancelled.
     """
     from ..reproduce import reproduce
+    from .runs import EXIT_CANCELLED, sigterm_as_interrupt
 
-    result = reproduce(open_store(ctx), ref, dict(secrets), on_progress=_progress)
+    values = {**(_read_secrets(secrets_file) if secrets_file else {}), **dict(secrets)}
+    store = open_store(ctx)
+    with sigterm_as_interrupt():
+        result = reproduce(
+            store, ref, values, run_id=run_id, on_progress=_progress, log_output=log_output
+        )
     for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)
     if as_json:
         print_json(result.to_dict())
     else:
         _print_reproduction(result)
+    if store.get_run(result.rerun_id).status.value == "cancelled":
+        ctx.exit(EXIT_CANCELLED)
     if not result.reproducible:
         ctx.exit(1)
+
+
+def _read_secrets(path: str) -> dict[str, str]:
+    from ..errors import InvalidInput
+
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = json.load(handle)
+    except (OSError, ValueError) as exc:
+        raise InvalidInput(f"Cannot read the secrets file {path!r}: {exc}") from None
+    if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
+        raise InvalidInput(f"The secrets file {path!r} must map names to text values")
+    return data
 
 
 def _progress(done: int, total: int, current: int | None) -> None:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import click
 
 from ..errors import InvalidInput
+from ..values import DEFAULT_MAX_VALUE_BYTES, ValueLimit
 from .group import cli, format_values, open_store, print_json, print_table
 
 if TYPE_CHECKING:
@@ -21,15 +22,44 @@ if TYPE_CHECKING:
     from ..store import Store
 
 EXIT_CANCELLED = 130
+MAX_VALUE_BYTES_ENV = "GREENHOUSE_MAX_VALUE_BYTES"
+METRICS_COLUMN_CHARS = 40
+EXIT_MALFORMED = 1
+EXIT_UNREADABLE = 2
 
 
 @cli.command("params")
-@click.argument("notebook", type=click.Path(dir_okay=False))
+@click.argument(
+    "notebooks", metavar="NOTEBOOK...", nargs=-1, required=True, type=click.Path(dir_okay=False)
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the parameters as JSON.")
-def params_command(notebook: str, as_json: bool) -> None:
-    """Show the parameters NOTEBOOK declares in its cell tagged `parameters`."""
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Validate the parameters cell of every NOTEBOOK (a pre-commit hook) instead of "
+    "showing one: exit 1 when a cell is malformed, 2 when a file is not a notebook.",
+)
+@click.pass_context
+def params_command(
+    ctx: click.Context, notebooks: tuple[str, ...], as_json: bool, check: bool
+) -> None:
+    """Show the parameters NOTEBOOK declares in its cell tagged `parameters`.
+
+    With --check, read the parameters cell of each NOTEBOOK and print every problem
+    (`NOTEBOOK: problem`): a statement that is not valid Python, a default that does not
+    fit its declaration, an unknown type, a bad option, a name assigned twice, a tagged
+    cell that is not code. A notebook without a parameters cell passes: it declares no
+    parameters, and many notebooks need none.
+    """
+    if check:
+        if as_json:
+            raise click.UsageError("--check prints one line per problem; it has no --json form")
+        ctx.exit(_check_parameters(notebooks))
+    if len(notebooks) > 1:
+        raise click.UsageError("Give one NOTEBOOK to show its parameters, or --check several")
     from ..params import read_parameters
 
+    notebook = notebooks[0]
     spec = read_parameters(notebook)
     if as_json:
         print_json(spec.to_dict())
@@ -56,6 +86,35 @@ def params_command(notebook: str, as_json: bool) -> None:
     print_table(("NAME", "TYPE", "DEFAULT", "HELP"), rows)
 
 
+def _check_parameters(notebooks: tuple[str, ...]) -> int:
+    """Print the problems of each notebook's parameters cell; return the exit code."""
+    from ..errors import GreenhouseError
+    from ..params import read_parameters
+
+    unreadable = malformed = without = 0
+    for notebook in notebooks:
+        try:
+            spec = read_parameters(notebook)
+        except GreenhouseError as exc:
+            unreadable += 1
+            click.echo(f"{notebook}: {exc.message}", err=True)
+            continue
+        if spec.cell_index is None:
+            without += 1
+        elif spec.warnings:
+            malformed += 1
+            for warning in spec.warnings:
+                click.echo(f"{notebook}: {warning}", err=True)
+    good = len(notebooks) - unreadable - malformed
+    click.echo(
+        f"{len(notebooks)} notebook(s): {good} fine ({without} without a parameters cell), "
+        f"{malformed} with a malformed parameters cell, {unreadable} not readable"
+    )
+    if unreadable:
+        return EXIT_UNREADABLE
+    return EXIT_MALFORMED if malformed else 0
+
+
 def _read_values_file(path: str) -> dict[str, Any]:
     import yaml
 
@@ -77,7 +136,7 @@ def _read_values_file(path: str) -> dict[str, Any]:
 
 
 @contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
+def sigterm_as_interrupt() -> Iterator[None]:
     """Let `kill PID` cancel a run the way Ctrl-C does, so it ends with a record."""
 
     def handler(signum: int, frame: FrameType | None) -> NoReturn:
@@ -110,9 +169,25 @@ def _sigterm_as_interrupt() -> Iterator[None]:
     help="A YAML or JSON file of parameter values (repeatable; later wins, -p wins over all).",
 )
 @click.option(
-    "--timeout", type=float, help="Fail the run when one cell runs longer than this (seconds)."
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Fail the run when one cell runs longer than this (seconds).",
+)
+@click.option(
+    "--timeout-run",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Fail the run when the whole of it (kernel start included) takes longer than "
+    "this (seconds); its kernel is stopped and the notebook so far kept.",
 )
 @click.option("--kernel", help="Kernel to use (default: the notebook's own).")
+@click.option(
+    "--max-value-bytes",
+    type=click.IntRange(min=1),
+    default=DEFAULT_MAX_VALUE_BYTES,
+    show_default=True,
+    envvar=MAX_VALUE_BYTES_ENV,
+    help=f"The largest parameter value accepted, in bytes (also ${MAX_VALUE_BYTES_ENV}).",
+)
 @click.option(
     "--input",
     "inputs",
@@ -132,7 +207,9 @@ def run_command(
     parameters: tuple[tuple[str, str], ...],
     files: tuple[str, ...],
     timeout: float | None,
+    timeout_run: float | None,
     kernel: str | None,
+    max_value_bytes: int,
     inputs: tuple[str, ...],
     as_json: bool,
     log_output: bool,
@@ -154,13 +231,15 @@ def run_command(
         text_values=text_values,
         kernel=kernel,
         timeout=timeout,
+        timeout_run=timeout_run,
         inputs=inputs,
         project_root=root.parent,
+        value_limit=ValueLimit(max_value_bytes, f"--max-value-bytes (or ${MAX_VALUE_BYTES_ENV})"),
     )
     warm_up(job.kernel or job.kernel_spec_name)
     store = open_store(ctx)
     tracker = _ProgressTracker(store, echo=not (sys.stderr.isatty() and not as_json))
-    with _sigterm_as_interrupt():
+    with sigterm_as_interrupt():
         execution = execute(
             job,
             run_id=run_id,
@@ -192,15 +271,15 @@ class _ProgressTracker:
         self.run: Run | None = None
 
     def started(self, run: Run) -> None:
+        self.store.start_run(run)
         self.run = run
-        self.store.save_run(run)
 
     def progressed(self, done: int, total: int, current: int | None) -> None:
         from ..models import Progress
 
         if self.run is not None:
             self.run.progress = Progress(done=done, total=total, current=current)
-            self.store.save_run(self.run)
+            self.store.save_progress(self.run)
         if self.echo and current is not None:
             click.echo(f"greenhouse: cell {current + 1}/{total}", err=True)
 
@@ -228,7 +307,6 @@ def _print_summary(run: Run, store: Store) -> None:
 def show_command(ctx: click.Context, run_id: str, as_json: bool) -> None:
     """Show the record of RUN (an id, or a unique prefix of one)."""
     store = open_store(ctx)
-    store.mark_interrupted()
     run = store.get_run(run_id)
     if as_json:
         print_json(run.to_dict())
@@ -261,7 +339,19 @@ def show_command(ctx: click.Context, run_id: str, as_json: bool) -> None:
     help="Only runs with this status.",
 )
 @click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
-@click.option("--json", "as_json", is_flag=True, help="Print the records as a JSON list.")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print a JSON list of run summaries: long values cut and named under 'truncated'; "
+    "`greenhouse show RUN --json` gives the full record.",
+)
+@click.option(
+    "--check-orphans",
+    is_flag=True,
+    help="First mark this machine's queued or running runs whose process has gone as "
+    "interrupted (listing alone never changes a record).",
+)
 @click.option(
     "--sweep",
     "sweep_id",
@@ -278,13 +368,16 @@ def runs_command(
     as_json: bool,
     sweep_id: str | None,
     sort: str | None,
+    check_orphans: bool,
 ) -> None:
     """List runs, newest first."""
     from ..execute import notebook_label
     from ..models import RunStatus
 
     store = open_store(ctx)
-    store.mark_interrupted()
+    if check_orphans:
+        for run_id in store.mark_interrupted():
+            click.echo(f"greenhouse: run {run_id} lost its process: now interrupted", err=True)
     if sweep_id is not None:
         from ..sweep import results_table, sweep_runs
 
@@ -297,7 +390,7 @@ def runs_command(
     label = notebook_label(Path(notebook), store.root.parent) if notebook else None
     runs = store.list_runs(label, RunStatus(status) if status else None, limit)
     if as_json:
-        print_json([r.to_dict() for r in runs])
+        print_json([r.to_summary() for r in runs])
         return
     rows = [
         (
@@ -306,7 +399,7 @@ def runs_command(
             r.created_at[:19].replace("T", " "),
             f"{r.duration_s:.1f}s" if r.duration_s is not None else "-",
             r.notebook,
-            format_values(r.metrics),
+            format_values(r.to_summary(METRICS_COLUMN_CHARS)["metrics"]),
         )
         for r in runs
     ]

@@ -7,12 +7,14 @@ from typing import Any
 
 import tornado.web
 from jupyter_server.auth.decorator import authorized
+from jupyter_server.utils import url_path_join
 
 from ..diff import compare
 from ..errors import InvalidInput, NotFound
+from ..launcher import RunLauncher
 from ..publish import publish, set_alias, verify
 from ..refs import check_name, resolve
-from ..reproduce import reproduce
+from ..reproduce import reproduction_of
 from ..store import Store
 from .base import GreenhouseHandler
 
@@ -26,7 +28,7 @@ class DiffHandler(GreenhouseHandler):
         """Answer the diff (as ``greenhouse diff --json``) plus ``base``, nbdime's base."""
         a = self.confined_ref(self.query("a"))
         b = self.confined_ref(self.query("b"))
-        self.reply(await self.off_loop(_diff, self.store, a, b, self.greenhouse.root))
+        self.reply(await self.with_store(_diff, a, b, self.greenhouse.root))
 
 
 class PublishHandler(GreenhouseHandler):
@@ -39,8 +41,8 @@ class PublishHandler(GreenhouseHandler):
         request = self.body(
             required={"run": "string", "name": "string"}, optional={"aliases": "strings"}
         )
-        version = await self.off_loop(
-            publish, self.store, request["run"], request["name"], request["aliases"] or []
+        version = await self.with_store(
+            publish, request["run"], request["name"], request["aliases"] or []
         )
         self.reply(version.to_dict(), 201)
 
@@ -52,7 +54,7 @@ class ArtefactsHandler(GreenhouseHandler):
     @authorized
     async def get(self) -> None:
         """Answer ``{"names": [...]}``, sorted."""
-        self.reply({"names": self.store.artefact_names()})
+        self.reply({"names": await self.with_store(Store.artefact_names)})
 
 
 class VersionsHandler(GreenhouseHandler):
@@ -62,7 +64,7 @@ class VersionsHandler(GreenhouseHandler):
     @authorized
     async def get(self, name: str) -> None:
         """Answer ``{"name", "versions": [...]}``; 404 when nothing is published as ``name``."""
-        versions = self.store.list_versions(check_name(name))
+        versions = await self.with_store(Store.list_versions, check_name(name))
         if not versions:
             raise NotFound(f"Nothing is published as {name!r}")
         self.reply({"name": name, "versions": [v.to_dict() for v in versions]})
@@ -78,7 +80,7 @@ class AliasHandler(GreenhouseHandler):
         number = self.body(required={"version": "integer"})["version"]
         if number < 1:
             raise InvalidInput(f"field 'version' must be 1 or more, got {number}")
-        version = set_alias(self.store, f"{check_name(name)}@{number}", alias)
+        version = await self.with_store(set_alias, f"{check_name(name)}@{number}", alias)
         self.reply(version.to_dict())
 
 
@@ -90,22 +92,36 @@ class VerifyHandler(GreenhouseHandler):
     async def post(self) -> None:
         """Answer the check: ``ok`` and the files that are missing or changed."""
         ref = self.body(required={"ref": "string"})["ref"]
-        self.reply((await self.off_loop(verify, self.store, ref)).to_dict())
+        self.reply((await self.with_store(verify, ref)).to_dict())
 
 
 class ReproduceHandler(GreenhouseHandler):
-    """``POST reproduce {ref, secrets?}``: re-run a recorded run and compare its outputs."""
+    """``POST reproduce {ref, secrets?}``: start re-running a recorded run."""
 
     @tornado.web.authenticated
     @authorized(action="execute")
     async def post(self) -> None:
-        """Re-run in a worker thread (it takes seconds) and answer the verdict."""
+        """Check the request, start the re-run like any run and answer its record (202).
+
+        The re-run has a log, progress and cancel like any run; once it has finished,
+        ``GET runs/{id}/reproduction`` answers the comparison.
+        """
         request = self.body(required={"ref": "string"}, optional={"secrets": "string map"})
         ref = self.confined_ref(request["ref"])
-        result = await self.off_loop(
-            reproduce, self.store, ref, request["secrets"] or {}, base=self.greenhouse.root
-        )
-        self.reply(result.to_dict())
+        secrets = request["secrets"] or {}
+        rerun = await self.with_launcher(RunLauncher.reproduce, ref, secrets, self.greenhouse.root)
+        self.set_header("Location", url_path_join(self.base_url, "greenhouse/api/runs", rerun.id))
+        self.reply(rerun.to_dict(), 202)
+
+
+class ReproductionHandler(GreenhouseHandler):
+    """``GET runs/{id}/reproduction``: the comparison a finished re-run recorded."""
+
+    @tornado.web.authenticated
+    @authorized
+    async def get(self, run_id: str) -> None:
+        """Answer the verdict and its evidence; 409 while the re-run has not finished."""
+        self.reply(await self.with_store(reproduction_of, run_id))
 
 
 def _diff(store: Store, a: str, b: str, base: Path) -> dict[str, Any]:

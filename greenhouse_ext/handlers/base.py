@@ -7,6 +7,7 @@ import functools
 import json
 import math
 import os
+import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
@@ -16,7 +17,7 @@ from jupyter_server.base.handlers import APIHandler
 from jupyter_server.extension.handler import ExtensionHandlerMixin
 from tornado.httputil import responses
 
-from ..errors import GreenhouseError, InvalidInput, NotFound
+from ..errors import GreenhouseError, InvalidInput, NotFound, TooLarge
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -33,7 +34,14 @@ FIELD_KINDS: dict[str, tuple[str, Callable[[Any], bool]]] = {
         "a number",
         lambda v: isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v),
     ),
-    "integer": ("an integer", lambda v: isinstance(v, int) and not isinstance(v, bool)),
+    # JSON has one number type: 3.0 is an integer, as JSON Schema (and the spec) say.
+    "integer": (
+        "an integer",
+        lambda v: (
+            (isinstance(v, int) and not isinstance(v, bool))
+            or (isinstance(v, float) and v.is_integer())
+        ),
+    ),
     "object": ("an object", lambda v: isinstance(v, dict)),
     "objects": (
         "a list of objects",
@@ -49,6 +57,10 @@ FIELD_KINDS: dict[str, tuple[str, Callable[[Any], bool]]] = {
     ),
 }
 """The kinds of request-body field: a description for messages and a check."""
+
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_JSON_NESTING = re.compile(r"[\[\]{}]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class GreenhouseHandler(ExtensionHandlerMixin, APIHandler):
@@ -78,6 +90,15 @@ class GreenhouseHandler(ExtensionHandlerMixin, APIHandler):
         """What starts and cancels the server's runs."""
         return self.greenhouse.launcher
 
+    async def prepare(self) -> None:  # type: ignore[override]
+        """Refuse, before any handler code, URL parts with control characters and bodies
+        over the size or JSON nesting limits of the server's settings."""
+        await super().prepare()
+        for part in self.path_args:
+            check_text(part, "URL path segment")
+        limits = self.greenhouse
+        check_body(self.request.body, limits.max_body_bytes, limits.max_json_depth)
+
     def reply(self, data: Any, status: int = 200) -> None:
         """Answer ``data`` as JSON with ``status``."""
         self.set_status(status)
@@ -95,14 +116,30 @@ class GreenhouseHandler(ExtensionHandlerMixin, APIHandler):
 
     def query(self, name: str) -> str:
         """A required query argument; InvalidInput names it when it is missing or empty."""
-        value = self.get_query_argument(name, "")
+        value = self.optional_query(name)
         if not value:
             raise InvalidInput(f"The query argument {name!r} is required")
         return value
 
+    def optional_query(self, name: str) -> str:
+        """A query argument as sent (empty when absent).
+
+        Tornado's own reading turns control characters into spaces, so a NUL byte in a
+        path would quietly name another file; here it is refused instead.
+        """
+        raw = self.request.query_arguments.get(name)
+        if not raw:
+            return ""
+        try:
+            value = raw[-1].decode("utf-8")
+        except UnicodeDecodeError:
+            raise InvalidInput(f"The query argument {name!r} is not valid UTF-8") from None
+        check_text(value, f"query argument {name!r}")
+        return value
+
     def int_query(self, name: str, default: int, minimum: int, maximum: int | None = None) -> int:
         """An optional integer query argument within ``[minimum, maximum]``."""
-        text = self.get_query_argument(name, "")
+        text = self.optional_query(name)
         if not text:
             return default
         try:
@@ -138,14 +175,45 @@ class GreenhouseHandler(ExtensionHandlerMixin, APIHandler):
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(None, functools.partial(func, *args, **kwargs))
 
+    async def with_store(self, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Call ``func(store, *args, **kwargs)`` in a worker thread.
+
+        Every store call leaves the event loop: the index may wait on another process's
+        lock (up to a minute), and opening the store writes its schema.
+        """
+        return await self.off_loop(lambda: func(self.store, *args, **kwargs))
+
+    async def with_launcher(self, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Call ``func(launcher, *args, **kwargs)`` in a worker thread (see `with_store`)."""
+        return await self.off_loop(lambda: func(self.launcher, *args, **kwargs))
+
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         """Answer the error that ended the request with the API's JSON error body."""
         exc_info = kwargs.get("exc_info")
         error = exc_info[1] if exc_info else None
         status_code, body = error_reply(status_code, error)
+        body = hide_root(body, self._root_forms())
+        if status_code == 405:
+            self.set_header("Allow", ", ".join(self.allowed_methods()))
         self.set_status(status_code)
         self.set_header("Content-Type", "application/json")
         self.finish(json.dumps(body))
+
+    @classmethod
+    def allowed_methods(cls) -> list[str]:
+        """The HTTP methods this handler answers, for the ``Allow`` header of a 405."""
+        unimplemented = tornado.web.RequestHandler._unimplemented_method
+        return [
+            method
+            for method in cls.SUPPORTED_METHODS
+            if getattr(cls, method.lower(), unimplemented) is not unimplemented
+        ]
+
+    def _root_forms(self) -> list[str]:
+        """The server's root as messages may spell it: as configured and as a real path."""
+        assert self.greenhouse.serverapp is not None
+        configured = os.path.abspath(self.greenhouse.serverapp.root_dir)
+        return sorted({str(self.greenhouse.root), configured}, key=len, reverse=True)
 
     def log_exception(
         self,
@@ -198,7 +266,76 @@ def check_fields(
             problems.append(f"field {name!r} must be {description}, got {json.dumps(value)[:80]}")
     if problems:
         raise InvalidInput("Invalid request: " + "; ".join(problems), problems)
-    return {name: body.get(name) for name in fields}
+    return {
+        name: int(body[name])
+        if kind == "integer" and body.get(name) is not None
+        else body.get(name)
+        for name, kind in fields.items()
+    }
+
+
+def check_text(text: str, what: str) -> None:
+    """Refuse ``text`` (a path, an id) holding a control character such as NUL.
+
+    Raises
+    ------
+    InvalidInput
+        Naming ``what`` and the first control character found.
+    """
+    found = _CONTROL.search(text)
+    if found:
+        raise InvalidInput(
+            f"The {what} holds the control character U+{ord(found.group()):04X}; "
+            "paths, names and ids cannot contain control characters"
+        )
+
+
+def check_body(body: bytes, max_bytes: int, max_depth: int) -> None:
+    """Refuse a request body over ``max_bytes`` or nesting JSON deeper than ``max_depth``.
+
+    The nesting is counted on the raw text, outside JSON strings, before anything
+    decodes it: a decoder recurses once per level, so a deep body must never reach one.
+
+    Raises
+    ------
+    TooLarge
+        The body is longer than ``max_bytes`` (HTTP 413).
+    InvalidInput
+        The body nests arrays and objects more than ``max_depth`` levels deep.
+    """
+    if len(body) > max_bytes:
+        raise TooLarge(
+            f"The request body is {len(body):,} bytes, over the limit of {max_bytes:,} bytes "
+            "(server setting GreenhouseApp.max_body_bytes)"
+        )
+    text = _JSON_STRING.sub("", body.decode("utf-8", errors="replace"))
+    depth = 0
+    for bracket in _JSON_NESTING.finditer(text):
+        depth += 1 if bracket.group() in "[{" else -1
+        if depth > max_depth:
+            raise InvalidInput(
+                f"The request body nests JSON more than {max_depth} levels deep "
+                "(server setting GreenhouseApp.max_json_depth)"
+            )
+
+
+def hide_root(body: dict[str, Any], roots: list[str]) -> dict[str, Any]:
+    """An error body whose message and problems name paths relative to the server's root.
+
+    The core names the files it could not read by their full path; the API's callers
+    know the server only by its root, and its place on the server's disk is not theirs.
+    """
+
+    def relative(text: str) -> str:
+        for root in roots:
+            text = text.replace(root + os.sep, "").replace(root, ".")
+        return text
+
+    return {
+        **body,
+        "message": relative(body["message"]),
+        "problems": [relative(problem) for problem in body["problems"]],
+    }
 
 
 def confine(root: Path, path: str, what: str, base: Path | None = None) -> Path:

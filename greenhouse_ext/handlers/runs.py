@@ -17,6 +17,7 @@ from ..models import Run, RunStatus
 from ..params import read_parameters
 from ..report import render_html
 from ..store import Store
+from ..values import ValueLimit
 from .base import GreenhouseHandler
 
 LIST_LIMIT_DEFAULT = 50
@@ -24,6 +25,7 @@ LIST_LIMIT_MAX = 1000
 CREATE_RUN_OPTIONS = {
     "parameters": "object",
     "timeout": "number",
+    "timeout_run": "number",
     "kernel": "string",
     "inputs": "strings",
 }
@@ -54,17 +56,13 @@ class RunsHandler(GreenhouseHandler):
     @authorized
     async def get(self) -> None:
         """Answer ``{"runs": [...]}``, newest first, filtered by notebook and status."""
-        notebook = self.get_query_argument("notebook", "")
-        status = self.get_query_argument("status", "")
-        label = self._label(notebook) if notebook else None
+        notebook = self.optional_query("notebook")
+        status = self.optional_query("status")
+        path = self.confined(notebook, "notebook") if notebook else None
+        wanted = _status(status) if status else None
         limit = self.int_query("limit", LIST_LIMIT_DEFAULT, 1, LIST_LIMIT_MAX)
-        self.store.mark_interrupted()
-        runs = self.store.list_runs(label, _status(status) if status else None, limit)
-        self.reply({"runs": [run.to_dict() for run in runs]})
-
-    def _label(self, notebook: str) -> str:
-        """How run records name the notebook at ``notebook`` (see `notebook_label`)."""
-        return notebook_label(self.confined(notebook, "notebook"), self.store.root.parent)
+        runs = await self.with_store(_list, path, wanted, limit)
+        self.reply({"runs": [run.to_summary() for run in runs]})
 
     @tornado.web.authenticated
     @authorized(action="execute")
@@ -75,7 +73,8 @@ class RunsHandler(GreenhouseHandler):
         inputs = request["inputs"] or []
         for item in inputs:
             self.confined(item, "input", base=notebook.parent)
-        run = await self.off_loop(_start, self.store, self.launcher, notebook, request, inputs)
+        limit = self.greenhouse.value_limit
+        run = await self.with_launcher(_start, notebook, request, inputs, limit)
         self.set_header("Location", url_path_join(self.base_url, "greenhouse/api/runs", run.id))
         self.reply(run.to_dict(), 201)
 
@@ -87,8 +86,7 @@ class RunHandler(GreenhouseHandler):
     @authorized
     async def get(self, run_id: str) -> None:
         """Answer the record (an id or a unique prefix of one)."""
-        self.store.mark_interrupted()
-        self.reply(self.store.get_run(run_id).to_dict())
+        self.reply((await self.with_store(Store.get_run, run_id)).to_dict())
 
 
 class CancelHandler(GreenhouseHandler):
@@ -98,7 +96,7 @@ class CancelHandler(GreenhouseHandler):
     @authorized(action="execute")
     async def post(self, run_id: str) -> None:
         """Signal the run's process and answer its record (202: it ends ``cancelled`` soon)."""
-        self.reply(self.launcher.cancel(run_id).to_dict(), 202)
+        self.reply((await self.with_launcher(RunLauncher.cancel, run_id)).to_dict(), 202)
 
 
 class LogHandler(GreenhouseHandler):
@@ -109,7 +107,7 @@ class LogHandler(GreenhouseHandler):
     async def get(self, run_id: str) -> None:
         """Answer ``{"text", "offset"}``; ask again from ``offset`` for more."""
         offset = self.int_query("offset", 0, 0)
-        self.reply(self.launcher.read_log(run_id, offset).to_dict())
+        self.reply((await self.with_launcher(RunLauncher.read_log, run_id, offset)).to_dict())
 
 
 class NotebookHandler(GreenhouseHandler):
@@ -119,8 +117,7 @@ class NotebookHandler(GreenhouseHandler):
     @authorized
     async def get(self, run_id: str) -> None:
         """Answer the executed notebook's JSON as stored."""
-        run = self.store.get_run(run_id)
-        self.finish(self.store.get_object(_output(run)))
+        self.finish(await self.with_store(_executed, run_id))
 
 
 class ReportHandler(GreenhouseHandler):
@@ -135,14 +132,29 @@ class ReportHandler(GreenhouseHandler):
     @authorized
     async def get(self, run_id: str) -> None:
         """Render the report (in a worker thread) and answer it as HTML."""
-        run = self.store.get_run(run_id)
-        notebook = json.loads(self.store.get_object(_output(run)))
+        run = await self.with_store(Store.get_run, run_id)
+        notebook = json.loads(await self.with_store(Store.get_object, _output(run)))
         html = await self.off_loop(render_html, notebook, run=run)
         self.finish(html, set_content_type="text/html; charset=UTF-8")
 
 
+def _list(store: Store, notebook: Path | None, status: RunStatus | None, limit: int) -> list[Run]:
+    """The runs of the notebook at ``notebook`` (named as run records name it), newest first."""
+    label = notebook_label(notebook, store.root.parent) if notebook else None
+    return store.list_runs(label, status, limit)
+
+
+def _executed(store: Store, run_id: str) -> bytes:
+    """The bytes of the run's executed notebook."""
+    return store.get_object(_output(store.get_run(run_id)))
+
+
 def _start(
-    store: Store, launcher: RunLauncher, notebook: Path, request: dict[str, Any], inputs: list[str]
+    launcher: RunLauncher,
+    notebook: Path,
+    request: dict[str, Any],
+    inputs: list[str],
+    limit: ValueLimit,
 ) -> Run:
     """Check everything about the run before starting it, as ``greenhouse run`` does."""
     job = prepare(
@@ -150,8 +162,10 @@ def _start(
         request["parameters"] or {},
         kernel=request["kernel"],
         timeout=request["timeout"],
+        timeout_run=request["timeout_run"],
         inputs=inputs,
-        project_root=store.root.parent,
+        project_root=launcher.store.root.parent,
+        value_limit=limit,
     )
     return launcher.launch(job)
 

@@ -1,5 +1,12 @@
 import { ArtefactsModel } from '../artefacts';
-import { FakeServer, httpError, requestAPI } from './fakes';
+import {
+  FakeServer,
+  FakeTimers,
+  httpError,
+  requestAPI,
+  run,
+  settle
+} from './fakes';
 
 jest.mock('../request', () => ({
   ...jest.requireActual('../request'),
@@ -11,8 +18,11 @@ const models: ArtefactsModel[] = [];
 /**
  * An empty server and a model of its artefacts, disposed after the test.
  */
-function artefactsOn(): { model: ArtefactsModel; server: FakeServer } {
-  const model = new ArtefactsModel();
+function artefactsOn(timers = new FakeTimers()): {
+  model: ArtefactsModel;
+  server: FakeServer;
+} {
+  const model = new ArtefactsModel({ timers, pollMs: 500 });
   models.push(model);
   return { model, server: new FakeServer() };
 }
@@ -101,6 +111,45 @@ describe('ArtefactsModel', () => {
       kind: 'verify',
       state: 'done',
       result: answer
+    });
+  });
+
+  it("follows a reproduction's re-run, then keeps its comparison", async () => {
+    const timers = new FakeTimers();
+    const { model, server } = artefactsOn(timers);
+    const comparison = {
+      ref: 'train@2',
+      verdict: 'reproducible',
+      run_id: 'r-1',
+      rerun_id: 'r-9',
+      reason: null
+    };
+    server
+      .on('POST reproduce', run('r-9', 'queued'))
+      .on('GET runs/r-9', run('r-9', 'running'), run('r-9', 'succeeded'))
+      .on('GET runs/r-9/reproduction', comparison);
+
+    const reproducing = model.reproduce('train@2');
+    await settle();
+
+    expect(model.check('train@2')).toEqual({
+      kind: 'reproduce',
+      state: 'pending',
+      rerun: 'r-9'
+    });
+    expect(timers.delays).toEqual([500]);
+    expect(server.called()).toEqual(['runs/r-9']);
+    await timers.tick();
+    await expect(reproducing).resolves.toBe(comparison);
+    expect(server.called()).toEqual([
+      'runs/r-9',
+      'runs/r-9',
+      'runs/r-9/reproduction'
+    ]);
+    expect(model.check('train@2')).toEqual({
+      kind: 'reproduce',
+      state: 'done',
+      result: comparison
     });
   });
 

@@ -181,7 +181,7 @@ export function run(
     duration_s: null,
     progress: null,
     provenance: null,
-    output_object: FINISHED.includes(status) ? 'f0'.repeat(32) : null,
+    has_notebook: FINISHED.includes(status),
     ...extra
   };
 }

@@ -7,6 +7,7 @@ import {
   selectOptions
 } from '../parameters';
 import type { IParameter, JSONValue } from '../tokens';
+import coercion from '../../tests/cases/coercion.json';
 import { parameter } from './fakes';
 
 /**
@@ -166,6 +167,22 @@ describe('readField', () => {
     expect(result.ok).toBe(false);
     expect(result.ok ? '' : result.error).toContain(error);
   });
+});
+
+describe('the coercion cases shared with the Python validator', () => {
+  it.each(coercion.accepted.map(c => [c.type, c.input, c.value as JSONValue]))(
+    'reads %s from %j as %j',
+    (type, input, value) => {
+      expect(readField(param(type), input)).toEqual({ ok: true, value });
+    }
+  );
+
+  it.each(coercion.refused.map(c => [c.type, c.input]))(
+    'refuses %s from %j',
+    (type, input) => {
+      expect(readField(param(type), input).ok).toBe(false);
+    }
+  );
 });
 
 describe('sameValue', () => {

@@ -220,10 +220,16 @@ function checkNode(
     role: 'status'
   });
   if (check.state === 'pending') {
-    node.textContent =
-      check.kind === 'verify'
-        ? trans.__('Verifying…')
-        : trans.__('Re-running the notebook…');
+    if (check.kind === 'verify') {
+      node.textContent = trans.__('Verifying…');
+    } else if (check.rerun) {
+      node.textContent = trans.__(
+        'Re-running the notebook as run %1…',
+        check.rerun
+      );
+    } else {
+      node.textContent = trans.__('Re-running the notebook…');
+    }
   } else if (check.state === 'failed') {
     node.classList.add('jp-greenhouse-error');
     node.textContent = check.error;

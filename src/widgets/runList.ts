@@ -217,7 +217,7 @@ class RunItem {
     this.node.classList.toggle('jp-greenhouse-selected', selected);
     this._select.checked = selected;
     // Only a run with an executed notebook can be compared.
-    this._select.disabled = run.output_object === null && !selected;
+    this._select.disabled = !run.has_notebook && !selected;
     this._body.replaceChildren(...this._content(run));
     // The log opens while the run runs, and folds away once it has finished.
     if (isFinished(run) === wasRunning) {
@@ -319,7 +319,7 @@ class RunItem {
       );
       return actions;
     }
-    if (run.output_object !== null) {
+    if (run.has_notebook) {
       actions.append(...this._openButtons(id));
     }
     if (run.status === 'succeeded') {

@@ -64,20 +64,23 @@ def test_parameterise_run_diff_and_publish(
         runs.nth(i).locator(".jp-greenhouse-run-select").check()
     page.click(".jp-greenhouse-diff-button")
     page.wait_for_selector(".jp-greenhouse-diff .jp-greenhouse-diff-notebook", timeout=60_000)
-    parameters = page.inner_text('.jp-greenhouse-diff-section[data-part="parameters"]')
-    assert "epochs" in parameters and "200" in parameters and "20" in parameters
+    epochs = page.locator(
+        '.jp-greenhouse-diff-section[data-part="parameters"] '
+        '.jp-greenhouse-diff-row[data-name="epochs"] td'
+    )
+    assert sorted(epochs.all_inner_texts()[1:]) == ["20", "200"]
     assert "r2" in page.inner_text('.jp-greenhouse-diff-section[data-part="metrics"]')
     shot(page, screenshots, "06-diff")
 
+    run_id = runs.first.get_attribute("data-run-id")
     runs.first.locator(".jp-greenhouse-publish-button").click()
     page.fill(".jp-greenhouse-publish-name", "linefit")
     page.click(".jp-Dialog .jp-mod-accept")
     published = page.wait_for_selector('.jp-Dialog[aria-label*="published as linefit@1"]')
-    assert published is not None
+    assert f"Run {run_id} is published as linefit@1" in published.inner_text()
     page.click(".jp-Dialog .jp-mod-accept")
     page.locator('.jp-greenhouse-artefact[data-name="linefit"] summary').click()
     version = page.locator('.jp-greenhouse-version[data-ref="linefit@1"]')
     version.wait_for()
-    version.scroll_into_view_if_needed()
     assert version.locator('.jp-greenhouse-metric[data-name="r2"]').count() == 1
     shot(page, screenshots, "07-published")
