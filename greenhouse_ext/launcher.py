@@ -334,6 +334,8 @@ class RunLauncher:
         options += [f"--retries={retries}", "--json"]
         if job.timeout is not None:
             options.append(f"--timeout={float(job.timeout)!r}")
+        if job.timeout_run is not None:
+            options.append(f"--timeout-run={float(job.timeout_run)!r}")
         if job.kernel is not None:
             options.append(f"--kernel={job.kernel}")
         store = ["--store", str(self.store.root)]

@@ -67,6 +67,7 @@ def plan_sweep(
     *,
     kernel: str | None = None,
     timeout: float | None = None,
+    timeout_run: float | None = None,
     project_root: Path | None = None,
     sweep_id: str | None = None,
 ) -> SweepPlan:
@@ -90,6 +91,7 @@ def plan_sweep(
                 text_values=point.text_values,
                 kernel=kernel,
                 timeout=timeout,
+                timeout_run=timeout_run,
                 project_root=project_root,
             )
         except InvalidInput as exc:
@@ -231,13 +233,37 @@ def lost_run(task: Task, reason: str, status: RunStatus = RunStatus.FAILED) -> E
     return Execution(run=run, source=job.source)
 
 
+def sorted_runs(runs: Sequence[Run], sort: str | None) -> list[Run]:
+    """``runs`` sorted by ``sort``: a parameter or metric (or ``status``/``duration``).
+
+    Prefix ``-`` for descending; runs without that value come last. No ``sort`` keeps
+    the order given.
+
+    Raises
+    ------
+    InvalidInput
+        ``sort`` names no parameter, metric, ``status`` or ``duration`` of the runs.
+    """
+    rows = list(runs)
+    if not sort:
+        return rows
+    key = sort.lstrip("-")
+    columns = [*_ordered_keys(r.parameters for r in runs), *_ordered_keys(r.metrics for r in runs)]
+    if key not in {*columns, "status", "duration"}:
+        choices = ", ".join([*columns, "status", "duration"])
+        raise InvalidInput(f"--sort {sort!r} names no column; sort by one of: {choices}")
+    present = [r for r in rows if _sort_value(r, key) is not None]
+    absent = [r for r in rows if _sort_value(r, key) is None]
+    present.sort(key=lambda r: _comparable(_sort_value(r, key)), reverse=sort.startswith("-"))
+    return present + absent
+
+
 def results_table(
     runs: Sequence[Run], sort: str | None = None
 ) -> tuple[list[str], list[list[str]]]:
     """A sweep's runs as a table: id, status, every parameter, every metric.
 
-    ``sort`` names a parameter or metric (or ``status``/``duration``); prefix ``-`` for
-    descending. Runs without that value come last.
+    The rows are in the order of `sorted_runs`.
 
     Raises
     ------
@@ -246,16 +272,6 @@ def results_table(
     """
     names = _ordered_keys(r.parameters for r in runs)
     metrics = _ordered_keys(r.metrics for r in runs)
-    rows = list(runs)
-    if sort:
-        key = sort.lstrip("-")
-        if key not in {*names, *metrics, "status", "duration"}:
-            columns = ", ".join([*names, *metrics, "status", "duration"])
-            raise InvalidInput(f"--sort {sort!r} names no column; sort by one of: {columns}")
-        present = [r for r in rows if _sort_value(r, key) is not None]
-        absent = [r for r in rows if _sort_value(r, key) is None]
-        present.sort(key=lambda r: _comparable(_sort_value(r, key)), reverse=sort.startswith("-"))
-        rows = present + absent
     header = ["RUN", "STATUS", *names, *metrics]
     table = [
         [
@@ -264,7 +280,7 @@ def results_table(
             *(_cell(r.parameters.get(n, "")) for n in names),
             *(_cell(r.metrics.get(m, "-")) for m in metrics),
         ]
-        for r in rows
+        for r in sorted_runs(runs, sort)
     ]
     return header, table
 

@@ -53,3 +53,18 @@ async def test_one_bad_set_starts_nothing(
     workers = await api("POST", "sweeps", body={"notebook": "nb.ipynb", "runs": [{}], "workers": 0})
     assert workers.code == 400 and "workers must be between 1 and 64" in workers.json["message"]
     assert greenhouse.store.list_runs() == []
+
+
+async def test_each_run_of_a_sweep_gets_the_whole_run_timeout(api: Api, jp_root_dir: Path) -> None:
+    write_notebook(jp_root_dir / "nap.ipynb", "nap = 0.0", "import time\ntime.sleep(nap)")
+    body = {"notebook": "nap.ipynb", "runs": [{"nap": 0.0}, {"nap": 60.0}], "timeout_run": 6}
+    started = await api("POST", "sweeps", body=body)
+    assert started.code == 201, started.body
+
+    sweep = await wait_for_sweep(api, started.json["id"])
+    outcome = {r["parameters"]["nap"]: r for r in sweep["runs"]}
+    assert outcome[0.0]["status"] == "succeeded"
+    assert outcome[60.0]["status"] == "failed"
+    assert outcome[60.0]["error"]["reason"] == "whole-run timeout"
+    assert outcome[60.0]["duration_s"] < 30
+    assert {r["timeout_run"] for r in sweep["runs"]} == {6}

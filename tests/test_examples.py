@@ -172,6 +172,42 @@ def test_drift_names_a_missing_reference(project: Path, production: dict[str, An
 
 
 @pytest.mark.parametrize(
+    ("grid", "column", "values"),
+    [
+        ("grid.yaml", "model", ["logistic_regression", "random_forest"] * 2),
+        ("features.yaml", "features", None),
+    ],
+)
+def test_sweep_example_runs_its_grid_best_first(
+    project: Path, grid: str, column: str, values: list[str] | None
+) -> None:
+    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
+    done = subprocess.run(
+        [str(project / "sweep" / "sweep.sh"), grid, "--json"],
+        cwd=project.parent,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PATH": path, "GREENHOUSE_STORE": str(project / ".greenhouse")},
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    runs = result["runs"]
+    assert {r["status"] for r in runs} == {"succeeded"}
+    assert {r["sweep_id"] for r in runs} == {result["sweep"]}
+    accuracies = [r["metrics"]["accuracy"] for r in runs]
+    assert accuracies == sorted(accuracies, reverse=True)
+    if values is not None:
+        assert sorted(r["parameters"][column] for r in runs) == sorted(values)
+        assert sorted(r["parameters"]["test_size"] for r in runs) == [0.2, 0.2, 0.3, 0.3]
+    else:
+        assert sorted(len(r["parameters"][column]) for r in runs) == [2, 2, 4]
+    table = greenhouse_json("runs", "--sweep", result["sweep"], cwd=project)
+    assert sorted(r["id"] for r in table) == sorted(r["id"] for r in runs)
+
+
+@pytest.mark.parametrize(
     ("notebook", "parameters", "expected"),
     [
         ("palmer_penguins/penguins.ipynb", ["-p", "model", "logistic_regression"], "accuracy"),

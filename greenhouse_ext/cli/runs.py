@@ -379,13 +379,13 @@ def runs_command(
         for run_id in store.mark_interrupted():
             click.echo(f"greenhouse: run {run_id} lost its process: now interrupted", err=True)
     if sweep_id is not None:
-        from ..sweep import results_table, sweep_runs
+        from ..sweep import results_table, sorted_runs, sweep_runs
 
-        runs = sweep_runs(store, sweep_id)
+        runs = sorted_runs(sweep_runs(store, sweep_id), sort)
         if as_json:
             print_json([r.to_dict() for r in runs])
         else:
-            print_table(*results_table(runs, sort))
+            print_table(*results_table(runs))
         return
     label = notebook_label(Path(notebook), store.root.parent) if notebook else None
     runs = store.list_runs(label, RunStatus(status) if status else None, limit)

@@ -62,7 +62,15 @@ EXIT_CANCELLED = 130
     "worker); never after the notebook's own exception.",
 )
 @click.option(
-    "--timeout", type=float, help="Fail a run when one cell runs longer than this (seconds)."
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Fail a run when one cell runs longer than this (seconds).",
+)
+@click.option(
+    "--timeout-run",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Fail a run when the whole of it (kernel start included) takes longer than this "
+    "(seconds); its kernel is stopped and the notebook so far kept.",
 )
 @click.option("--kernel", help="Kernel to use (default: the notebook's own).")
 @click.option(
@@ -88,6 +96,7 @@ def sweep_command(
     dask_address: str | None,
     retries: int,
     timeout: float | None,
+    timeout_run: float | None,
     kernel: str | None,
     kernel_start: str | None,
     sort: str | None,
@@ -107,7 +116,7 @@ def sweep_command(
     from .. import kernels
     from ..grid import product_of_text, read_grid, read_grid_file
     from ..store import find_store_root
-    from ..sweep import plan_sweep, results_table, run_sweep
+    from ..sweep import plan_sweep, results_table, run_sweep, sorted_runs
 
     if bool(parameters) == bool(grid):
         raise InvalidInput("Give the sweep's values either as -p NAME V1,V2 or as --grid FILE")
@@ -126,6 +135,7 @@ def sweep_command(
         points,
         kernel=kernel,
         timeout=timeout,
+        timeout_run=timeout_run,
         project_root=root.parent,
         sweep_id=sweep_id,
     )
@@ -143,15 +153,15 @@ def sweep_command(
     finally:
         bar.close()
         backend.close()
+    try:
+        shown = sorted_runs(result.runs, sort)
+    except InvalidInput as exc:
+        click.echo(f"warning: {exc.message}; the runs are not sorted", err=True)
+        shown = list(result.runs)
     if as_json:
-        print_json({"sweep": result.id, "runs": [r.to_dict() for r in result.runs]})
+        print_json({"sweep": result.id, "runs": [r.to_dict() for r in shown]})
     else:
-        try:
-            table = results_table(result.runs, sort)
-        except InvalidInput as exc:
-            click.echo(f"warning: {exc.message}; the table is not sorted", err=True)
-            table = results_table(result.runs)
-        print_table(*table)
+        print_table(*results_table(shown))
         _print_outcome(result)
     if result.cancelled:
         ctx.exit(EXIT_CANCELLED)

@@ -20,6 +20,7 @@ CREATE_SWEEP_OPTIONS = {
     "parameters": "object",
     "runs": "objects",
     "timeout": "number",
+    "timeout_run": "number",
     "kernel": "string",
     "workers": "integer",
     "retries": "integer",
@@ -104,6 +105,7 @@ def _start(
         _points(request),
         kernel=request["kernel"],
         timeout=request["timeout"],
+        timeout_run=request["timeout_run"],
         project_root=store.root.parent,
     )
     launcher.launch_sweep(plan, workers, retries)
