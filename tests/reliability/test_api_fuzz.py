@@ -36,11 +36,16 @@ def test_every_route_answers_within_its_spec(case, server, ledger):
     held = False
     try:
         # The bar: no 5xx, every answer as documented. Lenient reading of
-        # schema-violating input (an unknown status filter answered 200) is not a fault.
+        # schema-violating input (an unknown status filter answered 200) is not a fault,
+        # and neither is a documented 400 for input the schema's types admit but that
+        # means nothing (a reference that is no path, run id or NAME@N).
         response = case.call_and_validate(
             base_url=server.api,
             headers=server.headers,
-            excluded_checks=[schemathesis.checks.negative_data_rejection],
+            excluded_checks=[
+                schemathesis.checks.negative_data_rejection,
+                schemathesis.checks.positive_data_acceptance,
+            ],
         )
         held = response.status_code < 500
     finally:

@@ -78,7 +78,7 @@ def test_run_killed_mid_cell_leaves_no_kernel_and_an_intact_index(tmp_path, ledg
     proc.wait(timeout=30)
 
     wait_until(lambda: all(gone(pid) for pid in kernels), "the kernel outlived its run", 30)
-    [run] = json.loads(greenhouse("runs", "--json", cwd=tmp_path).stdout)
+    [run] = json.loads(greenhouse("runs", "--check-orphans", "--json", cwd=tmp_path).stdout)
     held = run["status"] == "interrupted" or (run["status"] == "failed" and run["error"]["reason"])
     with sqlite3.connect(tmp_path / ".greenhouse" / "index.sqlite") as db:
         intact = db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
