@@ -27,6 +27,9 @@ ACTIVE = (RunStatus.QUEUED, RunStatus.RUNNING)
 """The statuses of a run that has not finished: the only ones a record may leave."""
 
 _meta = sa.MetaData()
+MAX_VERSION_NUMBER = 2**31 - 1
+"""The largest version number the index holds (a 32-bit integer column on every back end)."""
+
 runs_table = sa.Table(
     "runs",
     _meta,
@@ -456,6 +459,11 @@ class Store:
         self, name: str, number: int | None = None, alias: str | None = None
     ) -> Version:
         """A version by number, by alias, or the latest; NotFound names what exists."""
+        if number is not None and not 1 <= number <= MAX_VERSION_NUMBER:
+            raise NotFound(
+                f"{name!r} has no version {number}: versions are numbered from 1 up; "
+                f"`greenhouse versions {name}` lists them"
+            )
         with self._engine.connect() as conn:
             if alias is not None:
                 number = conn.execute(

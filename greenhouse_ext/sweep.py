@@ -233,6 +233,10 @@ def lost_run(task: Task, reason: str, status: RunStatus = RunStatus.FAILED) -> E
     return Execution(run=run, source=job.source)
 
 
+ERROR_CELL_CHARS = 80
+"""How much of a failed run's error the results table shows; `greenhouse show` has it all."""
+
+
 def sorted_runs(runs: Sequence[Run], sort: str | None) -> list[Run]:
     """``runs`` sorted by ``sort``: a parameter or metric (or ``status``/``duration``).
 
@@ -263,7 +267,8 @@ def results_table(
 ) -> tuple[list[str], list[list[str]]]:
     """A sweep's runs as a table: id, status, every parameter, every metric.
 
-    The rows are in the order of `sorted_runs`.
+    When a run did not succeed, a last column ``ERROR`` says why (the exception and its
+    message, or the reason). The rows are in the order of `sorted_runs`.
 
     Raises
     ------
@@ -272,13 +277,15 @@ def results_table(
     """
     names = _ordered_keys(r.parameters for r in runs)
     metrics = _ordered_keys(r.metrics for r in runs)
-    header = ["RUN", "STATUS", *names, *metrics]
+    errors = any(r.error is not None for r in runs)
+    header = ["RUN", "STATUS", *names, *metrics, *(["ERROR"] if errors else [])]
     table = [
         [
             r.id,
             r.status.value,
             *(_cell(r.parameters.get(n, "")) for n in names),
             *(_cell(r.metrics.get(m, "-")) for m in metrics),
+            *([_error_cell(r)] if errors else []),
         ]
         for r in sorted_runs(runs, sort)
     ]
@@ -306,6 +313,15 @@ def _comparable(value: Any) -> tuple[int, Any]:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return (1, str(value))
     return (0, value)
+
+
+def _error_cell(run: Run) -> str:
+    if run.error is None:
+        return "-"
+    if run.error.ename is None:
+        return run.error.reason
+    text = f"{run.error.ename}: {run.error.evalue or ''}".strip()
+    return text if len(text) <= ERROR_CELL_CHARS else text[: ERROR_CELL_CHARS - 1] + "…"
 
 
 def _cell(value: Any) -> str:

@@ -59,7 +59,9 @@ def test_product_sweep_isolates_a_failure_and_keeps_every_run(project: Path) -> 
     )  # fmt: skip
     assert done.returncode == 1, done.stderr
     lines = done.stdout.splitlines()
-    assert lines[0].split() == ["RUN", "STATUS", "rate", "region", "score", "kernel_parent"]
+    assert lines[0].split() == [
+        "RUN", "STATUS", "rate", "region", "score", "kernel_parent", "ERROR",
+    ]  # fmt: skip
     table = [line.split() for line in lines[1:]]
     assert [(row[1], row[2], row[3], row[4]) for row in table] == [
         ("succeeded", "0.5", "eu", "5"),
@@ -67,6 +69,9 @@ def test_product_sweep_isolates_a_failure_and_keeps_every_run(project: Path) -> 
         ("failed", "0.5", "bad", "-"),
         ("failed", "0.2", "bad", "-"),
     ]
+    assert [line.endswith("ValueError: no data for region bad") for line in lines[1:]] == [
+        False, False, True, True,
+    ]  # fmt: skip
     assert "2 succeeded, 2 failed" in done.stderr
     sweep_id = done.stderr.split()[1].rstrip(":")
 

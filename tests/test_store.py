@@ -180,6 +180,9 @@ def test_versions_are_numbered_from_one_and_found_by_number_alias_or_latest(tmp_
         store.get_version("model", alias="staging")
     with pytest.raises(NotFound):
         store.set_alias("model", "staging", 9)
+    for number in (0, 2**31, 10**24):
+        with pytest.raises(NotFound, match=f"no version {number}: versions are numbered from 1"):
+            store.get_version("model", number)
 
 
 def _publish_many(root: str, count: int) -> list[int]:

@@ -84,3 +84,39 @@ def test_parameterise_run_diff_and_publish(
     version.wait_for()
     assert version.locator('.jp-greenhouse-metric[data-name="r2"]').count() == 1
     shot(page, screenshots, "07-published")
+
+
+def test_sweep_from_the_form_groups_its_runs_with_a_table(
+    page: Any, lab_url: str, lab_token: str, screenshots: Path
+) -> None:
+    page.goto(f"{lab_url}/lab/tree/train.ipynb?token={lab_token}")
+    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
+    if not page.is_visible(".jp-greenhouse-panel"):
+        page.click('[data-id="greenhouse-panel"]')
+    page.wait_for_selector('.jp-greenhouse-param[data-name="epochs"]')
+    sweep_button = page.locator(".jp-greenhouse-sweep-button")
+    assert sweep_button.is_disabled()
+
+    set_parameter(page, "epochs", "30")
+    more = page.locator('.jp-greenhouse-param[data-name="epochs"] .jp-greenhouse-param-more')
+    more.fill("60; 90")
+    assert sweep_button.inner_text() == "Sweep (3 runs)"
+    shot(page, screenshots, "08-sweep-values")
+    sweep_button.click()
+
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.jp-greenhouse-sweep-table tr[data-run-id]')]"
+        ".filter(row => row.textContent.includes('succeeded')).length === 3",
+        timeout=RUN_TIMEOUT_MS,
+    )
+    sweep = page.locator(".jp-greenhouse-sweep")
+    assert sweep.count() == 1
+    assert "3 runs (0 not succeeded)" in sweep.locator(".jp-greenhouse-sweep-summary").inner_text()
+    table = sweep.locator(".jp-greenhouse-sweep-table")
+    columns = table.locator("th").all_inner_texts()
+    assert "epochs" in columns and "r2" in columns
+    epochs = columns.index("epochs") + 1
+    cells = table.locator(f"tr[data-run-id] td:nth-child({epochs})").all_inner_texts()
+    assert sorted(cells, key=int) == ["30", "60", "90"]
+    assert sweep.locator('.jp-greenhouse-run[data-status="succeeded"]').count() == 3
+    shot(page, screenshots, "09-sweep")
