@@ -13,49 +13,16 @@ time of a single ``greenhouse run`` (median of a few). Usage:
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import subprocess
-import sys
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 
-BIN = Path(sys.executable).parent
-CELLS = ["x = 0", "y = x + 1", "print(y)"]
+from run_overhead import BIN, timed, write_notebook
 
-
-def write_notebook(folder: Path) -> Path:
-    cells = [
-        {
-            "cell_type": "code",
-            "execution_count": None,
-            "id": f"c{i}",
-            "metadata": {"tags": ["parameters"] if i == 0 else []},
-            "outputs": [],
-            "source": source,
-        }
-        for i, source in enumerate(CELLS)
-    ]
-    nb = {
-        "cells": cells,
-        "metadata": {
-            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
-        },
-        "nbformat": 4,
-        "nbformat_minor": 5,
-    }
-    path = folder / "trivial.ipynb"
-    path.write_text(json.dumps(nb))
-    return path
-
-
-def timed(action: Callable[[], object]) -> float:
-    started = time.perf_counter()
-    action()
-    return time.perf_counter() - started
+PARAMETER = "a"
+"""The trivial notebook's parameter (run_overhead's notebook: a = 1, b = a + 1, print(b))."""
 
 
 def check(command: list[str], env: dict[str, str]) -> None:
@@ -66,7 +33,7 @@ def check(command: list[str], env: dict[str, str]) -> None:
 
 def papermill_cli_loop(notebook: Path, out: Path, runs: int, env: dict[str, str]) -> None:
     for i in range(runs):
-        command = [str(BIN / "papermill"), "-p", "x", str(i), str(notebook), str(out)]
+        command = [str(BIN / "papermill"), "-p", PARAMETER, str(i), str(notebook), str(out)]
         check([*command, "--no-progress-bar"], env)
 
 
@@ -78,13 +45,24 @@ def papermill_in_process_loop(notebook: Path, out: Path, runs: int) -> None:
     logging.getLogger("papermill").setLevel(logging.WARNING)
 
     for i in range(runs):
-        papermill.execute_notebook(str(notebook), str(out), parameters={"x": i}, progress_bar=False)
+        papermill.execute_notebook(
+            str(notebook), str(out), parameters={PARAMETER: i}, progress_bar=False
+        )
 
 
 def sweep(notebook: Path, runs: int, env: dict[str, str], *extra: str) -> None:
     values = ",".join(str(i) for i in range(runs))
     check(
-        [str(BIN / "greenhouse"), "sweep", str(notebook), "-p", "x", values, "--json", *extra],
+        [
+            str(BIN / "greenhouse"),
+            "sweep",
+            str(notebook),
+            "-p",
+            PARAMETER,
+            values,
+            "--json",
+            *extra,
+        ],
         env,
     )
 

@@ -115,13 +115,8 @@ class RunLauncher:
             "--log-output",
             f"--parameters-file={values_file}",
             f"--max-value-bytes={self.max_value_bytes}",
+            *_execution_options(job),
         ]
-        if job.timeout is not None:
-            options.append(f"--timeout={float(job.timeout)!r}")
-        if job.timeout_run is not None:
-            options.append(f"--timeout-run={float(job.timeout_run)!r}")
-        if job.kernel is not None:
-            options.append(f"--kernel={job.kernel}")
         options += [f"--input={item.path}" for item in job.inputs]
         store = ["--store", str(self.store.root)]
         return [self.python, "-m", "greenhouse_ext", *store, "run", *options, "--", str(job.path)]
@@ -331,13 +326,7 @@ class RunLauncher:
         """
         job = plan.tasks[0].job
         options = [f"--sweep-id={plan.id}", "--grid=-", f"--workers={workers}"]
-        options += [f"--retries={retries}", "--json"]
-        if job.timeout is not None:
-            options.append(f"--timeout={float(job.timeout)!r}")
-        if job.timeout_run is not None:
-            options.append(f"--timeout-run={float(job.timeout_run)!r}")
-        if job.kernel is not None:
-            options.append(f"--kernel={job.kernel}")
+        options += [f"--retries={retries}", "--json", *_execution_options(job)]
         store = ["--store", str(self.store.root)]
         command = [self.python, "-m", "greenhouse_ext", *store, "sweep", *options, "--"]
         with open(self.store.log_path(plan.id), "ab") as log:
@@ -512,3 +501,15 @@ def _runs_here(pid: int, run_id: str) -> bool:
     except OSError:
         return False
     return f"--run-id={run_id}".encode() in arguments
+
+
+def _execution_options(job: Job) -> list[str]:
+    """The options of `greenhouse run` and `sweep` for the timeouts and kernel of ``job``."""
+    options = []
+    if job.timeout is not None:
+        options.append(f"--timeout={float(job.timeout)!r}")
+    if job.timeout_run is not None:
+        options.append(f"--timeout-run={float(job.timeout_run)!r}")
+    if job.kernel is not None:
+        options.append(f"--kernel={job.kernel}")
+    return options

@@ -14,11 +14,11 @@ from typing import Any
 
 from . import params, provenance
 from .errors import Conflict, InvalidInput, NotFound
-from .models import SECRET_MASK, InputFile, Progress, Provenance, Run, RunStatus
+from .models import SECRET_MASK, InputFile, Provenance, Run, RunStatus
 from .normalise import is_binary, map_strings, normalise_outputs
 from .recording import SCRAP_MIME
 from .refs import Subject, resolve
-from .store import Store
+from .store import LiveRecord, Store
 from .trace import ProgressCallback
 
 SNIPPET_CHARS = 120
@@ -298,7 +298,7 @@ def reproduce(
     run = checked.run
     original = Path(store.root.parent, run.notebook)
     warnings = list(checked.warnings)
-    live = _LiveRecord(store, run.id, on_progress)
+    live = LiveRecord(store, reproduces=run.id, on_progress=on_progress)
     with _staged(checked.source, original, warnings) as staged:
         job = prepare(
             staged,
@@ -349,28 +349,6 @@ def reproduction_of(store: Store, run_ref: str) -> dict[str, Any]:
         )
     result: dict[str, Any] = json.loads(store.get_object(rerun.reproduction))
     return result
-
-
-class _LiveRecord:
-    """Keeps a re-run's stored record current: running (naming the run), then progress."""
-
-    def __init__(self, store: Store, reproduces: str, on_progress: ProgressCallback | None):
-        self.store = store
-        self.reproduces = reproduces
-        self.on_progress = on_progress
-        self.run: Run | None = None
-
-    def started(self, run: Run) -> None:
-        run.reproduces = self.reproduces
-        self.store.start_run(run)
-        self.run = run
-
-    def progressed(self, done: int, total: int, current: int | None) -> None:
-        if self.run is not None:
-            self.run.progress = Progress(done=done, total=total, current=current)
-            self.store.save_progress(self.run)
-        if self.on_progress is not None:
-            self.on_progress(done, total, current)
 
 
 def _succeeded_run(subject: Subject) -> tuple[Run, str]:

@@ -14,10 +14,11 @@ import sqlalchemy as sa
 
 from .errors import Conflict, InvalidInput, NotFound, OutdatedStore
 from .migrations import HEAD, REVISIONS, SCRIPTS
-from .models import Run, RunError, RunStatus, Version
+from .models import Progress, Run, RunError, RunStatus, Version
 from .packing import pack, unpack
 from .provenance import host, sha256_bytes
 from .records import run_from_record, run_record, version_from_record, version_record
+from .trace import ProgressCallback
 
 STORE_DIRNAME = ".greenhouse"
 STORE_ENV = "GREENHOUSE_STORE"
@@ -631,3 +632,39 @@ def _make_engine(url: str) -> sa.Engine:
         cursor.close()
 
     return engine
+
+
+class LiveRecord:
+    """Keeps an executing run's stored record current: running first, then its progress.
+
+    Give `started` and `progressed` to `execute` as ``on_start`` and ``on_progress``.
+    ``reproduces`` names the run that a re-run re-runs; ``on_progress`` hears of each
+    cell as well.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        reproduces: str | None = None,
+        on_progress: ProgressCallback | None = None,
+    ) -> None:
+        self.store = store
+        self.reproduces = reproduces
+        self.on_progress = on_progress
+        self.run: Run | None = None
+
+    def started(self, run: Run) -> None:
+        """Record ``run`` as running (a new run, or the one queued under its id)."""
+        if self.reproduces is not None:
+            run.reproduces = self.reproduces
+        self.store.start_run(run)
+        self.run = run
+
+    def progressed(self, done: int, total: int, current: int | None) -> None:
+        """Record how far the run has got, then tell ``on_progress``."""
+        if self.run is not None:
+            self.run.progress = Progress(done=done, total=total, current=current)
+            self.store.save_progress(self.run)
+        if self.on_progress is not None:
+            self.on_progress(done, total, current)

@@ -31,6 +31,21 @@ class GreenhouseGroup(click.Group):
             ctx.exit(exc.exit_code)
 
 
+# Options that `run` and `sweep` share.
+timeout_option = click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Fail a run when one cell runs longer than this (seconds).",
+)
+timeout_run_option = click.option(
+    "--timeout-run",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Fail a run when the whole of it (kernel start included) takes longer than this "
+    "(seconds); its kernel is stopped and the notebook so far kept.",
+)
+kernel_option = click.option("--kernel", help="Kernel to use (default: the notebook's own).")
+
+
 @click.group(cls=GreenhouseGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--store",

@@ -15,7 +15,16 @@ import click
 
 from ..errors import InvalidInput
 from ..values import DEFAULT_MAX_VALUE_BYTES, ValueLimit
-from .group import cli, format_values, open_store, print_json, print_table
+from .group import (
+    cli,
+    format_values,
+    kernel_option,
+    open_store,
+    print_json,
+    print_table,
+    timeout_option,
+    timeout_run_option,
+)
 
 if TYPE_CHECKING:
     from ..models import Run
@@ -168,18 +177,9 @@ def sigterm_as_interrupt() -> Iterator[None]:
     type=click.Path(dir_okay=False),
     help="A YAML or JSON file of parameter values (repeatable; later wins, -p wins over all).",
 )
-@click.option(
-    "--timeout",
-    type=click.FloatRange(min=0, min_open=True),
-    help="Fail the run when one cell runs longer than this (seconds).",
-)
-@click.option(
-    "--timeout-run",
-    type=click.FloatRange(min=0, min_open=True),
-    help="Fail the run when the whole of it (kernel start included) takes longer than "
-    "this (seconds); its kernel is stopped and the notebook so far kept.",
-)
-@click.option("--kernel", help="Kernel to use (default: the notebook's own).")
+@timeout_option
+@timeout_run_option
+@kernel_option
 @click.option(
     "--max-value-bytes",
     type=click.IntRange(min=1),
@@ -218,7 +218,7 @@ def run_command(
     """Run NOTEBOOK with validated parameters and record everything about the run."""
     from ..execute import execute, prepare
     from ..kernels import warm_up
-    from ..store import find_store_root
+    from ..store import LiveRecord, find_store_root
 
     file_values: dict[str, Any] = {}
     for path in files:
@@ -238,14 +238,16 @@ def run_command(
     )
     warm_up(job.kernel or job.kernel_spec_name)
     store = open_store(ctx)
-    tracker = _ProgressTracker(store, echo=not (sys.stderr.isatty() and not as_json))
+    # On a terminal papermill's progress bar shows; elsewhere a line per cell.
+    echo = not (sys.stderr.isatty() and not as_json)
+    live = LiveRecord(store, on_progress=_echo_cell if echo else None)
     with sigterm_as_interrupt():
         execution = execute(
             job,
             run_id=run_id,
-            on_start=tracker.started,
-            on_progress=tracker.progressed,
-            progress_bar=not tracker.echo,
+            on_start=live.started,
+            on_progress=live.progressed,
+            progress_bar=not echo,
             log_output=log_output,
         )
     run = store.save_execution(execution)
@@ -257,31 +259,6 @@ def run_command(
         ctx.exit(EXIT_CANCELLED)
     if run.status.value != "succeeded":
         ctx.exit(1)
-
-
-class _ProgressTracker:
-    """Keeps the stored record's progress current, and prints a line per cell off a terminal.
-
-    On a terminal papermill's progress bar shows instead.
-    """
-
-    def __init__(self, store: Store, *, echo: bool) -> None:
-        self.store = store
-        self.echo = echo
-        self.run: Run | None = None
-
-    def started(self, run: Run) -> None:
-        self.store.start_run(run)
-        self.run = run
-
-    def progressed(self, done: int, total: int, current: int | None) -> None:
-        from ..models import Progress
-
-        if self.run is not None:
-            self.run.progress = Progress(done=done, total=total, current=current)
-            self.store.save_progress(self.run)
-        if self.echo and current is not None:
-            click.echo(f"greenhouse: cell {current + 1}/{total}", err=True)
 
 
 def _print_summary(run: Run, store: Store) -> None:
@@ -423,3 +400,8 @@ def _checkout(store: Store, run: Run, *, source: bool) -> Path:
     if digest is None:
         raise NotFound(f"Run {run.id} has no {'source' if source else 'executed'} notebook")
     return store.checkout(digest, f"{run.id}.{'source' if source else 'output'}.ipynb")
+
+
+def _echo_cell(done: int, total: int, current: int | None) -> None:
+    if current is not None:
+        click.echo(f"greenhouse: cell {current + 1}/{total}", err=True)

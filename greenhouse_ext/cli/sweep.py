@@ -11,7 +11,15 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ..errors import InvalidInput
-from .group import cli, open_store, print_json, print_table
+from .group import (
+    cli,
+    kernel_option,
+    open_store,
+    print_json,
+    print_table,
+    timeout_option,
+    timeout_run_option,
+)
 
 if TYPE_CHECKING:
     from ..models import Run
@@ -61,18 +69,9 @@ EXIT_CANCELLED = 130
     help="Re-run a run this many times after an infrastructure fault (a dead kernel, a lost "
     "worker); never after the notebook's own exception.",
 )
-@click.option(
-    "--timeout",
-    type=click.FloatRange(min=0, min_open=True),
-    help="Fail a run when one cell runs longer than this (seconds).",
-)
-@click.option(
-    "--timeout-run",
-    type=click.FloatRange(min=0, min_open=True),
-    help="Fail a run when the whole of it (kernel start included) takes longer than this "
-    "(seconds); its kernel is stopped and the notebook so far kept.",
-)
-@click.option("--kernel", help="Kernel to use (default: the notebook's own).")
+@timeout_option
+@timeout_run_option
+@kernel_option
 @click.option(
     "--kernel-start",
     type=click.Choice(["fork", "plain"]),
