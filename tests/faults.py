@@ -174,15 +174,23 @@ def request(server: Server, method: str, path: str, body: bytes | None = None) -
         return error.code, error.read()
 
 
-def greenhouse(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    """Run the ``greenhouse`` CLI in ``cwd`` with the store it finds there."""
+def greenhouse(
+    *args: str, cwd: Path, check: bool = False, timeout: float = 240
+) -> subprocess.CompletedProcess[str]:
+    """Run the ``greenhouse`` CLI in ``cwd`` with the store it finds there.
+
+    ``check`` asserts that it exits 0 (showing its stderr when not).
+    """
     env = {k: v for k, v in os.environ.items() if k != "GREENHOUSE_STORE"}
-    return subprocess.run(
+    done = subprocess.run(
         [sys.executable, "-m", "greenhouse_ext", *args],
         cwd=cwd,
         capture_output=True,
         text=True,
-        timeout=180,
+        timeout=timeout,
         env=env,
         check=False,
     )
+    if check:
+        assert done.returncode == 0, done.stderr
+    return done

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+from faults import greenhouse
 from notebooks import write_notebook
 
 from greenhouse_ext.execute import now
@@ -28,24 +29,6 @@ BODY = (
     "from greenhouse_ext import record\n"
     "record('score', epochs * rate)\nrecord('mode', mode)"
 )
-
-
-def greenhouse(
-    *args: str, cwd: Path, check: bool = False, timeout: float = 180
-) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "GREENHOUSE_STORE"}
-    done = subprocess.run(
-        [sys.executable, "-m", "greenhouse_ext", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=env,
-        check=False,
-    )
-    if check:
-        assert done.returncode == 0, done.stderr
-    return done
 
 
 @pytest.fixture

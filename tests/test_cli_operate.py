@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from faults import greenhouse
 from notebooks import write_notebook
 
 from greenhouse_ext.models import Version
@@ -18,19 +18,6 @@ from greenhouse_ext.store import Store
 DETERMINISTIC = (
     "from greenhouse_ext import record\nclass Model: pass\nprint(Model())\nrecord('score', n / 10)"
 )
-
-
-def greenhouse(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "GREENHOUSE_STORE"}
-    return subprocess.run(
-        [sys.executable, "-m", "greenhouse_ext", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=240,
-        env=env,
-        check=False,
-    )
 
 
 def run_json(*args: str, cwd: Path) -> dict[str, Any]:

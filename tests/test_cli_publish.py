@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from faults import greenhouse
 from notebooks import write_notebook
 
 BODY = (
@@ -23,18 +24,6 @@ BODY = (
     "record_file('table.csv')"
 )
 FILES = ["files/table.csv", "manifest.json", "metrics.json", "notebook.ipynb", "report.html"]
-
-
-def greenhouse(*args: str, cwd: Path, timeout: float = 180) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "greenhouse_ext", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env={k: v for k, v in os.environ.items() if k != "GREENHOUSE_STORE"},
-        check=False,
-    )
 
 
 def ok(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:

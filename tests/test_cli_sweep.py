@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from faults import greenhouse
 from notebooks import write_notebook
 
 PARAMS = "rate: float = 0.1\nregion = 'eu'"
@@ -23,19 +24,6 @@ BODY = (
     "record('score', rate * 10)\n"
     "record('kernel_parent', os.getppid())"
 )
-
-
-def greenhouse(*args: str, cwd: Path, timeout: float = 240) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "GREENHOUSE_STORE"}
-    return subprocess.run(
-        [sys.executable, "-m", "greenhouse_ext", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=env,
-        check=False,
-    )
 
 
 def stored_runs(project: Path, *args: str) -> list[dict[str, Any]]:
