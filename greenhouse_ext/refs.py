@@ -66,11 +66,9 @@ def resolve(store: Store, ref: str, base: Path | None = None) -> Subject:
     NotFound
         Nothing of that name exists; the message lists the accepted forms.
     """
-    if not ref:
-        raise InvalidInput(f"An empty reference: give {REF_FORMS}")
-    path = Path(base or Path.cwd(), ref)
-    if ref.endswith(".ipynb") or path.is_file():
-        return _file_subject(ref, path)
+    subject = file_subject(ref, base)
+    if subject is not None:
+        return subject
     if "@" in ref:
         version = resolve_version(store, ref)
         return _run_subject(store, ref, store.get_run(version.run_id), version)
@@ -94,7 +92,23 @@ def _find_run(store: Store, ref: str) -> Run | None:
         return None
 
 
-def _file_subject(ref: str, path: Path) -> Subject:
+def file_subject(ref: str, base: Path | None = None) -> Subject | None:
+    """The notebook file ``ref`` names (a path ending in .ipynb, or any existing file).
+
+    Returns None when ``ref`` names no file, so it is for the store to resolve.
+
+    Raises
+    ------
+    InvalidInput
+        The reference is empty, or the file is not a notebook.
+    NotFound
+        ``ref`` ends in .ipynb and no such file exists.
+    """
+    if not ref:
+        raise InvalidInput(f"An empty reference: give {REF_FORMS}")
+    path = Path(base or Path.cwd(), ref)
+    if not (ref.endswith(".ipynb") or path.is_file()):
+        return None
     if not path.is_file():
         raise NotFound(f"Notebook file {ref!r} does not exist")
     try:

@@ -208,6 +208,21 @@ def test_big_outputs_are_compared_by_stand_in(tmp_path: Path) -> None:
     assert max(len(line) for line in human.stdout.splitlines()) <= BASE64_CAP
 
 
+def test_two_files_need_no_store_and_make_none(tmp_path: Path) -> None:
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    write_notebook(tmp_path / "a.ipynb", None, "x = 1")
+    write_notebook(tmp_path / "b.ipynb", None, "x = 2")
+
+    done = greenhouse("diff", "--json", "a.ipynb", "b.ipynb", cwd=tmp_path)
+
+    assert done.returncode == 0, done.stderr
+    assert [c["a_index"] for c in json.loads(done.stdout)["notebook"]["changed_cells"]] == [0]
+    assert not (tmp_path / ".greenhouse").exists()
+    missing = greenhouse("diff", "a.ipynb", "0123abcd", cwd=tmp_path)
+    assert missing.returncode == 2
+    assert "'0123abcd' is not a run" in missing.stderr
+
+
 def strings(value: Any) -> list[str]:
     if isinstance(value, dict):
         return [text for item in value.values() for text in strings(item)]

@@ -74,17 +74,25 @@ def diff_command(
     """
     from ..diff import compare
     from ..errors import InvalidInput
-    from ..refs import resolve
+    from ..refs import file_subject, resolve
 
-    store = open_store(ctx)
     if sweep_id is not None:
         if ref_a or ref_b:
             raise InvalidInput("Give either two references A B or --sweep ID, not both")
-        _print_sweep(store, sweep_id, as_json)
+        _print_sweep(open_store(ctx), sweep_id, as_json)
         return
     if not (ref_a and ref_b):
         raise InvalidInput("Give two references A B to compare (or --sweep ID)")
-    comparison = compare(resolve(store, ref_a), resolve(store, ref_b))
+    # Two notebook files need no store, and do not make one.
+    store = None
+    subjects = []
+    for ref in (ref_a, ref_b):
+        subject = file_subject(ref)
+        if subject is None:
+            store = store or open_store(ctx)
+            subject = resolve(store, ref)
+        subjects.append(subject)
+    comparison = compare(*subjects)
     if as_json:
         print_json(comparison.to_dict())
     else:
