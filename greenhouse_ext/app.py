@@ -34,6 +34,7 @@ from .handlers.runs import (
 )
 from .launcher import RunLauncher
 from .store import Store
+from .storeconfig import config_path
 from .values import DEFAULT_MAX_VALUE_BYTES, ValueLimit
 
 API = "/greenhouse/api"
@@ -71,7 +72,9 @@ class GreenhouseApp(ExtensionApp):
     store_path = Unicode(
         config=True,
         help="Folder of the greenhouse store the server reads and writes, absolute or "
-        "relative to the server's root (default: the .greenhouse folder in the root).",
+        "relative to the server's root (default: the .greenhouse folder in the root). "
+        "Where the folder's parent holds a greenhouse.toml naming a team store, the "
+        "server uses that store's index and objects.",
     )
     launcher_class = Type(
         default_value=RunLauncher,
@@ -152,7 +155,7 @@ class GreenhouseApp(ExtensionApp):
         )
         assert self.serverapp is not None
         self.serverapp.io_loop.add_callback(self._orphan_checks.start)
-        if not os.path.isdir(self._store_location()):
+        if not self._store_exists():
             return
         try:
             self.check_orphans()
@@ -169,7 +172,7 @@ class GreenhouseApp(ExtensionApp):
         list of str
             The ids of the runs now recorded as interrupted.
         """
-        if self._opened is None and not os.path.isdir(self._store_location()):
+        if self._opened is None and not self._store_exists():
             return []
         interrupted = self.store.mark_interrupted()
         if interrupted:
@@ -201,6 +204,12 @@ class GreenhouseApp(ExtensionApp):
     def _store_location(self) -> str:
         assert self.serverapp is not None
         return os.path.join(self.serverapp.root_dir, os.path.expanduser(self.store_path))
+
+    def _store_exists(self) -> bool:
+        """Whether there is a store to look after: the folder, or a team store configured
+        for the project holding it (see `greenhouse_ext.storeconfig`)."""
+        location = Path(self._store_location())
+        return location.is_dir() or config_path(location.parent).is_file()
 
     def _services(self) -> tuple[Store, RunLauncher]:
         # Handlers may first ask from a worker thread and from the event loop at once.

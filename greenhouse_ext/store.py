@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import fsspec
-from fsspec.implementations.local import LocalFileSystem
 import sqlalchemy as sa
+from fsspec.implementations.local import LocalFileSystem
 
 from .errors import Conflict, InvalidInput, NotFound, OutdatedStore, StoreUnavailable
 from .migrations import HEAD, REVISIONS, SCRIPTS
@@ -177,31 +177,7 @@ class Store:
         own SQLite index and objects, whatever is configured.
         """
         root = Path(location).expanduser().resolve() if location else find_store_root()
-        if local:
-            return cls(root, f"sqlite:///{root / 'index.sqlite'}", str(root / "objects"))
-        config = read_config(root.parent)
-        if config is None:
-            return cls(root)
-        return cls(
-            root,
-            os.environ.get(INDEX_URL_ENV) or config.index,
-            os.environ.get(OBJECTS_URL_ENV) or config.objects,
-            config.storage_options(),
-        )
-
-    def describe(self) -> dict[str, Any]:
-        """Where the index and objects live and the schema revision, with no secret shown."""
-        config = config_path(self.root.parent)
-        with self._engine.connect() as conn:
-            revision = _revision(conn)
-        return {
-            "root": str(self.root),
-            "config": str(config) if config.is_file() else None,
-            "index": redacted(self.index_url),
-            "database": self._engine.dialect.name,
-            "objects": redacted(self.objects_url),
-            "schema": revision,
-        }
+        return cls(root, *_addresses(root, local))
 
     def close(self) -> None:
         """Release the index's connections."""
@@ -662,6 +638,58 @@ class Store:
         return version
 
 
+def _addresses(root: Path, local: bool) -> tuple[str | None, str | None, dict[str, Any]]:
+    """The index URL, objects URL and objects' options of the store at ``root``.
+
+    None stands for "not configured": `Store` then takes ``$GREENHOUSE_INDEX_URL`` /
+    ``$GREENHOUSE_OBJECTS_URL``, else the folder's own.
+    """
+    if local:
+        return f"sqlite:///{root / 'index.sqlite'}", str(root / "objects"), {}
+    config = read_config(root.parent)
+    if config is None:
+        return None, None, {}
+    return (
+        os.environ.get(INDEX_URL_ENV) or config.index,
+        os.environ.get(OBJECTS_URL_ENV) or config.objects,
+        config.storage_options(),
+    )
+
+
+def describe(root: str | os.PathLike[str], local: bool = False) -> dict[str, Any]:
+    """Where the store at ``root`` keeps its index and objects, and its schema revision.
+
+    Nothing is created or changed; passwords and keys in URLs are shown as ``***``.
+    ``schema`` is None where there is no index yet, ``"v0"`` for an index from before
+    migrations.
+    """
+    root = Path(root)
+    index, objects, options = _addresses(root, local)
+    index = index or os.environ.get(INDEX_URL_ENV) or f"sqlite:///{root / 'index.sqlite'}"
+    objects = objects or os.environ.get(OBJECTS_URL_ENV) or str(root / "objects")
+    config = config_path(root.parent)
+    url = sa.make_url(index)
+    schema: str | None = None
+    if url.get_backend_name() != "sqlite" or Path(url.database or "").is_file():
+        engine = _make_engine(index)
+        try:
+            with engine.connect() as conn:
+                if "runs" in sa.inspect(conn).get_table_names():
+                    schema = _revision(conn) or "v0"
+        finally:
+            engine.dispose()
+    return {
+        "store": str(root),
+        "config": str(config) if config.is_file() and not local else None,
+        "index": redacted(index),
+        "database": url.get_backend_name(),
+        "objects": redacted(objects),
+        "endpoint_url": options.get("endpoint_url"),
+        "schema": schema,
+        "latest_schema": HEAD,
+    }
+
+
 def upgrade(root: str | os.PathLike[str], index_url: str | None = None) -> tuple[str | None, str]:
     """Bring the index of the store at ``root`` to this greenhouse's schema.
 
@@ -687,8 +715,7 @@ def upgrade(root: str | os.PathLike[str], index_url: str | None = None) -> tuple
     from alembic import command
     from alembic.config import Config
 
-    config = read_config(Path(root).parent)
-    index_url = index_url or os.environ.get(INDEX_URL_ENV) or (config.index if config else None)
+    index_url = index_url or _addresses(Path(root), False)[0] or os.environ.get(INDEX_URL_ENV)
     if index_url is None and not (Path(root) / "index.sqlite").is_file():
         raise NotFound(f"There is no store at {root} to upgrade")
     engine = _make_engine(index_url or f"sqlite:///{Path(root) / 'index.sqlite'}")

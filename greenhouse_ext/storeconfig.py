@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import os
-import tomllib
+import sys
 import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,10 +26,19 @@ from typing import Any
 
 from .errors import InvalidInput
 
+if sys.version_info >= (3, 11):
+    import tomllib
+else:
+    import tomli as tomllib
+
 CONFIG_FILENAME = "greenhouse.toml"
 ENDPOINT_ENV = "AWS_ENDPOINT_URL"
 INDEX_SCHEMES = ("sqlite", "postgresql")
 _SECRET_QUERY_KEYS = ("password", "secret", "key", "token")
+_HEADER = (
+    "# The team store greenhouse uses in this project (greenhouse store init).",
+    "# No credentials here: PGPASSWORD or ~/.pgpass, and the AWS credential chain.",
+)
 
 
 @dataclass(frozen=True)
@@ -160,8 +169,7 @@ def write_config(project: Path, config: StoreConfig) -> Path:
     if path.is_file():
         kept = _without_store_table(path.read_text(encoding="utf-8"))
     lines = [
-        "# The team store greenhouse uses in this project (greenhouse store init).",
-        "# No credentials here: PGPASSWORD or ~/.pgpass, and the AWS credential chain.",
+        *_HEADER,
         "[store]",
         f"index = {json.dumps(config.index)}",
         f"objects = {json.dumps(config.objects)}",
@@ -176,16 +184,15 @@ def write_config(project: Path, config: StoreConfig) -> Path:
 
 
 def _without_store_table(text: str) -> str:
-    """``text`` without its ``[store]`` table (and the comment lines greenhouse wrote)."""
+    """``text`` without its ``[store]`` table and the header greenhouse writes above it."""
     kept: list[str] = []
     inside = False
     for line in text.splitlines():
         stripped = line.strip()
         if stripped.startswith("["):
             inside = stripped == "[store]"
-        if not inside and not stripped.startswith("# The team store greenhouse uses"):
-            if not stripped.startswith("# No credentials here:"):
-                kept.append(line)
+        if not inside and stripped not in _HEADER:
+            kept.append(line)
     return "\n".join(kept).strip("\n") + "\n" if any(s.strip() for s in kept) else ""
 
 

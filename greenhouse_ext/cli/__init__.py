@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import sys
 
-from . import artefacts, compare, operate, runs, storage
+from . import artefacts, compare, operate, runs, sharing, storage
 from .group import cli
 
-__all__ = ["artefacts", "cli", "compare", "main", "operate", "runs", "storage"]
+__all__ = ["artefacts", "cli", "compare", "main", "operate", "runs", "sharing", "storage"]
 
 
 def main() -> None:
