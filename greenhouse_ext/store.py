@@ -155,10 +155,14 @@ class Store:
         self.root = Path(root)
         index_url = index_url or os.environ.get(INDEX_URL_ENV)
         objects_url = objects_url or os.environ.get(OBJECTS_URL_ENV)
-        if index_url is None or objects_url is None:
+        own_index, own_objects = (
+            f"sqlite:///{self.root / 'index.sqlite'}",
+            str(self.root / "objects"),
+        )
+        self.index_url = index_url or own_index
+        self.objects_url = objects_url or own_objects
+        if own_index == self.index_url or own_objects == self.objects_url:
             self.root.mkdir(parents=True, exist_ok=True)
-        self.index_url = index_url or f"sqlite:///{self.root / 'index.sqlite'}"
-        self.objects_url = objects_url or str(self.root / "objects")
         self._fs, self._objects = fsspec.core.url_to_fs(self.objects_url, **(storage_options or {}))
         # A local folder takes a temporary file renamed into place; an object store
         # writes an object whole or not at all, so it takes the object at its name.
@@ -660,8 +664,8 @@ def describe(root: str | os.PathLike[str], local: bool = False) -> dict[str, Any
     """Where the store at ``root`` keeps its index and objects, and its schema revision.
 
     Nothing is created or changed; passwords and keys in URLs are shown as ``***``.
-    ``schema`` is None where there is no index yet, ``"v0"`` for an index from before
-    migrations.
+    ``schema`` is None where there is no index yet (or it cannot be reached: then
+    ``problem`` says why), ``"v0"`` for an index from before migrations.
     """
     root = Path(root)
     index, objects, options = _addresses(root, local)
@@ -670,12 +674,15 @@ def describe(root: str | os.PathLike[str], local: bool = False) -> dict[str, Any
     config = config_path(root.parent)
     url = sa.make_url(index)
     schema: str | None = None
+    problem: str | None = None
     if url.get_backend_name() != "sqlite" or Path(url.database or "").is_file():
         engine = _make_engine(index)
         try:
             with engine.connect() as conn:
                 if "runs" in sa.inspect(conn).get_table_names():
                     schema = _revision(conn) or "v0"
+        except StoreUnavailable as exc:
+            problem = exc.message
         finally:
             engine.dispose()
     return {
@@ -687,6 +694,7 @@ def describe(root: str | os.PathLike[str], local: bool = False) -> dict[str, Any
         "endpoint_url": options.get("endpoint_url"),
         "schema": schema,
         "latest_schema": HEAD,
+        "problem": problem,
     }
 
 

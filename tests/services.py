@@ -25,6 +25,8 @@ from pathlib import Path
 
 import pytest
 
+from greenhouse_ext.storeconfig import StoreConfig, write_config
+
 PG_USER = "greenhouse"
 PG_PASSWORD = "pg-secret-3f9a1c"
 AWS_KEY_ID = "AKIAGREENHOUSETEST"
@@ -245,3 +247,16 @@ def postgres(services: tuple[Postgres, S3], service_env: dict[str, str]) -> Post
 @pytest.fixture
 def s3(services: tuple[Postgres, S3], service_env: dict[str, str]) -> S3:
     return services[1]
+
+
+@pytest.fixture
+def team(postgres: Postgres, s3: S3) -> StoreConfig:
+    """A new, empty team store: a database of its own and a bucket of its own."""
+    return StoreConfig(postgres.database(), f"s3://{s3.bucket()}/greenhouse", s3.endpoint_url)
+
+
+def team_project(folder: Path, config: StoreConfig) -> Path:
+    """A git work tree at ``folder`` whose greenhouse.toml names the team store ``config``."""
+    (folder / ".git").mkdir(parents=True, exist_ok=True)
+    write_config(folder, config)
+    return folder

@@ -60,14 +60,17 @@ def init_command(ctx: click.Context, index: str, objects: str, endpoint_url: str
 @click.pass_context
 def info_command(ctx: click.Context, as_json: bool) -> None:
     """Show where the store's index and objects are and its schema (no secrets)."""
+    from ..errors import StoreUnavailable
     from ..store import describe
 
     info = describe(store_root(ctx), local=ctx.obj["local"])
     if as_json:
         print_json(info)
-        return
+        ctx.exit(StoreUnavailable.exit_code if info["problem"] else 0)
     schema = info["schema"]
-    if schema is None:
+    if info["problem"]:
+        state = f"unknown: {info['problem']}"
+    elif schema is None:
         state = "no index yet (made on first use)"
     elif schema == info["latest_schema"]:
         state = f"{schema} (up to date)"
@@ -81,6 +84,8 @@ def info_command(ctx: click.Context, as_json: bool) -> None:
     endpoint = f" (endpoint {info['endpoint_url']})" if info["endpoint_url"] else ""
     click.echo(f"objects    {info['objects']}{endpoint}")
     click.echo(f"schema     {state}")
+    if info["problem"]:
+        ctx.exit(StoreUnavailable.exit_code)
 
 
 @store_group.command("upgrade")
