@@ -344,8 +344,9 @@ class Store:
             )
         else:
             statement = insert.on_conflict_do_nothing(index_elements=["id"])
+        # RETURNING tells whether the row was written: a driver's rowcount may not.
         with self._engine.begin() as conn:
-            return bool(conn.execute(statement).rowcount)
+            return conn.execute(statement.returning(runs_table.c.id)).first() is not None
 
     def start_run(self, run: Run) -> None:
         """Record ``run`` as running: a new run, or the one a server queued under its id.

@@ -21,7 +21,7 @@ from notebooks import write_notebook
 from services import AWS_SECRET, PG_PASSWORD, Postgres, team_project
 
 from greenhouse_ext.migrations import HEAD
-from greenhouse_ext.models import Run
+from greenhouse_ext.models import Run, RunStatus
 from greenhouse_ext.publish import publish
 from greenhouse_ext.store import Store, upgrade
 from greenhouse_ext.storeconfig import StoreConfig, write_config
@@ -114,7 +114,7 @@ def test_a_publish_cut_off_in_its_transaction_leaves_nothing_visible(
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                 f"WHERE datname = '{database}' AND wait_event_type = 'Lock'"
             )
-        out, err = process.communicate(timeout=DEADLINE_S)
+        _, err = process.communicate(timeout=DEADLINE_S)
         conn.rollback()
     locker.dispose()
     if fate == "killed":
@@ -291,3 +291,22 @@ def test_the_config_wins_over_nothing_and_env_wins_over_the_config(
     write_config(project, StoreConfig(team.index, team.objects))
     assert "endpoint_url" not in (project / "greenhouse.toml").read_text()
     assert os.environ["GREENHOUSE_INDEX_URL"].endswith("elsewhere.sqlite")
+
+
+def test_status_transitions_are_guarded_on_postgresql_too(
+    team: StoreConfig, tmp_path: Path, seed_run: Callable[..., Run]
+) -> None:
+    project = team_project(tmp_path / "project", team)
+    store = Store.open(project / ".greenhouse")
+    run = seed_run(store, write_notebook(project / "train.ipynb", "a = 1", "a"))
+    cancelled = store.get_run(run.id)
+    cancelled.status = RunStatus.CANCELLED
+    assert not store.save_run(cancelled)
+    assert not store.save_run(cancelled, replaces=())
+    assert store.get_run(run.id).status is RunStatus.SUCCEEDED
+    queued = store.get_run(run.id)
+    queued.id, queued.status = "0" * 12, RunStatus.QUEUED
+    assert store.save_run(queued, replaces=())
+    queued.status = RunStatus.RUNNING
+    assert store.save_run(queued, replaces=(RunStatus.QUEUED,))
+    assert not store.save_run(queued, replaces=(RunStatus.QUEUED,))
