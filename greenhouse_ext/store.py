@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import uuid
 from collections.abc import Callable, Collection
@@ -163,10 +164,7 @@ class Store:
         self.objects_url = objects_url or own_objects
         if own_index == self.index_url or own_objects == self.objects_url:
             self.root.mkdir(parents=True, exist_ok=True)
-        self._fs, self._objects = fsspec.core.url_to_fs(self.objects_url, **(storage_options or {}))
-        # A local folder takes a temporary file renamed into place; an object store
-        # writes an object whole or not at all, so it takes the object at its name.
-        self._renames = isinstance(self._fs, LocalFileSystem)
+        self._storage_options = storage_options or {}
         self._engine = _make_engine(self.index_url)
         self._open_schema()
 
@@ -224,6 +222,27 @@ class Store:
         )
 
     # Objects -----------------------------------------------------------------
+
+    @functools.cached_property
+    def _filesystem(self) -> tuple[Any, str]:
+        # Made on first use: an object store's client (s3fs) is slow to import, and
+        # listing runs never needs it.
+        fs, path = fsspec.core.url_to_fs(self.objects_url, **self._storage_options)
+        return fs, str(path)
+
+    @property
+    def _fs(self) -> Any:
+        return self._filesystem[0]
+
+    @property
+    def _objects(self) -> str:
+        return self._filesystem[1]
+
+    @property
+    def _renames(self) -> bool:
+        """A local folder takes a temporary file renamed into place; an object store
+        writes an object whole or not at all, so it takes the object at its name."""
+        return isinstance(self._fs, LocalFileSystem)
 
     def _object_key(self, digest: str) -> str:
         return f"{self._objects}/{digest[:2]}/{digest[2:]}"
