@@ -11,7 +11,7 @@ from jupyter_server.extension.application import ExtensionApp
 from tornado.ioloop import PeriodicCallback
 from traitlets import Float, Int, Type, Unicode, default
 
-from .errors import OutdatedStore
+from .errors import OutdatedStore, StoreUnavailable
 from .handlers import VersionHandler
 from .handlers.artefacts import (
     AliasHandler,
@@ -160,8 +160,9 @@ class GreenhouseApp(ExtensionApp):
         try:
             self.check_orphans()
             self.launcher.discard_stale_values()
-        except OutdatedStore as exc:
-            # The API answers 409 with this message until the store is upgraded.
+        except (OutdatedStore, StoreUnavailable) as exc:
+            # The API answers 409 (outdated) or 503 (unreachable) with this message until
+            # the store is upgraded or reachable; the periodic check then tidies up.
             self.log.error("greenhouse: %s", exc.message)
 
     def check_orphans(self) -> list[str]:
@@ -188,6 +189,10 @@ class GreenhouseApp(ExtensionApp):
         except OutdatedStore:
             # Named once at start-up; the API answers 409 until the store is upgraded.
             return
+        except StoreUnavailable as exc:
+            self.log.warning(
+                "greenhouse: the check for runs whose process has gone: %s", exc.message
+            )
         except Exception:
             self.log.exception("greenhouse: the check for runs whose process has gone failed")
 

@@ -310,3 +310,14 @@ def test_status_transitions_are_guarded_on_postgresql_too(
     queued.status = RunStatus.RUNNING
     assert store.save_run(queued, replaces=(RunStatus.QUEUED,))
     assert not store.save_run(queued, replaces=(RunStatus.QUEUED,))
+
+
+async def test_the_api_answers_503_while_the_index_cannot_be_reached(
+    api: Any, jp_root_dir: Path, tmp_path: Path
+) -> None:
+    unreachable = f"postgresql+psycopg://greenhouse@127.0.0.1:{free_port()}/gh"
+    write_config(jp_root_dir, StoreConfig(unreachable, str(tmp_path / "objects")))
+    for _ in range(2):
+        reply = await api("GET", "runs")
+        assert reply.code == 503
+        assert "cannot connect to the index database" in reply.json["message"]

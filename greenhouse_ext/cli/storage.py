@@ -95,7 +95,8 @@ def upgrade_command(ctx: click.Context) -> None:
     from ..store import describe, upgrade
 
     root = store_root(ctx)
-    where = describe(root)["index"]
+    info = describe(root)
+    where = root if info["database"] == "sqlite" else info["index"]
     before, after = upgrade(root)
     if before == after:
         click.echo(f"The store at {where} is up to date (schema {after})")
