@@ -370,7 +370,7 @@ def runs_command(
         for run_id in store.mark_interrupted():
             click.echo(f"greenhouse: run {run_id} lost its process: now interrupted", err=True)
     label = notebook_label(Path(notebook), store.root.parent) if notebook else None
-    runs = store.list_runs(label, RunStatus(status) if status else None, limit, user)
+    runs = store.list_runs(label, RunStatus(status) if status else None, limit, user=user)
     if as_json:
         print_json([r.to_summary() for r in runs])
         return

@@ -144,7 +144,7 @@ def _list(
 ) -> list[Run]:
     """The runs of the notebook at ``notebook`` (named as run records name it), newest first."""
     label = notebook_label(notebook, store.root.parent) if notebook else None
-    return store.list_runs(label, status, limit, user)
+    return store.list_runs(label, status, limit, user=user)
 
 
 def _executed(store: Store, run_id: str) -> bytes:
