@@ -5,6 +5,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CHROMIUM := /usr/bin/chromium
+# The team store's tests start a throwaway cluster with Debian's PostgreSQL programs.
+INITDB := $(firstword $(wildcard /usr/lib/postgresql/*/bin/initdb) /usr/lib/postgresql/initdb)
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
@@ -24,6 +26,10 @@ $(CHROMIUM):
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 
+$(INITDB):
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql
+
 # The penguins example from exploration to a gated, published, reproduced version.
 demo: $(STAMP)
 	examples/demo.sh
@@ -40,7 +46,7 @@ lint-py: $(STAMP)
 lint-ts: $(STAMP)
 	$(BIN)/jlpm run lint:check
 
-pytest: $(STAMP) $(CHROMIUM)
+pytest: $(STAMP) $(CHROMIUM) $(INITDB)
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 jest: $(STAMP)
@@ -54,6 +60,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/diff_bench.py
 	$(BIN)/python benchmarks/store_growth.py
 	$(BIN)/python benchmarks/sweep_bench.py
+	$(BIN)/python benchmarks/team_store.py
 
 clean:
 	rm -rf $(VENV) node_modules lib greenhouse_ext/labextension .greenhouse examples/.greenhouse \

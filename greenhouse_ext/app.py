@@ -11,7 +11,7 @@ from jupyter_server.extension.application import ExtensionApp
 from tornado.ioloop import PeriodicCallback
 from traitlets import Float, Int, Type, Unicode, default
 
-from .errors import OutdatedStore
+from .errors import OutdatedStore, StoreUnavailable
 from .handlers import VersionHandler
 from .handlers.artefacts import (
     AliasHandler,
@@ -35,6 +35,7 @@ from .handlers.runs import (
 from .handlers.sweeps import SweepCancelHandler, SweepHandler, SweepsHandler
 from .launcher import RunLauncher
 from .store import Store
+from .storeconfig import config_path
 from .values import DEFAULT_MAX_VALUE_BYTES, ValueLimit
 
 API = "/greenhouse/api"
@@ -75,7 +76,9 @@ class GreenhouseApp(ExtensionApp):
     store_path = Unicode(
         config=True,
         help="Folder of the greenhouse store the server reads and writes, absolute or "
-        "relative to the server's root (default: the .greenhouse folder in the root).",
+        "relative to the server's root (default: the .greenhouse folder in the root). "
+        "Where the folder's parent holds a greenhouse.toml naming a team store, the "
+        "server uses that store's index and objects.",
     )
     launcher_class = Type(
         default_value=RunLauncher,
@@ -156,13 +159,14 @@ class GreenhouseApp(ExtensionApp):
         )
         assert self.serverapp is not None
         self.serverapp.io_loop.add_callback(self._orphan_checks.start)
-        if not os.path.isdir(self._store_location()):
+        if not self._store_exists():
             return
         try:
             self.check_orphans()
             self.launcher.discard_stale_values()
-        except OutdatedStore as exc:
-            # The API answers 409 with this message until the store is upgraded.
+        except (OutdatedStore, StoreUnavailable) as exc:
+            # The API answers 409 (outdated) or 503 (unreachable) with this message until
+            # the store is upgraded or reachable; the periodic check then tidies up.
             self.log.error("greenhouse: %s", exc.message)
 
     def check_orphans(self) -> list[str]:
@@ -173,7 +177,7 @@ class GreenhouseApp(ExtensionApp):
         list of str
             The ids of the runs now recorded as interrupted.
         """
-        if self._opened is None and not os.path.isdir(self._store_location()):
+        if self._opened is None and not self._store_exists():
             return []
         interrupted = self.store.mark_interrupted()
         if interrupted:
@@ -189,6 +193,10 @@ class GreenhouseApp(ExtensionApp):
         except OutdatedStore:
             # Named once at start-up; the API answers 409 until the store is upgraded.
             return
+        except StoreUnavailable as exc:
+            self.log.warning(
+                "greenhouse: the check for runs whose process has gone: %s", exc.message
+            )
         except Exception:
             self.log.exception("greenhouse: the check for runs whose process has gone failed")
 
@@ -205,6 +213,12 @@ class GreenhouseApp(ExtensionApp):
     def _store_location(self) -> str:
         assert self.serverapp is not None
         return os.path.join(self.serverapp.root_dir, os.path.expanduser(self.store_path))
+
+    def _store_exists(self) -> bool:
+        """Whether there is a store to look after: the folder, or a team store configured
+        for the project holding it (see `greenhouse_ext.storeconfig`)."""
+        location = Path(self._store_location())
+        return location.is_dir() or config_path(location.parent).is_file()
 
     def _services(self) -> tuple[Store, RunLauncher]:
         # Handlers may first ask from a worker thread and from the event loop at once.

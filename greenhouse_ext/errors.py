@@ -59,3 +59,11 @@ class ExecutionFailed(GreenhouseError):
 
 class OutdatedStore(Conflict):
     """The store was written in a format older (or newer) than this greenhouse reads."""
+
+
+class StoreUnavailable(GreenhouseError):
+    """The store's index database or object store cannot be reached, or the connection to it
+    was lost mid-command; nothing half-written is left, and trying again is safe."""
+
+    exit_code = 3
+    http_status = 503

@@ -190,6 +190,7 @@ class Run:
         ``truncated``. The full record is what `to_dict` gives.
         """
         data = self.to_dict()
+        data["user"] = self.provenance.user if self.provenance else None
         del data["provenance"], data["timings"]
         truncated: list[str] = []
         for group in ("parameters", "metrics"):

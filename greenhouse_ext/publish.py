@@ -77,10 +77,8 @@ def publish(
     if to is not None:
         Location(to)
     run = _publishable_run(store, run_ref)
-    version = store.add_version(_build_version(store, run, name))
-    for alias in alias_names:
-        store.set_alias(name, alias, version.number)
-    version.aliases = alias_names
+    # The objects are stored by `_build_version`; the index row naming them comes last.
+    version = store.add_version(_build_version(store, run, name), alias_names)
     if to is not None:
         try:
             write_to(store, version, to)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import uuid
 from collections.abc import Callable, Collection
@@ -11,19 +12,23 @@ from typing import Any
 
 import fsspec
 import sqlalchemy as sa
+from fsspec.implementations.local import LocalFileSystem
 
-from .errors import Conflict, InvalidInput, NotFound, OutdatedStore
+from .errors import Conflict, InvalidInput, NotFound, OutdatedStore, StoreUnavailable
 from .migrations import HEAD, REVISIONS, SCRIPTS
 from .models import Progress, Run, RunError, RunStatus, Version
 from .packing import pack, unpack
 from .provenance import host, sha256_bytes
 from .records import run_from_record, run_record, version_from_record, version_record
+from .storeconfig import CONFIG_FILENAME, config_path, read_config, redacted
 from .trace import ProgressCallback
 
 STORE_DIRNAME = ".greenhouse"
 STORE_ENV = "GREENHOUSE_STORE"
 INDEX_URL_ENV = "GREENHOUSE_INDEX_URL"
 OBJECTS_URL_ENV = "GREENHOUSE_OBJECTS_URL"
+VERSION_ATTEMPTS = 50
+"""How often a version is tried again after a clash with a concurrent publisher."""
 ACTIVE = (RunStatus.QUEUED, RunStatus.RUNNING)
 """The statuses of a run that has not finished: the only ones a record may leave."""
 
@@ -41,6 +46,7 @@ runs_table = sa.Table(
     sa.Column("pid", sa.Integer),
     sa.Column("created_at", sa.String(40), nullable=False),
     sa.Column("record", sa.Text, nullable=False),
+    sa.Column("user_name", sa.Text),
 )
 versions_table = sa.Table(
     "versions",
@@ -50,6 +56,14 @@ versions_table = sa.Table(
     sa.Column("run_id", sa.String(64), nullable=False),
     sa.Column("created_at", sa.String(40), nullable=False),
     sa.Column("record", sa.Text, nullable=False),
+    sa.Column("manifest_sha256", sa.String(64)),
+)
+# The last number given to each name: publishers take the next one by updating its row.
+counters_table = sa.Table(
+    "version_counters",
+    _meta,
+    sa.Column("name", sa.String(200), primary_key=True),
+    sa.Column("last", sa.Integer, nullable=False),
 )
 aliases_table = sa.Table(
     "aliases",
@@ -69,6 +83,9 @@ _indexes = [
     sa.Index("ix_runs_notebook", runs_table.c.notebook),
     sa.Index("ix_runs_status", runs_table.c.status),
     sa.Index("ix_runs_created_at", runs_table.c.created_at),
+    sa.Index("ix_runs_user_name", runs_table.c.user_name),
+    # A version copied between stores is recognised by its name and manifest digest.
+    sa.Index("ix_versions_manifest", versions_table.c.name, versions_table.c.manifest_sha256),
 ]
 
 
@@ -88,8 +105,10 @@ def find_store_root(start: str | os.PathLike[str] | None = None) -> Path:
     ``$GREENHOUSE_STORE`` wins; otherwise the nearest ``.greenhouse`` folder in ``start``
     or one of its parents, searching no higher than the git work tree ``start`` is in
     (its root holds ``.git``) or the file system ``start`` is on; otherwise
-    ``start/.greenhouse`` (created on first write). So a project never silently uses
-    the store of a folder around it.
+    ``start/.greenhouse`` (created on first write). A folder holding a store
+    configuration (``greenhouse.toml``) is a project root too: its store is
+    ``.greenhouse`` there, whose index and objects the configuration names. So a project
+    never silently uses the store of a folder around it.
     """
     named = os.environ.get(STORE_ENV)
     if named:
@@ -97,7 +116,7 @@ def find_store_root(start: str | os.PathLike[str] | None = None) -> Path:
     here = Path(start or os.getcwd()).resolve()
     for folder in (here, *here.parents):
         candidate = folder / STORE_DIRNAME
-        if candidate.is_dir():
+        if candidate.is_dir() or (folder / CONFIG_FILENAME).is_file():
             return candidate
         if is_search_boundary(folder):
             break
@@ -122,6 +141,13 @@ class Store:
         An SQLAlchemy URL for the index (default: SQLite in ``root``, WAL mode).
     objects_url : str, optional
         An fsspec URL for the objects (default: ``root/objects``).
+    storage_options : dict, optional
+        Options of the objects' file system (such as an S3 ``endpoint_url``).
+
+    Notes
+    -----
+    ``$GREENHOUSE_INDEX_URL`` and ``$GREENHOUSE_OBJECTS_URL`` stand in for an index or
+    objects URL not given.
     """
 
     def __init__(
@@ -129,22 +155,35 @@ class Store:
         root: str | os.PathLike[str],
         index_url: str | None = None,
         objects_url: str | None = None,
+        storage_options: dict[str, Any] | None = None,
     ) -> None:
         self.root = Path(root)
         index_url = index_url or os.environ.get(INDEX_URL_ENV)
         objects_url = objects_url or os.environ.get(OBJECTS_URL_ENV)
-        if index_url is None or objects_url is None:
+        own_index, own_objects = (
+            f"sqlite:///{self.root / 'index.sqlite'}",
+            str(self.root / "objects"),
+        )
+        self.index_url = index_url or own_index
+        self.objects_url = objects_url or own_objects
+        if own_index == self.index_url or own_objects == self.objects_url:
             self.root.mkdir(parents=True, exist_ok=True)
-        self.index_url = index_url or f"sqlite:///{self.root / 'index.sqlite'}"
-        self.objects_url = objects_url or str(self.root / "objects")
-        self._fs, self._objects = fsspec.core.url_to_fs(self.objects_url)
+        self._storage_options = storage_options or {}
         self._engine = _make_engine(self.index_url)
         self._open_schema()
 
     @classmethod
-    def open(cls, location: str | os.PathLike[str] | None = None) -> Store:
-        """Open the store at ``location``, or the one found from the working directory."""
-        return cls(Path(location).expanduser().resolve() if location else find_store_root())
+    def open(cls, location: str | os.PathLike[str] | None = None, *, local: bool = False) -> Store:
+        """Open the store at ``location``, or the one found from the working directory.
+
+        When the project holding the store folder (its parent) has a ``greenhouse.toml``
+        naming a team store, the index and objects are the team's (see
+        :mod:`greenhouse_ext.storeconfig`); ``$GREENHOUSE_INDEX_URL`` and
+        ``$GREENHOUSE_OBJECTS_URL`` still win. With ``local``, the store is the folder's
+        own SQLite index and objects, whatever is configured.
+        """
+        root = Path(location).expanduser().resolve() if location else find_store_root()
+        return cls(root, *_addresses(root, local))
 
     def close(self) -> None:
         """Release the index's connections."""
@@ -156,11 +195,14 @@ class Store:
         A new index is stamped with the revision before its tables are made, so that a
         process opening it meanwhile never takes it for an index from before migrations.
         """
-        with self._engine.begin() as conn:
-            if "runs" in sa.inspect(conn).get_table_names():
+        with self._engine.connect() as conn:
+            made = "runs" in sa.inspect(conn).get_table_names()
+        with self._engine.connect() as conn:
+            if made:
                 revision = _revision(conn)
             else:
                 revision = HEAD
+                self._begin_writing(conn)
                 conn.execute(sa.schema.CreateTable(revision_table, if_not_exists=True))
                 stamp = _dialect_insert(self._engine.dialect.name)(revision_table)
                 conn.execute(stamp.values(version_num=HEAD).on_conflict_do_nothing())
@@ -168,6 +210,7 @@ class Store:
                     conn.execute(sa.schema.CreateTable(table, if_not_exists=True))
                 for index in _indexes:
                     conn.execute(sa.schema.CreateIndex(index, if_not_exists=True))
+                conn.commit()
         if revision == HEAD:
             return
         self.close()
@@ -183,6 +226,27 @@ class Store:
         )
 
     # Objects -----------------------------------------------------------------
+
+    @functools.cached_property
+    def _filesystem(self) -> tuple[Any, str]:
+        # Made on first use: an object store's client (s3fs) is slow to import, and
+        # listing runs never needs it.
+        fs, path = fsspec.core.url_to_fs(self.objects_url, **self._storage_options)
+        return fs, str(path)
+
+    @property
+    def _fs(self) -> Any:
+        return self._filesystem[0]
+
+    @property
+    def _objects(self) -> str:
+        return self._filesystem[1]
+
+    @property
+    def _renames(self) -> bool:
+        """A local folder takes a temporary file renamed into place; an object store
+        writes an object whole or not at all, so it takes the object at its name."""
+        return isinstance(self._fs, LocalFileSystem)
 
     def _object_key(self, digest: str) -> str:
         return f"{self._objects}/{digest[:2]}/{digest[2:]}"
@@ -206,6 +270,9 @@ class Store:
         if self._fs.exists(key):
             return digest
         stored = packed(data)
+        if not self._renames:
+            self._fs.pipe_file(key, stored)
+            return digest
         tmp_dir = f"{self._objects}/tmp"
         self._fs.makedirs(tmp_dir, exist_ok=True)
         self._fs.makedirs(key.rsplit("/", 1)[0], exist_ok=True)
@@ -289,6 +356,7 @@ class Store:
             "pid": run.pid,
             "created_at": run.created_at,
             "record": run_record(run),
+            "user_name": run.provenance.user if run.provenance else None,
         }
         insert = _dialect_insert(self._engine.dialect.name)(runs_table).values(**row)
         if replaces:
@@ -299,8 +367,9 @@ class Store:
             )
         else:
             statement = insert.on_conflict_do_nothing(index_elements=["id"])
+        # RETURNING tells whether the row was written: a driver's rowcount may not.
         with self._engine.begin() as conn:
-            return bool(conn.execute(statement).rowcount)
+            return conn.execute(statement.returning(runs_table.c.id)).first() is not None
 
     def start_run(self, run: Run) -> None:
         """Record ``run`` as running: a new run, or the one a server queued under its id.
@@ -366,8 +435,9 @@ class Store:
         status: RunStatus | None = None,
         limit: int | None = None,
         sweep: str | None = None,
+        user: str | None = None,
     ) -> list[Run]:
-        """Runs, newest first, optionally filtered by notebook path, status and sweep id."""
+        """Runs, newest first, optionally filtered by notebook path, status, sweep id and user."""
         query = sa.select(runs_table.c.record).order_by(
             runs_table.c.created_at.desc(), runs_table.c.id.desc()
         )
@@ -377,6 +447,8 @@ class Store:
             query = query.where(runs_table.c.status == status.value)
         if sweep is not None:
             query = query.where(self._record_field("sweep_id") == sweep)
+        if user is not None:
+            query = query.where(runs_table.c.user_name == user)
         if limit is not None:
             query = query.limit(limit)
         with self._engine.connect() as conn:
@@ -423,38 +495,115 @@ class Store:
 
     # Versions and aliases ----------------------------------------------------
 
-    def add_version(self, version: Version) -> Version:
-        """Insert ``version`` as the next number of its name and return it numbered.
+    def add_version(self, version: Version, aliases: Collection[str] = ()) -> Version:
+        """Record ``version`` as the next number of its name, with ``aliases``; return it.
 
-        The number is computed inside the INSERT itself, so concurrent publishers get
-        consecutive numbers with no gap and no duplicate; a rare clash (on servers that
-        let two such statements race) is retried.
+        One transaction takes the number from the name's counter row (an upsert that
+        increments it and returns the new value, so concurrent publishers queue on that
+        row; SQLite's is begun ``IMMEDIATE``), inserts the version and points the aliases
+        at it. Numbers are gapless and unique across processes and machines: a
+        transaction that fails gives its number back, and the unique ``(name, number)``
+        key stays as a backstop; a clash is rolled back and tried again. The version's
+        objects must be stored first: the row naming them is the last thing written.
         """
+        return self._insert_version(version, aliases, reuse=False)[0]
+
+    def import_version(self, version: Version) -> tuple[Version, bool]:
+        """Record a version copied from another store, numbered by this one.
+
+        A version is known by its name and manifest digest: one already here is returned
+        as it is, so copying twice makes no duplicate.
+
+        Returns
+        -------
+        tuple of (Version, bool)
+            The version as numbered here, and whether it was new.
+        """
+        return self._insert_version(version, (), reuse=True)
+
+    def _insert_version(
+        self, version: Version, aliases: Collection[str], *, reuse: bool
+    ) -> tuple[Version, bool]:
         record = version_record(version)
-        for _ in range(50):
-            next_number = (
-                sa.select(sa.func.coalesce(sa.func.max(versions_table.c.number), 0) + 1)
-                .where(versions_table.c.name == version.name)
-                .scalar_subquery()
-            )
-            insert = (
-                versions_table.insert()
-                .values(
-                    name=version.name,
-                    number=next_number,
-                    run_id=version.run_id,
-                    created_at=version.created_at,
-                    record=record,
-                )
-                .returning(versions_table.c.number)
-            )
+        for _ in range(VERSION_ATTEMPTS):
             try:
-                with self._engine.begin() as conn:
-                    version.number = int(conn.execute(insert).scalar_one())
-                return version
-            except sa.exc.IntegrityError:
+                with self._engine.connect() as conn:
+                    self._begin_writing(conn)
+                    number = conn.execute(self._next_number(version.name)).scalar_one()
+                    # Checked under the counter row's lock: no copy of it can commit meanwhile.
+                    known = self._known_number(conn, version) if reuse else None
+                    if known is not None:
+                        conn.rollback()
+                        return self.get_version(version.name, known), False
+                    conn.execute(
+                        versions_table.insert().values(
+                            name=version.name,
+                            number=number,
+                            run_id=version.run_id,
+                            created_at=version.created_at,
+                            record=record,
+                            manifest_sha256=version.manifest_sha256,
+                        )
+                    )
+                    for alias in aliases:
+                        conn.execute(self._alias_upsert(version.name, alias, number))
+                    conn.commit()
+            except (sa.exc.IntegrityError, sa.exc.OperationalError) as exc:
+                if isinstance(exc, sa.exc.OperationalError) and not _is_contention(exc):
+                    raise
                 continue
+            version.number = int(number)
+            version.aliases = sorted(aliases)
+            return version, True
         raise Conflict(f"Could not allocate a version number for {version.name!r}; try again")
+
+    def _known_number(self, conn: sa.Connection, version: Version) -> int | None:
+        """The number of the version of this name and manifest already here, if any."""
+        number = conn.execute(
+            sa.select(versions_table.c.number).where(
+                versions_table.c.name == version.name,
+                versions_table.c.manifest_sha256 == version.manifest_sha256,
+            )
+        ).scalar()
+        return None if number is None else int(number)
+
+    def _next_number(self, name: str) -> Any:
+        """``UPDATE ... RETURNING`` on the name's counter row, made first if missing.
+
+        A missing row starts after the highest version already stored, so an index
+        whose counters were lost can never hand out a number twice.
+        """
+        first = (
+            sa.select(sa.func.coalesce(sa.func.max(versions_table.c.number), 0) + 1)
+            .where(versions_table.c.name == name)
+            .scalar_subquery()
+        )
+        insert = _dialect_insert(self._engine.dialect.name)(counters_table)
+        return (
+            insert.values(name=name, last=first)
+            .on_conflict_do_update(
+                index_elements=["name"], set_={"last": counters_table.c.last + 1}
+            )
+            .returning(counters_table.c.last)
+        )
+
+    def _begin_writing(self, conn: sa.Connection) -> None:
+        """Begin a transaction that will write: SQLite's takes the write lock at once.
+
+        A deferred SQLite transaction that reads and then writes fails at once (it
+        cannot wait) when another process wrote meanwhile; ``BEGIN IMMEDIATE`` queues
+        for the lock instead, within the busy timeout.
+        """
+        if self._engine.dialect.name == "sqlite":
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    def _alias_upsert(self, name: str, alias: str, number: int) -> Any:
+        insert = _dialect_insert(self._engine.dialect.name)(aliases_table).values(
+            name=name, alias=alias, number=number
+        )
+        return insert.on_conflict_do_update(
+            index_elements=["name", "alias"], set_={"number": number}
+        )
 
     def get_version(
         self, name: str, number: int | None = None, alias: str | None = None
@@ -514,15 +663,8 @@ class Store:
     def set_alias(self, name: str, alias: str, number: int) -> None:
         """Point ``alias`` at version ``number`` of ``name``, in one atomic statement."""
         self.get_version(name, number)
-        insert = _dialect_insert(self._engine.dialect.name)(aliases_table).values(
-            name=name, alias=alias, number=number
-        )
         with self._engine.begin() as conn:
-            conn.execute(
-                insert.on_conflict_do_update(
-                    index_elements=["name", "alias"], set_={"number": number}
-                )
-            )
+            conn.execute(self._alias_upsert(name, alias, number))
 
     def aliases(self, name: str) -> dict[str, int]:
         """``{alias: version number}`` for ``name``."""
@@ -541,8 +683,67 @@ class Store:
         return version
 
 
+def _addresses(root: Path, local: bool) -> tuple[str | None, str | None, dict[str, Any]]:
+    """The index URL, objects URL and objects' options of the store at ``root``.
+
+    None stands for "not configured": `Store` then takes ``$GREENHOUSE_INDEX_URL`` /
+    ``$GREENHOUSE_OBJECTS_URL``, else the folder's own.
+    """
+    if local:
+        return f"sqlite:///{root / 'index.sqlite'}", str(root / "objects"), {}
+    config = read_config(root.parent)
+    if config is None:
+        return None, None, {}
+    return (
+        os.environ.get(INDEX_URL_ENV) or config.index,
+        os.environ.get(OBJECTS_URL_ENV) or config.objects,
+        config.storage_options(),
+    )
+
+
+def describe(root: str | os.PathLike[str], local: bool = False) -> dict[str, Any]:
+    """Where the store at ``root`` keeps its index and objects, and its schema revision.
+
+    Nothing is created or changed; passwords and keys in URLs are shown as ``***``.
+    ``schema`` is None where there is no index yet (or it cannot be reached: then
+    ``problem`` says why), ``"v0"`` for an index from before migrations.
+    """
+    root = Path(root)
+    index, objects, options = _addresses(root, local)
+    index = index or os.environ.get(INDEX_URL_ENV) or f"sqlite:///{root / 'index.sqlite'}"
+    objects = objects or os.environ.get(OBJECTS_URL_ENV) or str(root / "objects")
+    config = config_path(root.parent)
+    url = sa.make_url(index)
+    schema: str | None = None
+    problem: str | None = None
+    if url.get_backend_name() != "sqlite" or Path(url.database or "").is_file():
+        engine = _make_engine(index)
+        try:
+            with engine.connect() as conn:
+                if "runs" in sa.inspect(conn).get_table_names():
+                    schema = _revision(conn) or "v0"
+        except StoreUnavailable as exc:
+            problem = exc.message
+        finally:
+            engine.dispose()
+    return {
+        "store": str(root),
+        "config": str(config) if config.is_file() and not local else None,
+        "index": redacted(index),
+        "database": url.get_backend_name(),
+        "objects": redacted(objects),
+        "endpoint_url": options.get("endpoint_url"),
+        "schema": schema,
+        "latest_schema": HEAD,
+        "problem": problem,
+    }
+
+
 def upgrade(root: str | os.PathLike[str], index_url: str | None = None) -> tuple[str | None, str]:
     """Bring the index of the store at ``root`` to this greenhouse's schema.
+
+    The index is the one ``index_url`` names, else ``$GREENHOUSE_INDEX_URL``, else the
+    team store's of the project's ``greenhouse.toml``, else the folder's own.
 
     Runs the Alembic migrations shipped in ``greenhouse_ext/migrations`` on one
     connection and commits their changes with the new revision stamp at the end, so an
@@ -563,7 +764,7 @@ def upgrade(root: str | os.PathLike[str], index_url: str | None = None) -> tuple
     from alembic import command
     from alembic.config import Config
 
-    index_url = index_url or os.environ.get(INDEX_URL_ENV)
+    index_url = index_url or _addresses(Path(root), False)[0] or os.environ.get(INDEX_URL_ENV)
     if index_url is None and not (Path(root) / "index.sqlite").is_file():
         raise NotFound(f"There is no store at {root} to upgrade")
     engine = _make_engine(index_url or f"sqlite:///{Path(root) / 'index.sqlite'}")
@@ -618,9 +819,19 @@ def _dialect_insert(dialect: str) -> Any:
     raise InvalidInput(f"Index database {dialect!r} is not supported: use SQLite or PostgreSQL")
 
 
+def _is_contention(exc: sa.exc.OperationalError) -> bool:
+    """Whether ``exc`` says that a concurrent transaction won: worth trying again."""
+    code = getattr(exc.orig, "sqlstate", None)
+    return code in {"40001", "40P01"} or "database is locked" in str(exc.orig)
+
+
 def _make_engine(url: str) -> sa.Engine:
     if not url.startswith("sqlite"):
-        return sa.create_engine(url, pool_pre_ping=True)
+        # A connection the server dropped is replaced before use (pool_pre_ping), so a
+        # long-lived process such as the Jupyter server reconnects by itself.
+        engine = sa.create_engine(url, pool_pre_ping=True)
+        sa.event.listen(engine, "handle_error", _unavailable)
+        return engine
     engine = sa.create_engine(url, connect_args={"timeout": 60})
 
     @sa.event.listens_for(engine, "connect")
@@ -632,6 +843,28 @@ def _make_engine(url: str) -> sa.Engine:
         cursor.close()
 
     return engine
+
+
+def _unavailable(context: sa.engine.ExceptionContext) -> None:
+    """Translate a lost or refused connection to the index into `StoreUnavailable`.
+
+    The transaction it was in is rolled back by the server, so nothing half-written stays.
+    """
+    if context.is_pre_ping:
+        return
+    lost = context.is_disconnect
+    refused = context.connection is None and isinstance(
+        context.sqlalchemy_exception, sa.exc.OperationalError
+    )
+    if not (lost or refused):
+        return
+    url = context.engine.url.render_as_string(hide_password=True) if context.engine else "?"
+    what = "lost its connection to" if lost else "cannot connect to"
+    reason = str(context.original_exception).strip().splitlines()[0]
+    raise StoreUnavailable(
+        f"greenhouse {what} the index database at {url} ({reason}); nothing was half-written: "
+        "try again when it is reachable"
+    ) from context.original_exception
 
 
 class LiveRecord:

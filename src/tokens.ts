@@ -259,6 +259,11 @@ export interface IRun {
    */
   provenance?: IProvenance | null;
   /**
+   * Who made it (its provenance's user), in the summaries `GET runs` lists: in a team
+   * store, runs of several people show together.
+   */
+  user?: string | null;
+  /**
    * In the summaries `GET runs` lists: the values cut to 200 characters and ending in
    * `…`, as `parameters.NAME`, `metrics.NAME`, `error.reason` or `error.evalue`.
    */

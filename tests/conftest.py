@@ -23,7 +23,7 @@ from greenhouse_ext.models import Provenance, Run, RunStatus
 from greenhouse_ext.provenance import host
 from greenhouse_ext.store import Execution, Store
 
-pytest_plugins = ["pytest_jupyter.jupyter_server", "published", "faults"]
+pytest_plugins = ["pytest_jupyter.jupyter_server", "published", "faults", "services"]
 
 RUN_DEADLINE_S = 120.0
 """How long a test waits for a real run: the machine is small and shared."""

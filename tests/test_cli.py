@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import signal
@@ -9,6 +10,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -401,3 +403,28 @@ def test_a_run_under_the_id_of_a_finished_run_is_refused(project: Path) -> None:
     assert done.returncode == 2
     assert f"Run {cancelled.id} is cancelled already: it is not started" in done.stderr
     assert store.get_run(cancelled.id).to_dict() == cancelled.to_dict()
+
+
+def test_runs_are_listed_with_their_user_and_filtered_by_it(
+    project: Path, seed_run: Callable[..., Run]
+) -> None:
+    store = Store(project / ".greenhouse")
+    theirs = seed_run(store, project / "train.ipynb")
+    assert theirs.provenance is not None
+    mine = dataclasses.replace(
+        theirs,
+        id="a11ce0000001",
+        created_at=now(),
+        provenance=dataclasses.replace(theirs.provenance, user="alice"),
+    )
+    store.save_run(mine)
+
+    only = json.loads(
+        greenhouse("runs", "--user", "alice", "--json", cwd=project, check=True).stdout
+    )
+    assert [(r["id"], r["user"]) for r in only] == [(mine.id, "alice")]
+    table = greenhouse("runs", cwd=project, check=True).stdout.splitlines()
+    assert table[0].split()[:3] == ["ID", "STATUS", "USER"]
+    assert [line.split()[2] for line in table[1:]] == ["alice", "tester"]
+    nobody = greenhouse("runs", "--user", "nobody", "--json", cwd=project, check=True)
+    assert json.loads(nobody.stdout) == []

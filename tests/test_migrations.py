@@ -142,3 +142,20 @@ def test_upgrading_where_there_is_no_store_says_so(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "no store" in result.stderr
     assert not (tmp_path / "nowhere").exists()
+
+
+def test_upgrade_fills_the_version_counters_manifests_and_users(old_store: Path) -> None:
+    upgrade(old_store)
+    with sqlite3.connect(old_store / "index.sqlite") as db:
+        assert db.execute("SELECT name, last FROM version_counters").fetchall() == [("model", 1)]
+        ((manifest, record),) = db.execute("SELECT manifest_sha256, record FROM versions")
+        users = db.execute("SELECT user_name FROM runs").fetchall()
+    assert manifest == json.loads(record)["manifest_sha256"]
+    # The runs of store-v0 record no provenance, so no user.
+    assert users == [(None,), (None,)]
+    store = Store(old_store)
+    version = store.get_version("model")
+    version.created_at, version.manifest_sha256 = "2026-02-01T00:00:00", "f" * 64
+    assert store.add_version(version, ["staging"]).number == 2
+    assert store.get_version("model", alias="production").number == 1
+    assert store.get_version("model", alias="staging").number == 2

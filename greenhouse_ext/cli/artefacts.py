@@ -1,4 +1,4 @@
-"""Commands about published versions: publish, versions, alias, get, push and verify."""
+"""Commands about published versions: publish, versions, alias, get and verify."""
 
 from __future__ import annotations
 
@@ -111,19 +111,6 @@ def get_command(ctx: click.Context, ref: str, out_dir: str) -> None:
 
     for path in export(open_store(ctx), ref, out_dir):
         click.echo(str(path))
-
-
-@cli.command("push")
-@click.argument("ref", metavar="REF")
-@click.option("--to", "to", metavar="URL", required=True, help=TO_HELP)
-@click.pass_context
-def push_command(ctx: click.Context, ref: str, to: str) -> None:
-    """Copy the published version REF to URL (again), e.g. after a failed `publish --to`."""
-    from ..locations import write_to
-    from ..refs import resolve_version
-
-    store = open_store(ctx)
-    click.echo(write_to(store, resolve_version(store, ref), to))
 
 
 @cli.command("verify")

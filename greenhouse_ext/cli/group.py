@@ -53,22 +53,31 @@ kernel_option = click.option("--kernel", help="Kernel to use (default: the noteb
     type=click.Path(file_okay=False),
     help="The store folder (default: the nearest .greenhouse/ upwards, else ./.greenhouse).",
 )
+@click.option(
+    "--local",
+    is_flag=True,
+    envvar="GREENHOUSE_LOCAL",
+    help="Use the project's own .greenhouse store even where greenhouse.toml names a team "
+    "store (also $GREENHOUSE_LOCAL=1).",
+)
 @click.version_option(package_name="greenhouse_ext", prog_name="greenhouse")
 @click.pass_context
-def cli(ctx: click.Context, store: str | None) -> None:
+def cli(ctx: click.Context, store: str | None, local: bool) -> None:
     """Run notebooks reproducibly, with validated parameters and a full record of each run."""
-    ctx.obj = {"store": store}
+    ctx.obj = {"store": store, "local": local}
 
 
 def open_store(ctx: click.Context) -> Store:
     """The store named by ``--store`` / ``$GREENHOUSE_STORE``, or found from the cwd.
 
-    A store found above the working folder with no git work tree to say that it is
-    the project's own is named on stderr, the first time it is used from that folder.
+    Its index and objects are the team store's where the project's ``greenhouse.toml``
+    names one, unless ``--local`` is given. A store found above the working folder with
+    no git work tree to say that it is the project's own is named on stderr, the first
+    time it is used from that folder.
     """
     from ..store import Store
 
-    return Store.open(store_root(ctx))
+    return Store.open(store_root(ctx), local=ctx.obj["local"])
 
 
 def store_root(ctx: click.Context) -> Path:

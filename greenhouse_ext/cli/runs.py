@@ -315,6 +315,7 @@ def show_command(ctx: click.Context, run_id: str, as_json: bool) -> None:
     type=click.Choice(["queued", "running", "succeeded", "failed", "cancelled", "interrupted"]),
     help="Only runs with this status.",
 )
+@click.option("--user", help="Only runs made by this user (as `greenhouse show` names them).")
 @click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
 @click.option(
     "--json",
@@ -341,6 +342,7 @@ def runs_command(
     ctx: click.Context,
     notebook: str | None,
     status: str | None,
+    user: str | None,
     limit: int,
     as_json: bool,
     sweep_id: str | None,
@@ -365,7 +367,7 @@ def runs_command(
             print_table(*results_table(runs))
         return
     label = notebook_label(Path(notebook), store.root.parent) if notebook else None
-    runs = store.list_runs(label, RunStatus(status) if status else None, limit)
+    runs = store.list_runs(label, RunStatus(status) if status else None, limit, user=user)
     if as_json:
         print_json([r.to_summary() for r in runs])
         return
@@ -373,6 +375,7 @@ def runs_command(
         (
             r.id,
             r.status.value,
+            r.provenance.user if r.provenance else "-",
             r.created_at[:19].replace("T", " "),
             f"{r.duration_s:.1f}s" if r.duration_s is not None else "-",
             r.notebook,
@@ -380,7 +383,7 @@ def runs_command(
         )
         for r in runs
     ]
-    print_table(("ID", "STATUS", "CREATED (UTC)", "TIME", "NOTEBOOK", "METRICS"), rows)
+    print_table(("ID", "STATUS", "USER", "CREATED (UTC)", "TIME", "NOTEBOOK", "METRICS"), rows)
 
 
 @cli.command("open")

@@ -55,13 +55,14 @@ class RunsHandler(GreenhouseHandler):
     @tornado.web.authenticated
     @authorized
     async def get(self) -> None:
-        """Answer ``{"runs": [...]}``, newest first, filtered by notebook and status."""
+        """Answer ``{"runs": [...]}``, newest first, filtered by notebook, status and user."""
         notebook = self.optional_query("notebook")
         status = self.optional_query("status")
         path = self.confined(notebook, "notebook") if notebook else None
         wanted = _status(status) if status else None
         limit = self.int_query("limit", LIST_LIMIT_DEFAULT, 1, LIST_LIMIT_MAX)
-        runs = await self.with_store(_list, path, wanted, limit)
+        user = self.optional_query("user") or None
+        runs = await self.with_store(_list, path, wanted, limit, user)
         self.reply({"runs": [run.to_summary() for run in runs]})
 
     @tornado.web.authenticated
@@ -138,10 +139,12 @@ class ReportHandler(GreenhouseHandler):
         self.finish(html, set_content_type="text/html; charset=UTF-8")
 
 
-def _list(store: Store, notebook: Path | None, status: RunStatus | None, limit: int) -> list[Run]:
+def _list(
+    store: Store, notebook: Path | None, status: RunStatus | None, limit: int, user: str | None
+) -> list[Run]:
     """The runs of the notebook at ``notebook`` (named as run records name it), newest first."""
     label = notebook_label(notebook, store.root.parent) if notebook else None
-    return store.list_runs(label, status, limit)
+    return store.list_runs(label, status, limit, user=user)
 
 
 def _executed(store: Store, run_id: str) -> bytes:

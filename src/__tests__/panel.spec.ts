@@ -129,6 +129,27 @@ describe('GreenhousePanel', () => {
     panel.dispose();
   });
 
+  it('shows who made each run', async () => {
+    const { node, panel } = await panelOn([
+      run('r-2', 'succeeded', { user: 'bob' }),
+      run('r-1', 'failed', { user: 'alice' }),
+      run('r-0', 'succeeded', { user: null })
+    ]);
+
+    const users = [
+      ...node.querySelectorAll<HTMLElement>('.jp-greenhouse-run')
+    ].map(item => [
+      item.dataset.runId,
+      item.querySelector('.jp-greenhouse-run-user')?.textContent
+    ]);
+    expect(users).toEqual([
+      ['r-2', 'bob'],
+      ['r-1', 'alice'],
+      ['r-0', '']
+    ]);
+    panel.dispose();
+  });
+
   it('marks an invalid value at once, and clears the mark once fixed', async () => {
     const { node } = await panelOn();
     const epochs = field(node, 'epochs');

@@ -242,6 +242,9 @@ class RunItem {
         'data-status': run.status
       }),
       element('span', 'jp-greenhouse-run-id', run.id),
+      element('span', 'jp-greenhouse-run-user', run.user ?? '', {
+        title: trans.__('Made by')
+      }),
       element(
         'span',
         'jp-greenhouse-run-time',
