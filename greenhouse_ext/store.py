@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import functools
 import os
 import uuid
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import fsspec
 import sqlalchemy as sa
 from fsspec.implementations.local import LocalFileSystem
 
-from .errors import Conflict, InvalidInput, NotFound, OutdatedStore, StoreUnavailable
+from .errors import (
+    Conflict,
+    GreenhouseError,
+    InvalidInput,
+    NotFound,
+    OutdatedStore,
+    StoreUnavailable,
+)
 from .migrations import HEAD, REVISIONS, SCRIPTS
 from .models import Progress, Run, RunError, RunStatus, Version
 from .packing import pack, unpack
@@ -127,6 +136,41 @@ def is_search_boundary(folder: Path) -> bool:
     """Whether the upward search for a store ends at ``folder``: a git work tree's root,
     or the top of a file system."""
     return (folder / ".git").exists() or os.path.ismount(folder)
+
+
+_Method = TypeVar("_Method", bound=Callable[..., Any])
+
+
+def _reaching_objects(method: _Method) -> _Method:
+    """Translate a failure to reach the object store into `StoreUnavailable`.
+
+    A refused or lost connection, a timeout or refused credentials (botocore's and
+    aiohttp's errors, or the OSErrors fsspec makes of them) say which objects could not
+    be reached; a missing object and every other error pass through as they are.
+    """
+
+    @functools.wraps(method)
+    def reaching(self: Store, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except (FileNotFoundError, GreenhouseError):
+            raise
+        except Exception as exc:
+            if not _unreachable(exc):
+                raise
+            reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise StoreUnavailable(
+                f"greenhouse cannot reach the objects at {redacted(self.objects_url)} "
+                f"({reason}); nothing was half-written: try again when they are reachable"
+            ) from exc
+
+    return cast(_Method, reaching)
+
+
+def _unreachable(exc: BaseException) -> bool:
+    if isinstance(exc, ConnectionError | TimeoutError | PermissionError):
+        return True
+    return type(exc).__module__.split(".")[0] in {"botocore", "aiobotocore", "aiohttp"}
 
 
 class Store:
@@ -251,6 +295,7 @@ class Store:
     def _object_key(self, digest: str) -> str:
         return f"{self._objects}/{digest[:2]}/{digest[2:]}"
 
+    @_reaching_objects
     def put_object(self, data: bytes) -> str:
         """Store ``data`` once under its sha256 and return the digest.
 
@@ -281,6 +326,7 @@ class Store:
         self._fs.mv(tmp, key)
         return digest
 
+    @_reaching_objects
     def get_object(self, digest: str) -> bytes:
         """Return an object's content; NotFound when the store has no such object."""
         key = self._object_key(digest)
@@ -293,6 +339,7 @@ class Store:
             raise Conflict(f"The store has lost object {digest}, a part of another object")
         return self.get_object(digest)
 
+    @_reaching_objects
     def has_object(self, digest: str) -> bool:
         """True when an object with this sha256 is stored."""
         return bool(self._fs.exists(self._object_key(digest)))
@@ -397,13 +444,32 @@ class Store:
         Conflict
             The run is recorded as finished already (say, cancelled or marked
             interrupted meanwhile): that outcome stands and this one is not recorded.
+        StoreUnavailable
+            The objects could not be stored; the run is recorded as failed, saying so,
+            when the index can still be reached.
         """
         run = execution.run
-        run.source_object = self.put_object(execution.source)
-        if execution.output is not None:
-            run.output_object = self.put_object(execution.output)
-        for data in execution.files.values():
-            self.put_object(data)
+        try:
+            run.source_object = self.put_object(execution.source)
+            if execution.output is not None:
+                run.output_object = self.put_object(execution.output)
+            for data in execution.files.values():
+                self.put_object(data)
+        except StoreUnavailable:
+            unstored = dataclasses.replace(
+                run,
+                status=RunStatus.FAILED,
+                error=RunError(
+                    reason="its notebook and files could not be stored: the object store "
+                    f"at {redacted(self.objects_url)} could not be reached"
+                ),
+                source_object=None,
+                output_object=None,
+                files=[],
+            )
+            with contextlib.suppress(StoreUnavailable):
+                self.save_run(unstored)
+            raise
         if not self.save_run(run):
             stored = self.get_run(run.id)
             raise Conflict(

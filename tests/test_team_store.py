@@ -140,6 +140,27 @@ def test_a_database_that_cannot_be_reached_is_a_clear_error(
     assert "Traceback" not in done.stderr
 
 
+def test_objects_that_cannot_be_reached_fail_the_run_with_a_clear_error(
+    tmp_path: Path, postgres: Postgres
+) -> None:
+    project = tmp_path / "project"
+    closed = f"http://127.0.0.1:{free_port()}"
+    team_project(project, StoreConfig(postgres.database(), "s3://nowhere/greenhouse", closed))
+    write_notebook(
+        project / "nb.ipynb", "x = 1", "from greenhouse_ext import record\nrecord('y', x)"
+    )
+
+    done = greenhouse("run", "nb.ipynb", cwd=project)
+
+    assert done.returncode == 3, done.stderr
+    assert "cannot reach the objects at s3://nowhere/greenhouse" in done.stderr
+    assert "Traceback" not in done.stderr
+    [run] = json.loads(greenhouse("runs", "--json", cwd=project, check=True).stdout)
+    assert run["status"] == "failed" and run["has_notebook"] is False
+    assert run["error"]["reason"].startswith("its notebook and files could not be stored")
+    assert run["metrics"] == {"y": 1}
+
+
 def _schema(url: str) -> dict[str, Any]:
     engine = sa.create_engine(url)
     try:

@@ -127,6 +127,6 @@ def print_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
 def format_values(values: Mapping[str, Any]) -> str:
     """``name=value`` pairs on one line: floats to 6 significant digits, the rest as JSON."""
     return " ".join(
-        f"{k}={v:.6g}" if isinstance(v, float) else f"{k}={json.dumps(v)}"
+        f"{k}={v:.6g}" if isinstance(v, float) else f"{k}={json.dumps(v, ensure_ascii=False)}"
         for k, v in values.items()
     )

@@ -272,7 +272,8 @@ def _print_summary(run: Run, store: Store) -> None:
     if run.error is not None:
         error = run.error
         where = f" in cell {error.cell_index + 1}" if error.cell_index is not None else ""
-        click.echo(f"  error       {error.reason}{where}: {error.ename}: {error.evalue}")
+        what = f": {error.ename}: {error.evalue}" if error.ename is not None else ""
+        click.echo(f"  error       {error.reason}{where}{what}")
     if run.output_object:
         click.echo(f"  executed    {_checkout(store, run, source=False)}")
 
