@@ -10,7 +10,8 @@ Two cases, generated in a temporary folder:
 
 For each case it times, over several rounds, and prints medians:
 
-- ``diff_subjects`` in-process on already-loaded notebooks (the core);
+- ``compare(a, b).to_dict()`` in-process on already-loaded notebooks (the core, as the
+  CLI and the server call it);
 - plain ``nbdime.diff_notebooks`` on the raw notebooks, for reference (no normalisation,
   no stand-ins);
 - ``greenhouse diff A B`` and ``greenhouse diff --json A B``, each a fresh process;
@@ -136,7 +137,7 @@ def bench_case(name: str, a: dict[str, Any], b: dict[str, Any], folder: Path, ro
     import nbdime
     import nbformat
 
-    from greenhouse_ext.diff import diff_subjects
+    from greenhouse_ext.diff import compare
     from greenhouse_ext.refs import Subject
 
     paths = [folder / f"{name}-a.ipynb", folder / f"{name}-b.ipynb"]
@@ -145,12 +146,12 @@ def bench_case(name: str, a: dict[str, Any], b: dict[str, Any], folder: Path, ro
     size = sum(p.stat().st_size for p in paths) / 1e6
     subject_a = Subject(ref=paths[0].name, kind="file", notebook=a)
     subject_b = Subject(ref=paths[1].name, kind="file", notebook=b)
-    changed = len(diff_subjects(subject_a, subject_b)["notebook"]["changed_cells"])
+    changed = len(compare(subject_a, subject_b).changed_cells)
     print(f"\n{name}: 2 notebooks, {size:.1f} MB on disk; {changed} changed cells")
     raw = (nbformat.from_dict(a), nbformat.from_dict(b))
     names = [p.name for p in paths]
     actions: list[tuple[str, Callable[[], object]]] = [
-        ("core diff_subjects", lambda: diff_subjects(subject_a, subject_b)),
+        ("core compare().to_dict()", lambda: compare(subject_a, subject_b).to_dict()),
         ("nbdime.diff_notebooks (raw)", lambda: nbdime.diff_notebooks(*raw)),
         ("greenhouse diff", command(folder, "diff", *names)),
         ("greenhouse diff --json", command(folder, "diff", "--json", *names)),

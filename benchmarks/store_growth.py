@@ -27,9 +27,9 @@ from pathlib import Path
 from typing import Any
 
 from greenhouse_ext.models import RecordedFile, Run, RunStatus
+from greenhouse_ext.notebook_api import SCRAP_MIME
 from greenhouse_ext.provenance import sha256_bytes
 from greenhouse_ext.publish import publish
-from greenhouse_ext.recording import SCRAP_MIME
 from greenhouse_ext.store import Execution, Store
 
 MB = 1_000_000

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ._version import __version__
-from .recording import record, record_file
+from .notebook_api import record, record_file
 
 __all__ = ["__version__", "record", "record_file"]
 

@@ -16,13 +16,12 @@ from .handlers import VersionHandler
 from .handlers.artefacts import (
     AliasHandler,
     ArtefactsHandler,
-    DiffHandler,
     PublishHandler,
-    ReproduceHandler,
-    ReproductionHandler,
     VerifyHandler,
     VersionsHandler,
 )
+from .handlers.diff import DiffHandler
+from .handlers.reproduce import ReproduceHandler, ReproductionHandler
 from .handlers.runs import (
     CancelHandler,
     LogHandler,
@@ -36,7 +35,7 @@ from .handlers.sweeps import SweepCancelHandler, SweepHandler, SweepsHandler
 from .launcher import RunLauncher
 from .store import Store
 from .storeconfig import config_path
-from .values import DEFAULT_MAX_VALUE_BYTES, ValueLimit
+from .validation import DEFAULT_MAX_VALUE_BYTES, ValueLimit
 
 API = "/greenhouse/api"
 ROUTES = [

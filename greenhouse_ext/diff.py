@@ -8,18 +8,19 @@ other. Cell ids are kept, as nbdime aligns cells by them first (fast on big note
 but a changed id is dropped from the diff. Any base64-looking string longer than
 ``BASE64_CAP`` left in the nbdime diff is then replaced by a stand-in too.
 
-``diff_subjects`` returns ``{a, b, parameters, metrics, inputs, environment, notebook}``:
-``a``/``b`` are the labels; ``parameters`` lists ``{name, change, a, b}``; ``metrics``
-lists ``{name, change, a, b, delta, percent}``; ``inputs`` lists ``{path, change, a, b}``
-with sides ``{sha256, size}``; ``environment`` is ``{python: {a, b}, kernel: {a, b},
-packages: {added: [{name, version}], removed: [{name, version}], changed: [{name, a,
-b}]}}``; ``notebook`` is ``{changed_cells, nbdime}`` (see `changed_cells`; ``nbdime`` is
-the diff of the normalised notebooks). ``change`` is ``added``, ``removed`` or
-``changed``, only differences are listed, and a missing side is null. ``delta`` (b - a)
-and ``percent`` (of ``|a|``; null when a is 0) are set only when both are numbers.
-Parameters are effective values (recorded over the ``parameters`` cell's defaults,
-secrets left out); metrics are the run's, or those recorded in a file's outputs. Inputs
-and environment come from provenance: with a file on either side they are ``[]``/null.
+`compare` returns a `Comparison`, whose ``to_dict()`` is ``{a, b, parameters, metrics,
+inputs, environment, notebook}``: ``a``/``b`` are the labels; ``parameters`` lists
+``{name, change, a, b}``; ``metrics`` lists ``{name, change, a, b, delta, percent}``;
+``inputs`` lists ``{path, change, a, b}`` with sides ``{sha256, size}``; ``environment``
+is ``{python: {a, b}, kernel: {a, b}, packages: {added: [{name, version}], removed:
+[{name, version}], changed: [{name, a, b}]}}``; ``notebook`` is ``{changed_cells,
+nbdime}`` (see `changed_cells`; ``nbdime`` is the diff of the normalised notebooks).
+``change`` is ``added``, ``removed`` or ``changed``, only differences are listed, and a
+missing side is null. ``delta`` (b - a) and ``percent`` (of ``|a|``; null when a is 0)
+are set only when both are numbers. Parameters are effective values (recorded over the
+``parameters`` cell's defaults, secrets left out); metrics are the run's, or those
+recorded in a file's outputs. Inputs and environment come from provenance: with a file
+on either side they are ``[]``/null.
 """
 
 from __future__ import annotations
@@ -31,8 +32,8 @@ from typing import Any
 
 from .models import Provenance
 from .normalise import map_strings, normalise_notebook, parse_stand_in, stand_in
+from .notebook_api import read_metrics
 from .params import discover
-from .recording import read_metrics
 from .refs import Subject
 
 BASE64_CAP = 1024
@@ -257,7 +258,7 @@ def _stood_in_if_payload(text: str) -> str:
 
 @dataclass
 class Comparison:
-    """Everything `diff_subjects` reports, plus the normalised base nbdime's printer needs."""
+    """The differences of two references, plus the normalised base nbdime's printer needs."""
 
     a: str
     b: str
@@ -316,8 +317,3 @@ def compare(a: Subject, b: Subject) -> Comparison:
 
 def _metrics(subject: Subject) -> dict[str, Any]:
     return subject.run.metrics if subject.run is not None else read_metrics(subject.notebook)
-
-
-def diff_subjects(a: Subject, b: Subject) -> dict[str, Any]:
-    """Compare two resolved references; return the JSON shape of the module docstring."""
-    return compare(a, b).to_dict()

@@ -50,13 +50,6 @@ class Conflict(GreenhouseError):
     http_status = 409
 
 
-class ExecutionFailed(GreenhouseError):
-    """A run that ended without success; the run record says why."""
-
-    exit_code = 1
-    http_status = 500
-
-
 class OutdatedStore(Conflict):
     """The store was written in a format older (or newer) than this greenhouse reads."""
 

@@ -30,10 +30,10 @@ from .models import (
     RunError,
     RunStatus,
 )
-from .recording import read_file_records, read_metrics
+from .notebook_api import read_file_records, read_metrics
 from .store import Execution
 from .trace import ExecutionTrace, ProgressCallback
-from .values import DEFAULT_VALUE_LIMIT, ValueLimit, mask_secrets, split_secrets, validate
+from .validation import DEFAULT_VALUE_LIMIT, ValueLimit, mask_secrets, split_secrets, validate
 
 
 @dataclass

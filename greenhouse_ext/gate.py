@@ -13,7 +13,7 @@ from typing import Any
 
 from .errors import Conflict, InvalidInput
 from .models import RunStatus
-from .recording import read_metrics
+from .notebook_api import read_metrics
 from .refs import Subject, resolve
 from .store import Store
 

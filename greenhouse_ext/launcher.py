@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from . import values
+from . import validation
 from .errors import Conflict, InvalidInput, NotFound
 from .execute import Job, new_run_id, now
 from .models import Run, RunError, RunStatus
@@ -81,7 +81,7 @@ class RunLauncher:
         self,
         store: Store,
         python: str = sys.executable,
-        max_value_bytes: int = values.DEFAULT_MAX_VALUE_BYTES,
+        max_value_bytes: int = validation.DEFAULT_MAX_VALUE_BYTES,
     ) -> None:
         self.store = store
         self.python = python
@@ -459,7 +459,7 @@ def _queued_record(job: Job, run_id: str, pid: int) -> Run:
         id=run_id,
         notebook=job.notebook,
         status=RunStatus.QUEUED,
-        parameters=values.mask_secrets(job.spec, job.parameters),
+        parameters=validation.mask_secrets(job.spec, job.parameters),
         created_at=now(),
         pid=pid,
         timeout=job.timeout,

@@ -17,7 +17,7 @@ from typing import Any
 
 from .errors import InvalidInput, NotFound
 from .models import Parameter, ParameterSet
-from .values import (
+from .validation import (
     NAMED_TYPES,
     MismatchError,
     as_optional,

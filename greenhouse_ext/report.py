@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from html.parser import HTMLParser
 from typing import TYPE_CHECKING, Any
 
-from .recording import FILE_MIME, SCRAP_MIME, read_metrics
+from .notebook_api import FILE_MIME, SCRAP_MIME, read_metrics
 
 if TYPE_CHECKING:
     from .models import Run

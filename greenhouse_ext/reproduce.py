@@ -16,7 +16,7 @@ from . import params, provenance
 from .errors import Conflict, InvalidInput, NotFound
 from .models import SECRET_MASK, InputFile, Provenance, Run, RunStatus
 from .normalise import is_binary, map_strings, normalise_outputs
-from .recording import SCRAP_MIME
+from .notebook_api import SCRAP_MIME
 from .refs import Subject, resolve
 from .store import LiveRecord, Store
 from .trace import ProgressCallback

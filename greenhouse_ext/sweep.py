@@ -20,7 +20,7 @@ from .execute import Job, new_run_id, now, prepare
 from .grid import ParameterPoint
 from .models import Run, RunError, RunStatus
 from .store import Execution, Store
-from .values import mask_secrets
+from .validation import mask_secrets
 
 CANCEL_GRACE_S = 60.0
 """How long a cancelled sweep waits for its runs in flight to report that they stopped."""

@@ -15,7 +15,7 @@ from .errors import GreenhouseError
 from .models import Parameter, Run, RunStatus
 from .params import read_parameters
 from .store import Store
-from .values import validate
+from .validation import validate
 
 _JSON_TYPES = ("list", "dict", "any")
 

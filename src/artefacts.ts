@@ -5,17 +5,18 @@
 import { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 
-import { messageOf } from './errors';
-import { requestAPI } from './request';
-import { FINISHED_STATUSES, globalTimers, type ITimers } from './runs';
 import type {
   IArtefactNames,
+  IPublishRequest,
   IReproduction,
   IRun,
   IVerifyResult,
   IVersion,
   IVersionList
-} from './tokens';
+} from './api';
+import { messageOf } from './errors';
+import { requestAPI } from './request';
+import { FINISHED_STATUSES, globalTimers, type ITimers } from './runs';
 
 /**
  * How often a reproduction's re-run is polled until it finishes, in milliseconds.
@@ -70,9 +71,10 @@ export class ArtefactsModel implements IDisposable {
     name: string,
     aliases: string[]
   ): Promise<IVersion> {
+    const request: IPublishRequest = { run, name, aliases };
     const version = await requestAPI<IVersion>('publish', {
       method: 'POST',
-      body: JSON.stringify({ run, name, aliases })
+      body: JSON.stringify(request)
     });
     if (!this._artefactNames.includes(name)) {
       this._artefactNames = [...this._artefactNames, name].sort();

@@ -18,8 +18,8 @@ import { TranslationBundle } from '@jupyterlab/translation';
 import { IFrame } from '@jupyterlab/ui-components';
 import type { Widget } from '@lumino/widgets';
 
+import { CommandIDs } from './commandIds';
 import { apiURL, requestAPI } from './request';
-import { CommandIDs } from './tokens';
 import { askPublish } from './widgets/artefacts';
 import { GreenhousePanel, greenhouseIcon } from './widgets/panel';
 

@@ -31,12 +31,13 @@ import { Widget } from '@lumino/widgets';
 
 // The sidebar is built at activation, so these load with the application; the
 // diff view (nbdime) and the executed-notebook view load on first use.
+import type { IVersionInfo } from './api';
+import { CommandIDs } from './commandIds';
 // eslint-disable-next-line jupyter/prefer-lazy-imports
 import { addCommands } from './commands';
 // eslint-disable-next-line jupyter/prefer-lazy-imports
 import { GreenhouseModel } from './model';
 import { requestAPI } from './request';
-import { CommandIDs, IVersionInfo } from './tokens';
 // eslint-disable-next-line jupyter/prefer-lazy-imports
 import { GreenhousePanel, greenhouseIcon } from './widgets/panel';
 

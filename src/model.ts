@@ -6,6 +6,19 @@
 import { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 
+import type {
+  ICreateRun,
+  ICreateSweep,
+  IDiffResult,
+  ILogChunk,
+  IParameter,
+  IParameterSet,
+  IRun,
+  IRunList,
+  IStartedSweep,
+  ISweep,
+  JSONValue
+} from './api';
 import { ArtefactsModel } from './artefacts';
 import { messageOf } from './errors';
 import {
@@ -19,17 +32,6 @@ import {
 import { GreenhouseRequestError, requestAPI } from './request';
 import { globalTimers, isFinished, ITimers, RunPoller } from './runs';
 import { readValues, splitValues } from './sweeps';
-import type {
-  IDiffResult,
-  ILogChunk,
-  IParameter,
-  IParameterSet,
-  IRun,
-  IRunList,
-  IStartedSweep,
-  ISweep,
-  JSONValue
-} from './tokens';
 
 /**
  * The parameter form holds values that cannot be sent; nothing was sent.
@@ -306,11 +308,12 @@ export class GreenhouseModel implements IDisposable {
       );
     }
     this._formProblems = [];
+    const request: ICreateSweep = { notebook, parameters };
     let started: IStartedSweep;
     try {
       started = await requestAPI<IStartedSweep>('sweeps', {
         method: 'POST',
-        body: JSON.stringify({ notebook, parameters })
+        body: JSON.stringify(request)
       });
     } catch (error) {
       if (error instanceof GreenhouseRequestError && error.status === 400) {
@@ -379,11 +382,12 @@ export class GreenhouseModel implements IDisposable {
     }
     this._fieldErrors.clear();
     this._formProblems = [];
+    const request: ICreateRun = { notebook, parameters: values };
     let run: IRun;
     try {
       run = await requestAPI<IRun>('runs', {
         method: 'POST',
-        body: JSON.stringify({ notebook, parameters: values })
+        body: JSON.stringify(request)
       });
     } catch (error) {
       if (error instanceof GreenhouseRequestError && error.status === 400) {

@@ -7,7 +7,7 @@
  * checked after coercion. Checking here only spares a round trip: the server checks
  * every value again.
  */
-import type { IParameter, JSONValue } from './tokens';
+import type { IParameter, JSONValue } from './api';
 
 /**
  * The kind of input a parameter is edited with.

@@ -4,7 +4,7 @@
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
-import { IErrorBody } from './tokens';
+import type { IErrorBody } from './api';
 
 /**
  * An error answered by the greenhouse API, or by whatever stands in front of it.

@@ -4,8 +4,8 @@
  */
 import { IDisposable } from '@lumino/disposable';
 
+import type { IRun, RunStatus } from './api';
 import { GreenhouseRequestError, requestAPI } from './request';
-import type { IRun, RunStatus } from './tokens';
 
 /**
  * The statuses after which a run never changes again.

@@ -2,8 +2,8 @@
  * Sweeps in the panel: a field's further values, the sweep's size, and runs grouped
  * by the sweep they belong to, with a table of their parameters and metrics.
  */
+import type { IParameter, IRun, JSONValue } from './api';
 import { FieldInput, fieldKind, readField } from './parameters';
-import type { IParameter, IRun, JSONValue } from './tokens';
 
 /**
  * What separates a field's further values (commas belong to lists and objects).

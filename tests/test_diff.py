@@ -17,13 +17,12 @@ from greenhouse_ext.diff import (
     diff_inputs,
     diff_metrics,
     diff_parameters,
-    diff_subjects,
     effective_parameters,
     strip_payloads,
 )
 from greenhouse_ext.models import InputFile, Provenance, Run, RunStatus
 from greenhouse_ext.normalise import normalise_notebook, parse_stand_in
-from greenhouse_ext.recording import SCRAP_MIME
+from greenhouse_ext.notebook_api import SCRAP_MIME
 from greenhouse_ext.refs import Subject
 
 
@@ -68,7 +67,7 @@ def with_counts(nb: Notebook) -> Notebook:
 def test_noise_gives_an_empty_notebook_diff(noise: Callable[[Notebook], Notebook]) -> None:
     original = base_notebook()
     noisy = noise(copy.deepcopy(original))
-    result = diff_subjects(subject(original), subject(noisy))
+    result = compare(subject(original), subject(noisy)).to_dict()
     assert result["notebook"] == {"changed_cells": [], "nbdime": []}
     assert compare(subject(noisy), subject(original)).has_differences is False
 
@@ -78,7 +77,7 @@ def test_two_executions_with_the_same_values_are_equal() -> None:
     second = executed(base_notebook(), epochs=3)
     second["cells"][1]["id"] = "another-random-id"
     second["metadata"]["papermill"]["duration"] = 99.0
-    assert diff_subjects(subject(first), subject(second))["notebook"]["nbdime"] == []
+    assert compare(subject(first), subject(second)).to_dict()["notebook"]["nbdime"] == []
 
 
 def change_source(nb: Notebook) -> Notebook:
@@ -122,7 +121,7 @@ def test_changed_cells(
 ) -> None:
     a = executed(base_notebook(), epochs=3)
     b = edit(base_notebook())
-    cells = diff_subjects(subject(a), subject(b))["notebook"]["changed_cells"]
+    cells = compare(subject(a), subject(b)).to_dict()["notebook"]["changed_cells"]
     keys = ("kind", "a_index", "b_index", "cell_type")
     flags = ("source_changed", "outputs_changed", "metadata_changed")
     assert [tuple(c[k] for k in keys + flags) for c in cells] == expected
@@ -134,7 +133,7 @@ def test_cell_indices_follow_insertions_and_deletions() -> None:
     b["cells"].insert(0, code("import os"))
     b["cells"][3]["source"] = "epochs * rate * 2"
     del b["cells"][4]
-    cells = diff_subjects(subject(a), subject(b))["notebook"]["changed_cells"]
+    cells = compare(subject(a), subject(b)).to_dict()["notebook"]["changed_cells"]
     assert [(c["kind"], c["a_index"], c["b_index"]) for c in cells] == [
         ("added", None, 0),
         ("modified", 2, 3),
@@ -228,7 +227,7 @@ def test_runs_against_a_file() -> None:
     run_a = subject(nb_a, make_run({"epochs": 3}, {"score": 1.5}, env_a), "A")
     run_b = subject(nb_b, make_run({"epochs": 4}, {"score": 2.0}, env_b), "B")
 
-    result = diff_subjects(run_a, run_b)
+    result = compare(run_a, run_b).to_dict()
     assert set(result) == {"a", "b", "parameters", "metrics", "inputs", "environment", "notebook"}
     assert result["parameters"] == [{"name": "epochs", "change": "changed", "a": 3, "b": 4}]
     [score] = result["metrics"]
@@ -248,7 +247,7 @@ def test_runs_against_a_file() -> None:
         },
     }
 
-    file_side = diff_subjects(subject(base_notebook()), run_b)
+    file_side = compare(subject(base_notebook()), run_b).to_dict()
     assert file_side["inputs"] == [] and file_side["environment"] is None
     assert file_side["parameters"] == [{"name": "epochs", "change": "changed", "a": 3, "b": 4}]
     assert file_side["metrics"][0]["change"] == "added"
@@ -266,7 +265,7 @@ def test_metrics_of_files_are_read_from_their_outputs() -> None:
     b = base_notebook()
     a["cells"][1]["outputs"].append(scrap("loss", 0.4))
     b["cells"][1]["outputs"].append(scrap("loss", 0.3))
-    [loss] = diff_subjects(subject(a), subject(b))["metrics"]
+    [loss] = compare(subject(a), subject(b)).to_dict()["metrics"]
     assert loss["name"] == "loss" and round(loss["delta"], 9) == -0.1
 
 
@@ -284,7 +283,7 @@ def test_big_outputs_are_stood_in_and_reported_with_their_size() -> None:
         data = cell["outputs"][0]["data"]
         assert parse_stand_in(data["image/png"]) is not None
         assert data["text/plain"] == "<Figure>"
-    result = diff_subjects(subject(a), subject(b))
+    result = compare(subject(a), subject(b)).to_dict()
     [cell] = result["notebook"]["changed_cells"]
     assert (cell["a_index"], cell["outputs_changed"]) == (1, True)
     assert cell["large_outputs"] == [{"key": "image/png", "a_size": size, "b_size": size}]
@@ -294,7 +293,7 @@ def test_big_outputs_are_stood_in_and_reported_with_their_size() -> None:
 def test_returned_diff_has_no_base64_payloads() -> None:
     a = notebook(code("x = 1"))
     b = notebook(code("x = 1"), code("plot()", image(png(30_000))))
-    result = diff_subjects(subject(a), subject(b))
+    result = compare(subject(a), subject(b)).to_dict()
     [added] = result["notebook"]["nbdime"][0]["diff"]
     data = added["valuelist"][0]["outputs"][0]["data"]
     assert parse_stand_in(data["image/png"]) is not None

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from greenhouse_ext.recording import read_metrics
+from greenhouse_ext.notebook_api import read_metrics
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 LEFT_BEHIND = shutil.ignore_patterns(

@@ -17,7 +17,7 @@ from tornado.routing import PathMatches
 
 import greenhouse_ext
 from greenhouse_ext.app import GreenhouseApp
-from greenhouse_ext.errors import Conflict, ExecutionFailed, InvalidInput, NotFound, TooLarge
+from greenhouse_ext.errors import Conflict, GreenhouseError, InvalidInput, NotFound, TooLarge
 from greenhouse_ext.handlers import GreenhouseHandler
 from greenhouse_ext.handlers.base import check_body, hide_root
 
@@ -204,7 +204,7 @@ ERRORS: dict[str, Exception] = {
     "invalid": InvalidInput("epochs must be an int", problems=["epochs: 'ten' is not an int"]),
     "missing": NotFound("no run 'r-42'"),
     "conflict": Conflict("run 'r-7' failed and cannot be published"),
-    "failed": ExecutionFailed("the notebook raised ValueError"),
+    "root": GreenhouseError("the store's folder is read-only"),
     "bug": RuntimeError("boom"),
     "http": tornado.web.HTTPError(405, "verb %s not allowed here", "PATCH"),
 }
@@ -239,7 +239,7 @@ def raising_route(jp_serverapp, jp_base_url) -> None:
         ("invalid", 400, "epochs must be an int", ["epochs: 'ten' is not an int"]),
         ("missing", 404, "no run 'r-42'", []),
         ("conflict", 409, "run 'r-7' failed and cannot be published", []),
-        ("failed", 500, "the notebook raised ValueError", []),
+        ("root", 500, "the store's folder is read-only", []),
         ("bug", 500, "Unhandled error: RuntimeError: boom", []),
         ("http", 405, "verb PATCH not allowed here", []),
     ],

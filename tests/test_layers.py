@@ -52,4 +52,4 @@ def test_package_import_stays_light() -> None:
         for node in ast.parse((PACKAGE / "__init__.py").read_text()).body
         if isinstance(node, ast.ImportFrom)
     }
-    assert top_level <= {"__future__", "typing", "_version", "recording"}
+    assert top_level <= {"__future__", "typing", "_version", "notebook_api"}

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from greenhouse_ext.models import Run, RunStatus
-from greenhouse_ext.recording import FILE_MIME, SCRAP_MIME
+from greenhouse_ext.notebook_api import FILE_MIME, SCRAP_MIME
 from greenhouse_ext.report import block_network_references, network_references, render_html
 
 REMOTE = re.compile(r"^\s*([a-z][a-z0-9+.-]*:)?//", re.IGNORECASE)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import click
 
 from ..errors import InvalidInput
-from ..values import DEFAULT_MAX_VALUE_BYTES, ValueLimit
+from ..validation import DEFAULT_MAX_VALUE_BYTES, ValueLimit
 from .group import (
     cli,
     format_values,

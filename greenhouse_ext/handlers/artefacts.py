@@ -1,34 +1,15 @@
-"""REST handlers about comparing and publishing: diff, versions, aliases, verify, reproduce."""
+"""REST handlers about publishing: publish, artefacts, versions, aliases, verify."""
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
-
 import tornado.web
 from jupyter_server.auth.decorator import authorized
-from jupyter_server.utils import url_path_join
 
-from ..diff import compare
 from ..errors import InvalidInput, NotFound
-from ..launcher import RunLauncher
 from ..publish import publish, set_alias, verify
-from ..refs import check_name, resolve
-from ..reproduce import reproduction_of
+from ..refs import check_name
 from ..store import Store
 from .base import GreenhouseHandler
-
-
-class DiffHandler(GreenhouseHandler):
-    """``GET diff?a=REF&b=REF``: compare two runs, versions or notebook files."""
-
-    @tornado.web.authenticated
-    @authorized
-    async def get(self) -> None:
-        """Answer the diff (as ``greenhouse diff --json``) plus ``base``, nbdime's base."""
-        a = self.confined_ref(self.query("a"))
-        b = self.confined_ref(self.query("b"))
-        self.reply(await self.with_store(_diff, a, b, self.greenhouse.root))
 
 
 class PublishHandler(GreenhouseHandler):
@@ -93,38 +74,3 @@ class VerifyHandler(GreenhouseHandler):
         """Answer the check: ``ok`` and the files that are missing or changed."""
         ref = self.body(required={"ref": "string"})["ref"]
         self.reply((await self.with_store(verify, ref)).to_dict())
-
-
-class ReproduceHandler(GreenhouseHandler):
-    """``POST reproduce {ref, secrets?}``: start re-running a recorded run."""
-
-    @tornado.web.authenticated
-    @authorized(action="execute")
-    async def post(self) -> None:
-        """Check the request, start the re-run like any run and answer its record (202).
-
-        The re-run has a log, progress and cancel like any run; once it has finished,
-        ``GET runs/{id}/reproduction`` answers the comparison.
-        """
-        request = self.body(required={"ref": "string"}, optional={"secrets": "string map"})
-        ref = self.confined_ref(request["ref"])
-        secrets = request["secrets"] or {}
-        rerun = await self.with_launcher(RunLauncher.reproduce, ref, secrets, self.greenhouse.root)
-        self.set_header("Location", url_path_join(self.base_url, "greenhouse/api/runs", rerun.id))
-        self.reply(rerun.to_dict(), 202)
-
-
-class ReproductionHandler(GreenhouseHandler):
-    """``GET runs/{id}/reproduction``: the comparison a finished re-run recorded."""
-
-    @tornado.web.authenticated
-    @authorized
-    async def get(self, run_id: str) -> None:
-        """Answer the verdict and its evidence; 409 while the re-run has not finished."""
-        self.reply(await self.with_store(reproduction_of, run_id))
-
-
-def _diff(store: Store, a: str, b: str, base: Path) -> dict[str, Any]:
-    """Resolve both references from ``base`` and compare them, with nbdime's base notebook."""
-    comparison = compare(resolve(store, a, base), resolve(store, b, base))
-    return {**comparison.to_dict(), "base": comparison.base}

@@ -17,7 +17,7 @@ from ..models import Run, RunStatus
 from ..params import read_parameters
 from ..report import render_html
 from ..store import Store
-from ..values import ValueLimit
+from ..validation import ValueLimit
 from .base import GreenhouseHandler
 
 LIST_LIMIT_DEFAULT = 50

@@ -1,10 +1,10 @@
 /**
  * Stand-ins shared by the specs: the API behind the seam, timers, records.
  */
+import type { IParameter, IRun, RunStatus } from '../api';
 import * as request from '../request';
 import { GreenhouseRequestError } from '../request';
 import type { ITimers } from '../runs';
-import type { IParameter, IRun, RunStatus } from '../tokens';
 
 /**
  * The seam, as the spec that imports these fakes mocks it with

@@ -1,3 +1,4 @@
+import type { IRun } from '../api';
 import { GreenhouseModel, InvalidFormError } from '../model';
 import { GreenhouseRequestError } from '../request';
 import {
@@ -9,7 +10,6 @@ import {
   run,
   settle
 } from './fakes';
-import type { IRun } from '../tokens';
 
 jest.mock('../request', () => ({
   ...jest.requireActual('../request'),

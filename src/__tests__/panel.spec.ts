@@ -2,8 +2,8 @@ import { nullTranslator } from '@jupyterlab/translation';
 import { CommandRegistry } from '@lumino/commands';
 import { Widget } from '@lumino/widgets';
 
+import { CommandIDs } from '../commandIds';
 import { GreenhouseModel } from '../model';
-import { CommandIDs } from '../tokens';
 import { GreenhousePanel } from '../widgets/panel';
 import {
   FakeServer,

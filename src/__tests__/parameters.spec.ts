@@ -1,3 +1,4 @@
+import type { IParameter, JSONValue } from '../api';
 import {
   FieldInput,
   fieldKind,
@@ -6,7 +7,6 @@ import {
   sameValue,
   selectOptions
 } from '../parameters';
-import type { IParameter, JSONValue } from '../tokens';
 import coercion from '../../tests/cases/coercion.json';
 import { parameter } from './fakes';
 

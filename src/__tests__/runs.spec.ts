@@ -1,5 +1,5 @@
+import type { IRun, RunStatus } from '../api';
 import { isFinished, RunPoller } from '../runs';
-import type { IRun, RunStatus } from '../tokens';
 import { FakeServer, FakeTimers, requestAPI, run, settle } from './fakes';
 
 jest.mock('../request', () => ({

@@ -11,9 +11,9 @@ import {
 import { TranslationBundle } from '@jupyterlab/translation';
 import { Widget } from '@lumino/widgets';
 
+import type { IReproduction, IVerifyResult, IVersion } from '../api';
 import { ArtefactsModel } from '../artefacts';
 import { messageOf } from '../errors';
-import type { IReproduction, IVerifyResult, IVersion } from '../tokens';
 import { button, element } from './dom';
 import { formatTime, formatValue } from './format';
 

@@ -9,7 +9,7 @@ import type { IDiffEntry } from 'nbdime/lib/diff/diffentries';
 import { NotebookDiffModel } from 'nbdime/lib/diff/model';
 import { NotebookDiffWidget } from 'nbdime/lib/diff/widget';
 
-import type { IDiffResult, IEnvironmentDiff, IValueChange } from '../tokens';
+import type { IDiffResult, IEnvironmentDiff, IValueChange } from '../api';
 import { element } from './dom';
 import { formatValue } from './format';
 

@@ -1,7 +1,7 @@
 /**
  * How the widgets write times, durations and values for people.
  */
-import type { JSONValue } from '../tokens';
+import type { JSONValue } from '../api';
 
 /**
  * A timestamp in the reader's locale, or a dash.

@@ -55,9 +55,9 @@ import { LabIcon } from '@jupyterlab/ui-components';
 import { CommandRegistry } from '@lumino/commands';
 import { Panel, Widget } from '@lumino/widgets';
 
+import { CommandIDs } from '../commandIds';
 import { messageOf } from '../errors';
 import { GreenhouseModel, InvalidFormError } from '../model';
-import { CommandIDs } from '../tokens';
 import { ArtefactsView } from './artefacts';
 import { button, element } from './dom';
 import { ParameterForm } from './parameterForm';

@@ -5,9 +5,9 @@
 import { TranslationBundle } from '@jupyterlab/translation';
 import { Widget } from '@lumino/widgets';
 
+import type { IParameter } from '../api';
 import { GreenhouseModel } from '../model';
 import { displayValue, selectOptions } from '../parameters';
-import type { IParameter } from '../tokens';
 import { element } from './dom';
 
 /**

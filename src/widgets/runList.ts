@@ -7,10 +7,11 @@ import { TranslationBundle } from '@jupyterlab/translation';
 import { CommandRegistry } from '@lumino/commands';
 import { Widget } from '@lumino/widgets';
 
+import type { IRun, IRunError, JSONValue } from '../api';
+import { CommandIDs } from '../commandIds';
 import { GreenhouseModel } from '../model';
 import { isFinished } from '../runs';
 import { groupRuns, resultsTable } from '../sweeps';
-import { CommandIDs, IRun, IRunError, JSONValue } from '../tokens';
 import { button, element } from './dom';
 import { formatDuration, formatTime, formatValue } from './format';
 

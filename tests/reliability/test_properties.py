@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from greenhouse_ext.errors import GreenhouseError
 from greenhouse_ext.params import discover
-from greenhouse_ext.values import validate
+from greenhouse_ext.validation import validate
 
 EXAMPLES = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -1,4 +1,4 @@
-"""Values and files a notebook records about itself, in scrapbook's output format."""
+"""The in-notebook API: values and files a notebook records about itself, in scrapbook's format."""
 
 from __future__ import annotations
 

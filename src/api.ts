@@ -1,43 +1,7 @@
 /**
- * The extension's command ids, and the wire types of the greenhouse REST API
- * mirroring the server's JSON answers.
+ * The wire types of the greenhouse REST API, mirroring the server's JSON bodies.
  */
 import type { INotebookContent } from '@jupyterlab/nbformat';
-
-/**
- * The identifiers of greenhouse's commands.
- */
-export namespace CommandIDs {
-  /**
-   * Show the greenhouse version and the store the server uses.
-   */
-  export const about = 'greenhouse:about';
-  /**
-   * Show the greenhouse sidebar.
-   */
-  export const openPanel = 'greenhouse:open-panel';
-  /**
-   * Run the notebook in focus with the sidebar's parameter values.
-   */
-  export const run = 'greenhouse:run';
-  /**
-   * Open the diff of two runs (args `a`, `b`; default: the two chosen runs).
-   */
-  export const diff = 'greenhouse:diff';
-  /**
-   * Publish a run as a version of an artefact (arg `run`; default: the chosen or
-   * latest succeeded run).
-   */
-  export const publish = 'greenhouse:publish';
-  /**
-   * Open a run's executed notebook, read-only (arg `id`).
-   */
-  export const openRunNotebook = 'greenhouse:open-run-notebook';
-  /**
-   * Open a run's HTML report (arg `id`).
-   */
-  export const openRunReport = 'greenhouse:open-run-report';
-}
 
 /**
  * The answer of `GET /greenhouse/api/version`.

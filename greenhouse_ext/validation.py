@@ -78,7 +78,6 @@ def validate(
     spec: ParameterSet,
     values: Mapping[str, Any],
     *,
-    from_text: bool = False,
     text_values: Mapping[str, str] | None = None,
     limit: ValueLimit = DEFAULT_VALUE_LIMIT,
 ) -> dict[str, Any]:
@@ -89,15 +88,13 @@ def validate(
     spec : ParameterSet
         The notebook's parameters, from :func:`discover`.
     values : mapping
-        Parameter names to values.
-    from_text : bool, optional
-        True when string values come from a command line: they are parsed by type
-        (``"3"`` for an int, ``"yes"`` for a bool, JSON for lists and dicts, ``"null"``
-        for an optional). Otherwise types are checked strictly, except that an int is
-        accepted for a float (and converted); a bool is never an int.
+        Parameter names to typed values. Types are checked strictly, except that an int
+        is accepted for a float (and converted); a bool is never an int.
     text_values : mapping, optional
-        More values from a command line, read as with ``from_text=True``; they win over
-        ``values`` of the same name, and both are checked in one go.
+        More values as text, from a command line or a form field: each is parsed by type
+        (``"3"`` for an int, ``"yes"`` for a bool, JSON for lists and dicts, ``"null"``
+        for an optional). They win over ``values`` of the same name, and both are
+        checked in one go.
     limit : ValueLimit, optional
         The size limit of each value (default: `DEFAULT_MAX_VALUE_BYTES`); a larger value
         is a problem that names the limit and the setting that raises it.
@@ -116,7 +113,7 @@ def validate(
     """
     if not isinstance(values, Mapping) or not isinstance(text_values or {}, Mapping):
         raise InvalidInput("Parameter values must be a mapping of names to values.")
-    given = {name: (raw, from_text) for name, raw in values.items()}
+    given = {name: (raw, False) for name, raw in values.items()}
     given.update((name, (raw, True)) for name, raw in (text_values or {}).items())
     problems: list[str] = []
     coerced: dict[str, Any] = {}

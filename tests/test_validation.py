@@ -13,7 +13,7 @@ from cells import cell, notebook, spec_of
 from greenhouse_ext.errors import InvalidInput
 from greenhouse_ext.models import SECRET_MASK, Parameter, ParameterSet
 from greenhouse_ext.params import discover
-from greenhouse_ext.values import mask_secrets, split_secrets, validate
+from greenhouse_ext.validation import mask_secrets, parse_text, split_secrets, validate
 
 # ---------------------------------------------------------------------------------------------
 # Validation
@@ -221,8 +221,8 @@ def test_strict_values(
         ("token", "s3cr3t", "s3cr3t"),
     ],
 )
-def test_from_text(spec: ParameterSet, name: str, text: str, expected: Any) -> None:
-    result = validate(spec, {name: text}, from_text=True)[name]
+def test_text_values(spec: ParameterSet, name: str, text: str, expected: Any) -> None:
+    result = validate(spec, {}, text_values={name: text})[name]
     assert result == expected
     assert type(result) is type(expected)
 
@@ -251,20 +251,18 @@ def test_from_text(spec: ParameterSet, name: str, text: str, expected: Any) -> N
         ("pin", "10000", "pin: a value of type int (secret, not shown) is above the maximum"),
     ],
 )
-def test_from_text_problems(spec: ParameterSet, name: str, text: str, problem: str) -> None:
+def test_text_value_problems(spec: ParameterSet, name: str, text: str, problem: str) -> None:
     with pytest.raises(InvalidInput) as caught:
-        validate(spec, {name: text}, from_text=True)
+        validate(spec, {}, text_values={name: text})
     assert caught.value.problems == [caught.value.problems[0]]
     assert caught.value.problems[0].startswith(problem), caught.value.problems[0]
 
 
-def test_from_text_leaves_non_strings_to_the_strict_check(spec: ParameterSet) -> None:
-    assert validate(spec, {"epochs": 4, "layers": [1]}, from_text=True) == {
-        "epochs": 4,
-        "layers": [1],
-    }
-    with pytest.raises(InvalidInput, match="epochs: expected int, got True"):
-        validate(spec, {"epochs": True}, from_text=True)
+@pytest.mark.parametrize(
+    ("type_", "value"), [("int", 4), ("list[int]", [1]), ("int", True), ("str | None", None)]
+)
+def test_parse_text_leaves_non_strings_to_the_strict_check(type_: str, value: Any) -> None:
+    assert parse_text(type_, value, "x") is value
 
 
 def test_text_values_win_and_are_checked_with_the_typed_ones(spec: ParameterSet) -> None:
@@ -292,9 +290,9 @@ def test_text_values_win_and_are_checked_with_the_typed_ones(spec: ParameterSet)
         "",
     ],
 )
-@pytest.mark.parametrize("from_text", [False, True])
-def test_strings_are_kept_exactly(spec: ParameterSet, text: str, from_text: bool) -> None:
-    assert validate(spec, {"name": text}, from_text=from_text) == {"name": text}
+def test_strings_are_kept_exactly(spec: ParameterSet, text: str) -> None:
+    assert validate(spec, {"name": text}) == {"name": text}
+    assert validate(spec, {}, text_values={"name": text}) == {"name": text}
 
 
 def test_values_must_be_a_mapping(spec: ParameterSet) -> None:
@@ -312,7 +310,7 @@ def test_choices_distinguish_bool_from_int() -> None:
 def test_optional_with_choices_accepts_none() -> None:
     spec = spec_of('x: Optional[Literal["a", "b"]] = None')
     assert validate(spec, {"x": None}) == {"x": None}
-    assert validate(spec, {"x": "none"}, from_text=True) == {"x": None}
+    assert validate(spec, {}, text_values={"x": "none"}) == {"x": None}
     with pytest.raises(InvalidInput, match="is not one of the choices"):
         validate(spec, {"x": "c"})
 
