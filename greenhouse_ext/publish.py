@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import tempfile
+import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict
 from pathlib import Path, PurePosixPath
@@ -121,6 +122,9 @@ def _build_version(store: Store, run: Run, name: str) -> Version:
     manifest = {
         "format": MANIFEST_FORMAT,
         "name": name,
+        # This publication's own id, kept wherever the version is copied to: two
+        # publications of one run in one millisecond still have different manifests.
+        "publication": uuid.uuid4().hex,
         "created_at": created_at,
         "run": run.to_dict(),
         "files": [asdict(f) for f in files],

@@ -8,7 +8,6 @@ import dataclasses
 import json
 import os
 import sqlite3
-from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
@@ -105,12 +104,6 @@ def test_only_succeeded_runs_are_published(
         ({"aliases": ["3"]}, InvalidInput, "means version 3"),
         ({"run_ref": "nosuchrun"}, NotFound, "nosuchrun"),
         ({"to": "nosuch://bucket"}, InvalidInput, "nosuch"),
-        pytest.param(
-            {"to": "s3://bucket/releases"},
-            InvalidInput,
-            "s3fs",
-            marks=pytest.mark.skipif(find_spec("s3fs") is not None, reason="s3fs is installed"),
-        ),
     ],
     ids=[
         "space",
@@ -121,7 +114,6 @@ def test_only_succeeded_runs_are_published(
         "number-alias",
         "no-run",
         "url",
-        "s3-without-s3fs",
     ],
 )
 def test_bad_requests_change_nothing(
