@@ -309,18 +309,7 @@ export class GreenhouseModel implements IDisposable {
     }
     this._formProblems = [];
     const request: ICreateSweep = { notebook, parameters };
-    let started: IStartedSweep;
-    try {
-      started = await requestAPI<IStartedSweep>('sweeps', {
-        method: 'POST',
-        body: JSON.stringify(request)
-      });
-    } catch (error) {
-      if (error instanceof GreenhouseRequestError && error.status === 400) {
-        this._showProblems(error);
-      }
-      throw error;
-    }
+    const started = await this._postForm<IStartedSweep>('sweeps', request);
     this._changed.emit('form');
     this._watchSweep(started.id);
     return started;
@@ -383,18 +372,7 @@ export class GreenhouseModel implements IDisposable {
     this._fieldErrors.clear();
     this._formProblems = [];
     const request: ICreateRun = { notebook, parameters: values };
-    let run: IRun;
-    try {
-      run = await requestAPI<IRun>('runs', {
-        method: 'POST',
-        body: JSON.stringify(request)
-      });
-    } catch (error) {
-      if (error instanceof GreenhouseRequestError && error.status === 400) {
-        this._showProblems(error);
-      }
-      throw error;
-    }
+    const run = await this._postForm<IRun>('runs', request);
     this._changed.emit('form');
     this._put(run);
     this._poller.watch(run.id);
@@ -483,6 +461,26 @@ export class GreenhouseModel implements IDisposable {
   clearError(): void {
     this._lastError = null;
     this._changed.emit('error');
+  }
+
+  /**
+   * POST the form's request; a 400 shows its problems on the fields before it is thrown.
+   */
+  private async _postForm<T>(
+    route: string,
+    request: ICreateRun | ICreateSweep
+  ): Promise<T> {
+    try {
+      return await requestAPI<T>(route, {
+        method: 'POST',
+        body: JSON.stringify(request)
+      });
+    } catch (error) {
+      if (error instanceof GreenhouseRequestError && error.status === 400) {
+        this._showProblems(error);
+      }
+      throw error;
+    }
   }
 
   /**

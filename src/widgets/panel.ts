@@ -175,23 +175,7 @@ export class GreenhousePanel extends Panel {
    * @returns The new run's id, or null when it did not start.
    */
   async startRun(): Promise<string | null> {
-    const trans = this._trans;
-    this._runMessage.textContent = '';
-    this._starting = true;
-    this._updateButtons();
-    try {
-      const run = await this._model.run();
-      return run.id;
-    } catch (error) {
-      this._runMessage.textContent =
-        error instanceof InvalidFormError
-          ? trans.__('Fix the values marked above; nothing was sent.')
-          : messageOf(error);
-      return null;
-    } finally {
-      this._starting = false;
-      this._updateButtons();
-    }
+    return this._start(async () => (await this._model.run()).id);
   }
 
   /**
@@ -200,21 +184,32 @@ export class GreenhousePanel extends Panel {
    * @returns The new sweep's id, or null when it did not start.
    */
   async startSweep(): Promise<string | null> {
-    const trans = this._trans;
-    this._runMessage.textContent = '';
-    this._starting = true;
-    this._updateButtons();
-    try {
+    return this._start(async () => {
       const sweep = await this._model.sweep();
-      this._runMessage.textContent = trans.__(
+      this._runMessage.textContent = this._trans.__(
         'Sweep %1 started: its runs appear below as they finish.',
         sweep.id
       );
       return sweep.id;
+    });
+  }
+
+  /**
+   * Start a run or a sweep with the buttons held, showing why it did not start.
+   *
+   * @param action - What starts it, answering the new id.
+   * @returns The new id, or null when it did not start.
+   */
+  private async _start(action: () => Promise<string>): Promise<string | null> {
+    this._runMessage.textContent = '';
+    this._starting = true;
+    this._updateButtons();
+    try {
+      return await action();
     } catch (error) {
       this._runMessage.textContent =
         error instanceof InvalidFormError
-          ? trans.__('Fix the values marked above; nothing was sent.')
+          ? this._trans.__('Fix the values marked above; nothing was sent.')
           : messageOf(error);
       return null;
     } finally {
