@@ -1,24 +1,20 @@
-"""The store: a runs index reached through SQLAlchemy and content-addressed objects via fsspec."""
+"""The store: the runs index, reached through SQLAlchemy, and its objects (`objects`)."""
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
-import functools
 import os
 import uuid
-from collections.abc import Callable, Collection
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any
 
-import fsspec
 import sqlalchemy as sa
-from fsspec.implementations.local import LocalFileSystem
 
 from .errors import (
     Conflict,
-    GreenhouseError,
     InvalidInput,
     NotFound,
     OutdatedStore,
@@ -26,8 +22,8 @@ from .errors import (
 )
 from .migrations import HEAD, REVISIONS, SCRIPTS
 from .models import Progress, Run, RunError, RunStatus, Version
-from .packing import pack, unpack
-from .provenance import host, sha256_bytes
+from .objects import Objects
+from .provenance import host
 from .records import run_from_record, run_record, version_from_record, version_record
 from .storeconfig import CONFIG_FILENAME, config_path, read_config, redacted
 from .trace import ProgressCallback
@@ -138,43 +134,8 @@ def is_search_boundary(folder: Path) -> bool:
     return (folder / ".git").exists() or os.path.ismount(folder)
 
 
-_Method = TypeVar("_Method", bound=Callable[..., Any])
-
-
-def _reaching_objects(method: _Method) -> _Method:
-    """Translate a failure to reach the object store into `StoreUnavailable`.
-
-    A refused or lost connection, a timeout or refused credentials (botocore's and
-    aiohttp's errors, or the OSErrors fsspec makes of them) say which objects could not
-    be reached; a missing object and every other error pass through as they are.
-    """
-
-    @functools.wraps(method)
-    def reaching(self: Store, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return method(self, *args, **kwargs)
-        except (FileNotFoundError, GreenhouseError):
-            raise
-        except Exception as exc:
-            if not _unreachable(exc):
-                raise
-            reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-            raise StoreUnavailable(
-                f"greenhouse cannot reach the objects at {redacted(self.objects_url)} "
-                f"({reason}); nothing was half-written: try again when they are reachable"
-            ) from exc
-
-    return cast(_Method, reaching)
-
-
-def _unreachable(exc: BaseException) -> bool:
-    if isinstance(exc, ConnectionError | TimeoutError | PermissionError):
-        return True
-    return type(exc).__module__.split(".")[0] in {"botocore", "aiobotocore", "aiohttp"}
-
-
 class Store:
-    """The one module that reads and writes the index and the objects.
+    """The one place that reads and writes the index, and its objects (`Objects`).
 
     Parameters
     ----------
@@ -212,7 +173,7 @@ class Store:
         self.objects_url = objects_url or own_objects
         if own_index == self.index_url or own_objects == self.objects_url:
             self.root.mkdir(parents=True, exist_ok=True)
-        self._storage_options = storage_options or {}
+        self.objects = Objects(self.objects_url, storage_options)
         self._engine = _make_engine(self.index_url)
         self._open_schema()
 
@@ -271,78 +232,17 @@ class Store:
 
     # Objects -----------------------------------------------------------------
 
-    @functools.cached_property
-    def _filesystem(self) -> tuple[Any, str]:
-        # Made on first use: an object store's client (s3fs) is slow to import, and
-        # listing runs never needs it.
-        fs, path = fsspec.core.url_to_fs(self.objects_url, **self._storage_options)
-        return fs, str(path)
-
-    @property
-    def _fs(self) -> Any:
-        return self._filesystem[0]
-
-    @property
-    def _objects(self) -> str:
-        return self._filesystem[1]
-
-    @property
-    def _renames(self) -> bool:
-        """A local folder takes a temporary file renamed into place; an object store
-        writes an object whole or not at all, so it takes the object at its name."""
-        return isinstance(self._fs, LocalFileSystem)
-
-    def _object_key(self, digest: str) -> str:
-        return f"{self._objects}/{digest[:2]}/{digest[2:]}"
-
-    @_reaching_objects
     def put_object(self, data: bytes) -> str:
-        """Store ``data`` once under its sha256 and return the digest.
+        """Store ``data`` once under its sha256 and return the digest (`Objects.put`)."""
+        return self.objects.put(data)
 
-        The file holds the packed form (:mod:`greenhouse_ext.packing`: compressed, large
-        embedded payloads kept as objects of their own, written first). It goes to a
-        temporary name and is renamed into place, so a killed process never leaves a
-        half-written object under a real name.
-        """
-        return self._put(data, lambda content: pack(content, self._put_chunk))
-
-    def _put_chunk(self, data: bytes) -> str:
-        return self._put(data, pack)
-
-    def _put(self, data: bytes, packed: Callable[[bytes], bytes]) -> str:
-        digest = sha256_bytes(data)
-        key = self._object_key(digest)
-        if self._fs.exists(key):
-            return digest
-        stored = packed(data)
-        if not self._renames:
-            self._fs.pipe_file(key, stored)
-            return digest
-        tmp_dir = f"{self._objects}/tmp"
-        self._fs.makedirs(tmp_dir, exist_ok=True)
-        self._fs.makedirs(key.rsplit("/", 1)[0], exist_ok=True)
-        tmp = f"{tmp_dir}/{uuid.uuid4().hex}"
-        self._fs.pipe_file(tmp, stored)
-        self._fs.mv(tmp, key)
-        return digest
-
-    @_reaching_objects
     def get_object(self, digest: str) -> bytes:
         """Return an object's content; NotFound when the store has no such object."""
-        key = self._object_key(digest)
-        if not self._fs.exists(key):
-            raise NotFound(f"The store has no object {digest}")
-        return unpack(self._fs.cat_file(key), self._get_chunk)
+        return self.objects.get(digest)
 
-    def _get_chunk(self, digest: str) -> bytes:
-        if not self._fs.exists(self._object_key(digest)):
-            raise Conflict(f"The store has lost object {digest}, a part of another object")
-        return self.get_object(digest)
-
-    @_reaching_objects
     def has_object(self, digest: str) -> bool:
         """True when an object with this sha256 is stored."""
-        return bool(self._fs.exists(self._object_key(digest)))
+        return self.objects.has(digest)
 
     def checkout(self, digest: str, name: str) -> Path:
         """Copy an object to ``checkouts/NAME`` in a local store, for opening in other tools.
