@@ -42,6 +42,12 @@ import { requestAPI } from './request';
 import { GreenhousePanel, greenhouseIcon } from './widgets/panel';
 
 /**
+ * How often the sidebar lists the notebook's runs again, to show the runs started
+ * elsewhere (the CLI, a sweep, a teammate on a shared store).
+ */
+const HISTORY_INTERVAL_MS = 5000;
+
+/**
  * Checks at start-up that the greenhouse server extension answers, and adds the
  * About Greenhouse command.
  */
@@ -112,7 +118,7 @@ const panelPlugin: JupyterFrontEndPlugin<void> = {
     restorer: ILayoutRestorer | null
   ) => {
     const trans = (translator ?? nullTranslator).load('greenhouse_ext');
-    const model = new GreenhouseModel();
+    const model = new GreenhouseModel({ historyInterval: HISTORY_INTERVAL_MS });
     const panel = new GreenhousePanel({ model, commands: app.commands, trans });
     app.shell.add(panel, 'left', { rank: 900 });
     restorer?.add(panel, panel.id);

@@ -61,6 +61,7 @@ export class GreenhouseModel implements IDisposable {
     this._historyLimit = options.historyLimit ?? 50;
     this._logLimit = options.logLimit ?? 20000;
     this._interval = options.pollInterval ?? 1000;
+    this._historyInterval = options.historyInterval ?? 0;
     this._timers = options.timers ?? globalTimers;
     this.artefacts = new ArtefactsModel({
       timers: options.timers,
@@ -168,6 +169,7 @@ export class GreenhouseModel implements IDisposable {
     this._runs = [];
     this._selection = [];
     this._changed.emit('notebook');
+    this._scheduleHistory(epoch);
     if (path !== null) {
       await Promise.all([
         this._loadParameters(path, epoch),
@@ -492,6 +494,10 @@ export class GreenhouseModel implements IDisposable {
     }
     this._isDisposed = true;
     this._poller.dispose();
+    if (this._historyPoll !== null) {
+      this._timers.clearTimeout(this._historyPoll);
+      this._historyPoll = null;
+    }
     for (const handle of this._sweepPolls.values()) {
       this._timers.clearTimeout(handle);
     }
@@ -522,7 +528,11 @@ export class GreenhouseModel implements IDisposable {
     this._changed.emit('parameters');
   }
 
-  private async _loadRuns(path: string, epoch: number): Promise<void> {
+  private async _loadRuns(
+    path: string,
+    epoch: number,
+    quiet = false
+  ): Promise<void> {
     try {
       const query = new URLSearchParams({
         notebook: path,
@@ -533,20 +543,51 @@ export class GreenhouseModel implements IDisposable {
         return;
       }
       const known = new Set(answer.runs.map(run => run.id));
-      // A run started while the list was on its way is kept.
-      this._runs = [
-        ...this._runs.filter(run => !known.has(run.id)),
+      const newest = answer.runs[0]?.created_at ?? '';
+      // A run started while the list was on its way is kept; older ones beyond the
+      // list's limit are let go.
+      const runs = [
+        ...this._runs.filter(
+          run => !known.has(run.id) && run.created_at >= newest
+        ),
         ...answer.runs
       ];
+      if (quiet && JSON.stringify(runs) === JSON.stringify(this._runs)) {
+        return;
+      }
+      this._runs = runs;
       this._changed.emit('runs');
       for (const run of answer.runs.filter(item => !isFinished(item))) {
         this._poller.watch(run.id);
       }
     } catch (error) {
-      if (epoch === this._epoch && !this._isDisposed) {
+      if (!quiet && epoch === this._epoch && !this._isDisposed) {
         this._report(error);
       }
     }
+  }
+
+  /**
+   * List the notebook's runs again every `historyInterval` ms, so that runs started
+   * elsewhere (the CLI, a sweep, a teammate on a shared store) show up; quietly, and
+   * only while this notebook is in focus.
+   */
+  private _scheduleHistory(epoch: number): void {
+    if (this._historyPoll !== null) {
+      this._timers.clearTimeout(this._historyPoll);
+      this._historyPoll = null;
+    }
+    const path = this._notebook;
+    if (this._historyInterval <= 0 || path === null || this._isDisposed) {
+      return;
+    }
+    this._historyPoll = this._timers.setTimeout(async () => {
+      this._historyPoll = null;
+      await this._loadRuns(path, epoch, true);
+      if (epoch === this._epoch) {
+        this._scheduleHistory(epoch);
+      }
+    }, this._historyInterval);
   }
 
   private _requireNotebook(): string {
@@ -632,6 +673,8 @@ export class GreenhouseModel implements IDisposable {
   private _changed = new Signal<this, GreenhouseModel.Part>(this);
   private _poller: RunPoller;
   private _interval: number;
+  private _historyInterval: number;
+  private _historyPoll: unknown = null;
   private _timers: ITimers;
   private _sweepPolls = new Map<string, unknown>();
   private _more = new Map<string, string>();
@@ -670,6 +713,11 @@ export namespace GreenhouseModel {
      * Milliseconds between two polls of a running run (default 1000).
      */
     pollInterval?: number;
+    /**
+     * Milliseconds between two listings of the notebook's runs, which show the runs
+     * started elsewhere (default 0: listed only on focus and refresh).
+     */
+    historyInterval?: number;
     /**
      * The timers polling uses (default: the page's).
      */

@@ -234,6 +234,86 @@ describe('GreenhouseModel: the parameter form', () => {
   });
 });
 
+describe('GreenhouseModel: the history', () => {
+  it('lists the runs again on its interval, showing the runs started elsewhere', async () => {
+    const first = run('r-1', 'succeeded');
+    const { model, server, timers } = await modelOn([first], {
+      historyInterval: 5000
+    });
+    expect(timers.delays).toEqual([5000]);
+    const later = run('r-2', 'running', {
+      created_at: '2026-01-01T11:00:00+00:00'
+    });
+    server.on('GET runs', { runs: [later, first] });
+    server.on('GET runs/r-2', later);
+    const changes: string[] = [];
+    model.changed.connect((_, part) => changes.push(part));
+
+    await timers.tick();
+
+    expect(model.runs.map(r => r.id)).toEqual(['r-2', 'r-1']);
+    expect(changes).toEqual(['runs']);
+    expect(timers.delays.sort()).toEqual([1000, 5000]);
+  });
+
+  it('changes nothing when the list is the same, and says nothing when it fails', async () => {
+    const { model, server, timers } = await modelOn([run('r-1', 'succeeded')], {
+      historyInterval: 5000
+    });
+    const changes: string[] = [];
+    model.changed.connect((_, part) => changes.push(part));
+
+    await timers.tick();
+    server.on('GET runs', new Error('offline'));
+    await timers.tick();
+
+    expect(changes).toEqual([]);
+    expect(model.lastError).toBeNull();
+    expect(timers.delays).toEqual([5000]);
+  });
+
+  it('lets go of runs that fell beyond the limit, keeping one just started', async () => {
+    const old = run('r-1', 'succeeded');
+    const { model, server, timers } = await modelOn([old], {
+      historyInterval: 5000
+    });
+    const newer = run('r-2', 'succeeded', {
+      created_at: '2026-01-01T11:00:00+00:00'
+    });
+    server.on('GET runs', { runs: [newer] });
+
+    await timers.tick();
+
+    expect(model.runs.map(r => r.id)).toEqual(['r-2']);
+  });
+
+  it('stops listing once another notebook is in focus, or when disposed', async () => {
+    const { model, server, timers } = await modelOn([], {
+      historyInterval: 5000
+    });
+    server
+      .on('GET parameters', {
+        notebook: 'other.ipynb',
+        parameters: [],
+        warnings: []
+      })
+      .on('GET runs', { runs: [] });
+    await model.setNotebook('other.ipynb');
+    expect(timers.pending).toBe(1);
+    await timers.tick();
+    expect(
+      server
+        .called()
+        .filter(e => e.startsWith('runs?'))
+        .pop()
+    ).toContain('other.ipynb');
+
+    model.dispose();
+
+    expect(timers.pending).toBe(0);
+  });
+});
+
 describe('GreenhouseModel: running', () => {
   it('sends nothing while a value is invalid', async () => {
     const { model, server } = await modelOn();

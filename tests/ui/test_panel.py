@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -120,3 +124,32 @@ def test_sweep_from_the_form_groups_its_runs_with_a_table(
     assert sorted(cells, key=int) == ["30", "60", "90"]
     assert sweep.locator('.jp-greenhouse-run[data-status="succeeded"]').count() == 3
     shot(page, screenshots, "09-sweep")
+
+
+def test_a_run_started_from_the_cli_appears_in_the_open_panel(
+    page: Any, lab_url: str, lab_token: str, lab_root: Path
+) -> None:
+    page.goto(f"{lab_url}/lab/tree/train.ipynb?token={lab_token}")
+    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
+    if not page.is_visible(".jp-greenhouse-panel"):
+        page.click('[data-id="greenhouse-panel"]')
+    page.wait_for_selector('.jp-greenhouse-param[data-name="epochs"]')
+
+    env = {k: v for k, v in os.environ.items() if k != "GREENHOUSE_STORE"}
+    store = str(lab_root / ".greenhouse")
+    run = ["run", "train.ipynb", "-p", "epochs", "7", "--json"]
+    done = subprocess.run(
+        [sys.executable, "-m", "greenhouse_ext", "--store", store, *run],
+        cwd=lab_root,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env=env,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    run_id = json.loads(done.stdout)["id"]
+
+    item = page.wait_for_selector(f'.jp-greenhouse-run[data-run-id="{run_id}"]', timeout=20_000)
+    assert item.get_attribute("data-status") == "succeeded"
+    assert "7" in item.inner_text()
