@@ -52,6 +52,7 @@ runs_table = sa.Table(
     sa.Column("created_at", sa.String(40), nullable=False),
     sa.Column("record", sa.Text, nullable=False),
     sa.Column("user_name", sa.Text),
+    sa.Column("sweep_id", sa.String(64)),
 )
 versions_table = sa.Table(
     "versions",
@@ -89,6 +90,7 @@ _indexes = [
     sa.Index("ix_runs_status", runs_table.c.status),
     sa.Index("ix_runs_created_at", runs_table.c.created_at),
     sa.Index("ix_runs_user_name", runs_table.c.user_name),
+    sa.Index("ix_runs_sweep_id", runs_table.c.sweep_id),
     # A version copied between stores is recognised by its name and manifest digest.
     sa.Index("ix_versions_manifest", versions_table.c.name, versions_table.c.manifest_sha256),
 ]
@@ -304,6 +306,7 @@ class Store:
             "created_at": run.created_at,
             "record": run_record(run),
             "user_name": run.provenance.user if run.provenance else None,
+            "sweep_id": run.sweep_id,
         }
         insert = _dialect_insert(self._engine.dialect.name)(runs_table).values(**row)
         if replaces:
@@ -412,22 +415,13 @@ class Store:
         if status is not None:
             query = query.where(runs_table.c.status == status.value)
         if sweep is not None:
-            query = query.where(self._record_field("sweep_id") == sweep)
+            query = query.where(runs_table.c.sweep_id == sweep)
         if user is not None:
             query = query.where(runs_table.c.user_name == user)
         if limit is not None:
             query = query.limit(limit)
         with self._engine.connect() as conn:
             return [run_from_record(r.record) for r in conn.execute(query)]
-
-    def _record_field(self, name: str) -> Any:
-        """A top-level field of the stored record, as text in SQL (no column, no migration)."""
-        record: Any = runs_table.c.record
-        if self._engine.dialect.name == "postgresql":
-            record = sa.cast(record, sa.JSON)
-        else:
-            record = sa.type_coerce(record, sa.JSON)
-        return record[name].as_string()
 
     def mark_interrupted(self) -> list[str]:
         """Mark this host's unfinished runs whose process has gone as ``interrupted``.

@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
+from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 
@@ -159,3 +161,24 @@ def test_upgrade_fills_the_version_counters_manifests_and_users(old_store: Path)
     assert store.add_version(version, ["staging"]).number == 2
     assert store.get_version("model", alias="production").number == 1
     assert store.get_version("model", alias="staging").number == 2
+
+
+def test_upgrade_indexes_the_sweep_each_run_belongs_to(old_store: Path) -> None:
+    engine = sa.create_engine(f"sqlite:///{old_store / 'index.sqlite'}")
+    with engine.begin() as conn:
+        config = Config()
+        config.set_main_option("script_location", str(SCRIPTS))
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0003_team_store")
+    engine.dispose()
+    with sqlite3.connect(old_store / "index.sqlite") as db:
+        (record,) = db.execute("SELECT record FROM runs WHERE id = ?", (GOOD,)).fetchone()
+        tagged = {**json.loads(record), "sweep_id": "s1"}
+        db.execute("UPDATE runs SET record = ? WHERE id = ?", (json.dumps(tagged), GOOD))
+
+    assert upgrade(old_store) == ("0003_team_store", HEAD)
+
+    with sqlite3.connect(old_store / "index.sqlite") as db:
+        swept = db.execute("SELECT id, sweep_id FROM runs ORDER BY id").fetchall()
+    assert swept == sorted([(GOOD, "s1"), (FAILED, None)])
+    assert [run.id for run in Store(old_store).list_runs(sweep="s1")] == [GOOD]

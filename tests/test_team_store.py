@@ -244,7 +244,7 @@ def test_two_jupyter_servers_sharing_a_team_store_see_each_others_runs(
     texts += [s.log.read_text(errors="replace") for s in both]
     info = greenhouse("store", "info", cwd=roots[0])
     assert info.returncode == 0, info.stderr
-    assert "0003_team_store (up to date)" in info.stdout
+    assert f"{HEAD} (up to date)" in info.stdout
     texts += [info.stdout, info.stderr, greenhouse("store", "info", "--json", cwd=roots[0]).stdout]
     assert len(texts) > 10
     for secret in secrets:

@@ -11,5 +11,5 @@ from __future__ import annotations
 from pathlib import Path
 
 SCRIPTS = Path(__file__).parent
-REVISIONS = ("0001_baseline", "0002_record_format", "0003_team_store")
+REVISIONS = ("0001_baseline", "0002_record_format", "0003_team_store", "0004_sweep_column")
 HEAD = REVISIONS[-1]
