@@ -22,6 +22,15 @@ def set_parameter(page: Any, name: str, value: str) -> None:
     field.dispatch_event("change")
 
 
+def open_panel(page: Any, lab_url: str, lab_token: str) -> None:
+    """Open train.ipynb and the greenhouse sidebar, and wait for its parameter form."""
+    page.goto(f"{lab_url}/lab/tree/train.ipynb?token={lab_token}")
+    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
+    if not page.is_visible(".jp-greenhouse-panel"):
+        page.click('[data-id="greenhouse-panel"]')
+    page.wait_for_selector('.jp-greenhouse-param[data-name="epochs"]')
+
+
 def run_and_wait(page: Any, finished: int) -> None:
     page.click(".jp-greenhouse-run-button")
     page.wait_for_function(
@@ -93,11 +102,7 @@ def test_parameterise_run_diff_and_publish(
 def test_sweep_from_the_form_groups_its_runs_with_a_table(
     page: Any, lab_url: str, lab_token: str, screenshots: Path
 ) -> None:
-    page.goto(f"{lab_url}/lab/tree/train.ipynb?token={lab_token}")
-    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
-    if not page.is_visible(".jp-greenhouse-panel"):
-        page.click('[data-id="greenhouse-panel"]')
-    page.wait_for_selector('.jp-greenhouse-param[data-name="epochs"]')
+    open_panel(page, lab_url, lab_token)
     sweep_button = page.locator(".jp-greenhouse-sweep-button")
     assert sweep_button.is_disabled()
 
@@ -129,11 +134,7 @@ def test_sweep_from_the_form_groups_its_runs_with_a_table(
 def test_a_run_started_from_the_cli_appears_in_the_open_panel(
     page: Any, lab_url: str, lab_token: str, lab_root: Path
 ) -> None:
-    page.goto(f"{lab_url}/lab/tree/train.ipynb?token={lab_token}")
-    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
-    if not page.is_visible(".jp-greenhouse-panel"):
-        page.click('[data-id="greenhouse-panel"]')
-    page.wait_for_selector('.jp-greenhouse-param[data-name="epochs"]')
+    open_panel(page, lab_url, lab_token)
 
     env = {k: v for k, v in os.environ.items() if k != "GREENHOUSE_STORE"}
     store = str(lab_root / ".greenhouse")
