@@ -42,6 +42,7 @@ lint-py: $(STAMP)
 	$(BIN)/ruff check greenhouse_ext tests benchmarks
 	$(BIN)/ruff format --check greenhouse_ext tests benchmarks
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 lint-ts: $(STAMP)
 	$(BIN)/jlpm run lint:check

@@ -9,7 +9,7 @@ runs, in two shapes:
   run refers to the same object.
 
 Runs are stored directly as ``Execution`` records (no kernel, for speed); publishing goes
-through the real ``greenhouse_ext.publish.publish``. Prints the store's size before and
+through the real ``greenhouse_ext.artefacts.publish.publish``. Prints the store's size before and
 after, and what each run and each publish added.
 
 Usage: ``python benchmarks/store_growth.py [--versions N] [--size-mb SIZE]``.
@@ -26,11 +26,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from greenhouse_ext.models import RecordedFile, Run, RunStatus
+from greenhouse_ext.artefacts.publish import publish
+from greenhouse_ext.models import Execution, RecordedFile, Run, RunStatus
 from greenhouse_ext.notebook_api import SCRAP_MIME
-from greenhouse_ext.provenance import sha256_bytes
-from greenhouse_ext.publish import publish
-from greenhouse_ext.store import Execution, Store
+from greenhouse_ext.store import Store, sha256_bytes
 
 MB = 1_000_000
 

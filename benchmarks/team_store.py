@@ -30,10 +30,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from services import running_services, service_environment
 
+from greenhouse_ext.artefacts.publish import publish
 from greenhouse_ext.models import Provenance, Run, RunStatus, Version
-from greenhouse_ext.publish import publish
 from greenhouse_ext.store import Store
-from greenhouse_ext.storeconfig import StoreConfig, write_config
+from greenhouse_ext.store.config import StoreConfig, write_config
 
 WRITERS = 8
 NOTEBOOK = {
@@ -119,7 +119,7 @@ def timed_runs(project: Path, rounds: int, *args: str) -> float:
 
 
 def measure(project: Path, runs: int, publishes: int, rounds: int) -> dict[str, float]:
-    import greenhouse_ext.report  # noqa: F401  (imported once, before the writers fork)
+    import greenhouse_ext.artefacts.report  # noqa: F401  (imported once, before the writers fork)
 
     root = project / ".greenhouse"
     store = Store.open(root)

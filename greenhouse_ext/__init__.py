@@ -15,6 +15,6 @@ def _jupyter_labextension_paths() -> list[dict[str, str]]:
 
 
 def _jupyter_server_extension_points() -> list[dict[str, Any]]:
-    from .app import GreenhouseApp
+    from .server.app import GreenhouseApp
 
-    return [{"module": "greenhouse_ext.app", "app": GreenhouseApp}]
+    return [{"module": "greenhouse_ext.server.app", "app": GreenhouseApp}]

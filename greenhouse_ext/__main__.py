@@ -1,6 +1,6 @@
 """``python -m greenhouse_ext``: the greenhouse command."""
 
-from greenhouse_ext.cli import main
+from .cli import main
 
 # Guarded: sweep worker processes are spawned and import the main module again.
 if __name__ == "__main__":

@@ -5,7 +5,10 @@ from __future__ import annotations
 import dataclasses
 import enum
 import json
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any
 
 SECRET_MASK = "***"
@@ -15,6 +18,19 @@ TRUNCATION_MARK = "…"
 """What ends a value a summary cut."""
 INTERNAL_RUN_FIELDS = ("pid", "source_object", "output_object")
 """Fields of a run that are stored but never served: see `Run.to_dict`."""
+
+ProgressCallback = Callable[[int, int, int | None], None]
+"""Called with (cells finished, total cells, index of the cell now running or None)."""
+
+
+def now() -> str:
+    """The current UTC time in ISO 8601."""
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+def new_run_id() -> str:
+    """A fresh run id: 12 hex digits, unique in practice and short enough to type."""
+    return uuid.uuid4().hex[:12]
 
 
 @dataclass(frozen=True)
@@ -291,3 +307,13 @@ class Version:
                 "aliases": list(data.get("aliases") or []),
             }
         )
+
+
+@dataclass
+class Execution:
+    """What one execution produced, before it is stored: the record and the bytes it refers to."""
+
+    run: Run
+    source: bytes
+    output: bytes | None = None
+    files: dict[str, bytes] = field(default_factory=dict)

@@ -13,9 +13,8 @@ import ipywidgets as widgets
 
 from .errors import GreenhouseError
 from .models import Parameter, Run, RunStatus
-from .params import read_parameters
+from .parameters import read_parameters, validate
 from .store import Store
-from .validation import validate
 
 _JSON_TYPES = ("list", "dict", "any")
 
@@ -129,7 +128,7 @@ class ParameterForm(widgets.VBox):
         return None
 
     def _execute(self, values: dict[str, Any]) -> None:
-        from .execute import execute, prepare
+        from .execution import execute, prepare
 
         try:
             store = _open_store(self.store_location)
@@ -207,7 +206,7 @@ class RunHistory(widgets.VBox):
 
     def runs(self) -> list[Run]:
         """This notebook's runs, newest first."""
-        from .execute import notebook_label
+        from .execution import notebook_label
 
         store = _open_store(self.store_location)
         return store.list_runs(notebook_label(self.notebook, store.root.parent), limit=self.limit)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from greenhouse_ext.models import ParameterSet
-from greenhouse_ext.params import discover
+from greenhouse_ext.parameters.cell import discover
 
 
 def cell(source: str | list[str], tags: tuple[str, ...] = (), kind: str = "code") -> dict[str, Any]:

@@ -17,11 +17,9 @@ from typing import Any
 import pytest
 
 from greenhouse_ext import __version__
-from greenhouse_ext.app import GreenhouseApp
-from greenhouse_ext.execute import new_run_id, now
-from greenhouse_ext.models import Provenance, Run, RunStatus
-from greenhouse_ext.provenance import host
-from greenhouse_ext.store import Execution, Store
+from greenhouse_ext.models import Execution, Provenance, Run, RunStatus, new_run_id, now
+from greenhouse_ext.server.app import GreenhouseApp
+from greenhouse_ext.store import Store, host
 
 pytest_plugins = ["pytest_jupyter.jupyter_server", "published", "faults", "services"]
 

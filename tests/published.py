@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from notebooks import write_notebook
 
-from greenhouse_ext.execute import execute, prepare
-from greenhouse_ext.models import RunStatus
-from greenhouse_ext.store import Execution, Store
+from greenhouse_ext.execution.execute import execute, prepare
+from greenhouse_ext.models import Execution, RunStatus
+from greenhouse_ext.store import Store
 
 BODY = (
     "from pathlib import Path\n"

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from greenhouse_ext.storeconfig import StoreConfig, write_config
+from greenhouse_ext.store.config import StoreConfig, write_config
 
 PG_USER = "greenhouse"
 PG_PASSWORD = "pg-secret-3f9a1c"

@@ -13,8 +13,7 @@ from typing import Any
 
 import pytest
 
-from greenhouse_ext.execute import now
-from greenhouse_ext.models import Version
+from greenhouse_ext.models import Version, now
 
 HOLD_S = 4.0
 """How long the other process holds the index's write lock."""

@@ -15,8 +15,7 @@ import pytest
 from conftest import RUN_DEADLINE_S, wait_for_run
 from notebooks import write_notebook
 
-from greenhouse_ext.execute import now
-from greenhouse_ext.models import Run, RunStatus
+from greenhouse_ext.models import Run, RunStatus, now
 from greenhouse_ext.store import Store
 
 PARAMETERS = (

@@ -7,7 +7,7 @@ from pathlib import Path
 from conftest import Api, wait_for_sweep
 from notebooks import write_notebook
 
-from greenhouse_ext.app import GreenhouseApp
+from greenhouse_ext.server.app import GreenhouseApp
 
 PARAMETERS = 'rate = 0.1  # | min=0, max=1\nregion = "eu"'
 CELL = "from greenhouse_ext import record\nrecord('score', rate * 10)"

@@ -16,8 +16,8 @@ import yaml
 from notebooks import write_notebook
 from published import flip_byte
 
+from greenhouse_ext.artefacts.report import network_references
 from greenhouse_ext.notebook_api import read_metrics
-from greenhouse_ext.report import network_references
 
 REPO = Path(__file__).resolve().parents[1]
 WORKFLOW = REPO / "examples" / "ci" / "greenhouse.yml"

@@ -17,8 +17,7 @@ import pytest
 from faults import greenhouse
 from notebooks import write_notebook
 
-from greenhouse_ext.execute import now
-from greenhouse_ext.models import Run, RunStatus
+from greenhouse_ext.models import Run, RunStatus, now
 from greenhouse_ext.store import Store
 
 PARAMS = (

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from notebooks import png, write_notebook
 
-from greenhouse_ext.diff import BASE64_CAP
-from greenhouse_ext.normalise import OUTPUT_SIZE_CAP, parse_stand_in
+from greenhouse_ext.artefacts.diff import BASE64_CAP
+from greenhouse_ext.artefacts.normalise import OUTPUT_SIZE_CAP, parse_stand_in
 
 PARAMS = "epochs = 3\nrate = 0.5"
 BODY = (

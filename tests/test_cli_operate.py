@@ -203,7 +203,11 @@ def test_history_bad_requests_exit_2(
 
 def test_commands_are_listed_and_import_nothing_heavy() -> None:
     heavy = ["nbformat", "papermill", "nbdime", "matplotlib", "sqlalchemy"]
-    mine = ["greenhouse_ext.reproduce", "greenhouse_ext.gate", "greenhouse_ext.history"]
+    mine = [
+        "greenhouse_ext.artefacts.reproduce",
+        "greenhouse_ext.artefacts.gate",
+        "greenhouse_ext.artefacts.history",
+    ]
     probe = (
         f"import sys, greenhouse_ext.cli\nprint([m for m in {heavy + mine!r} if m in sys.modules])"
     )

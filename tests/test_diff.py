@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from notebooks import Notebook, base_notebook, code, executed, image, notebook, png, stream
 
-from greenhouse_ext.diff import (
+from greenhouse_ext.artefacts.diff import (
     BASE64_CAP,
     compare,
     diff_environment,
@@ -20,10 +20,10 @@ from greenhouse_ext.diff import (
     effective_parameters,
     strip_payloads,
 )
+from greenhouse_ext.artefacts.normalise import normalise_notebook, parse_stand_in
 from greenhouse_ext.models import InputFile, Provenance, Run, RunStatus
-from greenhouse_ext.normalise import normalise_notebook, parse_stand_in
 from greenhouse_ext.notebook_api import SCRAP_MIME
-from greenhouse_ext.refs import Subject
+from greenhouse_ext.store.refs import Subject
 
 
 def scrap(name: str, value: Any) -> dict[str, Any]:

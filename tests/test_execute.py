@@ -13,7 +13,7 @@ import pytest
 from notebooks import write_notebook
 
 from greenhouse_ext.errors import InvalidInput, NotFound
-from greenhouse_ext.execute import check_kernel, execute, prepare
+from greenhouse_ext.execution.execute import check_kernel, execute, prepare
 from greenhouse_ext.models import RunStatus
 
 RUN_BUDGET_S = 8.0

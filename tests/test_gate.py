@@ -7,9 +7,7 @@ from pathlib import Path
 import pytest
 from notebooks import write_notebook
 
-from greenhouse_ext.errors import Conflict, InvalidInput, NotFound
-from greenhouse_ext.execute import execute, prepare
-from greenhouse_ext.gate import (
+from greenhouse_ext.artefacts.gate import (
     CONDITION_GRAMMAR,
     TOLERANCE_GRAMMAR,
     Condition,
@@ -19,6 +17,8 @@ from greenhouse_ext.gate import (
     parse_condition,
     parse_tolerance,
 )
+from greenhouse_ext.errors import Conflict, InvalidInput, NotFound
+from greenhouse_ext.execution.execute import execute, prepare
 from greenhouse_ext.models import RunStatus, Version
 from greenhouse_ext.store import Store
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from greenhouse_ext.errors import InvalidInput
-from greenhouse_ext.grid import (
+from greenhouse_ext.parameters.grid import (
     ParameterPoint,
     product_of_text,
     read_grid,

@@ -9,15 +9,15 @@ from pathlib import Path
 import pytest
 from notebooks import write_notebook
 
-from greenhouse_ext.errors import InvalidInput, NotFound
-from greenhouse_ext.execute import execute, prepare
-from greenhouse_ext.history import (
+from greenhouse_ext.artefacts.history import (
     FIGURE_WIDTH_IN,
     PANEL_HEIGHT_IN,
     PLOT_INSTALL,
     history,
     plot_history,
 )
+from greenhouse_ext.errors import InvalidInput, NotFound
+from greenhouse_ext.execution.execute import execute, prepare
 from greenhouse_ext.models import Run, RunStatus, Version
 from greenhouse_ext.store import Store
 

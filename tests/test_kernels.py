@@ -12,11 +12,11 @@ import pytest
 from conftest import Api, wait_for_run
 from notebooks import write_notebook
 
-from greenhouse_ext import kernels
-from greenhouse_ext.app import GreenhouseApp
 from greenhouse_ext.errors import InvalidInput
-from greenhouse_ext.execute import execute, prepare
+from greenhouse_ext.execution import kernels
+from greenhouse_ext.execution.execute import execute, prepare
 from greenhouse_ext.models import RunStatus
+from greenhouse_ext.server.app import GreenhouseApp
 
 PROBE = (
     "import os, random, sys\n"

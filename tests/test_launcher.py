@@ -16,11 +16,11 @@ import pytest
 from conftest import RUN_DEADLINE_S
 from notebooks import write_notebook
 
+from greenhouse_ext.artefacts.reproduce import reproduction_of
 from greenhouse_ext.errors import Conflict, InvalidInput, NotFound
-from greenhouse_ext.execute import Job, execute, new_run_id, now, prepare
-from greenhouse_ext.launcher import RunLauncher
-from greenhouse_ext.models import Run, RunStatus
-from greenhouse_ext.reproduce import reproduction_of
+from greenhouse_ext.execution.execute import Job, execute, prepare
+from greenhouse_ext.execution.launcher import RunLauncher
+from greenhouse_ext.models import Run, RunStatus, new_run_id, now
 from greenhouse_ext.store import Store
 
 PARAMETERS = 'sizes: list[int] = [1]\nlabel = "a"\napi_token = ""  # | secret'
@@ -343,7 +343,7 @@ def test_a_reproduction_runs_in_a_process_of_its_own_that_a_new_launcher_can_can
     assert run.status is RunStatus.SUCCEEDED, run.error
     (tmp_path / "slow").write_text("")
 
-    queued = launcher.reproduce(run.id, {}, tmp_path)
+    queued = launcher.reproduce(run, run.id, {}, tmp_path)
     _wait(store, queued.id, lambda r: r.progress is not None and r.progress.current == 1)
     RunLauncher(Store(store.root)).cancel(queued.id)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from greenhouse_ext.manifest import check_files, manifest_files
-from greenhouse_ext.provenance import sha256_bytes
+from greenhouse_ext.artefacts.manifest import check_files, manifest_files
+from greenhouse_ext.store import sha256_bytes
 
 DATA = b"epoch,score\n1,0.5\n"
 

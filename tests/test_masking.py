@@ -6,7 +6,12 @@ import io
 
 import pytest
 
-from greenhouse_ext.masking import MaskingWriter, mask_text, scrub_outputs, secret_strings
+from greenhouse_ext.parameters.masking import (
+    MaskingWriter,
+    mask_text,
+    scrub_outputs,
+    secret_strings,
+)
 
 
 def test_longest_secret_is_masked_first() -> None:

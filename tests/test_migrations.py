@@ -22,9 +22,8 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 
 from greenhouse_ext.errors import OutdatedStore
-from greenhouse_ext.migrations import HEAD, REVISIONS, SCRIPTS
-from greenhouse_ext.provenance import sha256_bytes
-from greenhouse_ext.store import Store, upgrade
+from greenhouse_ext.store import Store, sha256_bytes, upgrade
+from greenhouse_ext.store.migrations import HEAD, REVISIONS, SCRIPTS
 
 FIXTURE = Path(__file__).parent / "fixtures" / "store-v0"
 GOOD, FAILED = "0a1b2c3d4e5f", "9f8e7d6c5b4a"

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from notebooks import Notebook, base_notebook, code, executed, image, notebook, png, stream
 
-from greenhouse_ext.normalise import (
+from greenhouse_ext.artefacts.normalise import (
     OUTPUT_SIZE_CAP,
     VOLATILE_PATTERNS,
     Noise,

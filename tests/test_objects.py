@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from greenhouse_ext.errors import Conflict, NotFound, StoreUnavailable
-from greenhouse_ext.objects import Objects
-from greenhouse_ext.packing import CHUNK_MIN
-from greenhouse_ext.provenance import sha256_bytes
+from greenhouse_ext.store import sha256_bytes
+from greenhouse_ext.store.objects import Objects
+from greenhouse_ext.store.packing import CHUNK_MIN
 
 
 def test_objects_are_content_addressed_and_stored_once(tmp_path: Path) -> None:

@@ -16,8 +16,8 @@ from notebooks import write_notebook
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from greenhouse_ext.app import ROUTES
 from greenhouse_ext.models import RunStatus
+from greenhouse_ext.server.app import ROUTES
 
 SPEC_PATH = Path(__file__).resolve().parent.parent / "docs" / "openapi.yaml"
 SPEC = yaml.safe_load(SPEC_PATH.read_text())

@@ -7,10 +7,9 @@ import os
 
 import pytest
 
-from greenhouse_ext import packing
 from greenhouse_ext.errors import Conflict
-from greenhouse_ext.packing import CHUNK_MIN, MAGIC, pack, unpack
-from greenhouse_ext.provenance import sha256_bytes
+from greenhouse_ext.store import packing, sha256_bytes
+from greenhouse_ext.store.packing import CHUNK_MIN, MAGIC, pack, unpack
 
 # 3 bytes make 4 base64 characters: a payload of exactly CHUNK_MIN characters, unpadded.
 IMAGE = base64.b64encode(os.urandom(CHUNK_MIN * 3 // 4)).decode()

@@ -1,4 +1,4 @@
-"""Tests for greenhouse_ext.params: reading the parameters cell, validating values."""
+"""Tests for greenhouse_ext.parameters.cell: reading the parameters cell, validating values."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from cells import cell, notebook, spec_of
 
 from greenhouse_ext.errors import InvalidInput, NotFound
 from greenhouse_ext.models import Parameter
-from greenhouse_ext.params import NO_PARAMETERS_CELL, discover, read_parameters
+from greenhouse_ext.parameters.cell import NO_PARAMETERS_CELL, discover, read_parameters
 
 
 def only(source: str) -> Parameter:
@@ -386,7 +386,7 @@ def test_nothing_is_executed(tmp_path: Path) -> None:
 
 def test_params_does_not_import_nbformat_or_papermill() -> None:
     code = (
-        "import sys, greenhouse_ext.params\n"
+        "import sys, greenhouse_ext.parameters.cell\n"
         "print(sorted(set(sys.modules) & {'nbformat', 'papermill'}))"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

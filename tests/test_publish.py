@@ -14,14 +14,13 @@ from typing import Any
 import pytest
 from published import PATHS, flip_byte, location_url
 
+from greenhouse_ext.artefacts.locations import verify_at, write_to
+from greenhouse_ext.artefacts.publish import captured_path, export, publish, set_alias, verify
+from greenhouse_ext.artefacts.report import network_references
 from greenhouse_ext.errors import Conflict, GreenhouseError, InvalidInput, NotFound
-from greenhouse_ext.locations import verify_at, write_to
-from greenhouse_ext.models import Run, RunStatus
-from greenhouse_ext.provenance import sha256_bytes
-from greenhouse_ext.publish import captured_path, export, publish, set_alias, verify
-from greenhouse_ext.refs import resolve_version
-from greenhouse_ext.report import network_references
-from greenhouse_ext.store import Execution, Store
+from greenhouse_ext.models import Execution, Run, RunStatus
+from greenhouse_ext.store import Store, sha256_bytes
+from greenhouse_ext.store.refs import resolve_version
 
 CSV = b"epoch,score\n1,0.5\n"
 

@@ -9,7 +9,7 @@ import pytest
 
 from greenhouse_ext.errors import OutdatedStore
 from greenhouse_ext.models import INTERNAL_RUN_FIELDS, ManifestFile, Run, RunStatus, Version
-from greenhouse_ext.records import (
+from greenhouse_ext.store.records import (
     RUN_FORMAT,
     VERSION_FORMAT,
     run_from_record,

@@ -9,8 +9,8 @@ import pytest
 
 from greenhouse_ext.errors import InvalidInput, NotFound
 from greenhouse_ext.models import Run, RunStatus, Version
-from greenhouse_ext.refs import check_name, resolve
 from greenhouse_ext.store import Store
+from greenhouse_ext.store.refs import check_name, resolve
 
 NOTEBOOK = {"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
 

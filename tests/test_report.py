@@ -10,9 +10,13 @@ from typing import Any
 
 import pytest
 
+from greenhouse_ext.artefacts.report import (
+    block_network_references,
+    network_references,
+    render_html,
+)
 from greenhouse_ext.models import Run, RunStatus
 from greenhouse_ext.notebook_api import FILE_MIME, SCRAP_MIME
-from greenhouse_ext.report import block_network_references, network_references, render_html
 
 REMOTE = re.compile(r"^\s*([a-z][a-z0-9+.-]*:)?//", re.IGNORECASE)
 CDN_HOSTS = ("cdnjs", "unpkg", "jsdelivr", "cdn.plot.ly", "fonts.googleapis", "require.js")

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from notebooks import write_notebook
 
+from greenhouse_ext.artefacts.reproduce import reproduce, reproduction_of
 from greenhouse_ext.errors import Conflict, InvalidInput, NotFound
-from greenhouse_ext.execute import execute, prepare
+from greenhouse_ext.execution.execute import execute, prepare
 from greenhouse_ext.models import Run, RunStatus, Version
-from greenhouse_ext.reproduce import reproduce, reproduction_of
 from greenhouse_ext.store import Store
 
 NOISY_BUT_DETERMINISTIC = (

@@ -16,9 +16,8 @@ from typing import Any
 import pytest
 
 from greenhouse_ext.errors import Conflict, InvalidInput, NotFound
-from greenhouse_ext.models import RecordedFile, Run, RunStatus, Version
-from greenhouse_ext.provenance import sha256_bytes
-from greenhouse_ext.store import Execution, Store, find_store_root
+from greenhouse_ext.models import Execution, RecordedFile, Run, RunStatus, Version
+from greenhouse_ext.store import Store, find_store_root, sha256_bytes
 
 
 def make_run(run_id: str, notebook: str = "nb.ipynb", created: str = "2026-01-01T00:00:00") -> Run:

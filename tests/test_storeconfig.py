@@ -10,7 +10,7 @@ from faults import greenhouse
 
 from greenhouse_ext.errors import InvalidInput
 from greenhouse_ext.store import describe, find_store_root
-from greenhouse_ext.storeconfig import (
+from greenhouse_ext.store.config import (
     CONFIG_FILENAME,
     StoreConfig,
     checked,

@@ -12,9 +12,9 @@ import pytest
 from notebooks import write_notebook
 
 from greenhouse_ext.errors import InvalidInput, NotFound
+from greenhouse_ext.execution.sweep import results_table, side_by_side, sweep_runs
 from greenhouse_ext.models import Run, RunStatus
 from greenhouse_ext.store import Store
-from greenhouse_ext.sweep import results_table, side_by_side, sweep_runs
 
 
 def _run(run_id: str, status: str, parameters: dict[str, Any], metrics: dict[str, Any]) -> Run:

@@ -20,11 +20,11 @@ from faults import Server, free_port, greenhouse, request
 from notebooks import write_notebook
 from services import AWS_SECRET, PG_PASSWORD, Postgres, team_project
 
-from greenhouse_ext.migrations import HEAD
+from greenhouse_ext.artefacts.publish import publish
 from greenhouse_ext.models import Run, RunStatus
-from greenhouse_ext.publish import publish
 from greenhouse_ext.store import Store, upgrade
-from greenhouse_ext.storeconfig import StoreConfig, write_config
+from greenhouse_ext.store.config import StoreConfig, write_config
+from greenhouse_ext.store.migrations import HEAD
 
 WRITERS = 8
 DEADLINE_S = 120.0
@@ -50,7 +50,7 @@ def shared(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
 def test_eight_processes_publishing_one_name_get_one_to_eight(
     shared: Path, seed_run: Callable[..., Run]
 ) -> None:
-    import greenhouse_ext.report  # noqa: F401  (imported once, before the fork)
+    import greenhouse_ext.artefacts.report  # noqa: F401  (imported once, before the fork)
 
     store = Store.open(shared / ".greenhouse")
     run = seed_run(store, write_notebook(shared / "train.ipynb", "a = 1", "a"))

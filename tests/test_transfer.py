@@ -12,12 +12,12 @@ from faults import greenhouse
 from notebooks import write_notebook
 from services import team_project
 
+from greenhouse_ext.artefacts.publish import publish
 from greenhouse_ext.errors import NotFound
 from greenhouse_ext.models import Run, RunStatus
-from greenhouse_ext.publish import publish
 from greenhouse_ext.store import Store
-from greenhouse_ext.storeconfig import StoreConfig
-from greenhouse_ext.transfer import transfer
+from greenhouse_ext.store.config import StoreConfig
+from greenhouse_ext.store.transfer import transfer
 
 
 def _published(store: Store, notebook: Path, seed: Callable[..., Run], count: int) -> list[Run]:

@@ -12,8 +12,8 @@ from cells import cell, notebook, spec_of
 
 from greenhouse_ext.errors import InvalidInput
 from greenhouse_ext.models import SECRET_MASK, Parameter, ParameterSet
-from greenhouse_ext.params import discover
-from greenhouse_ext.validation import mask_secrets, parse_text, split_secrets, validate
+from greenhouse_ext.parameters.cell import discover
+from greenhouse_ext.parameters.validation import mask_secrets, parse_text, split_secrets, validate
 
 # ---------------------------------------------------------------------------------------------
 # Validation

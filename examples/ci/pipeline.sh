@@ -72,7 +72,7 @@ import json
 import sys
 from pathlib import Path
 
-from greenhouse_ext.report import render_html
+from greenhouse_ext.artefacts import render_html
 from greenhouse_ext.store import Store
 
 run_id, name, target = sys.argv[1:]

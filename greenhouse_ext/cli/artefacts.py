@@ -9,7 +9,7 @@ import click
 from .group import cli, format_values, open_store, print_json, print_table
 
 if TYPE_CHECKING:
-    from ..manifest import VerifyResult
+    from ..artefacts import VerifyResult
     from ..models import Version
 
 EXIT_DAMAGED = 1
@@ -37,7 +37,7 @@ def publish_command(
     as_json: bool,
 ) -> None:
     """Publish the succeeded RUN as the next version of NAME."""
-    from ..publish import publish
+    from ..artefacts import publish
 
     version = publish(open_store(ctx), run_id, name, aliases, to)
     if as_json:
@@ -61,7 +61,7 @@ def _copy_url(version: Version, to: str | None) -> str | None:
 def versions_command(ctx: click.Context, name: str, as_json: bool) -> None:
     """List the versions of NAME, oldest first, with their aliases and metrics."""
     from ..errors import NotFound
-    from ..refs import check_name
+    from ..store import check_name
 
     versions = open_store(ctx).list_versions(check_name(name))
     if not versions:
@@ -89,7 +89,7 @@ def versions_command(ctx: click.Context, name: str, as_json: bool) -> None:
 @click.pass_context
 def alias_command(ctx: click.Context, ref: str, alias: str, to: str | None) -> None:
     """Point ALIAS at version NAME@N (or NAME@OTHER-ALIAS); it moves atomically."""
-    from ..publish import set_alias
+    from ..artefacts import set_alias
 
     version = set_alias(open_store(ctx), ref, alias, to)
     click.echo(f"{version.name}@{alias} -> {version.ref}")
@@ -107,7 +107,7 @@ def alias_command(ctx: click.Context, ref: str, alias: str, to: str | None) -> N
 @click.pass_context
 def get_command(ctx: click.Context, ref: str, out_dir: str) -> None:
     """Write the files of REF (NAME@N, NAME@ALIAS or NAME) into a folder."""
-    from ..publish import export
+    from ..artefacts import export
 
     for path in export(open_store(ctx), ref, out_dir):
         click.echo(str(path))
@@ -126,8 +126,7 @@ def get_command(ctx: click.Context, ref: str, out_dir: str) -> None:
 @click.pass_context
 def verify_command(ctx: click.Context, ref: str, at: str | None, as_json: bool) -> None:
     """Recompute the sha256 of every file of REF; exit 1 if any changed or is missing."""
-    from ..locations import verify_at
-    from ..publish import verify
+    from ..artefacts import verify, verify_at
 
     result = verify_at(at, ref) if at is not None else verify(open_store(ctx), ref)
     if as_json:

@@ -10,9 +10,7 @@ import click
 from .group import cli, open_store, print_json, print_table
 
 if TYPE_CHECKING:
-    from ..gate import GateReport, Outcome
-    from ..history import History
-    from ..reproduce import Reproduction
+    from ..artefacts import GateReport, History, Outcome, Reproduction
 
 PACKAGE_LINES = 10
 
@@ -57,7 +55,7 @@ def reproduce_command(
     reproduces, 1 when it differs (or the re-run fails), 2 for a bad reference or
     missing secrets, 130 when cancelled.
     """
-    from ..reproduce import reproduce
+    from ..artefacts import reproduce
     from .runs import EXIT_CANCELLED, sigterm_as_interrupt
 
     values = {**(_read_secrets(secrets_file) if secrets_file else {}), **dict(secrets)}
@@ -157,7 +155,7 @@ def check_command(
     REF is a run id, NAME@N, NAME@ALIAS, NAME or an executed .ipynb file. A missing
     metric or a malformed expression exits 2.
     """
-    from ..gate import check
+    from ..artefacts import check
 
     report = check(
         open_store(ctx),
@@ -207,7 +205,7 @@ def history_command(
     ctx: click.Context, name: str, metrics: tuple[str, ...], as_json: bool, plot: str | None
 ) -> None:
     """Show each published version of NAME with its metrics, oldest first."""
-    from ..history import history, plot_history
+    from ..artefacts import history, plot_history
 
     found = history(open_store(ctx), name, metrics)
     if plot is not None:

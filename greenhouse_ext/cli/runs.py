@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import click
 
 from ..errors import InvalidInput
-from ..validation import DEFAULT_MAX_VALUE_BYTES, ValueLimit
+from ..parameters import DEFAULT_MAX_VALUE_BYTES, ValueLimit
 from .group import (
     cli,
     format_values,
@@ -66,7 +66,7 @@ def params_command(
         ctx.exit(_check_parameters(notebooks))
     if len(notebooks) > 1:
         raise click.UsageError("Give one NOTEBOOK to show its parameters, or --check several")
-    from ..params import read_parameters
+    from ..parameters import read_parameters
 
     notebook = notebooks[0]
     spec = read_parameters(notebook)
@@ -98,7 +98,7 @@ def params_command(
 def _check_parameters(notebooks: tuple[str, ...]) -> int:
     """Print the problems of each notebook's parameters cell; return the exit code."""
     from ..errors import GreenhouseError
-    from ..params import read_parameters
+    from ..parameters import read_parameters
 
     unreadable = malformed = without = 0
     for notebook in notebooks:
@@ -216,8 +216,8 @@ def run_command(
     run_id: str | None,
 ) -> None:
     """Run NOTEBOOK with validated parameters and record everything about the run."""
-    from ..execute import execute, prepare
-    from ..kernels import warm_up
+    from ..execution import execute, prepare
+    from ..execution.kernels import warm_up
     from ..store import LiveRecord, find_store_root
 
     file_values: dict[str, Any] = {}
@@ -351,7 +351,7 @@ def runs_command(
     check_orphans: bool,
 ) -> None:
     """List runs, newest first."""
-    from ..execute import notebook_label
+    from ..execution import notebook_label
     from ..models import RunStatus
 
     store = open_store(ctx)
@@ -359,7 +359,7 @@ def runs_command(
         for run_id in store.mark_interrupted():
             click.echo(f"greenhouse: run {run_id} lost its process: now interrupted", err=True)
     if sweep_id is not None:
-        from ..sweep import results_table, sorted_runs, sweep_runs
+        from ..execution import results_table, sorted_runs, sweep_runs
 
         runs = sorted_runs(sweep_runs(store, sweep_id), sort)
         if as_json:

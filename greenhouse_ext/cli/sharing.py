@@ -9,8 +9,7 @@ import click
 from .group import cli, open_store, print_json, store_root
 
 if TYPE_CHECKING:
-    from ..store import Store
-    from ..transfer import TransferReport
+    from ..store import Store, TransferReport
 
 REFS_HELP = "RUN ids (or unique prefixes), NAME (every version) or NAME@N; none: everything."
 
@@ -56,8 +55,8 @@ def pull_command(ctx: click.Context, refs: tuple[str, ...], as_json: bool) -> No
 
 
 def _push_to_location(ctx: click.Context, refs: tuple[str, ...], to: str) -> None:
-    from ..locations import write_to
-    from ..refs import resolve_version
+    from ..artefacts import write_to
+    from ..store import resolve_version
 
     if len(refs) != 1:
         raise click.UsageError("--to copies one published version: give one NAME@N")
@@ -68,8 +67,7 @@ def _push_to_location(ctx: click.Context, refs: tuple[str, ...], to: str) -> Non
 def _stores(ctx: click.Context) -> tuple[Store, Store]:
     """The project's local store and its team store, in that order."""
     from ..errors import InvalidInput
-    from ..store import Store
-    from ..storeconfig import CONFIG_FILENAME, read_config
+    from ..store import CONFIG_FILENAME, Store, read_config
 
     root = store_root(ctx)
     if read_config(root.parent) is None:
@@ -81,7 +79,7 @@ def _stores(ctx: click.Context) -> tuple[Store, Store]:
 
 
 def _transfer(source: Store, destination: Store, refs: tuple[str, ...]) -> TransferReport:
-    from ..transfer import transfer
+    from ..store import transfer
 
     try:
         return transfer(source, destination, refs)

@@ -42,8 +42,7 @@ def init_command(ctx: click.Context, index: str, objects: str, endpoint_url: str
     written only for a store that works. The file holds no credentials: commit it, and
     every greenhouse command in the project, its JupyterLab server and CI use the store.
     """
-    from ..store import Store
-    from ..storeconfig import checked, write_config
+    from ..store import Store, checked, write_config
 
     root = store_root(ctx)
     config = checked(index, objects, endpoint_url)

@@ -22,8 +22,8 @@ from .group import (
 )
 
 if TYPE_CHECKING:
+    from ..execution import Backend, SweepResult
     from ..models import Run
-    from ..sweep import Backend, SweepResult
 
 EXIT_CANCELLED = 130
 
@@ -112,10 +112,9 @@ def sweep_command(
     Exit status: 0 when every run succeeded; 1 when any failed; 2 for bad input;
     130 when cancelled.
     """
-    from .. import kernels
-    from ..grid import product_of_text, read_grid, read_grid_file
+    from ..execution import kernels, plan_sweep, results_table, run_sweep, sorted_runs
+    from ..parameters import product_of_text, read_grid, read_grid_file
     from ..store import find_store_root
-    from ..sweep import plan_sweep, results_table, run_sweep, sorted_runs
 
     if bool(parameters) == bool(grid):
         raise InvalidInput("Give the sweep's values either as -p NAME V1,V2 or as --grid FILE")
@@ -177,10 +176,10 @@ def _read_stdin_json() -> Any:
 
 def _backend(dask_address: str | None, workers: int, kernel: str | None) -> Backend:
     if dask_address:
-        from ..cluster import DaskBackend
+        from ..execution.cluster import DaskBackend
 
         return DaskBackend(dask_address, workers, kernel)
-    from ..workers import LocalBackend
+    from ..execution.workers import LocalBackend
 
     return LocalBackend(workers, kernel)
 

@@ -16,8 +16,8 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from greenhouse_ext.errors import GreenhouseError
-from greenhouse_ext.params import discover
-from greenhouse_ext.validation import validate
+from greenhouse_ext.parameters.cell import discover
+from greenhouse_ext.parameters.validation import validate
 
 EXAMPLES = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -1,0 +1,34 @@
+"""What is made of runs: versions, reports, diffs, reproductions, gates and drift history."""
+
+from .diff import Comparison, compare, environment_changed
+from .gate import GateReport, Outcome, check
+from .history import History, history, plot_history
+from .locations import verify_at, write_to
+from .manifest import VerifyResult
+from .publish import export, publish, set_alias, verify
+from .report import render_html
+from .reproduce import Reproduction, plan, reproduce, reproduction_of
+
+__all__ = [
+    "Comparison",
+    "GateReport",
+    "History",
+    "Outcome",
+    "Reproduction",
+    "VerifyResult",
+    "check",
+    "compare",
+    "environment_changed",
+    "export",
+    "history",
+    "plan",
+    "plot_history",
+    "publish",
+    "render_html",
+    "reproduce",
+    "reproduction_of",
+    "set_alias",
+    "verify",
+    "verify_at",
+    "write_to",
+]

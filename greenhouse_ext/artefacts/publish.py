@@ -1,0 +1,259 @@
+"""Publishing: a succeeded run becomes an immutable numbered version; copies, aliases, checks."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict
+from pathlib import Path, PurePosixPath
+
+from ..errors import Conflict, GreenhouseError, InvalidInput
+from ..models import ManifestFile, Run, RunStatus, Version, now
+from ..store import Store, check_name, resolve_version
+from .locations import Location, write_to
+from .manifest import (
+    MANIFEST,
+    MANIFEST_FORMAT,
+    VerifyResult,
+    check_files,
+    json_bytes,
+    read_checked,
+)
+
+NOTEBOOK = "notebook.ipynb"
+REPORT = "report.html"
+METRICS = "metrics.json"
+FILES_DIR = "files"
+
+
+def check_alias(alias: str) -> str:
+    """Return ``alias`` if it is a valid alias name; a number would read as a version."""
+    check_name(alias, "alias")
+    if alias.isdigit():
+        raise InvalidInput(f"{alias!r} is not a valid alias: NAME@{alias} means version {alias}")
+    return alias
+
+
+def publish(
+    store: Store, run_ref: str, name: str, aliases: Iterable[str] = (), to: str | None = None
+) -> Version:
+    """Make a succeeded run the next version of ``name``.
+
+    Everything is checked before the store changes. The version holds the executed
+    notebook, an offline HTML report, the metrics, the run's captured files and a
+    manifest with the run record and a sha256 and size for every other file.
+
+    Parameters
+    ----------
+    store : Store
+        Where the run is and the version goes.
+    run_ref : str
+        A run id or a unique prefix of one.
+    name : str
+        The artefact's name; versions are numbered from 1 per name.
+    aliases : iterable of str
+        Aliases to point at the new version (moved if they pointed elsewhere).
+    to : str, optional
+        An fsspec URL to copy the version to as ``NAME/N/...`` (see
+        :func:`greenhouse_ext.locations.write_to`).
+
+    Raises
+    ------
+    InvalidInput
+        A bad name, alias or URL.
+    NotFound
+        No such run.
+    Conflict
+        The run did not succeed, or its stored objects are missing or damaged; or the
+        copy to ``to`` failed after the version was made (the message says so).
+    """
+    check_name(name)
+    alias_names = sorted({check_alias(a) for a in aliases})
+    if to is not None:
+        Location(to)
+    run = _publishable_run(store, run_ref)
+    # The objects are stored by `_build_version`; the index row naming them comes last.
+    version = store.add_version(_build_version(store, run, name), alias_names)
+    if to is not None:
+        try:
+            write_to(store, version, to)
+        except GreenhouseError as exc:
+            raise type(exc)(
+                f"{version.ref} is published in the store, but copying it to {to} failed: "
+                f"{exc.message}; `greenhouse push {version.ref} --to {to}` tries again"
+            ) from exc
+    return version
+
+
+def _publishable_run(store: Store, run_ref: str) -> Run:
+    run = store.get_run(run_ref)
+    if run.status is not RunStatus.SUCCEEDED:
+        raise Conflict(f"Run {run.id} is {run.status.value}: only a succeeded run can be published")
+    if run.output_object is None or not store.has_object(run.output_object):
+        raise Conflict(f"Run {run.id} has no executed notebook in the store")
+    missing = [f.name for f in run.files if not store.has_object(f.sha256)]
+    if missing:
+        raise Conflict(f"Run {run.id} lacks captured files in the store: {', '.join(missing)}")
+    return run
+
+
+def _build_version(store: Store, run: Run, name: str) -> Version:
+    """Store the report, metrics and manifest objects and return the unnumbered version."""
+    from .report import render_html
+
+    assert run.output_object is not None
+    captured = _captured_files(run)
+    notebook = read_checked(store, run.output_object, NOTEBOOK)
+    report = render_html(json.loads(notebook), title=name, run=run)
+    metrics = (json.dumps(run.metrics, indent=2, sort_keys=True) + "\n").encode()
+    files = [
+        ManifestFile(NOTEBOOK, run.output_object, len(notebook)),
+        ManifestFile(REPORT, store.put_object(report), len(report)),
+        ManifestFile(METRICS, store.put_object(metrics), len(metrics)),
+        *captured,
+    ]
+    created_at = now()
+    manifest = {
+        "format": MANIFEST_FORMAT,
+        "name": name,
+        # This publication's own id, kept wherever the version is copied to: two
+        # publications of one run in one millisecond still have different manifests.
+        "publication": uuid.uuid4().hex,
+        "created_at": created_at,
+        "run": run.to_dict(),
+        "files": [asdict(f) for f in files],
+    }
+    manifest_sha256 = store.put_object(json_bytes(manifest))
+    return Version(
+        name=name,
+        number=0,
+        run_id=run.id,
+        created_at=created_at,
+        manifest_sha256=manifest_sha256,
+        files=files,
+        metrics=dict(run.metrics),
+    )
+
+
+def _captured_files(run: Run) -> list[ManifestFile]:
+    entries: dict[str, ManifestFile] = {}
+    for recorded in sorted(run.files, key=lambda f: f.name):
+        path = captured_path(recorded.name)
+        if path in entries:
+            raise Conflict(f"Run {run.id} captured two files that both publish as {path!r}")
+        entries[path] = ManifestFile(path, recorded.sha256, recorded.size)
+    return list(entries.values())
+
+
+def captured_path(name: str) -> str:
+    """Where a captured file goes in a version: ``files/`` + its name made relative and safe."""
+    parts = [p for p in PurePosixPath(name.replace("\\", "/")).parts if p not in ("/", ".", "..")]
+    return "/".join([FILES_DIR, *(parts or ["unnamed"])])
+
+
+def set_alias(store: Store, ref: str, alias: str, to: str | None = None) -> Version:
+    """Point ``alias`` at the version ``ref`` names, atomically; also at ``to`` if given.
+
+    Raises
+    ------
+    InvalidInput
+        A bad reference, alias or URL.
+    NotFound
+        No such version.
+    """
+    check_alias(alias)
+    location = Location(to) if to is not None else None
+    version = resolve_version(store, ref)
+    store.set_alias(version.name, alias, version.number)
+    version = store.get_version(version.name, version.number)
+    if location is not None:
+        if location.holds(version):
+            location.write_index(store, version.name)
+        else:
+            write_to(store, version, location.url)
+    return version
+
+
+def verify(store: Store, ref: str) -> VerifyResult:
+    """Recompute the sha256 of every file of a stored version, the manifest included.
+
+    Parameters
+    ----------
+    store : Store
+        The store holding the version.
+    ref : str
+        ``NAME@N``, ``NAME@ALIAS`` or ``NAME`` (its latest version).
+
+    Returns
+    -------
+    VerifyResult
+        ``ok`` when every file is present and unchanged; otherwise the problems.
+    """
+    version = resolve_version(store, ref)
+    expected = [(MANIFEST, version.manifest_sha256)] + [(f.path, f.sha256) for f in version.files]
+    problems = check_files(
+        expected, lambda _, digest: store.get_object(digest) if store.has_object(digest) else None
+    )
+    return VerifyResult(version.ref, str(store.root), len(expected), problems)
+
+
+def export(store: Store, ref: str, out_dir: str | os.PathLike[str]) -> list[Path]:
+    """Write a version's files and manifest into ``out_dir``; all of them or none.
+
+    Files already there with the same content are left alone; any other existing file
+    at one of the version's paths is a conflict, and nothing is written.
+
+    Returns
+    -------
+    list of Path
+        The files of the version in ``out_dir``.
+
+    Raises
+    ------
+    Conflict
+        ``out_dir`` holds different files at the version's paths, or the version is damaged.
+    """
+    version = resolve_version(store, ref)
+    contents = {f.path: read_checked(store, f.sha256, f.path) for f in version.files}
+    contents[MANIFEST] = read_checked(store, version.manifest_sha256, MANIFEST)
+    out = Path(out_dir)
+    clashes = [p for p, data in contents.items() if _clashes(out, p, data)]
+    if clashes:
+        raise Conflict(
+            f"{out} already holds other files at {version.ref}'s paths; nothing was written",
+            [f"{out / p} exists with other content" for p in clashes],
+        )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(
+        tempfile.mkdtemp(prefix=".greenhouse-get-", dir=out if out.is_dir() else out.parent)
+    )
+    try:
+        for path, data in contents.items():
+            (staging / path).parent.mkdir(parents=True, exist_ok=True)
+            (staging / path).write_bytes(data)
+        _move_into(staging, out, contents)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return [out / p for p in contents]
+
+
+def _clashes(out: Path, path: str, data: bytes) -> bool:
+    target = out / path
+    if any(parent.exists() and not parent.is_dir() for parent in [out, *target.parents]):
+        return True
+    return target.exists() and (not target.is_file() or target.read_bytes() != data)
+
+
+def _move_into(staging: Path, out: Path, contents: Mapping[str, bytes]) -> None:
+    """One rename when ``out`` is new; else each file renamed into place, already checked."""
+    if not out.exists():
+        staging.rename(out)
+        return
+    for path in contents:
+        target = out / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(staging / path, target)

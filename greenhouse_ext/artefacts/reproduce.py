@@ -1,0 +1,467 @@
+"""Re-run a recorded run from its stored source and tell whether its outputs reproduce."""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import json
+import tempfile
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import Conflict, InvalidInput, NotFound
+from ..execution import provenance
+from ..models import SECRET_MASK, InputFile, ProgressCallback, Provenance, Run, RunStatus
+from ..notebook_api import SCRAP_MIME
+from ..parameters import discover
+from ..store import LiveRecord, Store, Subject, resolve, sha256_bytes
+from .normalise import is_binary, map_strings, normalise_outputs
+
+SNIPPET_CHARS = 120
+DIFF_TEXT_CHARS = 2000
+DIFF_OUTPUTS_PER_CELL = 50
+
+
+@dataclass
+class CellDifference:
+    """A code cell whose outputs differ once normalised; ``index`` counts source cells from 0."""
+
+    index: int
+    source: str
+    what: str
+    before: str
+    after: str
+
+
+@dataclass
+class InputChange:
+    """A declared input whose content is not what the run read (``current_sha256`` None: gone)."""
+
+    path: str
+    recorded_sha256: str
+    current_sha256: str | None
+
+
+@dataclass
+class Reproduction:
+    """The answer of :func:`reproduce`: the verdict, the evidence and the context."""
+
+    ref: str
+    label: str
+    run_id: str
+    rerun_id: str
+    reproducible: bool
+    reason: str | None
+    compared_cells: int
+    cells: list[CellDifference] = field(default_factory=list)
+    metrics: dict[str, list[Any]] = field(default_factory=dict)
+    environment: dict[str, Any] = field(default_factory=dict)
+    inputs: list[InputChange] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    diff: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def verdict(self) -> str:
+        return "reproducible" if self.reproducible else "differs"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**dataclasses.asdict(self), "verdict": self.verdict}
+
+
+def _compare_outputs(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[CellDifference]:
+    """The code cells whose outputs differ between two normalised notebooks."""
+    found = []
+    pairs = zip(before["cells"], after["cells"], strict=False)
+    for index, (old, new) in enumerate(pairs):
+        if old.get("outputs") != new.get("outputs"):
+            found.append(_cell_difference(index, old, new))
+    if len(before["cells"]) != len(after["cells"]):
+        count = min(len(before["cells"]), len(after["cells"]))
+        shown = (f"{len(before['cells'])} cells", f"{len(after['cells'])} cells")
+        found.append(CellDifference(count, "", "cells", *shown))
+    return found
+
+
+def _cell_difference(index: int, old: Mapping[str, Any], new: Mapping[str, Any]) -> CellDifference:
+    olds, news = old["outputs"], new["outputs"]
+    first = next(
+        i
+        for i in range(max(len(olds), len(news)))
+        if i >= len(olds) or i >= len(news) or olds[i] != news[i]
+    )
+    a = olds[first] if first < len(olds) else None
+    b = news[first] if first < len(news) else None
+    what = _output_kind(a if a is not None else b)
+    if len(olds) != len(news):
+        what += f" ({len(olds)} outputs before, {len(news)} after)"
+    text_a, text_b = _render(a), _render(b)
+    if text_a == text_b:
+        text_a, text_b = json.dumps(a, sort_keys=True), json.dumps(b, sort_keys=True)
+    source = old["source"].strip().split("\n")[0]
+    return CellDifference(index, _clip(source, 0), what, *_snippets(text_a, text_b))
+
+
+def _output_kind(output: Mapping[str, Any] | None) -> str:
+    if output is None:
+        return "outputs"
+    if output.get("output_type") == "stream":
+        return str(output.get("name"))
+    if output.get("output_type") == "error":
+        return "error"
+    data = output.get("data") or {}
+    return "record" if SCRAP_MIME in data else next(iter(data), "display")
+
+
+def _render(output: Mapping[str, Any] | None) -> str:
+    if output is None:
+        return "(no output)"
+    if output.get("output_type") == "stream":
+        return str(output["text"])
+    if output.get("output_type") == "error":
+        return f"{output['ename']}: {output['evalue']}"
+    data = output.get("data") or {}
+    if isinstance(data.get(SCRAP_MIME), Mapping):
+        scrap = data[SCRAP_MIME]
+        return f"record({scrap.get('name')!r}, {json.dumps(scrap.get('data'))})"
+    for mime, value in data.items():
+        if is_binary(mime):
+            digest = sha256_bytes(str(value).encode())[:12]
+            return f"<{mime}, {len(str(value))} characters, sha256 {digest}>"
+        return value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+    return "(empty output)"
+
+
+def _snippets(before: str, after: str) -> tuple[str, str]:
+    """The first differing line of each text, centred on the first differing character."""
+    lines_a, lines_b = before.split("\n"), after.split("\n")
+    row = next(
+        (i for i, (x, y) in enumerate(zip(lines_a, lines_b, strict=False)) if x != y),
+        min(len(lines_a), len(lines_b)),
+    )
+    line_a = lines_a[row] if row < len(lines_a) else ""
+    line_b = lines_b[row] if row < len(lines_b) else ""
+    column = next(
+        (i for i, (x, y) in enumerate(zip(line_a, line_b, strict=False)) if x != y),
+        min(len(line_a), len(line_b)),
+    )
+    start = max(0, column - SNIPPET_CHARS // 3)
+    return _clip(line_a, start), _clip(line_b, start)
+
+
+def _clip(line: str, start: int) -> str:
+    head = "…" if start > 0 else ""
+    tail = "…" if len(line) > start + SNIPPET_CHARS else ""
+    return head + line[start : start + SNIPPET_CHARS] + tail
+
+
+def _notebook_diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """nbdime's diff of two normalised notebooks, huge outputs cut first (nbdime is slow on them).
+
+    A text longer than ``DIFF_TEXT_CHARS`` keeps its head and a hash of the whole, so a
+    change in the cut part still shows; a cell keeps ``DIFF_OUTPUTS_PER_CELL`` outputs.
+    """
+    import nbformat
+
+    # nbdime ships no type information; reached through import_module, its API is Any.
+    diff_notebooks = importlib.import_module("nbdime").diff_notebooks
+    # nbdime reads outputs by attribute, so it needs NotebookNodes rather than dicts.
+    diff = diff_notebooks(nbformat.from_dict(_bounded(before)), nbformat.from_dict(_bounded(after)))
+    result: list[dict[str, Any]] = json.loads(json.dumps(diff))
+    return result
+
+
+def _bounded(nb: Mapping[str, Any]) -> dict[str, Any]:
+    cells = [
+        {**cell, "outputs": map_strings(cell["outputs"][:DIFF_OUTPUTS_PER_CELL], _cut)}
+        if "outputs" in cell
+        else cell
+        for cell in nb["cells"]
+    ]
+    return {**nb, "cells": cells}
+
+
+def _cut(text: str) -> str:
+    if len(text) <= DIFF_TEXT_CHARS:
+        return text
+    digest = sha256_bytes(text.encode())[:16]
+    return f"{text[:DIFF_TEXT_CHARS]}\n… [{len(text)} characters in all, sha256 {digest}]"
+
+
+def _environment_changes(before: Provenance | None, after: Provenance | None) -> dict[str, Any]:
+    """``{"python"|"kernel": [then, now], "packages": {name: [then, now]}}``, changes only."""
+    if before is None or after is None:
+        return {}
+    changes: dict[str, Any] = {
+        key: [getattr(before, key), getattr(after, key)]
+        for key in ("python", "kernel")
+        if getattr(before, key) != getattr(after, key)
+    }
+    names = sorted(set(before.packages) | set(after.packages))
+    packages = {
+        name: [before.packages.get(name), after.packages.get(name)]
+        for name in names
+        if before.packages.get(name) != after.packages.get(name)
+    }
+    if packages:
+        changes["packages"] = packages
+    return changes
+
+
+@dataclass
+class Plan:
+    """A reproduction checked and ready to run: the run, its source, values and inputs."""
+
+    subject: Subject
+    run: Run
+    source: bytes
+    values: dict[str, Any]
+    secrets: dict[str, str]
+    changes: list[InputChange]
+    inputs: list[InputFile]
+    warnings: list[str]
+
+
+def plan(
+    store: Store, ref: str, secrets: Mapping[str, str] | None = None, base: Path | None = None
+) -> Plan:
+    """Check everything about reproducing ``ref`` before any kernel starts.
+
+    Raises
+    ------
+    InvalidInput
+        The reference is malformed or names a file, or secrets are missing or unexpected.
+    NotFound
+        Nothing has that reference, or its source is not in the store.
+    Conflict
+        The run did not succeed.
+    """
+    subject = resolve(store, ref, base)
+    run, source_object = _succeeded_run(subject)
+    source = store.get_object(source_object)
+    values, secret_values = _parameters(run, json.loads(source), secrets or {})
+    changes, inputs, warnings = _inputs(run, Path(store.root.parent, run.notebook).parent)
+    return Plan(subject, run, source, values, secret_values, changes, inputs, warnings)
+
+
+def reproduce(
+    store: Store,
+    ref: str,
+    secrets: Mapping[str, str] | None = None,
+    *,
+    run_id: str | None = None,
+    on_progress: ProgressCallback | None = None,
+    log_output: bool = False,
+    base: Path | None = None,
+) -> Reproduction:
+    """Re-run a recorded run from its stored source, compare outputs, store both.
+
+    The stored source (not today's file) runs with the recorded parameters, kernel,
+    declared inputs and timeouts (per cell and whole run), in the original notebook's
+    folder when it still exists. The re-run is recorded like any run (running, its
+    progress, its outcome) with ``reproduces`` naming the run; its final record also
+    names the stored comparison (``reproduction``), which `reproduction_of` reads.
+
+    Parameters
+    ----------
+    store : Store
+        Where the run is recorded and the re-run is saved.
+    ref : str
+        A run id, ``NAME@N``, ``NAME@ALIAS`` or ``NAME``.
+    secrets : mapping of str to str, optional
+        Values of the run's secret parameters, which are never stored, as command-line text.
+    run_id : str, optional
+        The re-run's id: the one a server queued it under (default: a fresh one).
+    on_progress : callable, optional
+        Called as cells finish, after the progress is recorded.
+    log_output : bool
+        Copy the cells' stdout and stderr to this process's own.
+    base : Path, optional
+        The folder relative references are read from (default: the working directory).
+
+    Returns
+    -------
+    Reproduction
+        ``reproducible`` when the re-run succeeded and every normalised output matches.
+
+    Raises
+    ------
+    InvalidInput, NotFound, Conflict
+        As `plan`; Conflict also when ``run_id`` has started or finished already.
+    """
+    from ..execution import execute, prepare
+
+    checked = plan(store, ref, secrets, base)
+    run = checked.run
+    original = Path(store.root.parent, run.notebook)
+    warnings = list(checked.warnings)
+    live = LiveRecord(store, reproduces=run.id, on_progress=on_progress)
+    with _staged(checked.source, original, warnings) as staged:
+        job = prepare(
+            staged,
+            checked.values,
+            text_values=checked.secrets,
+            kernel=run.provenance.kernel if run.provenance else None,
+            timeout=run.timeout,
+            timeout_run=run.timeout_run,
+        )
+        job.notebook, job.inputs = run.notebook, checked.inputs
+        execution = execute(
+            job,
+            run_id=run_id,
+            on_start=live.started,
+            on_progress=live.progressed,
+            log_output=log_output,
+        )
+    rerun = execution.run
+    rerun.reproduces = run.id
+    executed = json.loads(execution.output) if execution.output is not None else {}
+    result = _compare(checked.subject, run, rerun, executed)
+    result.inputs, result.warnings = checked.changes, warnings
+    rerun.reproduction = store.put_object(json.dumps(result.to_dict()).encode())
+    store.save_execution(execution)
+    return result
+
+
+def reproduction_of(store: Store, run_ref: str) -> dict[str, Any]:
+    """The comparison a finished re-run recorded, as `Reproduction.to_dict` gave it.
+
+    Raises
+    ------
+    NotFound
+        No such run, or it is not a re-run.
+    Conflict
+        The re-run has not finished, or it ended before its outputs were compared.
+    """
+    rerun = store.get_run(run_ref)
+    if rerun.reproduces is None:
+        raise NotFound(f"Run {rerun.id} is not a re-run: reproducing a run makes one")
+    if not rerun.status.finished:
+        raise Conflict(
+            f"Run {rerun.id} is {rerun.status.value}: its comparison is there once it finishes"
+        )
+    if rerun.reproduction is None:
+        raise Conflict(
+            f"Run {rerun.id} ended {rerun.status.value} before its outputs were compared"
+        )
+    result: dict[str, Any] = json.loads(store.get_object(rerun.reproduction))
+    return result
+
+
+def _succeeded_run(subject: Subject) -> tuple[Run, str]:
+    """The subject's run and its stored source, if it is a run that can be reproduced."""
+    if subject.run is None:
+        raise InvalidInput(
+            f"{subject.ref!r} is a notebook file: reproduce needs a run id, NAME@N, "
+            "NAME@ALIAS or NAME"
+        )
+    run = subject.run
+    if run.status is not RunStatus.SUCCEEDED:
+        raise Conflict(f"Run {run.id} {run.status.value}: only a succeeded run can be reproduced")
+    if run.source_object is None:
+        raise NotFound(f"Run {run.id} has no stored source notebook")
+    return run, run.source_object
+
+
+def _parameters(
+    run: Run, nb: Mapping[str, Any], secrets: Mapping[str, str]
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """The recorded values to re-use, and the secret values given again (checked)."""
+    spec = discover(nb, run.notebook)
+    masked = {
+        name
+        for name, value in run.parameters.items()
+        if value == SECRET_MASK and (p := spec.get(name)) is not None and p.secret
+    }
+    unexpected = sorted(set(secrets) - masked)
+    if unexpected:
+        raise InvalidInput(
+            f"-p only supplies the secret parameters of run {run.id} again "
+            f"({', '.join(sorted(masked)) or 'it has none'}); "
+            f"{', '.join(unexpected)} are re-used as recorded"
+        )
+    missing = sorted(masked - set(secrets))
+    if missing:
+        flags = " ".join(f"-p {name} VALUE" for name in missing)
+        raise InvalidInput(
+            f"Run {run.id} used the secret parameter(s) {', '.join(missing)}, whose values "
+            f"are never stored: supply them again with {flags}"
+        )
+    return {k: v for k, v in run.parameters.items() if k not in masked}, dict(secrets)
+
+
+def _inputs(run: Run, folder: Path) -> tuple[list[InputChange], list[InputFile], list[str]]:
+    """Hash the declared inputs again: what changed, what to record, and warnings."""
+    changes, present, warnings = [], [], []
+    for recorded in run.provenance.inputs if run.provenance else []:
+        path = Path(folder, recorded.path)
+        digest, size = provenance.sha256_file(path) if path.is_file() else (None, 0)
+        if digest is not None:
+            present.append(InputFile(path=recorded.path, sha256=digest, size=size))
+        if digest != recorded.sha256:
+            changes.append(InputChange(recorded.path, recorded.sha256, digest))
+            state = "is missing" if digest is None else "has changed since the run"
+            warnings.append(f"input {recorded.path} {state} ({path})")
+    return changes, present, warnings
+
+
+@contextmanager
+def _staged(source: bytes, original: Path, warnings: list[str]) -> Iterator[Path]:
+    """Write the stored source beside the original notebook, so relative paths work."""
+    prefix, folder = f".{original.stem}.reproduce-", original.parent
+    try:
+        handle, name = tempfile.mkstemp(".ipynb", prefix, folder if folder.is_dir() else None)
+    except OSError:
+        handle, name = tempfile.mkstemp(".ipynb", prefix)
+    if Path(name).parent != folder:
+        warnings.append(f"{folder} is gone or read-only: re-ran in a temporary folder")
+    try:
+        with open(handle, "wb") as stream:
+            stream.write(source)
+        yield Path(name)
+    finally:
+        Path(name).unlink(missing_ok=True)
+
+
+def _compare(subject: Subject, run: Run, rerun: Run, executed: Mapping[str, Any]) -> Reproduction:
+    before = normalise_outputs(subject.notebook)
+    after = normalise_outputs(executed)
+    cells = _compare_outputs(before, after)
+    reason = _failure(rerun) or (
+        f"{len(cells)} of {_code_cells(before)} code cells differ" if cells else None
+    )
+    metrics = {
+        name: [run.metrics.get(name), rerun.metrics.get(name)]
+        for name in sorted(set(run.metrics) | set(rerun.metrics))
+        if run.metrics.get(name) != rerun.metrics.get(name)
+    }
+    return Reproduction(
+        ref=subject.ref,
+        label=subject.label,
+        run_id=run.id,
+        rerun_id=rerun.id,
+        reproducible=reason is None,
+        reason=reason,
+        compared_cells=_code_cells(before),
+        cells=cells,
+        metrics=metrics,
+        environment=_environment_changes(run.provenance, rerun.provenance),
+        diff=_notebook_diff(before, after),
+    )
+
+
+def _code_cells(nb: Mapping[str, Any]) -> int:
+    return sum(1 for cell in nb["cells"] if cell["cell_type"] == "code")
+
+
+def _failure(rerun: Run) -> str | None:
+    if rerun.status is RunStatus.SUCCEEDED:
+        return None
+    error = rerun.error
+    if error is None:
+        return f"the re-run {rerun.status.value}"
+    where = f" in cell {error.cell_index + 1}" if error.cell_index is not None else ""
+    detail = f": {error.ename}: {error.evalue}" if error.ename else ""
+    return f"the re-run {rerun.status.value} ({error.reason}{where}){detail}"

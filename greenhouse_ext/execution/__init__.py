@@ -1,0 +1,33 @@
+"""Running notebooks: one run, its kernel, its own process, many runs, on local workers or Dask."""
+
+from .execute import Job, execute, notebook_label, prepare
+from .launcher import LogChunk, RunLauncher
+from .sweep import (
+    Backend,
+    SweepPlan,
+    SweepResult,
+    plan_sweep,
+    results_table,
+    run_sweep,
+    side_by_side,
+    sorted_runs,
+    sweep_runs,
+)
+
+__all__ = [
+    "Backend",
+    "Job",
+    "LogChunk",
+    "RunLauncher",
+    "SweepPlan",
+    "SweepResult",
+    "execute",
+    "notebook_label",
+    "plan_sweep",
+    "prepare",
+    "results_table",
+    "run_sweep",
+    "side_by_side",
+    "sorted_runs",
+    "sweep_runs",
+]

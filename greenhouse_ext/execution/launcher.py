@@ -1,0 +1,521 @@
+"""Runs started by the server: each executes in its own ``greenhouse run`` process."""
+
+from __future__ import annotations
+
+import codecs
+import json
+import logging
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
+
+from ..errors import Conflict, InvalidInput, NotFound
+from ..models import Run, RunError, RunStatus, new_run_id, now
+from ..parameters import validation
+from ..store import Store
+from .execute import Job
+
+if TYPE_CHECKING:
+    from .sweep import SweepPlan
+
+LOG_CHUNK_BYTES = 64 * 1024
+"""The most bytes of a log one `RunLauncher.read_log` call returns."""
+VALUES_PREFIX = "greenhouse-values-"
+"""The start of the name of the private temporary folder holding one run's values."""
+
+_POLL_S = 0.2
+_log = logging.getLogger(__name__)
+
+
+@dataclass
+class LogChunk:
+    """A piece of a run's log and the byte offset at which the next piece starts."""
+
+    text: str
+    offset: int
+
+    def to_dict(self) -> dict[str, str | int]:
+        """The JSON form ``{"text", "offset"}``."""
+        return {"text": self.text, "offset": self.offset}
+
+
+@dataclass
+class _Child:
+    """A run process this launcher started, and what it knows about it."""
+
+    process: subprocess.Popen[bytes]
+    values_dir: str
+    cancel_requested: bool = False
+
+
+class RunLauncher:
+    """Starts runs in their own processes, cancels them and reads their logs.
+
+    Each run is a ``python -m greenhouse_ext run`` process in a session of its own, so
+    stopping the server does not stop it; the process writes the run's record itself,
+    and its stdout and stderr go to the store's log for the run. A thread per process
+    deletes the values file once the process has read it, reaps the process when it
+    ends, and records an outcome when it died before recording one.
+
+    Parameters
+    ----------
+    store : Store
+        Where the records and logs go; the child opens the same store.
+    python : str, optional
+        The Python that runs the child (default: this one).
+    max_value_bytes : int, optional
+        The size limit of one parameter value that the child checks the values against
+        again (the server's own limit, so that a value the server took is taken).
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        python: str = sys.executable,
+        max_value_bytes: int = validation.DEFAULT_MAX_VALUE_BYTES,
+    ) -> None:
+        self.store = store
+        self.python = python
+        self.max_value_bytes = max_value_bytes
+        self._children: dict[str, _Child] = {}
+        self._sweeps: dict[str, subprocess.Popen[bytes]] = {}
+        self._lock = threading.Lock()
+
+    def command(self, job: Job, run_id: str, values_file: str) -> list[str]:
+        """The command line of the process that executes ``job`` as run ``run_id``.
+
+        Values travel in a JSON file (typed, unlike command-line text) and every option
+        is written ``--name=value`` so that no value can be read as an option.
+
+        Parameters
+        ----------
+        job : Job
+            The prepared run.
+        run_id : str
+            The id the process records the run under.
+        values_file : str
+            The JSON file holding the parameter values.
+
+        Returns
+        -------
+        list of str
+            ``python -m greenhouse_ext --store STORE run OPTIONS -- NOTEBOOK``.
+        """
+        options = [
+            f"--run-id={run_id}",
+            "--log-output",
+            f"--parameters-file={values_file}",
+            f"--max-value-bytes={self.max_value_bytes}",
+            *_execution_options(job),
+        ]
+        options += [f"--input={item.path}" for item in job.inputs]
+        store = ["--store", str(self.store.root)]
+        return [self.python, "-m", "greenhouse_ext", *store, "run", *options, "--", str(job.path)]
+
+    def launch(self, job: Job, run_id: str | None = None) -> Run:
+        """Start a prepared job in its own process and record it as ``queued``.
+
+        The process is started first so that the first record already names its pid:
+        no reader ever sees a queued run without a process (which would count as gone).
+
+        Parameters
+        ----------
+        job : Job
+            What `greenhouse_ext.execute.prepare` returned: validated values included.
+        run_id : str, optional
+            The id of the new run (default: a fresh one).
+
+        Returns
+        -------
+        Run
+            The queued record, with the process's pid.
+
+        Raises
+        ------
+        Conflict
+            A run with this id exists.
+        """
+        run_id = run_id or new_run_id()
+        return self._start(
+            run_id,
+            job.parameters,
+            lambda values_file: self.command(job, run_id, values_file),
+            job.path.parent,
+            lambda pid: _queued_record(job, run_id, pid),
+        )
+
+    def reproduce(
+        self,
+        original: Run,
+        ref: str,
+        secrets: Mapping[str, str],
+        base: Path,
+        run_id: str | None = None,
+    ) -> Run:
+        """Start re-running ``ref`` in its own process, as `launch` starts a run.
+
+        The caller checks everything first (`greenhouse_ext.artefacts.plan` gives
+        ``original``); the process runs ``greenhouse reproduce``, which records the
+        re-run (with ``reproduces`` naming the run), its progress, its outcome and the
+        comparison of its outputs.
+
+        Parameters
+        ----------
+        original : Run
+            The recorded run that ``ref`` names, as the plan found it.
+        ref : str
+            A run id, ``NAME@N``, ``NAME@ALIAS`` or ``NAME``.
+        secrets : mapping of str to str
+            The values of the run's secret parameters, as text.
+        base : Path
+            The folder relative references are read from; the process runs there.
+        run_id : str, optional
+            The id of the re-run (default: a fresh one).
+
+        Returns
+        -------
+        Run
+            The re-run's queued record.
+
+        Raises
+        ------
+        Conflict
+            The id is in use.
+        """
+        run = original
+        run_id = run_id or new_run_id()
+        store = ["--store", str(self.store.root)]
+
+        def command(values_file: str) -> list[str]:
+            options = [f"--run-id={run_id}", "--log-output", f"--secrets-file={values_file}"]
+            return [self.python, "-m", "greenhouse_ext", *store, "reproduce", *options, "--", ref]
+
+        def record(pid: int) -> Run:
+            return Run(
+                id=run_id,
+                notebook=run.notebook,
+                status=RunStatus.QUEUED,
+                parameters=dict(run.parameters),
+                created_at=now(),
+                pid=pid,
+                timeout=run.timeout,
+                timeout_run=run.timeout_run,
+                reproduces=run.id,
+            )
+
+        return self._start(run_id, dict(secrets), command, base, record)
+
+    def _start(
+        self,
+        run_id: str,
+        values: Mapping[str, Any],
+        command: Callable[[str], list[str]],
+        cwd: Path,
+        record: Callable[[int], Run],
+    ) -> Run:
+        """Start ``command(values_file)`` in ``cwd`` and record ``record(pid)`` as queued."""
+        self._check_new(run_id)
+        values_dir = tempfile.mkdtemp(prefix=f"{VALUES_PREFIX}{run_id}-")
+        try:
+            process = self._spawn(run_id, command(_write_values(values_dir, values)), cwd)
+        except BaseException:
+            shutil.rmtree(values_dir, ignore_errors=True)
+            raise
+        child = _Child(process, values_dir)
+        run = record(process.pid)
+        try:
+            if not self.store.save_run(run, replaces=()):
+                raise Conflict(f"A run with id {run_id} exists already")
+        except BaseException:
+            process.kill()
+            process.wait()
+            shutil.rmtree(values_dir, ignore_errors=True)
+            raise
+        with self._lock:
+            self._children[run_id] = child
+        threading.Thread(
+            target=self._watch, args=(run_id, child), name=f"greenhouse-{run_id}", daemon=True
+        ).start()
+        return run
+
+    def cancel(self, run_ref: str) -> Run:
+        """Ask a queued or running run to stop; its process records it as ``cancelled``.
+
+        The process gets SIGTERM, which ``greenhouse run`` turns into a cancellation
+        that stops the kernel and saves the record. Only processes this launcher
+        started, or whose command line names the run, are signalled.
+
+        Returns
+        -------
+        Run
+            The record as it is now (the process ends shortly after).
+
+        Raises
+        ------
+        NotFound
+            No such run.
+        Conflict
+            The run has finished, or no process of this machine runs it.
+        """
+        run = self.store.get_run(run_ref)
+        if run.status.finished:
+            raise Conflict(
+                f"Run {run.id} is {run.status.value}: only a queued or running run can be cancelled"
+            )
+        with self._lock:
+            child = self._children.get(run.id)
+        if child is not None:
+            child.cancel_requested = True
+            child.process.send_signal(signal.SIGTERM)
+        elif run.pid is not None and _runs_here(run.pid, run.id):
+            os.kill(run.pid, signal.SIGTERM)
+        else:
+            self._refuse_cancel(run)
+        return run
+
+    def read_log(self, run_ref: str, offset: int = 0, limit: int = LOG_CHUNK_BYTES) -> LogChunk:
+        """Read a run's log from byte ``offset`` on, for tailing it.
+
+        A character cut by the end of the chunk is left for the next call; a run that
+        was not started by a server has an empty log.
+
+        Parameters
+        ----------
+        run_ref : str
+            A run id or a unique prefix of one.
+        offset : int
+            The byte to start from: 0, then the ``offset`` of the previous chunk.
+        limit : int
+            The most bytes to read.
+
+        Returns
+        -------
+        LogChunk
+            The text read and the offset to ask for next (``offset`` itself at the end).
+
+        Raises
+        ------
+        InvalidInput
+            ``offset`` is negative.
+        NotFound
+            No such run.
+        """
+        if offset < 0:
+            raise InvalidInput(f"offset must be 0 or more, got {offset}")
+        run = self.store.get_run(run_ref)
+        try:
+            with open(self.store.log_path(run.id), "rb") as handle:
+                handle.seek(offset)
+                data = handle.read(limit)
+        except FileNotFoundError:
+            data = b""
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        text = decoder.decode(data, final=False)
+        pending = len(decoder.getstate()[0])
+        return LogChunk(text, offset + len(data) - pending)
+
+    def launch_sweep(self, plan: SweepPlan, workers: int, retries: int) -> int:
+        """Start a validated sweep in its own ``greenhouse sweep`` process; return its pid.
+
+        The parameter sets (secrets included) reach the process through its stdin, never
+        a file; its output goes to the store's log under the sweep's id. The process
+        stores each run, tagged with the sweep's id, as it finishes.
+        """
+        job = plan.tasks[0].job
+        options = [f"--sweep-id={plan.id}", "--grid=-", f"--workers={workers}"]
+        options += [f"--retries={retries}", "--json", *_execution_options(job)]
+        store = ["--store", str(self.store.root)]
+        command = [self.python, "-m", "greenhouse_ext", *store, "sweep", *options, "--"]
+        with open(self.store.log_path(plan.id), "ab") as log:
+            process = subprocess.Popen(
+                [*command, str(job.path)],
+                stdin=subprocess.PIPE,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=job.path.parent,
+                start_new_session=True,
+            )
+        grid = {"runs": [task.job.parameters for task in plan.tasks]}
+        assert process.stdin is not None
+        with process.stdin:
+            process.stdin.write(json.dumps(grid).encode())
+        with self._lock:
+            self._sweeps[plan.id] = process
+        threading.Thread(
+            target=process.wait, name=f"greenhouse-sweep-{plan.id}", daemon=True
+        ).start()
+        return process.pid
+
+    def sweep_active(self, sweep_id: str) -> bool:
+        """True while a sweep this launcher started is still running."""
+        with self._lock:
+            process = self._sweeps.get(sweep_id)
+        return process is not None and process.poll() is None
+
+    def cancel_sweep(self, sweep_id: str) -> None:
+        """Cancel a running sweep this launcher started, as Ctrl-C does in a terminal.
+
+        Raises
+        ------
+        Conflict
+            The sweep has finished, or this server did not start it.
+        """
+        if not self.sweep_active(sweep_id):
+            raise Conflict(
+                f"Sweep {sweep_id} is not running here: only a running sweep this server "
+                "started can be cancelled"
+            )
+        self._sweeps[sweep_id].send_signal(signal.SIGINT)
+
+    def discard_stale_values(self) -> list[str]:
+        """Delete the values files of this store's runs that have left the queue.
+
+        The thread that deletes a values file once its run has read it ends with the
+        server; a server stopped while runs were queued leaves their files behind.
+
+        Returns
+        -------
+        list of str
+            The ids of the runs whose values were deleted.
+        """
+        discarded = []
+        for folder in Path(tempfile.gettempdir()).glob(f"{VALUES_PREFIX}*"):
+            run_id = folder.name.removeprefix(VALUES_PREFIX).rsplit("-", 1)[0]
+            try:
+                run = self.store.get_run(run_id)
+            except (NotFound, InvalidInput):
+                continue
+            if run.id == run_id and run.status is not RunStatus.QUEUED:
+                shutil.rmtree(folder, ignore_errors=True)
+                discarded.append(run_id)
+        return discarded
+
+    def _check_new(self, run_id: str) -> None:
+        try:
+            existing = self.store.get_run(run_id)
+        except (NotFound, InvalidInput):
+            return
+        if existing.id == run_id:
+            raise Conflict(f"A run with id {run_id} exists already")
+
+    def _spawn(self, run_id: str, command: list[str], cwd: Path) -> subprocess.Popen[bytes]:
+        with open(self.store.log_path(run_id), "ab") as log:
+            return subprocess.Popen(
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=cwd,
+                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                start_new_session=True,
+            )
+
+    def _watch(self, run_id: str, child: _Child) -> None:
+        """Delete the values once read, reap the process, record an outcome it left out."""
+        try:
+            while child.process.poll() is None and self._queued(run_id):
+                time.sleep(_POLL_S)
+        finally:
+            shutil.rmtree(child.values_dir, ignore_errors=True)
+        returncode = child.process.wait()
+        with self._lock:
+            self._children.pop(run_id, None)
+        try:
+            self._settle(run_id, returncode, child.cancel_requested)
+        except Exception:
+            _log.exception("Could not record the end of run %s", run_id)
+
+    def _queued(self, run_id: str) -> bool:
+        try:
+            return self.store.get_run(run_id).status is RunStatus.QUEUED
+        except Exception:
+            _log.exception("Could not read the record of run %s", run_id)
+            return False
+
+    def _settle(self, run_id: str, returncode: int, cancelled: bool) -> None:
+        run = self.store.get_run(run_id)
+        if run.status.finished:
+            return
+        expected = run.status
+        run.status, run.error = _outcome(returncode, cancelled)
+        run.finished_at = now()
+        self.store.save_run(run, replaces=(expected,))
+
+    def _refuse_cancel(self, run: Run) -> NoReturn:
+        if run.id in self.store.mark_interrupted():
+            raise Conflict(f"Run {run.id} had no process left: it is now recorded as interrupted")
+        raise Conflict(
+            f"Run {run.id} was not started by this server: stop it where it runs "
+            f"(process {run.pid}, e.g. with `kill -TERM {run.pid}` on its machine)"
+        )
+
+
+def _queued_record(job: Job, run_id: str, pid: int) -> Run:
+    """The first record of a launched run: its values with secrets masked, its process."""
+    return Run(
+        id=run_id,
+        notebook=job.notebook,
+        status=RunStatus.QUEUED,
+        parameters=validation.mask_secrets(job.spec, job.parameters),
+        created_at=now(),
+        pid=pid,
+        timeout=job.timeout,
+        timeout_run=job.timeout_run,
+    )
+
+
+def _write_values(folder: str, values: Mapping[str, Any]) -> str:
+    """Write a run's values (secrets too) into ``folder``, which only this user can read."""
+    path = os.path.join(folder, "values.json")
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump(dict(values), handle)
+    return path
+
+
+def _outcome(returncode: int, cancelled: bool) -> tuple[RunStatus, RunError]:
+    """The status and error of a run whose process ended without recording an outcome."""
+    if cancelled:
+        return RunStatus.CANCELLED, RunError(
+            reason="cancelled", evalue="cancelled before the notebook started"
+        )
+    if returncode < 0:
+        name = signal.Signals(-returncode).name
+        return RunStatus.INTERRUPTED, RunError(reason=f"the run's process was killed by {name}")
+    return RunStatus.FAILED, RunError(
+        reason=f"the run's process exited with code {returncode} before recording an "
+        "outcome; its log says why"
+    )
+
+
+def _runs_here(pid: int, run_id: str) -> bool:
+    """True when process ``pid`` of this machine is the server-started process of ``run_id``.
+
+    Its command line must name the run, so that a pid reused by another process, or
+    recorded on another machine sharing the index, is never signalled.
+    """
+    try:
+        arguments = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    return f"--run-id={run_id}".encode() in arguments
+
+
+def _execution_options(job: Job) -> list[str]:
+    """The options of `greenhouse run` and `sweep` for the timeouts and kernel of ``job``."""
+    options = []
+    if job.timeout is not None:
+        options.append(f"--timeout={float(job.timeout)!r}")
+    if job.timeout_run is not None:
+        options.append(f"--timeout-run={float(job.timeout_run)!r}")
+    if job.kernel is not None:
+        options.append(f"--kernel={job.kernel}")
+    return options

@@ -1,0 +1,106 @@
+"""Keeping secret parameter values out of everything greenhouse writes: outputs, errors, logs."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any, TextIO
+
+from ..models import SECRET_MASK
+
+# Output fields that carry what the notebook printed or displayed; the others (output_type,
+# name, metadata keys, MIME types) are structure and are never rewritten.
+_TEXT_FIELDS = ("text", "evalue", "traceback", "data")
+
+
+def secret_strings(secrets: Mapping[str, Any]) -> list[str]:
+    """The text forms of the secret values, longest first so no value is half-masked."""
+    shown = {value if isinstance(value, str) else json.dumps(value) for value in secrets.values()}
+    return sorted((s for s in shown if s), key=len, reverse=True)
+
+
+def mask_text(text: str, secrets: Iterable[str]) -> str:
+    """Replace every appearance of each secret string in ``text`` with ``***``."""
+    for secret in secrets:
+        text = text.replace(secret, SECRET_MASK)
+    return text
+
+
+def _mask_payload(value: Any, secrets: list[str]) -> Any:
+    if isinstance(value, str):
+        return mask_text(value, secrets)
+    if isinstance(value, list):
+        return [_mask_payload(item, secrets) for item in value]
+    if isinstance(value, dict):
+        return {key: _mask_payload(item, secrets) for key, item in value.items()}
+    return value
+
+
+def scrub_outputs(nb: Any, secrets: Mapping[str, Any]) -> None:
+    """Mask secret values in the text a notebook's outputs carry, in place."""
+    strings = secret_strings(secrets)
+    if not strings:
+        return
+    for cell in nb.get("cells", []):
+        for output in cell.get("outputs", []) or []:
+            for field in _TEXT_FIELDS:
+                if field in output:
+                    output[field] = _mask_payload(output[field], strings)
+
+
+class MaskingWriter:
+    """A text stream that masks secret values before passing text on, across writes.
+
+    Masking each write alone misses a secret written in pieces (a cell printing it one
+    character at a time, flushing each). So the end of the text that could still grow
+    into a secret is held back until the next write shows whether it does; `drain`
+    passes on what is held once nothing more will come. Only a possible start of a
+    secret is held, so ordinary output flows through at once.
+    """
+
+    def __init__(self, stream: TextIO, secrets: Mapping[str, Any]) -> None:
+        self.stream = stream
+        self.secrets = secret_strings(secrets)
+        self._held = ""
+
+    def write(self, text: str) -> int:
+        pending = self._held + text
+        cut = _clear_cut(pending, len(pending) - _open_end(pending, self.secrets), self.secrets)
+        self._held = pending[cut:]
+        self.stream.write(mask_text(pending[:cut], self.secrets))
+        return len(text)
+
+    def flush(self) -> None:
+        """Flush what was passed on; a possible start of a secret stays held."""
+        self.stream.flush()
+
+    def drain(self) -> None:
+        """Pass on the held text, once no more text can follow it, and flush."""
+        self.stream.write(mask_text(self._held, self.secrets))
+        self._held = ""
+        self.stream.flush()
+
+
+def _open_end(text: str, secrets: list[str]) -> int:
+    """The length of the longest end of ``text`` that begins a secret without ending it."""
+    longest = 0
+    for secret in secrets:
+        start = text.find(secret[0], max(0, len(text) - len(secret) + 1))
+        while start != -1 and len(text) - start > longest:
+            if secret.startswith(text[start:]):
+                longest = len(text) - start
+                break
+            start = text.find(secret[0], start + 1)
+    return longest
+
+
+def _clear_cut(text: str, cut: int, secrets: list[str]) -> int:
+    """``cut``, moved back until no whole secret in ``text`` straddles it."""
+    moved = True
+    while moved:
+        moved = False
+        for secret in secrets:
+            start = text.find(secret, max(0, cut - len(secret) + 1))
+            if start != -1 and start < cut:
+                cut, moved = start, True
+    return cut

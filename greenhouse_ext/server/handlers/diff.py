@@ -1,0 +1,31 @@
+"""REST handler comparing two runs, versions or notebook files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import tornado.web
+from jupyter_server.auth.decorator import authorized
+
+from ...artefacts import compare
+from ...store import Store, resolve
+from .base import GreenhouseHandler
+
+
+class DiffHandler(GreenhouseHandler):
+    """``GET diff?a=REF&b=REF``: compare two runs, versions or notebook files."""
+
+    @tornado.web.authenticated
+    @authorized
+    async def get(self) -> None:
+        """Answer the diff (as ``greenhouse diff --json``) plus ``base``, nbdime's base."""
+        a = self.confined_ref(self.query("a"))
+        b = self.confined_ref(self.query("b"))
+        self.reply(await self.with_store(_diff, a, b, self.greenhouse.root))
+
+
+def _diff(store: Store, a: str, b: str, base: Path) -> dict[str, Any]:
+    """Resolve both references from ``base`` and compare them, with nbdime's base notebook."""
+    comparison = compare(resolve(store, a, base), resolve(store, b, base))
+    return {**comparison.to_dict(), "base": comparison.base}

@@ -1,0 +1,185 @@
+"""REST handlers about runs: parameters, starting, listing, cancelling, logs and outputs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import tornado.web
+from jupyter_server.auth.decorator import authorized
+from jupyter_server.utils import url_path_join
+
+from ...artefacts import render_html
+from ...errors import InvalidInput, NotFound
+from ...execution import RunLauncher, notebook_label, prepare
+from ...models import Run, RunStatus
+from ...parameters import ValueLimit, read_parameters
+from ...store import Store
+from .base import GreenhouseHandler
+
+LIST_LIMIT_DEFAULT = 50
+LIST_LIMIT_MAX = 1000
+CREATE_RUN_OPTIONS = {
+    "parameters": "object",
+    "timeout": "number",
+    "timeout_run": "number",
+    "kernel": "string",
+    "inputs": "strings",
+}
+# An offline report has no script to run and nothing to fetch: a sandbox with inline
+# styles and embedded images is all it needs, and keeps its HTML away from the server.
+REPORT_POLICY = (
+    "sandbox; default-src 'none'; style-src 'unsafe-inline' data:; img-src data:; "
+    "font-src data:; frame-ancestors 'self'"
+)
+
+
+class ParametersHandler(GreenhouseHandler):
+    """``GET parameters?path=NB``: the parameters a notebook declares."""
+
+    @tornado.web.authenticated
+    @authorized
+    async def get(self) -> None:
+        """Answer the notebook's parameter set, naming it by the path given."""
+        path = self.query("path")
+        spec = read_parameters(self.confined(path, "notebook"))
+        self.reply({**spec.to_dict(), "notebook": path})
+
+
+class RunsHandler(GreenhouseHandler):
+    """``GET runs`` lists runs; ``POST runs`` validates and starts one."""
+
+    @tornado.web.authenticated
+    @authorized
+    async def get(self) -> None:
+        """Answer ``{"runs": [...]}``, newest first, filtered by notebook, status and user."""
+        notebook = self.optional_query("notebook")
+        status = self.optional_query("status")
+        path = self.confined(notebook, "notebook") if notebook else None
+        wanted = _status(status) if status else None
+        limit = self.int_query("limit", LIST_LIMIT_DEFAULT, 1, LIST_LIMIT_MAX)
+        user = self.optional_query("user") or None
+        runs = await self.with_store(_list, path, wanted, limit, user)
+        self.reply({"runs": [run.to_summary() for run in runs]})
+
+    @tornado.web.authenticated
+    @authorized(action="execute")
+    async def post(self) -> None:
+        """Validate the run as the CLI does, start it, and answer its queued record (201)."""
+        request = self.body(required={"notebook": "string"}, optional=CREATE_RUN_OPTIONS)
+        notebook = self.confined(request["notebook"], "notebook")
+        inputs = request["inputs"] or []
+        for item in inputs:
+            self.confined(item, "input", base=notebook.parent)
+        limit = self.greenhouse.value_limit
+        run = await self.with_launcher(_start, notebook, request, inputs, limit)
+        self.set_header("Location", url_path_join(self.base_url, "greenhouse/api/runs", run.id))
+        self.reply(run.to_dict(), 201)
+
+
+class RunHandler(GreenhouseHandler):
+    """``GET runs/{id}``: one run's record, progress included."""
+
+    @tornado.web.authenticated
+    @authorized
+    async def get(self, run_id: str) -> None:
+        """Answer the record (an id or a unique prefix of one)."""
+        self.reply((await self.with_store(Store.get_run, run_id)).to_dict())
+
+
+class CancelHandler(GreenhouseHandler):
+    """``POST runs/{id}/cancel``: stop a queued or running run."""
+
+    @tornado.web.authenticated
+    @authorized(action="execute")
+    async def post(self, run_id: str) -> None:
+        """Signal the run's process and answer its record (202: it ends ``cancelled`` soon)."""
+        self.reply((await self.with_launcher(RunLauncher.cancel, run_id)).to_dict(), 202)
+
+
+class LogHandler(GreenhouseHandler):
+    """``GET runs/{id}/log?offset=N``: what the run's process printed, for tailing."""
+
+    @tornado.web.authenticated
+    @authorized
+    async def get(self, run_id: str) -> None:
+        """Answer ``{"text", "offset"}``; ask again from ``offset`` for more."""
+        offset = self.int_query("offset", 0, 0)
+        self.reply((await self.with_launcher(RunLauncher.read_log, run_id, offset)).to_dict())
+
+
+class NotebookHandler(GreenhouseHandler):
+    """``GET runs/{id}/notebook``: the executed notebook."""
+
+    @tornado.web.authenticated
+    @authorized
+    async def get(self, run_id: str) -> None:
+        """Answer the executed notebook's JSON as stored."""
+        self.finish(await self.with_store(_executed, run_id))
+
+
+class ReportHandler(GreenhouseHandler):
+    """``GET runs/{id}/html``: the executed notebook as an offline HTML report."""
+
+    @property
+    def content_security_policy(self) -> str:
+        """A sandbox: the report's HTML comes from a notebook, not from the server."""
+        return REPORT_POLICY
+
+    @tornado.web.authenticated
+    @authorized
+    async def get(self, run_id: str) -> None:
+        """Render the report (in a worker thread) and answer it as HTML."""
+        run = await self.with_store(Store.get_run, run_id)
+        notebook = json.loads(await self.with_store(Store.get_object, _output(run)))
+        html = await self.off_loop(render_html, notebook, run=run)
+        self.finish(html, set_content_type="text/html; charset=UTF-8")
+
+
+def _list(
+    store: Store, notebook: Path | None, status: RunStatus | None, limit: int, user: str | None
+) -> list[Run]:
+    """The runs of the notebook at ``notebook`` (named as run records name it), newest first."""
+    label = notebook_label(notebook, store.root.parent) if notebook else None
+    return store.list_runs(label, status, limit, user=user)
+
+
+def _executed(store: Store, run_id: str) -> bytes:
+    """The bytes of the run's executed notebook."""
+    return store.get_object(_output(store.get_run(run_id)))
+
+
+def _start(
+    launcher: RunLauncher,
+    notebook: Path,
+    request: dict[str, Any],
+    inputs: list[str],
+    limit: ValueLimit,
+) -> Run:
+    """Check everything about the run before starting it, as ``greenhouse run`` does."""
+    job = prepare(
+        notebook,
+        request["parameters"] or {},
+        kernel=request["kernel"],
+        timeout=request["timeout"],
+        timeout_run=request["timeout_run"],
+        inputs=inputs,
+        project_root=launcher.store.root.parent,
+        value_limit=limit,
+    )
+    return launcher.launch(job)
+
+
+def _status(text: str) -> RunStatus:
+    try:
+        return RunStatus(text)
+    except ValueError:
+        known = ", ".join(s.value for s in RunStatus)
+        raise InvalidInput(f"status must be one of {known}, got {text!r}") from None
+
+
+def _output(run: Run) -> str:
+    if run.output_object is None:
+        raise NotFound(f"Run {run.id} has no executed notebook (it is {run.status.value})")
+    return run.output_object

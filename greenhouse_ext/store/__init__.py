@@ -1,0 +1,31 @@
+"""Where runs and versions live: the SQL index, the objects, their records, config and copies."""
+
+from .config import CONFIG_FILENAME, StoreConfig, checked, config_path, read_config, write_config
+from .index import Store, describe, find_store_root, upgrade
+from .objects import sha256_bytes
+from .refs import Subject, check_name, file_subject, resolve, resolve_version
+from .runs import LiveRecord, host
+from .transfer import TransferReport, transfer
+
+__all__ = [
+    "CONFIG_FILENAME",
+    "LiveRecord",
+    "Store",
+    "StoreConfig",
+    "Subject",
+    "TransferReport",
+    "check_name",
+    "checked",
+    "config_path",
+    "describe",
+    "file_subject",
+    "find_store_root",
+    "host",
+    "read_config",
+    "resolve",
+    "resolve_version",
+    "sha256_bytes",
+    "transfer",
+    "upgrade",
+    "write_config",
+]

@@ -1,0 +1,268 @@
+"""The runs the index keeps: guarded status transitions, lookups, orphans, live records."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import os
+import socket
+from collections.abc import Collection
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from ..errors import Conflict, InvalidInput, NotFound, StoreUnavailable
+from ..models import Execution, Progress, ProgressCallback, Run, RunError, RunStatus
+from .config import redacted
+from .objects import Objects
+from .records import run_from_record, run_record
+from .schema import dialect_insert, runs_table
+
+ACTIVE = (RunStatus.QUEUED, RunStatus.RUNNING)
+"""The statuses of a run that has not finished: the only ones a record may leave."""
+
+
+def host() -> str:
+    """The machine's name: runs record it, and only its own runs are checked for orphans."""
+    return socket.gethostname()
+
+
+class RunIndex:
+    """The store's runs (a part of `Store`): one writer per status change."""
+
+    root: Path
+    objects: Objects
+    objects_url: str
+    _engine: sa.Engine
+
+    def save_run(self, run: Run, replaces: Collection[RunStatus] = ACTIVE) -> bool:
+        """Record ``run``: insert it, or replace its record while its status is in ``replaces``.
+
+        One statement (``INSERT ... ON CONFLICT (id) DO UPDATE ... WHERE status IN
+        (...)``), so a status change is a conditional transition: of writers racing on
+        one run, only those whose expected status still holds write, and a finished
+        run (``succeeded``, ``failed``, ``cancelled``, ``interrupted``) is never
+        replaced. The ``status`` column and the record's JSON are written together.
+
+        Parameters
+        ----------
+        run : Run
+            The record to write; its status is the status it moves to.
+        replaces : collection of RunStatus
+            The statuses a stored record of the same id may have for it to be replaced
+            (default: queued or running); empty to only ever insert.
+
+        Returns
+        -------
+        bool
+            Whether the record was written.
+
+        Raises
+        ------
+        ValueError
+            ``replaces`` names a finished status.
+        """
+        finished = sorted(s.value for s in replaces if s.finished)
+        if finished:
+            raise ValueError(f"a finished run is never replaced, got {', '.join(finished)}")
+        row = {
+            "id": run.id,
+            "notebook": run.notebook,
+            "status": run.status.value,
+            "host": run.provenance.host if run.provenance else host(),
+            "pid": run.pid,
+            "created_at": run.created_at,
+            "record": run_record(run),
+            "user_name": run.provenance.user if run.provenance else None,
+            "sweep_id": run.sweep_id,
+        }
+        insert = dialect_insert(self._engine.dialect.name)(runs_table).values(**row)
+        if replaces:
+            update = {k: v for k, v in row.items() if k != "id"}
+            allowed = [s.value for s in replaces]
+            statement = insert.on_conflict_do_update(
+                index_elements=["id"], set_=update, where=runs_table.c.status.in_(allowed)
+            )
+        else:
+            statement = insert.on_conflict_do_nothing(index_elements=["id"])
+        # RETURNING tells whether the row was written: a driver's rowcount may not.
+        with self._engine.begin() as conn:
+            return conn.execute(statement.returning(runs_table.c.id)).first() is not None
+
+    def start_run(self, run: Run) -> None:
+        """Record ``run`` as running: a new run, or the one a server queued under its id.
+
+        Raises
+        ------
+        Conflict
+            The run with this id has started or finished already.
+        """
+        if not self.save_run(run, replaces=(RunStatus.QUEUED,)):
+            stored = self.get_run(run.id)
+            raise Conflict(f"Run {run.id} is {stored.status.value} already: it is not started")
+
+    def save_progress(self, run: Run) -> bool:
+        """Record a running run's progress; a run no longer running keeps its record."""
+        return self.save_run(run, replaces=(RunStatus.RUNNING,))
+
+    def save_execution(self, execution: Execution) -> Run:
+        """Store what an execution produced: the objects first, then the record naming them.
+
+        The record replaces a queued or running one only (see `save_run`).
+
+        Raises
+        ------
+        Conflict
+            The run is recorded as finished already (say, cancelled or marked
+            interrupted meanwhile): that outcome stands and this one is not recorded.
+        StoreUnavailable
+            The objects could not be stored; the run is recorded as failed, saying so,
+            when the index can still be reached.
+        """
+        run = execution.run
+        try:
+            run.source_object = self.objects.put(execution.source)
+            if execution.output is not None:
+                run.output_object = self.objects.put(execution.output)
+            for data in execution.files.values():
+                self.objects.put(data)
+        except StoreUnavailable:
+            unstored = dataclasses.replace(
+                run,
+                status=RunStatus.FAILED,
+                error=RunError(
+                    reason="its notebook and files could not be stored: the object store "
+                    f"at {redacted(self.objects_url)} could not be reached"
+                ),
+                source_object=None,
+                output_object=None,
+                files=[],
+            )
+            with contextlib.suppress(StoreUnavailable):
+                self.save_run(unstored)
+            raise
+        if not self.save_run(run):
+            stored = self.get_run(run.id)
+            raise Conflict(
+                f"Run {run.id} is recorded as {stored.status.value} already: its outcome "
+                f"({run.status.value}) was not recorded"
+            )
+        return run
+
+    def get_run(self, ref: str) -> Run:
+        """Return the run with this id, or with this unique id prefix (at least 4 characters)."""
+        with self._engine.connect() as conn:
+            row = conn.execute(sa.select(runs_table.c.record).where(runs_table.c.id == ref)).first()
+            if row is None and len(ref) >= 4 and ref.isalnum():
+                rows = conn.execute(
+                    sa.select(runs_table.c.record).where(runs_table.c.id.startswith(ref)).limit(2)
+                ).all()
+                if len(rows) > 1:
+                    raise InvalidInput(f"Run id prefix {ref!r} is ambiguous: give more characters")
+                row = rows[0] if rows else None
+        if row is None:
+            raise NotFound(
+                f"No run {ref!r} in the store at {self.root}; `greenhouse runs` lists them"
+            )
+        return run_from_record(row.record)
+
+    def list_runs(
+        self,
+        notebook: str | None = None,
+        status: RunStatus | None = None,
+        limit: int | None = None,
+        sweep: str | None = None,
+        user: str | None = None,
+    ) -> list[Run]:
+        """Runs, newest first, optionally filtered by notebook path, status, sweep id and user."""
+        query = sa.select(runs_table.c.record).order_by(
+            runs_table.c.created_at.desc(), runs_table.c.id.desc()
+        )
+        if notebook is not None:
+            query = query.where(runs_table.c.notebook == notebook)
+        if status is not None:
+            query = query.where(runs_table.c.status == status.value)
+        if sweep is not None:
+            query = query.where(runs_table.c.sweep_id == sweep)
+        if user is not None:
+            query = query.where(runs_table.c.user_name == user)
+        if limit is not None:
+            query = query.limit(limit)
+        with self._engine.connect() as conn:
+            return [run_from_record(r.record) for r in conn.execute(query)]
+
+    def mark_interrupted(self) -> list[str]:
+        """Mark this host's unfinished runs whose process has gone as ``interrupted``.
+
+        Each change is a transition from the status that was read: a run that records
+        its outcome and exits between the reading and the writing keeps its outcome.
+
+        Returns
+        -------
+        list of str
+            The ids of the runs now recorded as interrupted.
+        """
+        with self._engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(runs_table.c.record).where(
+                    runs_table.c.status.in_([s.value for s in ACTIVE]),
+                    runs_table.c.host == host(),
+                )
+            ).all()
+        gone = []
+        for row in rows:
+            run = run_from_record(row.record)
+            if run.pid is not None and _alive(run.pid):
+                continue
+            expected = run.status
+            run.status = RunStatus.INTERRUPTED
+            run.error = RunError(reason="the process running it ended before it finished")
+            if self.save_run(run, replaces=(expected,)):
+                gone.append(run.id)
+        return gone
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class LiveRecord:
+    """Keeps an executing run's stored record current: running first, then its progress.
+
+    Give `started` and `progressed` to `execute` as ``on_start`` and ``on_progress``.
+    ``reproduces`` names the run that a re-run re-runs; ``on_progress`` hears of each
+    cell as well.
+    """
+
+    def __init__(
+        self,
+        store: RunIndex,
+        *,
+        reproduces: str | None = None,
+        on_progress: ProgressCallback | None = None,
+    ) -> None:
+        self.store = store
+        self.reproduces = reproduces
+        self.on_progress = on_progress
+        self.run: Run | None = None
+
+    def started(self, run: Run) -> None:
+        """Record ``run`` as running (a new run, or the one queued under its id)."""
+        if self.reproduces is not None:
+            run.reproduces = self.reproduces
+        self.store.start_run(run)
+        self.run = run
+
+    def progressed(self, done: int, total: int, current: int | None) -> None:
+        """Record how far the run has got, then tell ``on_progress``."""
+        if self.run is not None:
+            self.run.progress = Progress(done=done, total=total, current=current)
+            self.store.save_progress(self.run)
+        if self.on_progress is not None:
+            self.on_progress(done, total, current)

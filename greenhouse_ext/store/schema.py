@@ -1,0 +1,135 @@
+"""The index's schema and its engine: tables, revision stamp, dialects, lost connections."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from ..errors import InvalidInput, StoreUnavailable
+
+metadata = sa.MetaData()
+MAX_VERSION_NUMBER = 2**31 - 1
+"""The largest version number the index holds (a 32-bit integer column on every back end)."""
+
+runs_table = sa.Table(
+    "runs",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("notebook", sa.Text, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("host", sa.Text),
+    sa.Column("pid", sa.Integer),
+    sa.Column("created_at", sa.String(40), nullable=False),
+    sa.Column("record", sa.Text, nullable=False),
+    sa.Column("user_name", sa.Text),
+    sa.Column("sweep_id", sa.String(64)),
+)
+versions_table = sa.Table(
+    "versions",
+    metadata,
+    sa.Column("name", sa.String(200), primary_key=True),
+    sa.Column("number", sa.Integer, primary_key=True),
+    sa.Column("run_id", sa.String(64), nullable=False),
+    sa.Column("created_at", sa.String(40), nullable=False),
+    sa.Column("record", sa.Text, nullable=False),
+    sa.Column("manifest_sha256", sa.String(64)),
+)
+# The last number given to each name: publishers take the next one by updating its row.
+counters_table = sa.Table(
+    "version_counters",
+    metadata,
+    sa.Column("name", sa.String(200), primary_key=True),
+    sa.Column("last", sa.Integer, nullable=False),
+)
+aliases_table = sa.Table(
+    "aliases",
+    metadata,
+    sa.Column("name", sa.String(200), primary_key=True),
+    sa.Column("alias", sa.String(200), primary_key=True),
+    sa.Column("number", sa.Integer, nullable=False),
+)
+# Alembic's own table: the revision the index's schema is at (see ``migrations``).
+_revisionmetadata = sa.MetaData()
+revision_table = sa.Table(
+    "alembic_version",
+    _revisionmetadata,
+    sa.Column("version_num", sa.String(32), primary_key=True),
+)
+indexes = [
+    sa.Index("ix_runs_notebook", runs_table.c.notebook),
+    sa.Index("ix_runs_status", runs_table.c.status),
+    sa.Index("ix_runs_created_at", runs_table.c.created_at),
+    sa.Index("ix_runs_user_name", runs_table.c.user_name),
+    sa.Index("ix_runs_sweep_id", runs_table.c.sweep_id),
+    # A version copied between stores is recognised by its name and manifest digest.
+    sa.Index("ix_versions_manifest", versions_table.c.name, versions_table.c.manifest_sha256),
+]
+
+
+def revision_of(conn: sa.Connection) -> str | None:
+    """The revision an index is stamped with; None for an index from before migrations."""
+    if "alembic_version" not in sa.inspect(conn).get_table_names():
+        return None
+    value = conn.execute(sa.select(revision_table.c.version_num)).scalar()
+    return str(value) if value is not None else None
+
+
+def dialect_insert(dialect: str) -> Any:
+    if dialect == "sqlite":
+        from sqlalchemy.dialects import sqlite
+
+        return sqlite.insert
+    if dialect == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
+        return postgresql.insert
+    raise InvalidInput(f"Index database {dialect!r} is not supported: use SQLite or PostgreSQL")
+
+
+def is_contention(exc: sa.exc.OperationalError) -> bool:
+    """Whether ``exc`` says that a concurrent transaction won: worth trying again."""
+    code = getattr(exc.orig, "sqlstate", None)
+    return code in {"40001", "40P01"} or "database is locked" in str(exc.orig)
+
+
+def make_engine(url: str) -> sa.Engine:
+    if not url.startswith("sqlite"):
+        # A connection the server dropped is replaced before use (pool_pre_ping), so a
+        # long-lived process such as the Jupyter server reconnects by itself.
+        engine = sa.create_engine(url, pool_pre_ping=True)
+        sa.event.listen(engine, "handle_error", _unavailable)
+        return engine
+    engine = sa.create_engine(url, connect_args={"timeout": 60})
+
+    @sa.event.listens_for(engine, "connect")
+    def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA busy_timeout=60000")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    return engine
+
+
+def _unavailable(context: sa.engine.ExceptionContext) -> None:
+    """Translate a lost or refused connection to the index into `StoreUnavailable`.
+
+    The transaction it was in is rolled back by the server, so nothing half-written stays.
+    """
+    if context.is_pre_ping:
+        return
+    lost = context.is_disconnect
+    refused = context.connection is None and isinstance(
+        context.sqlalchemy_exception, sa.exc.OperationalError
+    )
+    if not (lost or refused):
+        return
+    url = context.engine.url.render_as_string(hide_password=True) if context.engine else "?"
+    what = "lost its connection to" if lost else "cannot connect to"
+    reason = str(context.original_exception).strip().splitlines()[0]
+    raise StoreUnavailable(
+        f"greenhouse {what} the index database at {url} ({reason}); nothing was half-written: "
+        "try again when it is reachable"
+    ) from context.original_exception
