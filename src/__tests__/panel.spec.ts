@@ -3,7 +3,7 @@ import { CommandRegistry } from '@lumino/commands';
 import { Widget } from '@lumino/widgets';
 
 import { CommandIDs } from '../commandIds';
-import { GreenhouseModel } from '../model';
+import { PanelModel } from '../panelModel';
 import { GreenhousePanel } from '../widgets/panel';
 import {
   FakeServer,
@@ -73,7 +73,7 @@ async function panelOn(
     });
   }
   const timers = new FakeTimers();
-  const model = new GreenhouseModel({ timers });
+  const model = new PanelModel({ timers });
   const panel = new GreenhousePanel({ model, commands, trans });
   Widget.attach(panel, document.body);
   await model.setNotebook('train.ipynb');
@@ -381,7 +381,7 @@ describe('GreenhousePanel', () => {
       box.dispatchEvent(new Event('change'));
     }
 
-    expect(model.selection).toEqual(['r-2', 'r-1']);
+    expect(model.history.selection).toEqual(['r-2', 'r-1']);
     expect(diff.disabled).toBe(false);
     diff.click();
     expect(executed[0][0]).toBe(CommandIDs.diff);

@@ -9,7 +9,7 @@ import { Widget } from '@lumino/widgets';
 
 import type { IRun, IRunError, JSONValue } from '../api';
 import { CommandIDs } from '../commandIds';
-import { GreenhouseModel } from '../model';
+import { PanelModel } from '../panelModel';
 import { isFinished } from '../runs';
 import { groupRuns, resultsTable } from '../sweeps';
 import { button, element } from './dom';
@@ -32,7 +32,7 @@ export class RunList extends Widget {
     this._render();
   }
 
-  private _onChanged(sender: GreenhouseModel, part: GreenhouseModel.Part) {
+  private _onChanged(sender: PanelModel, part: PanelModel.Part) {
     if (
       part === 'notebook' ||
       part === 'runs' ||
@@ -53,11 +53,15 @@ export class RunList extends Widget {
         item = new RunItem(run.id, this._options);
         this._items.set(run.id, item);
       }
-      item.update(run, model.log(run.id), model.selection.includes(run.id));
+      item.update(
+        run,
+        model.history.log(run.id),
+        model.history.selection.includes(run.id)
+      );
       seen.add(run.id);
       return item.node;
     };
-    for (const entry of groupRuns(model.runs)) {
+    for (const entry of groupRuns(model.history.runs)) {
       if (!('sweep' in entry)) {
         nodes.push(runNode(entry));
         continue;
@@ -159,7 +163,7 @@ export namespace RunList {
     /**
      * The sidebar's model.
      */
-    model: GreenhouseModel;
+    model: PanelModel;
     /**
      * The application's commands, to open a run's notebook, report or publish it.
      */
@@ -188,14 +192,16 @@ class RunItem {
       title: trans.__('Choose for a diff'),
       'aria-label': trans.__('Choose run %1 for a diff', id)
     });
-    this._select.addEventListener('change', () => model.toggleSelected(id));
+    this._select.addEventListener('change', () =>
+      model.history.toggleSelected(id)
+    );
     this._body = element('div', 'jp-greenhouse-run-body');
     this._logText = element('pre', 'jp-greenhouse-run-log-text');
     this._log = element('details', 'jp-greenhouse-run-log');
     this._log.append(element('summary', '', trans.__('Log')), this._logText);
     this._log.addEventListener('toggle', () => {
       if (this._log.open && this._run && isFinished(this._run)) {
-        model
+        model.history
           .loadLog(id)
           .catch(error => showErrorMessage(trans.__('Run log'), error));
       }
@@ -314,7 +320,7 @@ class RunItem {
     if (!isFinished(run)) {
       actions.append(
         button('jp-greenhouse-cancel-button', trans.__('Cancel'), () => {
-          model
+          model.history
             .cancel(id)
             .catch(error =>
               showErrorMessage(trans.__('Cancel run %1', id), error)
