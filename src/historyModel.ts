@@ -6,7 +6,14 @@
 import { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 
-import type { IDiffResult, ILogChunk, IRun, IRunList, ISweep } from './api';
+import type {
+  IDiffResult,
+  ILogChunk,
+  IRun,
+  IRunList,
+  ISweep,
+  RunOrSummary
+} from './api';
 import { messageOf } from './errors';
 import { requestAPI } from './request';
 import { globalTimers, isFinished, ITimers, RunPoller } from './runs';
@@ -48,7 +55,7 @@ export class HistoryModel implements IDisposable {
   /**
    * The notebook's runs, newest first.
    */
-  get runs(): readonly IRun[] {
+  get runs(): readonly RunOrSummary[] {
     return this._runs;
   }
 
@@ -348,7 +355,7 @@ export class HistoryModel implements IDisposable {
   private _isDisposed = false;
   private _epoch = 0;
   private _notebook: string | null = null;
-  private _runs: IRun[] = [];
+  private _runs: RunOrSummary[] = [];
   private _selection: string[] = [];
   private _logs = new Map<string, { text: string; offset: number }>();
   private _lastError: string | null = null;

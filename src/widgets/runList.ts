@@ -7,7 +7,7 @@ import { TranslationBundle } from '@jupyterlab/translation';
 import { CommandRegistry } from '@lumino/commands';
 import { Widget } from '@lumino/widgets';
 
-import type { IRun, IRunError, JSONValue } from '../api';
+import type { IRunError, RunOrSummary } from '../api';
 import { CommandIDs } from '../commandIds';
 import { PanelModel } from '../panelModel';
 import { isFinished } from '../runs';
@@ -47,7 +47,7 @@ export class RunList extends Widget {
     const { model, trans } = this._options;
     const seen = new Set<string>();
     const nodes: HTMLElement[] = [];
-    const runNode = (run: IRun): HTMLElement => {
+    const runNode = (run: RunOrSummary): HTMLElement => {
       let item = this._items.get(run.id);
       if (!item) {
         item = new RunItem(run.id, this._options);
@@ -123,7 +123,7 @@ class SweepItem {
   /**
    * Show the sweep's runs so far: the summary, the table and each run's item.
    */
-  update(runs: IRun[], items: HTMLElement[]): void {
+  update(runs: RunOrSummary[], items: HTMLElement[]): void {
     const trans = this._trans;
     const failed = runs.filter(run => run.status !== 'succeeded').length;
     this._summary.textContent = trans._n(
@@ -217,7 +217,7 @@ class RunItem {
   /**
    * Show the run's latest record and log.
    */
-  update(run: IRun, log: string, selected: boolean): void {
+  update(run: RunOrSummary, log: string, selected: boolean): void {
     const wasRunning = this._run !== null && !isFinished(this._run);
     this._run = run;
     this.node.dataset.status = run.status;
@@ -241,7 +241,7 @@ class RunItem {
     }
   }
 
-  private _content(run: IRun): HTMLElement[] {
+  private _content(run: RunOrSummary): HTMLElement[] {
     const { trans } = this._options;
     const header = element('div', 'jp-greenhouse-run-header');
     header.append(
@@ -249,7 +249,7 @@ class RunItem {
         'data-status': run.status
       }),
       element('span', 'jp-greenhouse-run-id', run.id),
-      element('span', 'jp-greenhouse-run-user', run.user ?? '', {
+      element('span', 'jp-greenhouse-run-user', madeBy(run), {
         title: trans.__('Made by')
       }),
       element(
@@ -293,7 +293,7 @@ class RunItem {
   /**
    * A bar of the cells done, or a busy bar until the kernel reports any.
    */
-  private _progress(run: IRun): HTMLElement {
+  private _progress(run: RunOrSummary): HTMLElement {
     const { trans } = this._options;
     const progress = run.progress;
     const label = progress
@@ -313,7 +313,7 @@ class RunItem {
     return node;
   }
 
-  private _actions(run: IRun): HTMLElement {
+  private _actions(run: RunOrSummary): HTMLElement {
     const { model, commands, trans } = this._options;
     const id = run.id;
     const actions = element('div', 'jp-greenhouse-run-actions');
@@ -380,7 +380,7 @@ class RunItem {
     ];
   }
 
-  private _run: IRun | null = null;
+  private _run: RunOrSummary | null = null;
   private _select: HTMLInputElement;
   private _body: HTMLElement;
   private _log: HTMLDetailsElement;
@@ -393,7 +393,7 @@ class RunItem {
 function values(
   listClass: string,
   itemClass: string,
-  record: Record<string, JSONValue>
+  record: Record<string, unknown>
 ): HTMLElement {
   const list = element('ul', listClass);
   for (const [name, value] of Object.entries(record)) {
@@ -408,4 +408,11 @@ function values(
     list.append(item);
   }
   return list;
+}
+
+/**
+ * Who made a run, as its listed summary says; empty when unknown.
+ */
+function madeBy(run: RunOrSummary): string {
+  return ('user' in run ? run.user : null) ?? '';
 }
