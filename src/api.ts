@@ -2,9 +2,9 @@
  * The wire types of the greenhouse REST API, under the names the frontend uses.
  *
  * Each is the type `jlpm run generate:api` generates from `docs/openapi.yaml` into
- * `schema.ts`, so the frontend's types follow the API's description. Values the
- * description leaves untyped (parameters, metrics, defaults, choices) are
- * `unknown` here.
+ * `schema.ts`, so the frontend's types follow the API's description; a jest test
+ * fails when `schema.ts` no longer matches the YAML. Values the description leaves
+ * untyped (parameters, metrics, defaults, choices) are `unknown` here.
  */
 import type { components } from './schema';
 
