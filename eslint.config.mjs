@@ -15,7 +15,9 @@ export default defineConfig([
       'greenhouse_ext',
       '.venv',
       '**/*.js',
-      '**/*.d.ts'
+      '**/*.d.ts',
+      // Generated from docs/openapi.yaml by `jlpm run generate:api`.
+      'src/schema.ts'
     ]
   },
   js.configs.recommended,

@@ -13,7 +13,13 @@ const esModules = [
   'vscode-ws-jsonrpc',
   'y-protocols',
   'y-websocket',
-  'yjs'
+  'yjs',
+  // openapi-typescript, for the test of src/schema.ts, and its ESM-only dependencies.
+  'openapi-typescript',
+  'change-case',
+  'index-to-position',
+  'parse-json',
+  'supports-color'
 ].join('|');
 
 const baseConfig = jestJupyterLab(__dirname);

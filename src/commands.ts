@@ -111,7 +111,8 @@ export function addCommands(context: ICommandContext): void {
         }
       }
     },
-    isEnabled: args => (!!args.a && !!args.b) || model.selection.length === 2,
+    isEnabled: args =>
+      (!!args.a && !!args.b) || model.history.selection.length === 2,
     execute: args =>
       openDiff(
         context,
@@ -197,7 +198,7 @@ async function openDiff(
   try {
     // nbdime and its styles load with the first diff, not with the application.
     const [diff, { DiffView }] = await Promise.all([
-      panel.model.diff(a, b),
+      panel.model.history.diff(a, b),
       import('./widgets/diffView')
     ]);
     const view = new DiffView(diff, rendermime, trans);
@@ -218,9 +219,9 @@ async function openDiff(
  * newest succeeded run.
  */
 function publishable(context: ICommandContext): string | null {
-  const model = context.panel.model;
-  const succeeded = model.runs.filter(run => run.status === 'succeeded');
-  const chosen = succeeded.find(run => model.selection.includes(run.id));
+  const history = context.panel.model.history;
+  const succeeded = history.runs.filter(run => run.status === 'succeeded');
+  const chosen = succeeded.find(run => history.selection.includes(run.id));
   return (chosen ?? succeeded[0])?.id ?? null;
 }
 
@@ -237,7 +238,9 @@ async function publishRun(
     );
     return;
   }
-  const notebook = panel.model.runs.find(item => item.id === run)?.notebook;
+  const notebook = panel.model.history.runs.find(
+    item => item.id === run
+  )?.notebook;
   const proposed = notebook ? PathExt.basename(notebook, '.ipynb') : '';
   const answer = await askPublish(
     trans,
@@ -307,7 +310,7 @@ function openRunReport(context: ICommandContext, id: string): void {
 }
 
 function runLabel(context: ICommandContext, id: string): string {
-  const notebook = context.panel.model.runs.find(
+  const notebook = context.panel.model.history.runs.find(
     run => run.id === id
   )?.notebook;
   return notebook ? PathExt.basename(notebook) : id;

@@ -36,7 +36,7 @@ import { CommandIDs } from './commandIds';
 // eslint-disable-next-line jupyter/prefer-lazy-imports
 import { addCommands } from './commands';
 // eslint-disable-next-line jupyter/prefer-lazy-imports
-import { GreenhouseModel } from './model';
+import { PanelModel } from './panelModel';
 import { requestAPI } from './request';
 // eslint-disable-next-line jupyter/prefer-lazy-imports
 import { GreenhousePanel, greenhouseIcon } from './widgets/panel';
@@ -118,7 +118,7 @@ const panelPlugin: JupyterFrontEndPlugin<void> = {
     restorer: ILayoutRestorer | null
   ) => {
     const trans = (translator ?? nullTranslator).load('greenhouse_ext');
-    const model = new GreenhouseModel({ historyInterval: HISTORY_INTERVAL_MS });
+    const model = new PanelModel({ historyInterval: HISTORY_INTERVAL_MS });
     const panel = new GreenhousePanel({ model, commands: app.commands, trans });
     app.shell.add(panel, 'left', { rank: 900 });
     restorer?.add(panel, panel.id);
@@ -147,7 +147,7 @@ const panelPlugin: JupyterFrontEndPlugin<void> = {
 function followFocus(
   app: JupyterFrontEnd,
   tracker: INotebookTracker,
-  model: GreenhouseModel
+  model: PanelModel
 ): void {
   let watched: DocumentRegistry.IContext<INotebookModel> | null = null;
   const show = () => {

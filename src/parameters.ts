@@ -95,7 +95,7 @@ export function fieldKind(parameter: IParameter): FieldKind {
  */
 export function selectOptions(parameter: IParameter): [string, string][] {
   const { optional } = splitOptional(parameter.type);
-  const values: JSONValue[] =
+  const values: unknown[] =
     parameter.choices && parameter.choices.length > 0
       ? [...parameter.choices]
       : [true, false];
@@ -162,7 +162,7 @@ export function readField(
  * @param value - A JSON value.
  * @returns Its display text.
  */
-export function displayValue(value: JSONValue | undefined): string {
+export function displayValue(value: unknown): string {
   if (value === null || value === undefined) {
     return 'None';
   }
@@ -176,7 +176,7 @@ export function displayValue(value: JSONValue | undefined): string {
  * @param b - Another JSON value.
  * @returns True when they hold the same content.
  */
-export function sameValue(a: JSONValue, b: JSONValue): boolean {
+export function sameValue(a: unknown, b: unknown): boolean {
   if (Array.isArray(a) || Array.isArray(b)) {
     return (
       Array.isArray(a) &&
@@ -343,9 +343,7 @@ function isKnown(type: string): boolean {
   );
 }
 
-function isObject(
-  value: JSONValue | undefined
-): value is { [key: string]: JSONValue } {
+function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 

@@ -4,7 +4,7 @@
  */
 import { IDisposable } from '@lumino/disposable';
 
-import type { IRun, RunStatus } from './api';
+import type { IRun, RunOrSummary, RunStatus } from './api';
 import { GreenhouseRequestError, requestAPI } from './request';
 
 /**
@@ -23,7 +23,7 @@ export const FINISHED_STATUSES: ReadonlySet<RunStatus> = new Set([
  * @param run - A run record.
  * @returns True for succeeded, failed, cancelled and interrupted runs.
  */
-export function isFinished(run: IRun): boolean {
+export function isFinished(run: RunOrSummary): boolean {
   return FINISHED_STATUSES.has(run.status);
 }
 

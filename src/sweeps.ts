@@ -2,7 +2,7 @@
  * Sweeps in the panel: a field's further values, the sweep's size, and runs grouped
  * by the sweep they belong to, with a table of their parameters and metrics.
  */
-import type { IParameter, IRun, JSONValue } from './api';
+import type { IParameter, JSONValue, RunOrSummary } from './api';
 import { FieldInput, fieldKind, readField } from './parameters';
 
 /**
@@ -95,7 +95,7 @@ export interface ISweepGroup {
   /**
    * Its runs, in the order they were listed.
    */
-  runs: IRun[];
+  runs: RunOrSummary[];
 }
 
 /**
@@ -104,9 +104,11 @@ export interface ISweepGroup {
  * @param runs - Runs, newest first.
  * @returns Single runs and sweep groups, in the same order.
  */
-export function groupRuns(runs: readonly IRun[]): (IRun | ISweepGroup)[] {
+export function groupRuns(
+  runs: readonly RunOrSummary[]
+): (RunOrSummary | ISweepGroup)[] {
   const groups = new Map<string, ISweepGroup>();
-  const items: (IRun | ISweepGroup)[] = [];
+  const items: (RunOrSummary | ISweepGroup)[] = [];
   for (const run of runs) {
     const sweep = run.sweep_id ?? null;
     if (sweep === null) {
@@ -130,13 +132,13 @@ export function groupRuns(runs: readonly IRun[]): (IRun | ISweepGroup)[] {
  * @param runs - The sweep's runs.
  * @returns The column names and each run's cells as text.
  */
-export function resultsTable(runs: readonly IRun[]): {
+export function resultsTable(runs: readonly RunOrSummary[]): {
   columns: string[];
   rows: string[][];
 } {
   const names = keysOf(runs.map(run => run.parameters));
   const metrics = keysOf(runs.map(run => run.metrics));
-  const cell = (value: JSONValue | undefined): string => {
+  const cell = (value: unknown): string => {
     if (value === undefined) {
       return '-';
     }
@@ -155,7 +157,7 @@ export function resultsTable(runs: readonly IRun[]): {
   };
 }
 
-function keysOf(records: Record<string, JSONValue>[]): string[] {
+function keysOf(records: Record<string, unknown>[]): string[] {
   const keys = new Set<string>();
   for (const record of records) {
     Object.keys(record).forEach(key => keys.add(key));

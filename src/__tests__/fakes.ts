@@ -1,7 +1,7 @@
 /**
  * Stand-ins shared by the specs: the API behind the seam, timers, records.
  */
-import type { IParameter, IRun, RunStatus } from '../api';
+import type { IParameter, IRun, IRunSummary, RunStatus } from '../api';
 import * as request from '../request';
 import { GreenhouseRequestError } from '../request';
 import type { ITimers } from '../runs';
@@ -161,13 +161,10 @@ export function parameter(
 const FINISHED: RunStatus[] = ['succeeded', 'failed', 'cancelled'];
 
 /**
- * A run record of train.ipynb; a finished one has an executed notebook.
+ * What a run record of train.ipynb and its listed summary share; a finished run
+ * has an executed notebook.
  */
-export function run(
-  id: string,
-  status: RunStatus,
-  extra: Partial<IRun> = {}
-): IRun {
+function shared(id: string, status: RunStatus) {
   return {
     id,
     notebook: 'train.ipynb',
@@ -180,8 +177,34 @@ export function run(
     finished_at: null,
     duration_s: null,
     progress: null,
-    provenance: null,
+    files: [],
     has_notebook: FINISHED.includes(status),
-    ...extra
+    timeout: null,
+    timeout_run: null,
+    reproduces: null,
+    reproduction: null,
+    sweep_id: null
   };
+}
+
+/**
+ * A run record of train.ipynb, as `GET runs/{id}` answers it.
+ */
+export function run(
+  id: string,
+  status: RunStatus,
+  extra: Partial<IRun> = {}
+): IRun {
+  return { ...shared(id, status), provenance: null, timings: [], ...extra };
+}
+
+/**
+ * A run of train.ipynb as `GET runs` lists it, made by nobody known unless given.
+ */
+export function summary(
+  id: string,
+  status: RunStatus,
+  extra: Partial<IRunSummary> = {}
+): IRunSummary {
+  return { ...shared(id, status), user: null, truncated: [], ...extra };
 }

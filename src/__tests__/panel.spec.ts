@@ -2,8 +2,9 @@ import { nullTranslator } from '@jupyterlab/translation';
 import { CommandRegistry } from '@lumino/commands';
 import { Widget } from '@lumino/widgets';
 
+import type { RunOrSummary } from '../api';
 import { CommandIDs } from '../commandIds';
-import { GreenhouseModel } from '../model';
+import { PanelModel } from '../panelModel';
 import { GreenhousePanel } from '../widgets/panel';
 import {
   FakeServer,
@@ -12,7 +13,8 @@ import {
   parameter,
   requestAPI,
   run,
-  settle
+  settle,
+  summary
 } from './fakes';
 
 jest.mock('../request', () => ({
@@ -37,7 +39,7 @@ const VERSION = {
  * The sidebar on train.ipynb, attached to the document, with the history `runs`.
  */
 async function panelOn(
-  runs = [run('r-1', 'succeeded', { metrics: { mse: 0.12 } })]
+  runs: RunOrSummary[] = [run('r-1', 'succeeded', { metrics: { mse: 0.12 } })]
 ) {
   const server = new FakeServer()
     .on('GET parameters', {
@@ -73,7 +75,7 @@ async function panelOn(
     });
   }
   const timers = new FakeTimers();
-  const model = new GreenhouseModel({ timers });
+  const model = new PanelModel({ timers });
   const panel = new GreenhousePanel({ model, commands, trans });
   Widget.attach(panel, document.body);
   await model.setNotebook('train.ipynb');
@@ -131,9 +133,9 @@ describe('GreenhousePanel', () => {
 
   it('shows who made each run', async () => {
     const { node, panel } = await panelOn([
-      run('r-2', 'succeeded', { user: 'bob' }),
-      run('r-1', 'failed', { user: 'alice' }),
-      run('r-0', 'succeeded', { user: null })
+      summary('r-2', 'succeeded', { user: 'bob' }),
+      summary('r-1', 'failed', { user: 'alice' }),
+      summary('r-0', 'succeeded', { user: null })
     ]);
 
     const users = [
@@ -381,7 +383,7 @@ describe('GreenhousePanel', () => {
       box.dispatchEvent(new Event('change'));
     }
 
-    expect(model.selection).toEqual(['r-2', 'r-1']);
+    expect(model.history.selection).toEqual(['r-2', 'r-1']);
     expect(diff.disabled).toBe(false);
     diff.click();
     expect(executed[0][0]).toBe(CommandIDs.diff);

@@ -2,6 +2,7 @@
  * The diff of two runs in the main area: the parameter, metric, input and
  * environment differences in small tables, then nbdime's own notebook diff.
  */
+import type { INotebookContent } from '@jupyterlab/nbformat';
 import type { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { TranslationBundle } from '@jupyterlab/translation';
 import { Panel, Widget } from '@lumino/widgets';
@@ -49,7 +50,10 @@ export class DiffView extends Panel {
    */
   async render(): Promise<void> {
     const trans = this._trans;
-    const entries = this.diff.notebook.nbdime as IDiffEntry[];
+    // The API describes the base notebook and the diff entries only loosely (any
+    // objects); they are nbformat's and nbdime's own, which nbdime's types describe.
+    const entries = this.diff.notebook.nbdime as unknown as IDiffEntry[];
+    const base = this.diff.base as unknown as INotebookContent;
     const heading = element(
       'h3',
       'jp-greenhouse-diff-heading',
@@ -63,7 +67,7 @@ export class DiffView extends Panel {
       );
       return;
     }
-    const model = new NotebookDiffModel(this.diff.base, entries);
+    const model = new NotebookDiffModel(base, entries);
     const widget = new NotebookDiffWidget({
       model,
       rendermime: this._rendermime

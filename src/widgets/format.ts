@@ -1,8 +1,6 @@
 /**
  * How the widgets write times, durations and values for people.
  */
-import type { JSONValue } from '../api';
-
 /**
  * A timestamp in the reader's locale, or a dash.
  *
@@ -43,7 +41,7 @@ export function formatDuration(seconds: number | null): string {
  * @param value - A parameter or metric value.
  * @returns Its short text.
  */
-export function formatValue(value: JSONValue | undefined): string {
+export function formatValue(value: unknown): string {
   if (value === undefined || value === null) {
     return 'None';
   }

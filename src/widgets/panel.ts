@@ -57,7 +57,8 @@ import { Panel, Widget } from '@lumino/widgets';
 
 import { CommandIDs } from '../commandIds';
 import { messageOf } from '../errors';
-import { GreenhouseModel, InvalidFormError } from '../model';
+import { InvalidFormError } from '../formModel';
+import { PanelModel } from '../panelModel';
 import { ArtefactsView } from './artefacts';
 import { button, element } from './dom';
 import { ParameterForm } from './parameterForm';
@@ -126,7 +127,7 @@ export class GreenhousePanel extends Panel {
       button(
         'jp-greenhouse-reset-button',
         trans.__('Reset'),
-        () => model.resetForm(),
+        () => model.form.resetForm(),
         trans.__('Back to the notebook’s defaults')
       ),
       this._runMessage
@@ -165,7 +166,7 @@ export class GreenhousePanel extends Panel {
   /**
    * The sidebar's model.
    */
-  get model(): GreenhouseModel {
+  get model(): PanelModel {
     return this._model;
   }
 
@@ -229,7 +230,7 @@ export class GreenhousePanel extends Panel {
     super.dispose();
   }
 
-  private _onChanged(sender: GreenhouseModel, part: GreenhouseModel.Part) {
+  private _onChanged(sender: PanelModel, part: PanelModel.Part) {
     if (part === 'notebook' || part === 'error' || part === 'parameters') {
       this._renderHeader();
     }
@@ -267,7 +268,7 @@ export class GreenhousePanel extends Panel {
       );
       parts.push(notebook);
     }
-    if (model.lastError !== null) {
+    if (model.history.lastError !== null) {
       const banner = element(
         'div',
         'jp-greenhouse-error jp-greenhouse-banner',
@@ -277,11 +278,11 @@ export class GreenhousePanel extends Panel {
         }
       );
       banner.append(
-        element('span', '', model.lastError),
+        element('span', '', model.history.lastError),
         button(
           'jp-greenhouse-dismiss-button',
           '×',
-          () => model.clearError(),
+          () => model.history.clearError(),
           trans.__('Dismiss')
         )
       );
@@ -293,20 +294,21 @@ export class GreenhousePanel extends Panel {
 
   private _updateButtons(): void {
     const model = this._model;
-    this._runButton.disabled = this._starting || model.parameterSet === null;
-    const size = model.sweepSize;
+    this._runButton.disabled =
+      this._starting || model.form.parameterSet === null;
+    const size = model.form.sweepSize;
     this._sweepButton.disabled = this._runButton.disabled || size < 2;
     this._sweepButton.textContent =
       size < 2
         ? this._trans.__('Sweep')
         : this._trans.__('Sweep (%1 runs)', size);
-    this._diffButton.disabled = model.selection.length !== 2;
+    this._diffButton.disabled = model.history.selection.length !== 2;
     if (this._commands.hasCommand(CommandIDs.diff)) {
       this._commands.notifyCommandChanged(CommandIDs.diff);
     }
   }
 
-  private _model: GreenhouseModel;
+  private _model: PanelModel;
   private _commands: CommandRegistry;
   private _trans: TranslationBundle;
   private _header: HTMLElement;
@@ -329,7 +331,7 @@ export namespace GreenhousePanel {
     /**
      * The sidebar's model, owned by the sidebar from then on.
      */
-    model: GreenhouseModel;
+    model: PanelModel;
     /**
      * The application's commands.
      */

@@ -6,7 +6,8 @@ import { TranslationBundle } from '@jupyterlab/translation';
 import { Widget } from '@lumino/widgets';
 
 import type { IParameter } from '../api';
-import { GreenhouseModel } from '../model';
+import type { FormModel } from '../formModel';
+import { PanelModel } from '../panelModel';
 import { displayValue, selectOptions } from '../parameters';
 import { element } from './dom';
 
@@ -25,7 +26,7 @@ export class ParameterForm extends Widget {
    * @param model - The sidebar's model.
    * @param trans - The translation bundle.
    */
-  constructor(model: GreenhouseModel, trans: TranslationBundle) {
+  constructor(model: PanelModel, trans: TranslationBundle) {
     super();
     this._model = model;
     this._trans = trans;
@@ -35,7 +36,7 @@ export class ParameterForm extends Widget {
     this._build();
   }
 
-  private _onChanged(sender: GreenhouseModel, part: GreenhouseModel.Part) {
+  private _onChanged(sender: PanelModel, part: PanelModel.Part) {
     if (part === 'notebook' || part === 'parameters') {
       this._build();
     } else if (part === 'form') {
@@ -54,15 +55,15 @@ export class ParameterForm extends Widget {
     if (model.notebook === null) {
       return;
     }
-    if (model.parametersError !== null) {
+    if (model.form.parametersError !== null) {
       this.node.append(
-        element('div', 'jp-greenhouse-error', model.parametersError, {
+        element('div', 'jp-greenhouse-error', model.form.parametersError, {
           role: 'alert'
         })
       );
       return;
     }
-    const set = model.parameterSet;
+    const set = model.form.parameterSet;
     if (set === null) {
       this.node.append(
         element(
@@ -113,17 +114,17 @@ export class ParameterForm extends Widget {
    */
   private _update(): void {
     for (const [name, field] of this._fields) {
-      const state = this._model.field(name);
+      const state = this._model.form.field(name);
       if (state) {
         field.update(state);
       }
     }
     this._problems?.replaceChildren(
-      ...this._model.formProblems.map(text => element('li', '', text))
+      ...this._model.form.formProblems.map(text => element('li', '', text))
     );
   }
 
-  private _model: GreenhouseModel;
+  private _model: PanelModel;
   private _trans: TranslationBundle;
   private _fields = new Map<string, Field>();
   private _problems: HTMLElement | null = null;
@@ -135,10 +136,10 @@ export class ParameterForm extends Widget {
 class Field {
   constructor(
     parameter: IParameter,
-    private _model: GreenhouseModel,
+    private _model: PanelModel,
     trans: TranslationBundle
   ) {
-    const state = _model.field(parameter.name);
+    const state = _model.form.field(parameter.name);
     const kind = state?.kind ?? 'json';
     this.node = element('div', 'jp-greenhouse-param', undefined, {
       'data-name': parameter.name,
@@ -168,7 +169,7 @@ class Field {
         'aria-label': trans.__('More values of %1 for a sweep', parameter.name)
       });
       more.addEventListener('input', () =>
-        _model.setMoreValues(parameter.name, more.value)
+        _model.form.setMoreValues(parameter.name, more.value)
       );
       this._more = more;
       this.node.append(more);
@@ -189,7 +190,7 @@ class Field {
   /**
    * Show the model's input (unless it is being typed) and problem.
    */
-  update(state: GreenhouseModel.IField): void {
+  update(state: FormModel.IField): void {
     const input = this._input;
     if (input instanceof HTMLInputElement && input.type === 'checkbox') {
       input.checked = state.input === true;
@@ -203,7 +204,7 @@ class Field {
       this._range.value = input.value;
     }
     if (this._more && document.activeElement !== this._more) {
-      this._more.value = this._model.moreValues(state.parameter.name);
+      this._more.value = this._model.form.moreValues(state.parameter.name);
     }
     this.node.classList.toggle('jp-greenhouse-invalid', state.error !== null);
     input.setAttribute('aria-invalid', String(state.error !== null));
@@ -212,12 +213,13 @@ class Field {
 
   private _createInput(
     parameter: IParameter,
-    kind: GreenhouseModel.IField['kind'],
+    kind: FormModel.IField['kind'],
     id: string,
     trans: TranslationBundle
   ): HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement {
     const name = parameter.name;
-    const send = (input: string | boolean) => this._model.setInput(name, input);
+    const send = (input: string | boolean) =>
+      this._model.form.setInput(name, input);
     let input: HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement;
     if (kind === 'checkbox') {
       const box = element('input', 'jp-greenhouse-param-input', undefined, {
@@ -288,7 +290,7 @@ class Field {
       });
       range.addEventListener('input', () => {
         this._input.value = range.value;
-        this._model.setInput(parameter.name, range.value);
+        this._model.form.setInput(parameter.name, range.value);
       });
       this._range = range;
       row.append(range);

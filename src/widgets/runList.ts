@@ -7,9 +7,9 @@ import { TranslationBundle } from '@jupyterlab/translation';
 import { CommandRegistry } from '@lumino/commands';
 import { Widget } from '@lumino/widgets';
 
-import type { IRun, IRunError, JSONValue } from '../api';
+import type { IRunError, RunOrSummary } from '../api';
 import { CommandIDs } from '../commandIds';
-import { GreenhouseModel } from '../model';
+import { PanelModel } from '../panelModel';
 import { isFinished } from '../runs';
 import { groupRuns, resultsTable } from '../sweeps';
 import { button, element } from './dom';
@@ -32,7 +32,7 @@ export class RunList extends Widget {
     this._render();
   }
 
-  private _onChanged(sender: GreenhouseModel, part: GreenhouseModel.Part) {
+  private _onChanged(sender: PanelModel, part: PanelModel.Part) {
     if (
       part === 'notebook' ||
       part === 'runs' ||
@@ -47,17 +47,21 @@ export class RunList extends Widget {
     const { model, trans } = this._options;
     const seen = new Set<string>();
     const nodes: HTMLElement[] = [];
-    const runNode = (run: IRun): HTMLElement => {
+    const runNode = (run: RunOrSummary): HTMLElement => {
       let item = this._items.get(run.id);
       if (!item) {
         item = new RunItem(run.id, this._options);
         this._items.set(run.id, item);
       }
-      item.update(run, model.log(run.id), model.selection.includes(run.id));
+      item.update(
+        run,
+        model.history.log(run.id),
+        model.history.selection.includes(run.id)
+      );
       seen.add(run.id);
       return item.node;
     };
-    for (const entry of groupRuns(model.runs)) {
+    for (const entry of groupRuns(model.history.runs)) {
       if (!('sweep' in entry)) {
         nodes.push(runNode(entry));
         continue;
@@ -119,7 +123,7 @@ class SweepItem {
   /**
    * Show the sweep's runs so far: the summary, the table and each run's item.
    */
-  update(runs: IRun[], items: HTMLElement[]): void {
+  update(runs: RunOrSummary[], items: HTMLElement[]): void {
     const trans = this._trans;
     const failed = runs.filter(run => run.status !== 'succeeded').length;
     this._summary.textContent = trans._n(
@@ -159,7 +163,7 @@ export namespace RunList {
     /**
      * The sidebar's model.
      */
-    model: GreenhouseModel;
+    model: PanelModel;
     /**
      * The application's commands, to open a run's notebook, report or publish it.
      */
@@ -188,14 +192,16 @@ class RunItem {
       title: trans.__('Choose for a diff'),
       'aria-label': trans.__('Choose run %1 for a diff', id)
     });
-    this._select.addEventListener('change', () => model.toggleSelected(id));
+    this._select.addEventListener('change', () =>
+      model.history.toggleSelected(id)
+    );
     this._body = element('div', 'jp-greenhouse-run-body');
     this._logText = element('pre', 'jp-greenhouse-run-log-text');
     this._log = element('details', 'jp-greenhouse-run-log');
     this._log.append(element('summary', '', trans.__('Log')), this._logText);
     this._log.addEventListener('toggle', () => {
       if (this._log.open && this._run && isFinished(this._run)) {
-        model
+        model.history
           .loadLog(id)
           .catch(error => showErrorMessage(trans.__('Run log'), error));
       }
@@ -211,7 +217,7 @@ class RunItem {
   /**
    * Show the run's latest record and log.
    */
-  update(run: IRun, log: string, selected: boolean): void {
+  update(run: RunOrSummary, log: string, selected: boolean): void {
     const wasRunning = this._run !== null && !isFinished(this._run);
     this._run = run;
     this.node.dataset.status = run.status;
@@ -235,7 +241,7 @@ class RunItem {
     }
   }
 
-  private _content(run: IRun): HTMLElement[] {
+  private _content(run: RunOrSummary): HTMLElement[] {
     const { trans } = this._options;
     const header = element('div', 'jp-greenhouse-run-header');
     header.append(
@@ -243,7 +249,7 @@ class RunItem {
         'data-status': run.status
       }),
       element('span', 'jp-greenhouse-run-id', run.id),
-      element('span', 'jp-greenhouse-run-user', run.user ?? '', {
+      element('span', 'jp-greenhouse-run-user', madeBy(run), {
         title: trans.__('Made by')
       }),
       element(
@@ -287,7 +293,7 @@ class RunItem {
   /**
    * A bar of the cells done, or a busy bar until the kernel reports any.
    */
-  private _progress(run: IRun): HTMLElement {
+  private _progress(run: RunOrSummary): HTMLElement {
     const { trans } = this._options;
     const progress = run.progress;
     const label = progress
@@ -307,14 +313,14 @@ class RunItem {
     return node;
   }
 
-  private _actions(run: IRun): HTMLElement {
+  private _actions(run: RunOrSummary): HTMLElement {
     const { model, commands, trans } = this._options;
     const id = run.id;
     const actions = element('div', 'jp-greenhouse-run-actions');
     if (!isFinished(run)) {
       actions.append(
         button('jp-greenhouse-cancel-button', trans.__('Cancel'), () => {
-          model
+          model.history
             .cancel(id)
             .catch(error =>
               showErrorMessage(trans.__('Cancel run %1', id), error)
@@ -374,7 +380,7 @@ class RunItem {
     ];
   }
 
-  private _run: IRun | null = null;
+  private _run: RunOrSummary | null = null;
   private _select: HTMLInputElement;
   private _body: HTMLElement;
   private _log: HTMLDetailsElement;
@@ -387,7 +393,7 @@ class RunItem {
 function values(
   listClass: string,
   itemClass: string,
-  record: Record<string, JSONValue>
+  record: Record<string, unknown>
 ): HTMLElement {
   const list = element('ul', listClass);
   for (const [name, value] of Object.entries(record)) {
@@ -402,4 +408,11 @@ function values(
     list.append(item);
   }
   return list;
+}
+
+/**
+ * Who made a run, as its listed summary says; empty when unknown.
+ */
+function madeBy(run: RunOrSummary): string {
+  return ('user' in run ? run.user : null) ?? '';
 }
