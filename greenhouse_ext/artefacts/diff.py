@@ -1,7 +1,7 @@
 """Compare two runs, versions or notebook files: nbdime on normalised copies, plus the records.
 
 The notebooks nbdime sees are copies normalised by
-`greenhouse_ext.normalise.normalise_notebook` (papermill's cells, execution counts and
+`greenhouse_ext.artefacts.normalise.normalise_notebook` (papermill's cells, execution counts and
 timing metadata removed; payloads over ``OUTPUT_SIZE_CAP`` stood in), so nbdime's
 process-global ignore rules are never touched and concurrent callers cannot disturb each
 other. Cell ids are kept, as nbdime aligns cells by them first (fast on big notebooks),
@@ -290,7 +290,7 @@ class Comparison:
 
 
 def compare(a: Subject, b: Subject) -> Comparison:
-    """Compare two resolved references (see `greenhouse_ext.refs.resolve`).
+    """Compare two resolved references (see `greenhouse_ext.store.refs.resolve`).
 
     The result's ``base`` is ``a``'s normalised notebook as an nbformat ``NotebookNode``.
     """
