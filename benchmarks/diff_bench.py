@@ -137,8 +137,8 @@ def bench_case(name: str, a: dict[str, Any], b: dict[str, Any], folder: Path, ro
     import nbdime
     import nbformat
 
-    from greenhouse_ext.artefacts.diff import compare
-    from greenhouse_ext.store.refs import Subject
+    from greenhouse_ext.artefacts import compare
+    from greenhouse_ext.store import Subject
 
     paths = [folder / f"{name}-a.ipynb", folder / f"{name}-b.ipynb"]
     for path, nb in zip(paths, (a, b), strict=True):

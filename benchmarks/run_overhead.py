@@ -66,7 +66,7 @@ def main() -> None:
 
     import papermill
 
-    from greenhouse_ext.execution.execute import execute, prepare
+    from greenhouse_ext.execution import execute, prepare
     from greenhouse_ext.store import Store
 
     with tempfile.TemporaryDirectory() as tmp:

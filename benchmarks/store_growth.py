@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from greenhouse_ext.artefacts.publish import publish
+from greenhouse_ext.artefacts import publish
 from greenhouse_ext.models import Execution, RecordedFile, Run, RunStatus
 from greenhouse_ext.notebook_api import SCRAP_MIME
 from greenhouse_ext.store import Store, sha256_bytes

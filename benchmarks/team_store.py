@@ -30,10 +30,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from services import running_services, service_environment
 
-from greenhouse_ext.artefacts.publish import publish
+from greenhouse_ext.artefacts import publish
 from greenhouse_ext.models import Provenance, Run, RunStatus, Version
-from greenhouse_ext.store import Store
-from greenhouse_ext.store.config import StoreConfig, write_config
+from greenhouse_ext.store import Store, StoreConfig, write_config
 
 WRITERS = 8
 NOTEBOOK = {

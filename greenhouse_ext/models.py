@@ -187,7 +187,7 @@ class Run:
 
         Fields only greenhouse itself needs (the process id, the digests of the stored
         notebooks) are left out; ``has_notebook`` says whether an executed notebook is
-        stored. The stored form is :func:`greenhouse_ext.records.run_record`.
+        stored. The stored form is :func:`greenhouse_ext.store.records.run_record`.
         """
         data = dataclasses.asdict(self)
         for internal in INTERNAL_RUN_FIELDS:

@@ -1,7 +1,7 @@
 """Compare two runs, versions or notebook files: nbdime on normalised copies, plus the records.
 
 The notebooks nbdime sees are copies normalised by
-`greenhouse_ext.normalise.normalise_notebook` (papermill's cells, execution counts and
+`greenhouse_ext.artefacts.normalise.normalise_notebook` (papermill's cells, execution counts and
 timing metadata removed; payloads over ``OUTPUT_SIZE_CAP`` stood in), so nbdime's
 process-global ignore rules are never touched and concurrent callers cannot disturb each
 other. Cell ids are kept, as nbdime aligns cells by them first (fast on big notebooks),
@@ -26,7 +26,7 @@ on either side they are ``[]``/null.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,22 +34,12 @@ from ..models import Provenance
 from ..notebook_api import read_metrics
 from ..parameters import discover
 from ..store import Subject
+from .changes import ADDED, CHANGED, REMOVED, Change, changes, environment_changes
 from .normalise import map_strings, normalise_notebook, parse_stand_in, stand_in
 
 BASE64_CAP = 1024
 
 _BASE64 = re.compile(r"[A-Za-z0-9+/=\r\n]+")
-
-
-def _changes(a: Mapping[str, Any], b: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
-    """Yield ``(key, change)`` for keys whose values differ, in sorted order."""
-    for key in sorted(set(a) | set(b)):
-        if key not in a:
-            yield key, "added"
-        elif key not in b:
-            yield key, "removed"
-        elif a[key] != b[key]:
-            yield key, "changed"
 
 
 def effective_parameters(subject: Subject) -> dict[str, Any]:
@@ -71,10 +61,11 @@ def effective_parameters(subject: Subject) -> dict[str, Any]:
 
 def diff_parameters(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[dict[str, Any]]:
     """List the parameters whose values differ, as ``{name, change, a, b}``."""
-    return [
-        {"name": name, "change": change, "a": a.get(name), "b": b.get(name)}
-        for name, change in _changes(a, b)
-    ]
+    return [_row(change) for change in changes(a, b)]
+
+
+def _row(change: Change) -> dict[str, Any]:
+    return {"name": change.name, "change": change.change, "a": change.a, "b": change.b}
 
 
 def _is_number(value: Any) -> bool:
@@ -88,12 +79,9 @@ def diff_metrics(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[dict[str, A
     values are numbers (booleans are not); ``percent`` is also null when ``a`` is 0.
     """
     rows = []
-    for name, change in _changes(a, b):
-        old, new = a.get(name), b.get(name)
-        delta, percent = _delta(old, new)
-        rows.append(
-            {"name": name, "change": change, "a": old, "b": new, "delta": delta, "percent": percent}
-        )
+    for change in changes(a, b):
+        delta, percent = _delta(change.a, change.b)
+        rows.append({**_row(change), "delta": delta, "percent": percent})
     return rows
 
 
@@ -113,22 +101,26 @@ def diff_inputs(a: Provenance | None, b: Provenance | None) -> list[dict[str, An
     old_hashes = {path: entry["sha256"] for path, entry in old.items()}
     new_hashes = {path: entry["sha256"] for path, entry in new.items()}
     return [
-        {"path": path, "change": change, "a": old.get(path), "b": new.get(path)}
-        for path, change in _changes(old_hashes, new_hashes)
+        {"path": c.name, "change": c.change, "a": old.get(c.name), "b": new.get(c.name)}
+        for c in changes(old_hashes, new_hashes)
     ]
 
 
 def diff_environment(a: Provenance | None, b: Provenance | None) -> dict[str, Any] | None:
-    """Compare Python, kernel and packages; None when either side has no provenance."""
+    """Compare Python, kernel and packages; None when either side has no provenance.
+
+    Python and kernel are given for both sides whether or not they differ.
+    """
     if a is None or b is None:
         return None
-    packages: dict[str, list[dict[str, Any]]] = {"added": [], "removed": [], "changed": []}
-    for name, change in _changes(a.packages, b.packages):
-        if change == "changed":
-            packages["changed"].append({"name": name, "a": a.packages[name], "b": b.packages[name]})
+    packages: dict[str, list[dict[str, Any]]] = {ADDED: [], REMOVED: [], CHANGED: []}
+    for c in environment_changes(a, b).packages:
+        if c.change == CHANGED:
+            packages[CHANGED].append({"name": c.name, "a": c.a, "b": c.b})
         else:
-            version = (b.packages if change == "added" else a.packages)[name]
-            packages[change].append({"name": name, "version": version})
+            packages[c.change].append(
+                {"name": c.name, "version": c.b if c.change == ADDED else c.a}
+            )
     return {
         "python": {"a": a.python, "b": b.python},
         "kernel": {"a": a.kernel, "b": b.kernel},
@@ -290,7 +282,7 @@ class Comparison:
 
 
 def compare(a: Subject, b: Subject) -> Comparison:
-    """Compare two resolved references (see `greenhouse_ext.refs.resolve`).
+    """Compare two resolved references (see `greenhouse_ext.store.refs.resolve`).
 
     The result's ``base`` is ``a``'s normalised notebook as an nbformat ``NotebookNode``.
     """

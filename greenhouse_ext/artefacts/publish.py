@@ -59,7 +59,7 @@ def publish(
         Aliases to point at the new version (moved if they pointed elsewhere).
     to : str, optional
         An fsspec URL to copy the version to as ``NAME/N/...`` (see
-        :func:`greenhouse_ext.locations.write_to`).
+        :func:`greenhouse_ext.artefacts.locations.write_to`).
 
     Raises
     ------

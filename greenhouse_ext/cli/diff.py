@@ -34,7 +34,7 @@ MISSING = "-"
     "as_json",
     is_flag=True,
     help="Print {a, b, parameters, metrics, inputs, environment, "
-    "notebook: {changed_cells, nbdime}} as JSON (shapes: greenhouse_ext.diff).",
+    "notebook: {changed_cells, nbdime}} as JSON (shapes: greenhouse_ext.artefacts.diff).",
 )
 @click.option(
     "--no-color",

@@ -81,13 +81,20 @@ def open_store(ctx: click.Context) -> Store:
 
 
 def store_root(ctx: click.Context) -> Path:
-    """The folder of the store named by ``--store`` / ``$GREENHOUSE_STORE``, or found."""
+    """The folder of the store named by ``--store`` / ``$GREENHOUSE_STORE``, or found.
+
+    Every command resolves its store here, once: ``~`` is expanded, the path made
+    absolute, and a store found above the working folder is named on stderr.
+    """
     from ..store import find_store_root
 
-    if ctx.obj["store"]:
-        return Path(ctx.obj["store"]).expanduser().resolve()
-    root = find_store_root()
-    _announce_if_outside(root)
+    if "root" not in ctx.obj:
+        if ctx.obj["store"]:
+            ctx.obj["root"] = Path(ctx.obj["store"]).expanduser().resolve()
+        else:
+            ctx.obj["root"] = find_store_root()
+            _announce_if_outside(ctx.obj["root"])
+    root: Path = ctx.obj["root"]
     return root
 
 

@@ -22,6 +22,7 @@ from .group import (
     open_store,
     print_json,
     print_table,
+    store_root,
     timeout_option,
     timeout_run_option,
 )
@@ -218,13 +219,13 @@ def run_command(
     """Run NOTEBOOK with validated parameters and record everything about the run."""
     from ..execution import execute, prepare
     from ..execution.kernels import warm_up
-    from ..store import LiveRecord, find_store_root
+    from ..store import LiveRecord
 
     file_values: dict[str, Any] = {}
     for path in files:
         file_values.update(_read_values_file(path))
     text_values = dict(parameters)
-    root = Path(ctx.obj["store"]).resolve() if ctx.obj["store"] else find_store_root()
+    root = store_root(ctx)
     job = prepare(
         notebook,
         file_values,

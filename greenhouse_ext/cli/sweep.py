@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -17,6 +16,7 @@ from .group import (
     open_store,
     print_json,
     print_table,
+    store_root,
     timeout_option,
     timeout_run_option,
 )
@@ -114,7 +114,6 @@ def sweep_command(
     """
     from ..execution import kernels, plan_sweep, results_table, run_sweep, sorted_runs
     from ..parameters import product_of_text, read_grid, read_grid_file
-    from ..store import find_store_root
 
     if bool(parameters) == bool(grid):
         raise InvalidInput("Give the sweep's values either as -p NAME V1,V2 or as --grid FILE")
@@ -127,7 +126,7 @@ def sweep_command(
         points = read_grid(_read_stdin_json(), "the grid on stdin")
     else:
         points = read_grid_file(str(grid))
-    root = Path(ctx.obj["store"]).resolve() if ctx.obj["store"] else find_store_root()
+    root = store_root(ctx)
     plan = plan_sweep(
         notebook,
         points,

@@ -1,7 +1,8 @@
 """Running notebooks: one run, its kernel, its own process, many runs, on local workers or Dask."""
 
 from .execute import Job, execute, notebook_label, prepare
-from .launcher import LogChunk, RunLauncher
+from .launcher import RunLauncher
+from .logs import LogChunk, read_log
 from .sweep import (
     Backend,
     SweepPlan,
@@ -25,6 +26,7 @@ __all__ = [
     "notebook_label",
     "plan_sweep",
     "prepare",
+    "read_log",
     "results_table",
     "run_sweep",
     "side_by_side",

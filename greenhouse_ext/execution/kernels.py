@@ -286,7 +286,7 @@ class ReadyKernelClient(AsyncKernelClient):
 class ForkingKernelManager(AsyncKernelManager):
     """nbclient's kernel manager, with kernels forked from a fork server in fork mode."""
 
-    client_class = DottedObjectName("greenhouse_ext.kernels.ReadyKernelClient")
+    client_class = DottedObjectName("greenhouse_ext.execution.kernels.ReadyKernelClient")
     client_factory = Type(ReadyKernelClient, klass=AsyncKernelClient)
 
     async def _async_wait(self, pollinterval: float = 0.1) -> None:

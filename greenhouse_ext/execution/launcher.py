@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import codecs
 import json
 import logging
 import os
@@ -19,33 +18,26 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from ..errors import Conflict, InvalidInput, NotFound
-from ..models import Run, RunError, RunStatus, new_run_id, now
-from ..parameters import validation
+from ..models import Run, RunStatus, new_run_id, now
+from ..parameters import DEFAULT_MAX_VALUE_BYTES, mask_secrets
 from ..store import Store
 from .execute import Job
+from .processes import (
+    VALUES_PREFIX,
+    ended_outcome,
+    execution_options,
+    runs_here,
+    write_values,
+)
 
 if TYPE_CHECKING:
     from .sweep import SweepPlan
 
-LOG_CHUNK_BYTES = 64 * 1024
-"""The most bytes of a log one `RunLauncher.read_log` call returns."""
-VALUES_PREFIX = "greenhouse-values-"
+
 """The start of the name of the private temporary folder holding one run's values."""
 
 _POLL_S = 0.2
 _log = logging.getLogger(__name__)
-
-
-@dataclass
-class LogChunk:
-    """A piece of a run's log and the byte offset at which the next piece starts."""
-
-    text: str
-    offset: int
-
-    def to_dict(self) -> dict[str, str | int]:
-        """The JSON form ``{"text", "offset"}``."""
-        return {"text": self.text, "offset": self.offset}
 
 
 @dataclass
@@ -81,7 +73,7 @@ class RunLauncher:
         self,
         store: Store,
         python: str = sys.executable,
-        max_value_bytes: int = validation.DEFAULT_MAX_VALUE_BYTES,
+        max_value_bytes: int = DEFAULT_MAX_VALUE_BYTES,
     ) -> None:
         self.store = store
         self.python = python
@@ -115,7 +107,7 @@ class RunLauncher:
             "--log-output",
             f"--parameters-file={values_file}",
             f"--max-value-bytes={self.max_value_bytes}",
-            *_execution_options(job),
+            *execution_options(job),
         ]
         options += [f"--input={item.path}" for item in job.inputs]
         store = ["--store", str(self.store.root)]
@@ -130,7 +122,7 @@ class RunLauncher:
         Parameters
         ----------
         job : Job
-            What `greenhouse_ext.execute.prepare` returned: validated values included.
+            What `greenhouse_ext.execution.execute.prepare` returned: validated values included.
         run_id : str, optional
             The id of the new run (default: a fresh one).
 
@@ -226,7 +218,7 @@ class RunLauncher:
         self._check_new(run_id)
         values_dir = tempfile.mkdtemp(prefix=f"{VALUES_PREFIX}{run_id}-")
         try:
-            process = self._spawn(run_id, command(_write_values(values_dir, values)), cwd)
+            process = self._spawn(run_id, command(write_values(values_dir, values)), cwd)
         except BaseException:
             shutil.rmtree(values_dir, ignore_errors=True)
             raise
@@ -276,52 +268,11 @@ class RunLauncher:
         if child is not None:
             child.cancel_requested = True
             child.process.send_signal(signal.SIGTERM)
-        elif run.pid is not None and _runs_here(run.pid, run.id):
+        elif run.pid is not None and runs_here(run.pid, run.id):
             os.kill(run.pid, signal.SIGTERM)
         else:
             self._refuse_cancel(run)
         return run
-
-    def read_log(self, run_ref: str, offset: int = 0, limit: int = LOG_CHUNK_BYTES) -> LogChunk:
-        """Read a run's log from byte ``offset`` on, for tailing it.
-
-        A character cut by the end of the chunk is left for the next call; a run that
-        was not started by a server has an empty log.
-
-        Parameters
-        ----------
-        run_ref : str
-            A run id or a unique prefix of one.
-        offset : int
-            The byte to start from: 0, then the ``offset`` of the previous chunk.
-        limit : int
-            The most bytes to read.
-
-        Returns
-        -------
-        LogChunk
-            The text read and the offset to ask for next (``offset`` itself at the end).
-
-        Raises
-        ------
-        InvalidInput
-            ``offset`` is negative.
-        NotFound
-            No such run.
-        """
-        if offset < 0:
-            raise InvalidInput(f"offset must be 0 or more, got {offset}")
-        run = self.store.get_run(run_ref)
-        try:
-            with open(self.store.log_path(run.id), "rb") as handle:
-                handle.seek(offset)
-                data = handle.read(limit)
-        except FileNotFoundError:
-            data = b""
-        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-        text = decoder.decode(data, final=False)
-        pending = len(decoder.getstate()[0])
-        return LogChunk(text, offset + len(data) - pending)
 
     def launch_sweep(self, plan: SweepPlan, workers: int, retries: int) -> int:
         """Start a validated sweep in its own ``greenhouse sweep`` process; return its pid.
@@ -332,7 +283,7 @@ class RunLauncher:
         """
         job = plan.tasks[0].job
         options = [f"--sweep-id={plan.id}", "--grid=-", f"--workers={workers}"]
-        options += [f"--retries={retries}", "--json", *_execution_options(job)]
+        options += [f"--retries={retries}", "--json", *execution_options(job)]
         store = ["--store", str(self.store.root)]
         command = [self.python, "-m", "greenhouse_ext", *store, "sweep", *options, "--"]
         with open(self.store.log_path(plan.id), "ab") as log:
@@ -446,7 +397,7 @@ class RunLauncher:
         if run.status.finished:
             return
         expected = run.status
-        run.status, run.error = _outcome(returncode, cancelled)
+        run.status, run.error = ended_outcome(returncode, cancelled)
         run.finished_at = now()
         self.store.save_run(run, replaces=(expected,))
 
@@ -465,57 +416,9 @@ def _queued_record(job: Job, run_id: str, pid: int) -> Run:
         id=run_id,
         notebook=job.notebook,
         status=RunStatus.QUEUED,
-        parameters=validation.mask_secrets(job.spec, job.parameters),
+        parameters=mask_secrets(job.spec, job.parameters),
         created_at=now(),
         pid=pid,
         timeout=job.timeout,
         timeout_run=job.timeout_run,
     )
-
-
-def _write_values(folder: str, values: Mapping[str, Any]) -> str:
-    """Write a run's values (secrets too) into ``folder``, which only this user can read."""
-    path = os.path.join(folder, "values.json")
-    with open(path, "w", encoding="utf-8") as handle:
-        json.dump(dict(values), handle)
-    return path
-
-
-def _outcome(returncode: int, cancelled: bool) -> tuple[RunStatus, RunError]:
-    """The status and error of a run whose process ended without recording an outcome."""
-    if cancelled:
-        return RunStatus.CANCELLED, RunError(
-            reason="cancelled", evalue="cancelled before the notebook started"
-        )
-    if returncode < 0:
-        name = signal.Signals(-returncode).name
-        return RunStatus.INTERRUPTED, RunError(reason=f"the run's process was killed by {name}")
-    return RunStatus.FAILED, RunError(
-        reason=f"the run's process exited with code {returncode} before recording an "
-        "outcome; its log says why"
-    )
-
-
-def _runs_here(pid: int, run_id: str) -> bool:
-    """True when process ``pid`` of this machine is the server-started process of ``run_id``.
-
-    Its command line must name the run, so that a pid reused by another process, or
-    recorded on another machine sharing the index, is never signalled.
-    """
-    try:
-        arguments = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-    except OSError:
-        return False
-    return f"--run-id={run_id}".encode() in arguments
-
-
-def _execution_options(job: Job) -> list[str]:
-    """The options of `greenhouse run` and `sweep` for the timeouts and kernel of ``job``."""
-    options = []
-    if job.timeout is not None:
-        options.append(f"--timeout={float(job.timeout)!r}")
-    if job.timeout_run is not None:
-        options.append(f"--timeout-run={float(job.timeout_run)!r}")
-    if job.kernel is not None:
-        options.append(f"--kernel={job.kernel}")
-    return options

@@ -220,7 +220,7 @@ class GreenhouseApp(ExtensionApp):
 
     def _store_exists(self) -> bool:
         """Whether there is a store to look after: the folder, or a team store configured
-        for the project holding it (see `greenhouse_ext.storeconfig`)."""
+        for the project holding it (see `greenhouse_ext.store.config`)."""
         location = Path(self._store_location())
         return location.is_dir() or config_path(location.parent).is_file()
 

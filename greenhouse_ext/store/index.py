@@ -102,7 +102,7 @@ class Store(RunIndex, VersionIndex):
 
         When the project holding the store folder (its parent) has a ``greenhouse.toml``
         naming a team store, the index and objects are the team's (see
-        :mod:`greenhouse_ext.storeconfig`); ``$GREENHOUSE_INDEX_URL`` and
+        :mod:`greenhouse_ext.store.config`); ``$GREENHOUSE_INDEX_URL`` and
         ``$GREENHOUSE_OBJECTS_URL`` still win. With ``local``, the store is the folder's
         own SQLite index and objects, whatever is configured.
         """

@@ -1,7 +1,7 @@
 """The store's objects: every notebook, report and file once, named by its sha256.
 
 Objects live in any fsspec location (a local folder, S3 through s3fs, ...), in their
-packed form (:mod:`greenhouse_ext.packing`: compressed, with large embedded payloads kept
+packed form (:mod:`greenhouse_ext.store.packing`: compressed, with large embedded payloads kept
 as objects of their own). A failure to reach an object store is `StoreUnavailable`.
 """
 

@@ -162,7 +162,7 @@ class GreenhouseHandler(ExtensionHandlerMixin, APIHandler):
         """``ref`` unchanged, after checking that a reference naming a file stays in the root.
 
         A reference is read as a file when it ends with ``.ipynb`` or names something
-        that exists under the root (`greenhouse_ext.refs.resolve` does the same), and
+        that exists under the root (`greenhouse_ext.store.refs.resolve` does the same), and
         an absolute one is refused outright, so nothing outside the root is ever read.
         """
         root = self.greenhouse.root

@@ -12,7 +12,7 @@ from jupyter_server.utils import url_path_join
 
 from ...artefacts import render_html
 from ...errors import InvalidInput, NotFound
-from ...execution import RunLauncher, notebook_label, prepare
+from ...execution import RunLauncher, notebook_label, prepare, read_log
 from ...models import Run, RunStatus
 from ...parameters import ValueLimit, read_parameters
 from ...store import Store
@@ -106,7 +106,7 @@ class LogHandler(GreenhouseHandler):
     async def get(self, run_id: str) -> None:
         """Answer ``{"text", "offset"}``; ask again from ``offset`` for more."""
         offset = self.int_query("offset", 0, 0)
-        self.reply((await self.with_launcher(RunLauncher.read_log, run_id, offset)).to_dict())
+        self.reply((await self.with_store(read_log, run_id, offset)).to_dict())
 
 
 class NotebookHandler(GreenhouseHandler):

@@ -359,7 +359,7 @@ def test_mask_and_split_secrets(
     assert list(mask_secrets(spec, values)) == list(values)
 
 
-COERCION_CASES = json.loads((Path(__file__).parent / "cases" / "coercion.json").read_text())
+COERCION_CASES = json.loads((Path(__file__).parents[1] / "cases" / "coercion.json").read_text())
 
 
 def _json_same(a: Any, b: Any) -> bool:

@@ -19,7 +19,7 @@ from referencing.jsonschema import DRAFT202012
 from greenhouse_ext.models import RunStatus
 from greenhouse_ext.server.app import ROUTES
 
-SPEC_PATH = Path(__file__).resolve().parent.parent / "docs" / "openapi.yaml"
+SPEC_PATH = Path(__file__).resolve().parents[2] / "docs" / "openapi.yaml"
 SPEC = yaml.safe_load(SPEC_PATH.read_text())
 SPEC_URI = "https://greenhouse.invalid/openapi.yaml"
 REGISTRY = Registry().with_resource(SPEC_URI, Resource.from_contents(SPEC, DRAFT202012))

@@ -17,9 +17,10 @@ from conftest import RUN_DEADLINE_S
 from notebooks import write_notebook
 
 from greenhouse_ext.artefacts.reproduce import reproduction_of
-from greenhouse_ext.errors import Conflict, InvalidInput, NotFound
+from greenhouse_ext.errors import Conflict, NotFound
 from greenhouse_ext.execution.execute import Job, execute, prepare
 from greenhouse_ext.execution.launcher import RunLauncher
+from greenhouse_ext.execution.logs import read_log
 from greenhouse_ext.models import Run, RunStatus, new_run_id, now
 from greenhouse_ext.store import Store
 
@@ -159,7 +160,7 @@ def test_launched_run_is_queued_at_once_then_succeeds_with_typed_values_and_a_lo
     assert run.parameters == {"sizes": [2, 3, 4], "label": "b", "api_token": "***"}
     assert run.metrics == {"n": 3}
     assert run.progress is not None and run.progress.done == run.progress.total
-    log = launcher.read_log(run.id)
+    log = read_log(store, run.id)
     assert f"run {run.id} succeeded" in log.text
     assert "s3cr3t" not in log.text
     assert log.offset == store.log_path(run.id).stat().st_size
@@ -215,7 +216,7 @@ def test_process_that_fails_before_recording_is_failed_and_its_log_says_why(
 
     assert run.status is RunStatus.FAILED
     assert run.error is not None and "exited with code 2" in run.error.reason
-    assert "does not exist" in launcher.read_log(run.id).text
+    assert "does not exist" in read_log(store, run.id).text
 
 
 def test_run_outlives_its_launcher_and_a_new_one_can_cancel_it(tmp_path, store, launcher):
@@ -287,54 +288,6 @@ def test_values_left_by_a_stopped_server_are_discarded_once_their_run_has_starte
     )
 
 
-@pytest.mark.parametrize(
-    ("content", "offset", "text", "next_offset"),
-    [
-        (b"hello\nworld\n", 0, "hello\nworld\n", 12),
-        (b"hello\nworld\n", 6, "world\n", 12),
-        (b"hello\n", 6, "", 6),
-        (b"hello\n", 60, "", 60),
-        ("h\u00e9".encode(), 0, "h\u00e9", 3),
-        ("h\u00e9".encode()[:2], 0, "h", 1),
-        (b"bad \xff byte", 0, "bad \ufffd byte", 10),
-    ],
-    ids=["all", "from-offset", "at-end", "past-end", "utf8", "cut-character", "invalid-byte"],
-)
-def test_read_log_tails_from_an_offset(store, launcher, content, offset, text, next_offset):
-    run = _record(store, RunStatus.RUNNING)
-    store.log_path(run.id).write_bytes(content)
-
-    chunk = launcher.read_log(run.id, offset)
-
-    assert (chunk.text, chunk.offset) == (text, next_offset)
-
-
-def test_read_log_returns_chunks_of_at_most_the_limit(store, launcher):
-    run = _record(store, RunStatus.RUNNING)
-    store.log_path(run.id).write_bytes(b"0123456789")
-
-    first = launcher.read_log(run.id, 0, limit=4)
-    second = launcher.read_log(run.id, first.offset, limit=4)
-
-    assert (first.to_dict(), second.to_dict()) == (
-        {"text": "0123", "offset": 4},
-        {"text": "4567", "offset": 8},
-    )
-
-
-def test_read_log_of_a_run_started_elsewhere_is_empty(store, launcher):
-    run = _record(store, RunStatus.SUCCEEDED)
-
-    assert launcher.read_log(run.id).to_dict() == {"text": "", "offset": 0}
-
-
-def test_read_log_refuses_a_negative_offset_and_unknown_runs(launcher):
-    with pytest.raises(InvalidInput, match="offset"):
-        launcher.read_log("whatever", -1)
-    with pytest.raises(NotFound):
-        launcher.read_log("0123456789ab")
-
-
 def test_a_reproduction_runs_in_a_process_of_its_own_that_a_new_launcher_can_cancel(
     tmp_path, store, launcher
 ):
@@ -351,4 +304,4 @@ def test_a_reproduction_runs_in_a_process_of_its_own_that_a_new_launcher_can_can
     assert (queued.status, queued.reproduces) == (RunStatus.QUEUED, run.id)
     assert (rerun.status, rerun.reproduces) == (RunStatus.CANCELLED, run.id)
     assert reproduction_of(store, rerun.id)["verdict"] == "differs"
-    assert "re-running cell 2/2" in launcher.read_log(rerun.id).text
+    assert "re-running cell 2/2" in read_log(store, rerun.id).text

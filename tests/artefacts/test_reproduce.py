@@ -151,6 +151,34 @@ def test_changed_metric_is_reported(store: Store, tmp_path: Path) -> None:
     assert cell.what == "record" and cell.before.startswith("record('loss', ")
 
 
+def test_changed_environment_is_reported_then_and_now(store: Store, tmp_path: Path) -> None:
+    nb = write_notebook(tmp_path / "env.ipynb", None, "print(6 * 7)")
+    execution = execute(prepare(nb, {}, project_root=store.root.parent))
+    recorded = execution.run.provenance
+    assert recorded is not None
+    kept, dropped = sorted(recorded.packages)[:2]
+    recorded.python = "2.7.18"
+    recorded.packages = {
+        **{name: version for name, version in recorded.packages.items() if name != dropped},
+        kept: "0.0.1",
+        "a-package-since-removed": "1.0",
+    }
+    run = store.save_execution(execution)
+
+    result = reproduce(store, run.id)
+
+    now = store.get_run(result.rerun_id).provenance
+    assert now is not None and result.verdict == "reproducible"
+    environment = json.loads(json.dumps(result.to_dict()))["environment"]
+    assert list(environment) == ["python", "packages"]
+    assert environment["python"] == ["2.7.18", now.python]
+    assert environment["packages"] == {
+        "a-package-since-removed": ["1.0", None],
+        dropped: [None, now.packages[dropped]],
+        kept: ["0.0.1", now.packages[kept]],
+    }
+
+
 def test_secret_parameters_must_be_supplied_again(store: Store, tmp_path: Path) -> None:
     nb = write_notebook(
         tmp_path / "s.ipynb",

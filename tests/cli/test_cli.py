@@ -260,6 +260,24 @@ def test_a_store_above_the_project_is_named_once_and_none_is_found_past_git(
     assert (project / "sub" / ".greenhouse").is_dir()  # its own store, not the outer one
 
 
+@pytest.mark.parametrize(
+    "command",
+    [["run", "train.ipynb"], ["sweep", "train.ipynb", "-p", "epochs", "1,2"]],
+    ids=["run", "sweep"],
+)
+def test_a_store_given_with_a_tilde_is_the_home_folders_and_its_project_too(
+    project: Path, monkeypatch: pytest.MonkeyPatch, command: list[str]
+) -> None:
+    monkeypatch.setenv("HOME", str(project))
+    elsewhere = project / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "train.ipynb").write_bytes((project / "train.ipynb").read_bytes())
+    done = greenhouse("--store", "~/.greenhouse", *command, cwd=elsewhere, check=True)
+    assert not (elsewhere / "~").exists(), done.stderr
+    # Notebooks are named relative to the store's project: the home folder here.
+    assert {run["notebook"] for run in runs_in_store(project)} == {"elsewhere/train.ipynb"}
+
+
 def test_failed_run_exits_1_with_reason(project: Path) -> None:
     write_notebook(project / "bad.ipynb", "a = 1", "raise KeyError('missing column')")
     done = greenhouse("run", "bad.ipynb", cwd=project)
