@@ -42,7 +42,7 @@ lint-py: $(STAMP)
 	$(BIN)/ruff check greenhouse_ext tests benchmarks
 	$(BIN)/ruff format --check greenhouse_ext tests benchmarks
 	$(BIN)/mypy
-	$(BIN)/lint-imports
+	$(BIN)/lint-imports --no-cache
 
 lint-ts: $(STAMP)
 	$(BIN)/jlpm run lint:check
