@@ -39,7 +39,7 @@ class Parameter:
 
     ``type`` is a normalised type expression: ``int``, ``float``, ``bool``, ``str``,
     ``list``, ``list[T]``, ``dict``, ``dict[str, T]``, ``any``, and ``T | None`` for a
-    value that may also be ``None``.
+    value that may also be ``None``. ``greenhouse_ext.parameters.types`` alone reads it.
     """
 
     name: str

@@ -13,50 +13,56 @@ import ipywidgets as widgets
 
 from .errors import GreenhouseError
 from .models import Parameter, Run, RunStatus
-from .parameters import read_parameters, validate
+from .parameters import ParameterField, describe, read_parameters, validate
 from .store import Store
-
-_JSON_TYPES = ("list", "dict", "any")
 
 
 def _open_store(store: str | os.PathLike[str] | None) -> Store:
     return Store.open(store)
 
 
-def _base_type(parameter: Parameter) -> str:
-    return parameter.type.removesuffix(" | None").split("[", 1)[0]
+def _field(parameter: Parameter) -> tuple[widgets.Widget, bool]:
+    """The input widget that fits a parameter's form field, and whether it holds text.
 
-
-def _field(parameter: Parameter) -> widgets.Widget:
-    """The input widget that fits a parameter's type, choices and bounds."""
-    kind = _base_type(parameter)
+    A field that holds text for a value of another kind (a secret number, a list, a
+    number that may be None) is read by the type's text rules, as a command line is.
+    """
+    field = describe(parameter)
     label = {"description": parameter.name, "style": {"description_width": "initial"}}
     default = parameter.default
-    if parameter.choices is not None:
-        return widgets.Dropdown(options=parameter.choices, value=default, **label)
-    if kind == "bool":
-        return widgets.Checkbox(value=bool(default), indent=False, **label)
-    if kind in ("int", "float"):
-        return _number(parameter, kind, label)
-    if kind == "str":
-        text = widgets.Password if parameter.secret else widgets.Text
-        return text(value="" if default is None else str(default), **label)
-    return widgets.Textarea(
-        value=json.dumps(default), placeholder="JSON", layout={"width": "100%"}, **label
+    if field.secret:
+        return widgets.Password(value=_text(field, default), **label), field.kind != "text"
+    if field.choices is not None:
+        return widgets.Dropdown(options=field.choices, value=default, **label), False
+    if field.kind == "boolean":
+        return widgets.Checkbox(value=bool(default), indent=False, **label), False
+    if field.kind in ("integer", "number") and not field.nullable:
+        return _number(field, default, label), False
+    if field.kind == "text":
+        return widgets.Text(value=_text(field, default), **label), False
+    if field.kind in ("integer", "number"):
+        return widgets.Text(value=_text(field, default), placeholder="None", **label), True
+    textarea = widgets.Textarea(
+        value=_text(field, default), placeholder="JSON", layout={"width": "100%"}, **label
     )
+    return textarea, True
 
 
-def _number(parameter: Parameter, kind: str, label: dict[str, Any]) -> widgets.Widget:
-    value = parameter.default if parameter.default is not None else 0
-    bounded = parameter.min is not None and parameter.max is not None
-    if kind == "int":
-        if bounded:
-            return widgets.IntSlider(
-                value=value, min=int(parameter.min or 0), max=int(parameter.max or 0), **label
-            )
+def _text(field: ParameterField, value: Any) -> str:
+    """A value as its field's text: text as it is (None as nothing), anything else as JSON."""
+    if field.kind == "text":
+        return "" if value is None else str(value)
+    return json.dumps(value)
+
+
+def _number(field: ParameterField, default: Any, label: dict[str, Any]) -> widgets.Widget:
+    value = default if default is not None else 0
+    low, high = field.minimum, field.maximum
+    if field.kind == "integer":
+        if low is not None and high is not None:
+            return widgets.IntSlider(value=value, min=int(low), max=int(high), **label)
         return widgets.IntText(value=value, **label)
-    if bounded:
-        low, high = float(parameter.min or 0), float(parameter.max or 0)
+    if low is not None and high is not None:
         return widgets.FloatSlider(
             value=value, min=low, max=high, step=(high - low) / 100, readout_format=".4g", **label
         )
@@ -82,7 +88,9 @@ class ParameterForm(widgets.VBox):
         self.notebook = Path(notebook)
         self.store_location = store
         self.spec = read_parameters(self.notebook)
-        self.fields = {p.name: _field(p) for p in self.spec.parameters}
+        inputs = {p.name: _field(p) for p in self.spec.parameters}
+        self.fields = {name: widget for name, (widget, _) in inputs.items()}
+        self._read_as_text = {name for name, (_, as_text) in inputs.items() if as_text}
         helps = [
             widgets.HBox([self.fields[p.name], widgets.HTML(html.escape(p.help or ""))])
             for p in self.spec.parameters
@@ -100,15 +108,14 @@ class ParameterForm(widgets.VBox):
         )
 
     def values(self) -> dict[str, Any]:
-        """The form's values, typed; JSON fields are parsed (InvalidInput when they do not)."""
+        """The form's values, typed; text is read by type (InvalidInput when it does not fit)."""
         raw: dict[str, Any] = {}
         text: dict[str, str] = {}
-        for parameter in self.spec.parameters:
-            value = self.fields[parameter.name].value
-            if _base_type(parameter) in _JSON_TYPES and parameter.choices is None:
-                text[parameter.name] = value
+        for name, field in self.fields.items():
+            if name in self._read_as_text:
+                text[name] = field.value
             else:
-                raw[parameter.name] = value
+                raw[name] = field.value
         return validate(self.spec, raw, text_values=text)
 
     def run(self, wait: bool = False) -> Run | None:

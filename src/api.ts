@@ -27,9 +27,21 @@ export type JSONValue =
   null | boolean | number | string | JSONValue[] | { [key: string]: JSONValue };
 
 /**
- * One name declared in a notebook's `parameters` cell.
+ * One name declared in a notebook's `parameters` cell, with its form field.
  */
 export type IParameter = Schemas['Parameter'];
+
+/**
+ * How a form offers a parameter: its kind, whether None is a value, what a list
+ * or dict holds, its choices, bounds and secrecy; the server reads the type once.
+ */
+export type IParameterField = Schemas['ParameterField'];
+
+/**
+ * A parameter type as the server read it: its kind, whether None is a value, and
+ * the type of a list's elements or a dict's values.
+ */
+export type IParameterType = Schemas['ParameterType'];
 
 /**
  * The answer of `GET parameters?path=NB`.

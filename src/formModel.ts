@@ -17,9 +17,9 @@ import type {
 } from './api';
 import {
   FieldInput,
-  fieldKind,
-  FieldKind,
   initialInput,
+  inputKind,
+  InputKind,
   readField,
   sameValue
 } from './parameters';
@@ -130,7 +130,7 @@ export class FormModel implements IDisposable {
     }
     return {
       parameter,
-      kind: fieldKind(parameter),
+      kind: inputKind(parameter.field),
       input: this._inputs.get(name) ?? initialInput(parameter),
       error: this._fieldErrors.get(name) ?? null
     };
@@ -148,7 +148,7 @@ export class FormModel implements IDisposable {
       return;
     }
     this._inputs.set(name, input);
-    this._setProblem(name, readField(field.parameter, input));
+    this._setProblem(name, readField(field.parameter.field, input));
   }
 
   /**
@@ -212,7 +212,7 @@ export class FormModel implements IDisposable {
       if (input === undefined || input === this._initial.get(parameter.name)) {
         continue;
       }
-      const result = readField(parameter, input);
+      const result = readField(parameter.field, input);
       if (!result.ok) {
         errors[parameter.name] = result.error;
       } else if (!sameValue(result.value, parameter.default)) {
@@ -386,9 +386,9 @@ export namespace FormModel {
      */
     parameter: IParameter;
     /**
-     * The input that edits it.
+     * The input that edits it, chosen from its field's description.
      */
-    kind: FieldKind;
+    kind: InputKind;
     /**
      * Its current checked state or text.
      */

@@ -1,27 +1,34 @@
 /**
- * The parameter form's pure logic: which input each parameter gets, and how an
- * input is read, coerced and checked before anything is sent to the server.
+ * The parameter form's pure logic: which input each parameter's field gets, and how
+ * an input is read, coerced and checked before anything is sent to the server.
  *
- * The rules mirror the server's (`greenhouse_ext/params.py`): strict JSON types,
- * an int is accepted for a float, a bool is never a number, choices and bounds are
- * checked after coercion. Checking here only spares a round trip: the server checks
- * every value again.
+ * The server reads each parameter's type once and describes its field (kind, nullable,
+ * item, choices, bounds, secret): this module renders that description and never takes
+ * the type text apart. Reading follows the server's rules
+ * (`greenhouse_ext/parameters/validation.py`): strict JSON types, an int is accepted for
+ * a number, a bool is never a number, choices and bounds are checked after coercion.
+ * Checking here only spares a round trip: the server checks every value again.
  */
-import type { IParameter, JSONValue } from './api';
+import type {
+  IParameter,
+  IParameterField,
+  IParameterType,
+  JSONValue
+} from './api';
 
 /**
- * The kind of input a parameter is edited with.
+ * The input a parameter's field is edited with.
  *
- * - `checkbox`: a `bool`.
- * - `select`: a parameter with choices, or a `bool | None`; its input is the JSON
- *   text of the chosen value.
- * - `slider`: an `int` or `float` with both bounds.
- * - `number`: an `int` or `float` without both bounds.
- * - `text`: a `str`.
- * - `password`: a secret parameter of any type, read as text of its type.
- * - `json`: a list, a dict, `any`, or a type greenhouse does not know.
+ * - `password`: a secret of any kind, read as text of its kind.
+ * - `select`: a field with choices (a `bool | None` offers true, false and None); its
+ *   input is the JSON text of the chosen value.
+ * - `checkbox`: a `boolean`.
+ * - `slider`: an `integer` or a `number` with both bounds.
+ * - `number`: an `integer` or a `number` without both bounds.
+ * - `text`: `text`.
+ * - `json`: a `list`, a `dict`, or any JSON value.
  */
-export type FieldKind =
+export type InputKind =
   'checkbox' | 'select' | 'slider' | 'number' | 'text' | 'password' | 'json';
 
 /**
@@ -40,69 +47,73 @@ export type FieldResult =
  */
 export const SECRET_MASK = '***';
 
-const OPTIONAL = ' | None';
 const INTEGER = /^\s*[+-]?\d+\s*$/;
 const FLOAT = /^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/;
 const TRUE_WORDS = new Set(['true', 'yes', '1', 'on']);
 const FALSE_WORDS = new Set(['false', 'no', '0', 'off']);
 
 /**
- * Split `T | None` into `T` and whether `None` is allowed.
- *
- * @param type - A normalised parameter type.
- * @returns The base type and whether the value may be null.
+ * The texts that mean None for a nullable field, as on the command line.
  */
-export function splitOptional(type: string): {
-  base: string;
-  optional: boolean;
-} {
-  if (type.endsWith(OPTIONAL)) {
-    return { base: type.slice(0, -OPTIONAL.length), optional: true };
-  }
-  return { base: type, optional: type === 'any' };
-}
+const NONE = new Set(['null', 'None', 'none']);
 
 /**
- * The kind of input that edits a parameter.
- *
- * @param parameter - The parameter as the server declares it.
- * @returns The field kind (see {@link FieldKind}).
+ * The type of a list's elements or a dict's values when the server names none.
  */
-export function fieldKind(parameter: IParameter): FieldKind {
-  const { base, optional } = splitOptional(parameter.type);
-  if (parameter.secret) {
+const ANY: IParameterType = { kind: 'json', nullable: true, item: null };
+
+/**
+ * How a value of each kind is named in a problem.
+ */
+const EXPECTED: Record<IParameterType['kind'], string> = {
+  integer: 'a whole number',
+  number: 'a number',
+  boolean: 'true or false',
+  text: 'text',
+  list: 'a list',
+  dict: 'a dict',
+  json: 'a JSON value'
+};
+
+/**
+ * The input that edits a parameter's field.
+ *
+ * @param field - The field as the server describes it.
+ * @returns The input kind (see {@link InputKind}).
+ */
+export function inputKind(field: IParameterField): InputKind {
+  if (field.secret) {
     return 'password';
   }
-  if (parameter.choices && parameter.choices.length > 0) {
+  if (field.choices !== null && field.choices.length > 0) {
     return 'select';
   }
-  if (base === 'bool') {
-    return optional ? 'select' : 'checkbox';
+  switch (field.kind) {
+    case 'boolean':
+      return 'checkbox';
+    case 'integer':
+    case 'number':
+      return field.minimum !== null && field.maximum !== null
+        ? 'slider'
+        : 'number';
+    case 'text':
+      return 'text';
+    default:
+      return 'json';
   }
-  if (base === 'int' || base === 'float') {
-    return parameter.min !== null && parameter.max !== null
-      ? 'slider'
-      : 'number';
-  }
-  return base === 'str' ? 'text' : 'json';
 }
 
 /**
  * The options of a `select` field, as `[input, label]` pairs.
  *
- * @param parameter - A parameter whose field kind is `select`.
- * @returns The choices (or true/false), then None when the type allows it.
+ * @param field - A field whose input kind is `select`.
+ * @returns Its choices, in the server's order.
  */
-export function selectOptions(parameter: IParameter): [string, string][] {
-  const { optional } = splitOptional(parameter.type);
-  const values: unknown[] =
-    parameter.choices && parameter.choices.length > 0
-      ? [...parameter.choices]
-      : [true, false];
-  if (optional && !values.includes(null)) {
-    values.push(null);
-  }
-  return values.map(value => [JSON.stringify(value), displayValue(value)]);
+export function selectOptions(field: IParameterField): [string, string][] {
+  return (field.choices ?? []).map(value => [
+    JSON.stringify(value),
+    displayValue(value)
+  ]);
 }
 
 /**
@@ -115,7 +126,7 @@ export function selectOptions(parameter: IParameter): [string, string][] {
  * @returns The field's initial input.
  */
 export function initialInput(parameter: IParameter): FieldInput {
-  const kind = fieldKind(parameter);
+  const kind = inputKind(parameter.field);
   const value = parameter.default;
   if (kind === 'checkbox') {
     return value === true;
@@ -133,20 +144,19 @@ export function initialInput(parameter: IParameter): FieldInput {
 }
 
 /**
- * Read a field's input as a value of the parameter's type, and check it.
+ * Read a field's input as a value of its kind, and check it.
  *
- * @param parameter - The parameter as the server declares it.
+ * @param field - The field as the server describes it.
  * @param input - The field's checked state or text.
  * @returns The typed value, or the first problem with it.
  */
 export function readField(
-  parameter: IParameter,
+  field: IParameterField,
   input: FieldInput
 ): FieldResult {
   try {
-    const value = coerce(parameter.type, parse(parameter, input), '');
-    const problem =
-      choiceProblem(parameter, value) ?? boundProblem(parameter, value);
+    const value = coerce(field, parse(field, input), '');
+    const problem = choiceProblem(field, value) ?? boundProblem(field, value);
     return problem ? { ok: false, error: problem } : { ok: true, value };
   } catch (error) {
     if (error instanceof MismatchError) {
@@ -200,115 +210,139 @@ export function sameValue(a: unknown, b: unknown): boolean {
  */
 class MismatchError extends Error {}
 
-/**
- * The texts that mean None for an optional type, as on the command line.
- */
-const NONE = new Set(['null', 'None', 'none']);
-
-function parse(parameter: IParameter, input: FieldInput): JSONValue {
+function parse(field: IParameterField, input: FieldInput): JSONValue {
   if (typeof input === 'boolean') {
     return input;
   }
-  const kind = fieldKind(parameter);
-  if (kind === 'select') {
+  if (inputKind(field) === 'select') {
     try {
       return JSON.parse(input) as JSONValue;
     } catch {
       throw new MismatchError(`${input} is not one of the choices`);
     }
   }
-  const { base, optional } = splitOptional(parameter.type);
-  if (optional && base !== 'any' && NONE.has(input.trim())) {
+  const trimmed = input.trim();
+  if (field.nullable && field.kind !== 'json' && NONE.has(trimmed)) {
     return null;
   }
-  if (input.trim() === '' && optional && base !== 'str') {
+  if (trimmed === '' && field.nullable && field.kind !== 'text') {
     return null;
   }
-  return fromText(base, input);
+  return fromText(field, input);
 }
 
-function fromText(base: string, text: string): JSONValue {
-  if (base === 'str') {
-    return text;
-  }
-  if (base === 'int') {
-    if (!INTEGER.test(text)) {
-      throw new MismatchError('expected a whole number');
+function fromText(type: IParameterType, text: string): JSONValue {
+  switch (type.kind) {
+    case 'text':
+      return text;
+    case 'integer': {
+      if (!INTEGER.test(text)) {
+        throw new MismatchError(`expected ${expected(type)}`);
+      }
+      const value = Number(text);
+      if (!Number.isSafeInteger(value)) {
+        throw new MismatchError(
+          `${text.trim()} is too large for a whole number`
+        );
+      }
+      return value;
     }
-    const value = Number(text);
-    if (!Number.isSafeInteger(value)) {
-      throw new MismatchError(`${text.trim()} is too large for a whole number`);
+    case 'number': {
+      const value = Number(text);
+      if (!FLOAT.test(text) || !Number.isFinite(value)) {
+        throw new MismatchError(`expected ${expected(type)}`);
+      }
+      return value;
     }
-    return value;
-  }
-  if (base === 'float') {
-    const value = Number(text);
-    if (!FLOAT.test(text) || !Number.isFinite(value)) {
-      throw new MismatchError('expected a number');
+    case 'boolean': {
+      const word = text.trim().toLowerCase();
+      if (TRUE_WORDS.has(word) || FALSE_WORDS.has(word)) {
+        return TRUE_WORDS.has(word);
+      }
+      throw new MismatchError(`expected ${expected(type)}`);
     }
-    return value;
-  }
-  if (base === 'bool') {
-    const word = text.trim().toLowerCase();
-    if (TRUE_WORDS.has(word) || FALSE_WORDS.has(word)) {
-      return TRUE_WORDS.has(word);
-    }
-    throw new MismatchError('expected true or false');
   }
   try {
     return JSON.parse(text) as JSONValue;
   } catch (error) {
-    if (base === 'any' || !isKnown(base)) {
+    if (type.kind === 'json') {
       return text;
     }
     throw new MismatchError(`not valid JSON (${(error as Error).message})`);
   }
 }
 
-function coerce(type: string, value: JSONValue, where: string): JSONValue {
-  const { base, optional } = splitOptional(type);
-  if (value === null && optional) {
+function coerce(
+  type: IParameterType,
+  value: JSONValue,
+  where: string
+): JSONValue {
+  if (value === null && type.nullable) {
     return null;
   }
-  if (base === 'bool' && typeof value === 'boolean') {
-    return value;
-  }
-  if (base === 'int' && Number.isInteger(value)) {
-    return value;
-  }
-  if (base === 'float' && typeof value === 'number') {
-    return value;
-  }
-  if (base === 'str' && typeof value === 'string') {
-    return value;
-  }
-  if (isGeneric(base, 'list') && Array.isArray(value)) {
-    const item = base.slice('list['.length, -1) || 'any';
-    return value.map((element, index) =>
-      coerce(item, element, `${where}[${index}]`)
-    );
-  }
-  if (isGeneric(base, 'dict') && isObject(value)) {
-    const item = base.slice('dict[str, '.length, -1) || 'any';
-    const result: Record<string, JSONValue> = {};
-    for (const [key, element] of Object.entries(value)) {
-      result[key] = coerce(item, element, `${where}[${JSON.stringify(key)}]`);
-    }
-    return result;
-  }
-  if (base === 'any' || !isKnown(base)) {
-    return value;
+  switch (type.kind) {
+    case 'json':
+      return value;
+    case 'boolean':
+      if (typeof value === 'boolean') {
+        return value;
+      }
+      break;
+    case 'integer':
+      if (typeof value === 'number' && Number.isInteger(value)) {
+        return value;
+      }
+      break;
+    case 'number':
+      if (typeof value === 'number') {
+        return value;
+      }
+      break;
+    case 'text':
+      if (typeof value === 'string') {
+        return value;
+      }
+      break;
+    case 'list':
+      if (Array.isArray(value)) {
+        const item = type.item ?? ANY;
+        return value.map((element, index) =>
+          coerce(item, element, `${where}[${index}]`)
+        );
+      }
+      break;
+    case 'dict':
+      if (isObject(value)) {
+        const item = type.item ?? ANY;
+        const result: Record<string, JSONValue> = {};
+        for (const [key, element] of Object.entries(value)) {
+          result[key] = coerce(
+            item,
+            element,
+            `${where}[${JSON.stringify(key)}]`
+          );
+        }
+        return result;
+      }
+      break;
   }
   const prefix = where ? `${where}: ` : '';
-  throw new MismatchError(`${prefix}expected ${type}, got ${describe(value)}`);
+  throw new MismatchError(
+    `${prefix}expected ${expected(type)}, got ${describe(value)}`
+  );
 }
 
-function choiceProblem(parameter: IParameter, value: JSONValue): string | null {
-  const choices = parameter.choices;
+function expected(type: IParameterType): string {
+  const none = type.nullable && type.kind !== 'json' ? ' or None' : '';
+  return EXPECTED[type.kind] + none;
+}
+
+function choiceProblem(
+  field: IParameterField,
+  value: JSONValue
+): string | null {
+  const choices = field.choices;
   if (!choices || choices.length === 0) {
-    return null;
-  }
-  if (value === null && splitOptional(parameter.type).optional) {
     return null;
   }
   if (choices.some(choice => sameValue(choice, value))) {
@@ -318,29 +352,17 @@ function choiceProblem(parameter: IParameter, value: JSONValue): string | null {
   return `${displayValue(value)} is not one of ${allowed}`;
 }
 
-function boundProblem(parameter: IParameter, value: JSONValue): string | null {
+function boundProblem(field: IParameterField, value: JSONValue): string | null {
   if (typeof value !== 'number') {
     return null;
   }
-  if (parameter.min !== null && value < parameter.min) {
-    return `must be at least ${parameter.min}`;
+  if (field.minimum !== null && value < field.minimum) {
+    return `must be at least ${field.minimum}`;
   }
-  if (parameter.max !== null && value > parameter.max) {
-    return `must be at most ${parameter.max}`;
+  if (field.maximum !== null && value > field.maximum) {
+    return `must be at most ${field.maximum}`;
   }
   return null;
-}
-
-function isGeneric(type: string, name: string): boolean {
-  return type === name || (type.startsWith(`${name}[`) && type.endsWith(']'));
-}
-
-function isKnown(type: string): boolean {
-  return (
-    ['int', 'float', 'bool', 'str', 'any'].includes(type) ||
-    isGeneric(type, 'list') ||
-    isGeneric(type, 'dict')
-  );
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

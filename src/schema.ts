@@ -425,6 +425,45 @@ export interface components {
       min: number | null;
       max: number | null;
       secret: boolean;
+      field: components['schemas']['ParameterField'];
+    };
+    /**
+     * @description A parameter's type, read once by the server: forms use it instead of taking the
+     *     `type` text apart.
+     */
+    ParameterType: {
+      /**
+       * @description `integer` (`int`), `number` (`float`: an int is accepted), `boolean`, `text`
+       *     (`str`), `list`, `dict` (string keys) or `json` (`any`: every JSON value).
+       * @enum {string}
+       */
+      kind:
+        'integer' | 'number' | 'boolean' | 'text' | 'list' | 'dict' | 'json';
+      /** @description Whether None (null) is a value too; always true for `json`. */
+      nullable: boolean;
+      /** @description What each element of a `list`, or each value of a `dict`, is; null for other kinds. */
+      item: null | components['schemas']['ParameterType'];
+    };
+    /**
+     * @description How a form offers a parameter: its type (`kind`, `nullable`, `item`), the values to
+     *     choose from, its bounds and whether it is secret. A secret keeps its kind; the form
+     *     decides to hide what is typed.
+     */
+    ParameterField: {
+      kind: components['schemas']['ParameterType']['kind'];
+      nullable: components['schemas']['ParameterType']['nullable'];
+      item: components['schemas']['ParameterType']['item'];
+      /**
+       * @description The values to choose from, in order, null last when the type allows it;
+       *     `bool | None` offers true, false and null. Null when the value is typed freely.
+       */
+      choices: unknown[] | null;
+      /** @description The declared `min`. */
+      minimum: number | null;
+      /** @description The declared `max`. */
+      maximum: number | null;
+      /** @description Whether the value must not be shown. */
+      secret: boolean;
     };
     ParameterSet: {
       notebook: string;
@@ -477,7 +516,7 @@ export interface components {
       /** @description The notebook's path relative to the store's folder's parent. */
       notebook: string;
       status: components['schemas']['RunStatus'];
-      /** @description The values it ran with */
+      /** @description The values it ran with, secrets masked as `***`. */
       parameters: Record<string, unknown>;
       /** Format: date-time */
       created_at: string;
@@ -502,7 +541,7 @@ export interface components {
       /** @description Whether the store holds its executed notebook (`GET runs/{id}/notebook`). */
       has_notebook: boolean;
       progress: null | components['schemas']['Progress'];
-      /** @description The sweep the run belongs to */
+      /** @description The sweep the run belongs to, if any. */
       sweep_id: string | null;
       /** @description Seconds one cell could run. */
       timeout: number | null;

@@ -3,7 +3,7 @@
  * by the sweep they belong to, with a table of their parameters and metrics.
  */
 import type { IParameter, JSONValue, RunOrSummary } from './api';
-import { FieldInput, fieldKind, readField } from './parameters';
+import { FieldInput, inputKind, readField } from './parameters';
 
 /**
  * What separates a field's further values (commas belong to lists and objects).
@@ -42,7 +42,7 @@ export function readValues(
   input: FieldInput,
   more: string
 ): ValuesResult {
-  const first = readField(parameter, input);
+  const first = readField(parameter.field, input);
   if (!first.ok) {
     return first;
   }
@@ -52,7 +52,7 @@ export function readValues(
     const result =
       typed === null
         ? { ok: false as const, error: 'expected true or false' }
-        : readField(parameter, typed);
+        : readField(parameter.field, typed);
     if (!result.ok) {
       return { ok: false, error: `${text}: ${result.error}` };
     }
@@ -66,7 +66,7 @@ export function readValues(
  * its JSON (a bare word is a string), a flag as checked or not (null if neither).
  */
 function asInput(parameter: IParameter, text: string): FieldInput | null {
-  const kind = fieldKind(parameter);
+  const kind = inputKind(parameter.field);
   if (kind === 'checkbox') {
     const word = text.toLowerCase();
     return TRUE.has(word) ? true : FALSE.has(word) ? false : null;

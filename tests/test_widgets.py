@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import html
+import json
 from pathlib import Path
+from typing import Any
 
 import ipywidgets as widgets
 import pytest
@@ -21,6 +24,10 @@ PARAMS = (
     'label = "x"\n'
     'token = ""  # | secret\n'
     "layers = [1, 2]\n"
+    "pin = 1234  # | secret, max=9999\n"
+    "flag: bool | None = None\n"
+    "seed: int | None = None\n"
+    "level = 2  # | choices=1,2,3 secret\n"
 )
 BODY = "from greenhouse_ext import record\nrecord('score', epochs * rate * sum(layers))"
 
@@ -41,6 +48,10 @@ def notebook(tmp_path: Path) -> Path:
         ("label", widgets.Text),
         ("token", widgets.Password),
         ("layers", widgets.Textarea),
+        ("pin", widgets.Password),
+        ("flag", widgets.Dropdown),
+        ("seed", widgets.Text),
+        ("level", widgets.Password),
     ],
 )
 def test_each_type_gets_a_fitting_input(notebook: Path, name: str, kind: type) -> None:
@@ -54,6 +65,48 @@ def test_values_are_typed_and_validated(notebook: Path) -> None:
     form.fields["epochs"].value = 7
     values = form.values()
     assert values["layers"] == [4, 5, 6] and values["epochs"] == 7 and values["mode"] == "fast"
+
+
+def test_bool_or_none_offers_none_as_the_lab_form_does(notebook: Path) -> None:
+    form = ParameterForm(notebook, store=notebook.parent / ".greenhouse")
+    flag = form.fields["flag"]
+    assert (flag.options, flag.value) == ((True, False, None), None)
+    flag.value = False
+    assert form.values()["flag"] is False
+
+
+@pytest.mark.parametrize(
+    ("name", "shown", "text", "value"),
+    [
+        ("pin", "1234", "42", 42),
+        ("level", "2", "3", 3),
+        ("seed", "null", "7", 7),
+        ("seed", "null", "None", None),
+    ],
+)
+def test_text_fields_of_other_kinds_are_read_by_type(
+    notebook: Path, name: str, shown: str, text: str, value: Any
+) -> None:
+    form = ParameterForm(notebook, store=notebook.parent / ".greenhouse")
+    assert form.fields[name].value == shown
+    assert form.values()[name] == json.loads(shown)
+    form.fields[name].value = text
+    assert form.values()[name] == value and type(form.values()[name]) is type(value)
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "problem"),
+    [("pin", "12345", "pin: a value of type int (secret, not shown) is above the maximum"),
+     ("level", "4", "level: a value of type int (secret, not shown) is not one of the choices"),
+     ("seed", "seven", "seed: expected int | None, got 'seven' (str)")],
+)  # fmt: skip
+def test_bad_text_is_refused_and_a_secret_stays_unshown(
+    notebook: Path, name: str, text: str, problem: str
+) -> None:
+    form = ParameterForm(notebook, store=notebook.parent / ".greenhouse")
+    form.fields[name].value = text
+    assert form.run(wait=True) is None
+    assert html.escape(problem) in form.message.value
 
 
 def test_invalid_json_is_shown_and_nothing_runs(notebook: Path) -> None:

@@ -67,12 +67,12 @@ def params_command(
         ctx.exit(_check_parameters(notebooks))
     if len(notebooks) > 1:
         raise click.UsageError("Give one NOTEBOOK to show its parameters, or --check several")
-    from ..parameters import read_parameters
+    from ..parameters import parameter_set_with_fields, read_parameters
 
     notebook = notebooks[0]
     spec = read_parameters(notebook)
     if as_json:
-        print_json(spec.to_dict())
+        print_json(parameter_set_with_fields(spec))
         return
     for warning in spec.warnings:
         click.echo(f"warning: {warning}", err=True)

@@ -3,30 +3,34 @@
 from __future__ import annotations
 
 import ast
-import contextlib
-import io
 import json
 import math
 import os
 import re
-import tokenize
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..errors import InvalidInput, NotFound
 from ..models import Parameter, ParameterSet
+from .statements import comments_by_line, line_ranges, parse_cell, parse_leniently
+from .types import (
+    ANY,
+    Annotation,
+    ParameterType,
+    UnsupportedAnnotationError,
+    infer_type,
+    read_annotation,
+    read_type_comment,
+)
 from .validation import (
-    NAMED_TYPES,
     MismatchError,
-    as_optional,
     coerce,
     json_problem,
     parse_text,
     plain,
     shorten,
-    strip_optional,
     value_problems,
 )
 
@@ -37,11 +41,6 @@ NO_PARAMETERS_CELL = (
     "No cell is tagged 'parameters', so the notebook declares no parameters: "
     "tag the cell that holds the defaults with 'parameters'."
 )
-# A broken cell is re-read statement by statement; one statement may span this many lines.
-_MAX_STATEMENT_LINES = 200
-_COMPOUND = re.compile(r"(@|(if|for|while|try|with|def|class|async|match)\b)")
-# A line that may complete the statement before it (``except`` after ``try``, ``def`` after ``@``).
-_CLAUSE = re.compile(r"(@|(else|elif|except|finally|def|class|async)\b)")
 # An option is a run of JSON-quoted strings and characters other than spaces, commas and quotes.
 _OPTION_TOKEN = re.compile(r'(?:"(?:[^"\\]|\\.)*"|[^\s,"])+')
 
@@ -142,25 +141,13 @@ def _source(source: Any) -> str:
     raise InvalidInput("The parameters cell's source must be a string or a list of strings.")
 
 
-@dataclass(frozen=True)
-class _Annotation:
-    """A parameter type read from an annotation or a type comment."""
-
-    type: str
-    choices: list[Any] | None = None
-
-
-class _UnsupportedAnnotationError(Exception):
-    """An annotation that does not name a JSON-representable parameter type."""
-
-
 @dataclass
 class _Comment:
     """What the comments around an assignment say about it."""
 
     help: str | None = None
     options: str = ""
-    annotation: _Annotation | None = None
+    annotation: Annotation | None = None
     type_comment_error: str | None = None
 
 
@@ -197,18 +184,18 @@ class _CellReader:
         return list(found.values()), self.warnings
 
     def _statements(self) -> list[ast.stmt]:
-        module = _parse(self.source)
+        module = parse_cell(self.source)
         if module is not None:
-            self.comments = _comments(self.lines, 0)
+            self.comments = comments_by_line(self.lines, 0)
             return module.body
-        statements, spans, skipped = _parse_leniently(self.lines)
+        statements, spans, skipped = parse_leniently(self.lines)
         covered = {line for start, end in spans for line in range(start, end)}
         for start, end in spans:
-            self.comments.update(_comments(self.lines[start:end], start))
+            self.comments.update(comments_by_line(self.lines[start:end], start))
         for line in sorted(set(range(len(self.lines))) - covered):
-            self.comments.update(_comments(self.lines[line : line + 1], line))
+            self.comments.update(comments_by_line(self.lines[line : line + 1], line))
         self.warnings.append(
-            f"The parameters cell is not valid Python: skipped line(s) {_ranges(skipped)} "
+            f"The parameters cell is not valid Python: skipped line(s) {line_ranges(skipped)} "
             "and read the other assignments."
         )
         return statements
@@ -238,7 +225,9 @@ class _CellReader:
                     statement, f"'{name}' has a Literal annotation; its choices option is ignored."
                 )
             options["choices"] = annotation.choices
-        parameter = Parameter(name=name, type=type_, default=default, help=comment.help, **options)
+        parameter = Parameter(
+            name=name, type=str(type_), default=default, help=comment.help, **options
+        )
         if default is not None:
             for problem in value_problems(parameter, default)[1]:
                 self._warn(statement, f"the default does not fit the declaration: {problem}")
@@ -264,26 +253,26 @@ class _CellReader:
 
     def _annotation(
         self, name: str, statement: ast.Assign | ast.AnnAssign, comment: _Comment
-    ) -> _Annotation | None:
+    ) -> Annotation | None:
         if not isinstance(statement, ast.AnnAssign):
             return comment.annotation
         try:
-            return _annotation(statement.annotation)
-        except (_UnsupportedAnnotationError, SyntaxError, ValueError):
+            return read_annotation(statement.annotation)
+        except (UnsupportedAnnotationError, SyntaxError, ValueError):
             self._warn(
                 statement,
                 f"the annotation of '{name}' ({ast.unparse(statement.annotation)}) is not a "
                 "supported parameter type; any value is accepted.",
             )
-            return _Annotation("any")
+            return Annotation(ANY)
 
     def _default(
-        self, name: str, statement: ast.Assign | ast.AnnAssign, annotation: _Annotation | None
-    ) -> tuple[Any, str]:
+        self, name: str, statement: ast.Assign | ast.AnnAssign, annotation: Annotation | None
+    ) -> tuple[Any, ParameterType]:
         declared = annotation.type if annotation else None
         if statement.value is None:
             self._warn(statement, f"'{name}' has no default value.")
-            return None, declared or "any"
+            return None, declared or ANY
         try:
             value = plain(ast.literal_eval(statement.value))
         except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
@@ -293,17 +282,19 @@ class _CellReader:
                 f"the default of '{name}' ({expression}) is not a literal, so it is shown as "
                 "None" + ("" if declared else " and any value is accepted") + ".",
             )
-            return None, declared or "any"
-        type_ = declared or _infer(value)
+            return None, declared or ANY
+        type_ = declared or infer_type(value)
         if value is None:
-            return None, as_optional(type_)
+            return None, type_.or_none()
         problem = json_problem(value, name)
         if problem:
             self._warn(statement, f"the default is shown as None: {problem}")
             return None, type_
         return value, type_
 
-    def _options(self, name: str, statement: ast.stmt, text: str, type_: str) -> dict[str, Any]:
+    def _options(
+        self, name: str, statement: ast.stmt, text: str, type_: ParameterType
+    ) -> dict[str, Any]:
         options: dict[str, Any] = {}
         in_choices = False  # bare words after ``choices=`` are further choices
         for token in _OPTION_TOKEN.findall(re.sub(r"\s*=\s*", "=", text)):
@@ -325,7 +316,7 @@ class _CellReader:
                     f"unknown option '{token}' for '{name}' "
                     "(known: min=NUMBER, max=NUMBER, choices=A,B,..., secret).",
                 )
-        numeric = strip_optional(type_)[0] in ("int", "float", "any")
+        numeric = type_.kind in ("integer", "number", "json")
         if ("min" in options or "max" in options) and not numeric:
             self._warn(statement, f"min and max only apply to numbers; '{name}' is {type_}.")
         return options
@@ -343,7 +334,12 @@ class _CellReader:
             self._warn(statement, f"option {key}={text} of '{name}' is not a finite number.")
 
     def _choice(
-        self, name: str, statement: ast.stmt, options: dict[str, Any], text: str, type_: str
+        self,
+        name: str,
+        statement: ast.stmt,
+        options: dict[str, Any],
+        text: str,
+        type_: ParameterType,
     ) -> None:
         if not text:
             return
@@ -359,198 +355,13 @@ class _CellReader:
         self.warnings.append(f"Line {statement.lineno}: {message}")
 
 
-def _parse(source: str) -> ast.Module | None:
-    try:
-        return ast.parse(source)
-    except (SyntaxError, ValueError, MemoryError, RecursionError):
-        return None
-
-
-def _parse_leniently(lines: list[str]) -> tuple[list[ast.stmt], list[tuple[int, int]], list[int]]:
-    """Parse a broken cell statement by statement.
-
-    Returns the statements, their 0-based ``(start, end)`` line spans and the 1-based
-    numbers of the lines that could not be read.
-    """
-    statements: list[ast.stmt] = []
-    spans: list[tuple[int, int]] = []
-    skipped: list[int] = []
-    next_code = _next_code_lines(lines)
-    start = 0
-    while start < len(lines):
-        if not _is_code(lines[start]):
-            start += 1
-            continue
-        found = _next_statement(lines, start, next_code)
-        if found is None:
-            skipped.append(start + 1)
-            start += 1
-            continue
-        module, end = found
-        ast.increment_lineno(module, start)
-        statements.extend(module.body)
-        spans.append((start, end))
-        start = end
-    return statements, spans, skipped
-
-
-def _next_code_lines(lines: list[str]) -> list[str]:
-    """For each index, the first code line at or after it ("" past the last one)."""
-    following = [""] * (len(lines) + 1)
-    for index in range(len(lines) - 1, -1, -1):
-        following[index] = lines[index] if _is_code(lines[index]) else following[index + 1]
-    return following
-
-
-def _next_statement(
-    lines: list[str], start: int, next_code: list[str]
-) -> tuple[ast.Module, int] | None:
-    """The statements in the shortest ``lines[start:end]`` that parses, if there is one.
-
-    A simple statement ends with its logical line; a compound one (``if``, ``def``,
-    ``@decorator`` ...) goes on through its indented body and clauses such as ``except``.
-    """
-    compound = _COMPOUND.match(lines[start]) is not None
-    for end in _logical_line_ends(lines[start : start + _MAX_STATEMENT_LINES]):
-        following = next_code[start + end]
-        if compound and following[:1].isspace():
-            continue
-        module = _parse("\n".join(lines[start : start + end]))
-        if module is not None:
-            return module, start + end
-        if not (compound and _CLAUSE.match(following)):
-            return None
-    return None
-
-
-def _logical_line_ends(lines: list[str]) -> Iterator[int]:
-    """The 1-based line numbers on which ``tokenize`` ends a logical line, until it fails."""
-    readline = io.StringIO("\n".join(lines) + "\n").readline
-    try:
-        for token in tokenize.generate_tokens(readline):
-            if token.type == tokenize.NEWLINE:
-                yield token.start[0]
-    except (tokenize.TokenError, SyntaxError):
-        return
-
-
-def _is_code(line: str) -> bool:
-    stripped = line.strip()
-    return bool(stripped) and not stripped.startswith("#")
-
-
-def _comments(lines: list[str], offset: int) -> dict[int, str]:
-    """Comments by 1-based line number, as far as ``tokenize`` can read the lines."""
-    found: dict[int, str] = {}
-    readline = io.StringIO("\n".join(lines) + "\n").readline
-    # An unfinished statement stops tokenize; the comments before it are already read.
-    with contextlib.suppress(tokenize.TokenError, SyntaxError):
-        for token in tokenize.generate_tokens(readline):
-            if token.type == tokenize.COMMENT:
-                found[token.start[0] + offset] = token.string
-    return found
-
-
 def _read_comment(comment: str, type_comment: bool) -> _Comment:
     text = comment.lstrip("#").strip()
     result = _Comment()
     if type_comment and text.startswith("type:"):
-        result.annotation, text, result.type_comment_error = _type_comment(text[5:].strip())
+        result.annotation, text, result.type_comment_error = read_type_comment(text[5:].strip())
     head, separator, tail = f" {text}".rpartition(" | ")
     if separator:
         text, result.options = head.strip(), tail.strip()
     result.help = text or None
     return result
-
-
-def _type_comment(text: str) -> tuple[_Annotation | None, str, str | None]:
-    """Split papermill's ``# type: T help`` into the annotation of T and the help."""
-    cuts = [match.start() for match in re.finditer(r"\s", text)] + [len(text)]
-    for cut in reversed(cuts):
-        try:
-            return _annotation(ast.parse(text[:cut], mode="eval").body), text[cut:].strip(), None
-        except (_UnsupportedAnnotationError, SyntaxError, ValueError):
-            continue
-    first, _, rest = text.partition(" ")
-    error = f"the type comment '{first}' is not a supported parameter type; it is ignored."
-    return None, rest.strip(), error
-
-
-def _annotation(node: ast.expr) -> _Annotation:
-    if isinstance(node, ast.Constant) and isinstance(node.value, str):
-        return _annotation(ast.parse(node.value, mode="eval").body)
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
-        return _union([node.left, node.right])
-    if isinstance(node, ast.Subscript):
-        arguments = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
-        return _generic(_type_name(node.value), arguments)
-    name = _type_name(node)
-    if name not in NAMED_TYPES:
-        raise _UnsupportedAnnotationError(name)
-    return _Annotation(NAMED_TYPES[name])
-
-
-def _type_name(node: ast.expr) -> str:
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Attribute):
-        return node.attr  # typing.List, t.Optional ...
-    raise _UnsupportedAnnotationError(ast.unparse(node))
-
-
-def _generic(name: str, arguments: list[ast.expr]) -> _Annotation:
-    if name == "Optional" and len(arguments) == 1:
-        inner = _annotation(arguments[0])
-        return _Annotation(as_optional(inner.type), inner.choices)
-    if name == "Union":
-        return _union(arguments)
-    if name == "Literal":
-        choices = [ast.literal_eval(argument) for argument in arguments]
-        type_ = _common_type([choice for choice in choices if choice is not None])
-        return _Annotation(as_optional(type_) if None in choices else type_, choices)
-    base = NAMED_TYPES.get(name)
-    if base == "list" and len(arguments) == 1:
-        item = _annotation(arguments[0]).type
-        return _Annotation("list" if item == "any" else f"list[{item}]")
-    if base == "dict" and len(arguments) == 2 and _annotation(arguments[0]).type == "str":
-        value = _annotation(arguments[1]).type
-        return _Annotation("dict" if value == "any" else f"dict[str, {value}]")
-    raise _UnsupportedAnnotationError(name)
-
-
-def _union(members: list[ast.expr]) -> _Annotation:
-    others = [m for m in members if not (isinstance(m, ast.Constant) and m.value is None)]
-    if len(others) != 1 or len(members) == 1:
-        raise _UnsupportedAnnotationError("Union")
-    inner = _annotation(others[0])
-    return _Annotation(as_optional(inner.type), inner.choices)
-
-
-def _infer(value: Any) -> str:
-    """The parameter type of a literal default."""
-    if isinstance(value, list):
-        item = _common_type(value) if value else "any"
-        return "list" if item == "any" else f"list[{item}]"
-    if isinstance(value, dict):
-        return "dict"
-    for kind in (bool, int, float, str):
-        if isinstance(value, kind):
-            return kind.__name__
-    return "any"
-
-
-def _common_type(values: list[Any]) -> str:
-    types = {_infer(value) for value in values}
-    if types == {"int", "float"}:
-        return "float"
-    return types.pop() if len(types) == 1 else "any"
-
-
-def _ranges(numbers: list[int]) -> str:
-    spans: list[list[int]] = []
-    for number in numbers:
-        if spans and spans[-1][1] == number - 1:
-            spans[-1][1] = number
-        else:
-            spans.append([number, number])
-    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in spans)

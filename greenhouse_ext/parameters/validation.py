@@ -13,6 +13,7 @@ from typing import Any
 
 from ..errors import InvalidInput
 from ..models import SECRET_MASK, Parameter, ParameterSet
+from .types import ANY, ParameterType, parse_type
 
 __all__ = ["DEFAULT_MAX_VALUE_BYTES", "ValueLimit", "mask_secrets", "split_secrets", "validate"]
 
@@ -41,18 +42,6 @@ class ValueLimit:
 DEFAULT_VALUE_LIMIT = ValueLimit()
 """The limit of callers that set none."""
 
-_OPTIONAL = " | None"
-NAMED_TYPES = {
-    "int": "int",
-    "float": "float",
-    "bool": "bool",
-    "str": "str",
-    "list": "list",
-    "List": "list",
-    "dict": "dict",
-    "Dict": "dict",
-    "Any": "any",
-}
 _TRUE = {"true", "yes", "1", "on"}
 _FALSE = {"false", "no", "0", "off"}
 _NULL = {"null", "None", "none"}
@@ -208,44 +197,45 @@ def value_problems(
     parameter: Parameter, raw: Any, from_text: bool = False
 ) -> tuple[Any, list[str]]:
     """The value coerced to the parameter's type, and every problem with it."""
+    type_ = parse_type(parameter.type)
     try:
-        value = parse_text(parameter.type, raw, parameter.name) if from_text else raw
+        value = parse_text(type_, raw, parameter.name) if from_text else raw
         problem = json_problem(value, parameter.name)
         if problem:
             return value, [problem]
-        value = coerce(parameter.type, value, parameter.name)
+        value = coerce(type_, value, parameter.name)
     except MismatchError as exc:
         return raw, [exc.describe(parameter.secret)]
-    found = [_choice_problem(parameter, value), _bound_problem(parameter, value)]
+    found = [_choice_problem(parameter, type_, value), _bound_problem(parameter, value)]
     return value, [problem for problem in found if problem]
 
 
-def parse_text(type_: str, text: Any, where: str) -> Any:
+def parse_text(type_: ParameterType, text: Any, where: str) -> Any:
     """Parse a command-line string as a value of ``type_``; other values pass through."""
     if not isinstance(text, str):
         return text
-    base, optional = strip_optional(type_)
-    if optional and text.strip() in _NULL:
+    kind = type_.kind
+    if type_.nullable and kind != "json" and text.strip() in _NULL:
         return None
-    if base == "str":
+    if kind == "text":
         return text
-    if base == "int" and _INTEGER.fullmatch(text):
+    if kind == "integer" and _INTEGER.fullmatch(text):
         return int(text)
-    if base == "float":
+    if kind == "number":
         try:
             return float(text)
         except ValueError:
-            raise MismatchError(where, type_, text) from None
-    if base == "bool" and text.strip().lower() in _TRUE | _FALSE:
+            raise MismatchError(where, str(type_), text) from None
+    if kind == "boolean" and text.strip().lower() in _TRUE | _FALSE:
         return text.strip().lower() in _TRUE
-    if base in ("int", "bool"):
-        raise MismatchError(where, type_, text)
+    if kind in ("integer", "boolean"):
+        raise MismatchError(where, str(type_), text)
     try:
         return _json_loads(text)
     except ValueError as exc:
-        if base == "any" or not _is_known(base):
+        if kind == "json":
             return text
-        raise MismatchError(where, type_, text, f"not valid JSON ({exc})") from None
+        raise MismatchError(where, str(type_), text, f"not valid JSON ({exc})") from None
 
 
 def _json_loads(text: str) -> Any:
@@ -279,41 +269,32 @@ def json_problem(value: Any, where: str) -> str | None:
     return f"{where}: a {type(value).__name__} is not allowed; only {_JSON_VALUES} are allowed."
 
 
-def coerce(type_: str, value: Any, where: str) -> Any:
+def coerce(type_: ParameterType, value: Any, where: str) -> Any:
     """``value`` converted to ``type_`` (int to float, tuple to list), or a mismatch."""
-    base, optional = strip_optional(type_)
-    if value is None and (optional or base == "any"):
+    kind = type_.kind
+    if value is None and type_.nullable:
         return None
-    if base == "bool" and isinstance(value, bool):
+    if kind == "boolean" and isinstance(value, bool):
         return value
-    if base == "int" and type(value) is int:
+    if kind == "integer" and type(value) is int:
         return value
-    if base == "float" and type(value) in (int, float):
+    if kind == "number" and type(value) in (int, float):
         return float(value)
-    if base == "str" and isinstance(value, str):
+    if kind == "text" and isinstance(value, str):
         return value
-    if _is_generic(base, "list") and isinstance(value, (list, tuple)):
-        item = base[len("list[") : -1] or "any"
+    if kind == "list" and isinstance(value, (list, tuple)):
+        item = type_.item or ANY
         return [coerce(item, element, f"{where}[{index}]") for index, element in enumerate(value)]
-    if _is_generic(base, "dict") and isinstance(value, dict):
-        item = base[len("dict[str, ") : -1] or "any"
+    if kind == "dict" and isinstance(value, dict):
+        item = type_.item or ANY
         return {key: coerce(item, element, f"{where}[{key!r}]") for key, element in value.items()}
-    if base == "any" or not _is_known(base):
+    if kind == "json":
         return plain(value)
-    raise MismatchError(where, type_, value)
+    raise MismatchError(where, str(type_), value)
 
 
-def _is_generic(type_: str, name: str) -> bool:
-    return type_ == name or (type_.startswith(f"{name}[") and type_.endswith("]"))
-
-
-def _is_known(type_: str) -> bool:
-    """Whether a type string is one of the normalised types; others accept any value."""
-    return type_ in NAMED_TYPES.values() or _is_generic(type_, "list") or _is_generic(type_, "dict")
-
-
-def _choice_problem(parameter: Parameter, value: Any) -> str | None:
-    if not parameter.choices or (value is None and strip_optional(parameter.type)[1]):
+def _choice_problem(parameter: Parameter, type_: ParameterType, value: Any) -> str | None:
+    if not parameter.choices or (value is None and type_.nullable):
         return None
     if any(_same(value, choice) for choice in parameter.choices):
         return None
@@ -370,16 +351,6 @@ def _line(parameter: Parameter) -> str:
     text = f"{parameter.name}: {parameter.type} = {default!r}"
     text += f"  # {parameter.help}" if parameter.help else ""
     return text + (f"  [{'; '.join(notes)}]" if notes else "")
-
-
-def as_optional(type_: str) -> str:
-    return type_ if type_ == "any" or type_.endswith(_OPTIONAL) else type_ + _OPTIONAL
-
-
-def strip_optional(type_: str) -> tuple[str, bool]:
-    if type_.endswith(_OPTIONAL):
-        return type_[: -len(_OPTIONAL)], True
-    return type_, False
 
 
 def plain(value: Any) -> Any:

@@ -1,10 +1,17 @@
 /**
  * Stand-ins shared by the specs: the API behind the seam, timers, records.
  */
-import type { IParameter, IRun, IRunSummary, RunStatus } from '../api';
+import type {
+  IParameter,
+  IParameterField,
+  IRun,
+  IRunSummary,
+  RunStatus
+} from '../api';
 import * as request from '../request';
 import { GreenhouseRequestError } from '../request';
 import type { ITimers } from '../runs';
+import described from '../../tests/cases/fields.json';
 
 /**
  * The seam, as the spec that imports these fakes mocks it with
@@ -138,14 +145,31 @@ export function httpError(
 }
 
 /**
+ * The field the server describes for each type declared without options, checked
+ * against the Python grammar by tests/test_types.py.
+ */
+const FIELDS = described.fields as Record<string, IParameterField>;
+
+/**
  * A parameter declaration with no default, help, choices or bounds unless given.
+ *
+ * Its field is the server's for its type (tests/cases/fields.json) with the given
+ * choices, bounds and secrecy; `field` overrides any part of it (the server also
+ * offers None among the choices of a type that allows it).
  */
 export function parameter(
   name: string,
   type: string,
-  options: Partial<IParameter> = {}
+  options: Partial<Omit<IParameter, 'field'>> & {
+    field?: Partial<IParameterField>;
+  } = {}
 ): IParameter {
-  return {
+  const typeField = FIELDS[type];
+  if (!typeField) {
+    throw new Error(`tests/cases/fields.json has no field for ${type}`);
+  }
+  const { field, ...given } = options;
+  const declared = {
     name,
     type,
     default: null,
@@ -154,7 +178,18 @@ export function parameter(
     min: null,
     max: null,
     secret: false,
-    ...options
+    ...given
+  };
+  return {
+    ...declared,
+    field: {
+      ...typeField,
+      choices: declared.choices ?? typeField.choices,
+      minimum: declared.min,
+      maximum: declared.max,
+      secret: declared.secret,
+      ...field
+    }
   };
 }
 

@@ -96,6 +96,31 @@ describe('FormModel: the fields', () => {
     expect(form.field('epochs')?.error).toBeNull();
   });
 
+  it('reads a secret int as a number and offers None for a bool | None', () => {
+    const form = new FormModel();
+    form.setParameters({
+      notebook: 'nb.ipynb',
+      parameters: [
+        parameter('pin', 'int', { default: '***', secret: true, max: 9999 }),
+        parameter('flag', 'bool | None')
+      ],
+      warnings: []
+    });
+    expect(form.field('pin')).toMatchObject({ kind: 'password', input: '' });
+    expect(form.field('flag')).toMatchObject({ kind: 'select', input: 'null' });
+
+    form.setInput('pin', '1234');
+    form.setInput('flag', 'false');
+    expect(form.validate()).toEqual({
+      values: { pin: 1234, flag: false },
+      errors: {}
+    });
+
+    form.setInput('pin', '12345');
+    expect(form.field('pin')?.error).toBe('must be at most 9999');
+    form.dispose();
+  });
+
   it('puts every field back to its default', () => {
     const form = trainForm();
     form.setInput('epochs', 'x');
@@ -119,7 +144,9 @@ describe('FormModel: sending', () => {
     );
 
     expect(server.called('POST')).toEqual([]);
-    expect(form.field('layers')?.error).toContain('[1]: expected int');
+    expect(form.field('layers')?.error).toContain(
+      '[1]: expected a whole number'
+    );
   });
 
   it('shows a 400 on the fields it names, and the rest above them', async () => {

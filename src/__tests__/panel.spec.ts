@@ -57,7 +57,9 @@ async function panelOn(
         }),
         parameter('verbose', 'bool', { default: false }),
         parameter('layers', 'list[int]', { default: [64] }),
-        parameter('api_token', 'str', { default: '***', secret: true })
+        parameter('api_token', 'str', { default: '***', secret: true }),
+        parameter('pin', 'int', { default: '***', secret: true }),
+        parameter('flag', 'bool | None')
       ],
       warnings: ['Line 3: unknown option']
     })
@@ -119,7 +121,9 @@ describe('GreenhousePanel', () => {
       ['model', 'select'],
       ['verbose', 'checkbox'],
       ['layers', 'json'],
-      ['api_token', 'password']
+      ['api_token', 'password'],
+      ['pin', 'password'],
+      ['flag', 'select']
     ]);
     expect(
       field(node, 'epochs').querySelector('.jp-greenhouse-param-help')
@@ -129,6 +133,56 @@ describe('GreenhousePanel', () => {
       'password'
     );
     panel.dispose();
+  });
+
+  it('hides a secret int as it types and sends it as a number', async () => {
+    const { node, server } = await panelOn([]);
+    server.on('POST runs', run('r-2', 'queued'));
+    const pin = field(node, 'pin').querySelector('input')!;
+    expect(pin.type).toBe('password');
+    expect(
+      field(node, 'pin').querySelector('.jp-greenhouse-param-more')
+    ).toBeNull();
+
+    type(pin, '1234');
+    node.querySelector<HTMLButtonElement>('.jp-greenhouse-run-button')!.click();
+    await settle();
+
+    expect(server.calls.at(-1)?.body).toEqual({
+      notebook: 'train.ipynb',
+      parameters: { pin: 1234 }
+    });
+  });
+
+  it('offers true, false and None for a bool | None, and sends the choice', async () => {
+    const { node, server } = await panelOn([]);
+    server.on('POST runs', run('r-2', 'queued'));
+    const flag = field(node, 'flag').querySelector('select')!;
+    expect([...flag.options].map(option => option.textContent)).toEqual([
+      'true',
+      'false',
+      'None'
+    ]);
+    expect(flag.value).toBe('null');
+
+    flag.value = 'false';
+    flag.dispatchEvent(new Event('change'));
+    node.querySelector<HTMLButtonElement>('.jp-greenhouse-run-button')!.click();
+    await settle();
+
+    expect(server.calls.at(-1)?.body).toEqual({
+      notebook: 'train.ipynb',
+      parameters: { flag: false }
+    });
+  });
+
+  it('steps an integer slider by whole numbers', async () => {
+    const { node } = await panelOn();
+    expect(
+      field(node, 'epochs').querySelector<HTMLInputElement>(
+        '.jp-greenhouse-param-range'
+      )?.step
+    ).toBe('1');
   });
 
   it('shows who made each run', async () => {

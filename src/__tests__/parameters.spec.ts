@@ -1,8 +1,8 @@
-import type { IParameter, JSONValue } from '../api';
+import type { IParameterField, JSONValue } from '../api';
 import {
   FieldInput,
-  fieldKind,
   initialInput,
+  inputKind,
   readField,
   sameValue,
   selectOptions
@@ -10,17 +10,27 @@ import {
 import coercion from '../../tests/cases/coercion.json';
 import { parameter } from './fakes';
 
+type Options = Parameters<typeof parameter>[2];
+
 /**
  * A parameter named `p`, declared with `type` and the given options.
  */
-function param(type: string, options: Partial<IParameter> = {}): IParameter {
+function param(type: string, options: Options = {}) {
   return parameter('p', type, options);
 }
 
-describe('fieldKind', () => {
-  it.each<[string, Partial<IParameter>, string]>([
+/**
+ * The field of a parameter named `p`, as the server describes it.
+ */
+function field(type: string, options: Options = {}): IParameterField {
+  return param(type, options).field;
+}
+
+describe('inputKind', () => {
+  it.each<[string, Options, string]>([
     ['bool', {}, 'checkbox'],
     ['bool | None', {}, 'select'],
+    ['bool | None', { secret: true }, 'password'],
     ['int', {}, 'number'],
     ['int', { min: 1 }, 'number'],
     ['int', { min: 1, max: 10 }, 'slider'],
@@ -29,6 +39,7 @@ describe('fieldKind', () => {
     ['str', { choices: ['a', 'b'] }, 'select'],
     ['int', { choices: [1, 2] }, 'select'],
     ['str', { secret: true }, 'password'],
+    ['int', { secret: true }, 'password'],
     ['int', { secret: true, choices: [1, 2] }, 'password'],
     ['list', {}, 'json'],
     ['list[int]', {}, 'json'],
@@ -36,13 +47,21 @@ describe('fieldKind', () => {
     ['dict[str, float]', {}, 'json'],
     ['any', {}, 'json'],
     ['str | None', {}, 'text']
-  ])('gives %s %j a %s field', (type, options, kind) => {
-    expect(fieldKind(param(type, options))).toBe(kind);
+  ])('gives %s %j a %s input', (type, options, kind) => {
+    expect(inputKind(field(type, options))).toBe(kind);
+  });
+
+  it.each<[IParameterField['kind'], string]>([
+    ['integer', 'number'],
+    ['boolean', 'checkbox'],
+    ['list', 'json']
+  ])('follows the field (%s), not the type text', (kind, input) => {
+    expect(inputKind(field('str', { field: { kind } }))).toBe(input);
   });
 });
 
 describe('initialInput', () => {
-  it.each<[string, Partial<IParameter>, FieldInput]>([
+  it.each<[string, Options, FieldInput]>([
     ['bool', { default: true }, true],
     ['bool', { default: false }, false],
     ['int', { default: 10 }, '10'],
@@ -54,16 +73,20 @@ describe('initialInput', () => {
     ['dict', { default: { a: 1 } }, '{"a":1}'],
     ['int | None', { default: null }, ''],
     ['any', { default: null }, ''],
-    ['str', { default: '***', secret: true }, '']
+    ['str', { default: '***', secret: true }, ''],
+    ['int', { default: '***', secret: true }, '']
   ])('writes the default of %s %j as %j', (type, options, input) => {
     expect(initialInput(param(type, options))).toEqual(input);
   });
 });
 
 describe('selectOptions', () => {
-  it('offers the choices, then None for an optional type', () => {
+  it('offers the choices in the order the server gives them', () => {
     const options = selectOptions(
-      param('str | None', { choices: ['fast', 'thorough'] })
+      field('str | None', {
+        choices: ['fast', 'thorough'],
+        field: { choices: ['fast', 'thorough', null] }
+      })
     );
     expect(options).toEqual([
       ['"fast"', 'fast'],
@@ -73,14 +96,14 @@ describe('selectOptions', () => {
   });
 
   it('offers true, false and None for bool | None', () => {
-    expect(selectOptions(param('bool | None')).map(([value]) => value)).toEqual(
+    expect(selectOptions(field('bool | None')).map(([value]) => value)).toEqual(
       ['true', 'false', 'null']
     );
   });
 });
 
 describe('readField', () => {
-  it.each<[string, Partial<IParameter>, FieldInput, JSONValue]>([
+  it.each<[string, Options, FieldInput, JSONValue]>([
     ['int', {}, '42', 42],
     ['int', {}, ' -7 ', -7],
     ['int', { min: 1, max: 10 }, '10', 10],
@@ -95,12 +118,13 @@ describe('readField', () => {
     ['bool', {}, false, false],
     ['bool | None', {}, 'null', null],
     ['bool | None', {}, 'false', false],
+    ['bool | None', { secret: true }, 'None', null],
     ['str', {}, '', ''],
     ['str', {}, ' spaced ', ' spaced '],
     ['str | None', {}, 'x', 'x'],
     ['str', { choices: ['fast', 'thorough'] }, '"thorough"', 'thorough'],
     ['int', { choices: [1, 2] }, '2', 2],
-    ['str | None', { choices: ['a'] }, 'null', null],
+    ['str | None', { choices: ['a', null] }, 'null', null],
     ['list', {}, '[1, "a", null]', [1, 'a', null]],
     ['list[int]', {}, '[64, 32]', [64, 32]],
     ['list[float]', {}, '[1, 2.5]', [1, 2.5]],
@@ -115,18 +139,21 @@ describe('readField', () => {
     ['any', {}, '', null],
     ['Tensor', {}, 'not json', 'not json'],
     ['int', { secret: true }, '7', 7],
+    ['int', { secret: true, choices: [1, 2] }, '2', 2],
     ['str', { secret: true }, 's3cret', 's3cret']
   ])('reads %s %j from %j as %j', (type, options, input, value) => {
-    expect(readField(param(type, options), input)).toEqual({ ok: true, value });
+    expect(readField(field(type, options), input)).toEqual({ ok: true, value });
   });
 
-  it.each<[string, Partial<IParameter>, FieldInput, string]>([
+  it.each<[string, Options, FieldInput, string]>([
     ['int', {}, 'ten', 'expected a whole number'],
     ['int', {}, '2.5', 'expected a whole number'],
     ['int', {}, '', 'expected a whole number'],
+    ['int | None', {}, 'ten', 'expected a whole number or None'],
     ['int', {}, '99999999999999999999', 'too large'],
     ['int', { min: 1 }, '0', 'must be at least 1'],
     ['int', { max: 1000 }, '1001', 'must be at most 1000'],
+    ['int', { secret: true, max: 9 }, '10', 'must be at most 9'],
     ['float', {}, 'abc', 'expected a number'],
     ['float', {}, '1e999', 'expected a number'],
     ['float', {}, 'NaN', 'expected a number'],
@@ -141,31 +168,50 @@ describe('readField', () => {
       'slow is not one of fast, thorough'
     ],
     ['int', { choices: [1, 2] }, '3', '3 is not one of 1, 2'],
+    ['int', { secret: true, choices: [1, 2] }, '3', '3 is not one of 1, 2'],
+    ['str | None', { choices: ['a'] }, 'null', 'None is not one of a'],
     ['bool', { secret: true }, 'maybe', 'expected true or false'],
+    [
+      'bool | None',
+      { secret: true },
+      'maybe',
+      'expected true or false or None'
+    ],
     ['list', {}, '[1, 2', 'not valid JSON'],
-    ['list', {}, '{"a": 1}', 'expected list, got {"a":1} (dict)'],
-    ['list[int]', {}, '[1, "two"]', '[1]: expected int, got "two" (string)'],
-    ['list[int]', {}, '[1, 2.5]', '[1]: expected int, got 2.5 (number)'],
-    ['list[int]', {}, '[true]', '[0]: expected int, got true (boolean)'],
-    ['list[str]', {}, '"a"', 'expected list[str], got "a" (string)'],
-    ['dict', {}, '[1]', 'expected dict, got [1] (list)'],
-    ['dict', {}, 'null', 'expected dict, got None'],
+    ['list', {}, '{"a": 1}', 'expected a list, got {"a":1} (dict)'],
+    [
+      'list[int]',
+      {},
+      '[1, "two"]',
+      '[1]: expected a whole number, got "two" (string)'
+    ],
+    ['list[int]', {}, '[1, 2.5]', '[1]: expected a whole number, got 2.5'],
+    ['list[int]', {}, '[true]', '[0]: expected a whole number, got true'],
+    ['list[str]', {}, '"a"', 'expected a list, got "a" (string)'],
+    ['dict', {}, '[1]', 'expected a dict, got [1] (list)'],
+    ['dict', {}, 'null', 'expected a dict, got None'],
     [
       'dict[str, float]',
       {},
       '{"lr": "high"}',
-      '["lr"]: expected float, got "high" (string)'
+      '["lr"]: expected a number, got "high" (string)'
     ],
     [
       'list[int | None]',
       {},
       '[1, "x"]',
-      '[1]: expected int | None, got "x" (string)'
+      '[1]: expected a whole number or None, got "x" (string)'
     ]
   ])('refuses %s %j from %j: %s', (type, options, input, error) => {
-    const result = readField(param(type, options), input);
+    const result = readField(field(type, options), input);
     expect(result.ok).toBe(false);
     expect(result.ok ? '' : result.error).toContain(error);
+  });
+
+  it('reads by the field, not the type text', () => {
+    const integer = field('str', { field: { kind: 'integer' } });
+    expect(readField(integer, '7')).toEqual({ ok: true, value: 7 });
+    expect(readField(integer, 'x').ok).toBe(false);
   });
 });
 
@@ -173,14 +219,14 @@ describe('the coercion cases shared with the Python validator', () => {
   it.each(coercion.accepted.map(c => [c.type, c.input, c.value as JSONValue]))(
     'reads %s from %j as %j',
     (type, input, value) => {
-      expect(readField(param(type), input)).toEqual({ ok: true, value });
+      expect(readField(field(type), input)).toEqual({ ok: true, value });
     }
   );
 
   it.each(coercion.refused.map(c => [c.type, c.input]))(
     'refuses %s from %j',
     (type, input) => {
-      expect(readField(param(type), input).ok).toBe(false);
+      expect(readField(field(type), input).ok).toBe(false);
     }
   );
 });

@@ -262,7 +262,7 @@ class Field {
     trans: TranslationBundle
   ): HTMLSelectElement {
     const select = element('select', 'jp-greenhouse-param-input');
-    const options = selectOptions(parameter);
+    const options = selectOptions(parameter.field);
     const initial = JSON.stringify(parameter.default);
     if (!options.some(([value]) => value === initial)) {
       // A default outside the choices is kept as it is unless another is chosen.
@@ -277,14 +277,14 @@ class Field {
 
   private _inputRow(parameter: IParameter, kind: string): HTMLElement {
     const row = element('div', 'jp-greenhouse-param-row');
-    if (kind === 'slider' && parameter.min !== null && parameter.max !== null) {
-      const step = parameter.type.startsWith('int')
-        ? '1'
-        : String((parameter.max - parameter.min) / 100);
+    const { kind: valueKind, minimum, maximum } = parameter.field;
+    if (kind === 'slider' && minimum !== null && maximum !== null) {
+      const step =
+        valueKind === 'integer' ? '1' : String((maximum - minimum) / 100);
       const range = element('input', 'jp-greenhouse-param-range', undefined, {
         type: 'range',
-        min: String(parameter.min),
-        max: String(parameter.max),
+        min: String(minimum),
+        max: String(maximum),
         step,
         'aria-label': parameter.name
       });

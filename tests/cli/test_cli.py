@@ -60,8 +60,17 @@ def test_params_json(project: Path) -> None:
         "min": 1,
         "max": 100,
         "secret": False,
+        "field": {
+            "kind": "integer",
+            "nullable": False,
+            "item": None,
+            "choices": None,
+            "minimum": 1,
+            "maximum": 100,
+            "secret": False,
+        },
     }
-    assert by_name["mode"]["choices"] == ["fast", "slow"]
+    assert by_name["mode"]["choices"] == by_name["mode"]["field"]["choices"] == ["fast", "slow"]
 
 
 def test_params_table_and_missing_notebook(project: Path) -> None:

@@ -12,6 +12,7 @@ from cells import cell, notebook, spec_of
 
 from greenhouse_ext.errors import InvalidInput
 from greenhouse_ext.models import SECRET_MASK, Parameter, ParameterSet
+from greenhouse_ext.parameters import parse_type
 from greenhouse_ext.parameters.cell import discover
 from greenhouse_ext.parameters.validation import mask_secrets, parse_text, split_secrets, validate
 
@@ -262,7 +263,34 @@ def test_text_value_problems(spec: ParameterSet, name: str, text: str, problem: 
     ("type_", "value"), [("int", 4), ("list[int]", [1]), ("int", True), ("str | None", None)]
 )
 def test_parse_text_leaves_non_strings_to_the_strict_check(type_: str, value: Any) -> None:
-    assert parse_text(type_, value, "x") is value
+    assert parse_text(parse_type(type_), value, "x") is value
+
+
+@pytest.mark.parametrize(
+    ("type_", "good", "bad", "problem"),
+    [
+        ("Optional[int]", None, "3", "p: expected int | None, got '3' (str)"),
+        ("List[int]", [1], [1.5], "p[0]: expected int, got 1.5 (float)"),
+        ("Dict[str, bool]", {"a": True}, {"a": 1}, "p['a']: expected bool, got 1 (int)"),
+        ("None | float", 1.0, "1", "p: expected float | None, got '1' (str)"),
+    ],
+)
+def test_types_are_read_by_the_grammar_whatever_their_spelling(
+    type_: str, good: Any, bad: Any, problem: str
+) -> None:
+    spec = ParameterSet("nb.ipynb", [Parameter("p", type_)])
+    assert validate(spec, {"p": good}) == {"p": good}
+    with pytest.raises(InvalidInput) as caught:
+        validate(spec, {"p": bad})
+    assert caught.value.problems == [problem]
+
+
+@pytest.mark.parametrize("type_", ["any", "Tensor", "int | None"])
+def test_none_fits_the_choices_of_a_type_that_allows_it(type_: str) -> None:
+    spec = ParameterSet("nb.ipynb", [Parameter("p", type_, choices=[1, 2])])
+    assert validate(spec, {"p": None}) == {"p": None}
+    with pytest.raises(InvalidInput, match="is not one of the choices 1, 2"):
+        validate(spec, {"p": 3})
 
 
 def test_text_values_win_and_are_checked_with_the_typed_ones(spec: ParameterSet) -> None:

@@ -67,6 +67,13 @@ async def test_parameters_of_a_notebook(api, notebook):
     ]
     assert body["parameters"][0]["help"] == "sizes to add up"
     assert body["parameters"][2]["default"] == "***"
+    plain = {"nullable": False, "item": None, "choices": None, "minimum": None, "maximum": None}
+    integer = {"kind": "integer", "nullable": False, "item": None}
+    assert [p["field"] for p in body["parameters"]] == [
+        {**plain, "kind": "list", "item": integer, "secret": False},
+        {**plain, "kind": "text", "choices": ["a", "b"], "secret": False},
+        {**plain, "kind": "text", "secret": True},
+    ]
 
 
 async def test_parameters_through_a_symlink_that_stays_in_the_root(api, notebook, jp_root_dir):

@@ -14,7 +14,7 @@ from ...artefacts import render_html
 from ...errors import InvalidInput, NotFound
 from ...execution import RunLauncher, notebook_label, prepare, read_log
 from ...models import Run, RunStatus
-from ...parameters import ValueLimit, read_parameters
+from ...parameters import ValueLimit, parameter_set_with_fields, read_parameters
 from ...store import Store
 from .base import GreenhouseHandler
 
@@ -41,10 +41,10 @@ class ParametersHandler(GreenhouseHandler):
     @tornado.web.authenticated
     @authorized
     async def get(self) -> None:
-        """Answer the notebook's parameter set, naming it by the path given."""
+        """Answer the notebook's parameters, each with its form field, named by the path given."""
         path = self.query("path")
         spec = read_parameters(self.confined(path, "notebook"))
-        self.reply({**spec.to_dict(), "notebook": path})
+        self.reply({**parameter_set_with_fields(spec), "notebook": path})
 
 
 class RunsHandler(GreenhouseHandler):
