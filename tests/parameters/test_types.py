@@ -19,7 +19,7 @@ from greenhouse_ext.parameters.types import (
     read_type_comment,
 )
 
-CASES = Path(__file__).parent / "cases"
+CASES = Path(__file__).parents[1] / "cases"
 FIELDS = json.loads((CASES / "fields.json").read_text())["fields"]
 COERCION = json.loads((CASES / "coercion.json").read_text())
 
