@@ -107,7 +107,7 @@ class Store(RunIndex, VersionIndex):
         own SQLite index and objects, whatever is configured.
         """
         root = Path(location).expanduser().resolve() if location else find_store_root()
-        return cls(root, *addresses(root, local))
+        return cls(root, *_addresses(root, local))
 
     def close(self) -> None:
         """Release the index's connections."""
@@ -183,7 +183,7 @@ class Store(RunIndex, VersionIndex):
         return folder / f"{run_id}.log"
 
 
-def addresses(root: Path, local: bool) -> tuple[str | None, str | None, dict[str, Any]]:
+def _addresses(root: Path, local: bool) -> tuple[str | None, str | None, dict[str, Any]]:
     """The index URL, objects URL and objects' options of the store at ``root``.
 
     None stands for "not configured": `Store` then takes ``$GREENHOUSE_INDEX_URL`` /
@@ -209,7 +209,7 @@ def describe(root: str | os.PathLike[str], local: bool = False) -> dict[str, Any
     ``problem`` says why), ``"v0"`` for an index from before migrations.
     """
     root = Path(root)
-    index, objects, options = addresses(root, local)
+    index, objects, options = _addresses(root, local)
     index = index or os.environ.get(INDEX_URL_ENV) or f"sqlite:///{root / 'index.sqlite'}"
     objects = objects or os.environ.get(OBJECTS_URL_ENV) or str(root / "objects")
     config = config_path(root.parent)
@@ -264,7 +264,7 @@ def upgrade(root: str | os.PathLike[str], index_url: str | None = None) -> tuple
     from alembic import command
     from alembic.config import Config
 
-    index_url = index_url or addresses(Path(root), False)[0] or os.environ.get(INDEX_URL_ENV)
+    index_url = index_url or _addresses(Path(root), False)[0] or os.environ.get(INDEX_URL_ENV)
     if index_url is None and not (Path(root) / "index.sqlite").is_file():
         raise NotFound(f"There is no store at {root} to upgrade")
     engine = make_engine(index_url or f"sqlite:///{Path(root) / 'index.sqlite'}")

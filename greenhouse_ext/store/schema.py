@@ -76,6 +76,7 @@ def revision_of(conn: sa.Connection) -> str | None:
 
 
 def dialect_insert(dialect: str) -> Any:
+    """The ``insert`` of a dialect that has ``ON CONFLICT``: SQLite's or PostgreSQL's."""
     if dialect == "sqlite":
         from sqlalchemy.dialects import sqlite
 
@@ -94,6 +95,8 @@ def is_contention(exc: sa.exc.OperationalError) -> bool:
 
 
 def make_engine(url: str) -> sa.Engine:
+    """An engine for the index at ``url``: SQLite in WAL mode with a long busy timeout, or a
+    server database whose lost connections become `StoreUnavailable`."""
     if not url.startswith("sqlite"):
         # A connection the server dropped is replaced before use (pool_pre_ping), so a
         # long-lived process such as the Jupyter server reconnects by itself.
