@@ -14,7 +14,15 @@ from .config import CONFIG_FILENAME, config_path, read_config, redacted
 from .migrations import HEAD, REVISIONS, SCRIPTS
 from .objects import Objects
 from .runs import RunIndex
-from .schema import dialect_insert, indexes, make_engine, metadata, revision_of, revision_table
+from .schema import (
+    begin_writing,
+    dialect_insert,
+    indexes,
+    make_engine,
+    metadata,
+    revision_of,
+    revision_table,
+)
 from .versions import VersionIndex
 
 STORE_DIRNAME = ".greenhouse"
@@ -126,7 +134,7 @@ class Store(RunIndex, VersionIndex):
                 revision = revision_of(conn)
             else:
                 revision = HEAD
-                self._begin_writing(conn)
+                begin_writing(conn)
                 conn.execute(sa.schema.CreateTable(revision_table, if_not_exists=True))
                 stamp = dialect_insert(self._engine.dialect.name)(revision_table)
                 conn.execute(stamp.values(version_num=HEAD).on_conflict_do_nothing())

@@ -75,6 +75,17 @@ def revision_of(conn: sa.Connection) -> str | None:
     return str(value) if value is not None else None
 
 
+def begin_writing(conn: sa.Connection) -> None:
+    """Begin a transaction that will write: SQLite's takes the write lock at once.
+
+    A deferred SQLite transaction that reads and then writes fails at once (it
+    cannot wait) when another process wrote meanwhile; ``BEGIN IMMEDIATE`` queues
+    for the lock instead, within the busy timeout.
+    """
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 def dialect_insert(dialect: str) -> Any:
     """The ``insert`` of a dialect that has ``ON CONFLICT``: SQLite's or PostgreSQL's."""
     if dialect == "sqlite":

@@ -13,6 +13,7 @@ from .records import version_from_record, version_record
 from .schema import (
     MAX_VERSION_NUMBER,
     aliases_table,
+    begin_writing,
     counters_table,
     dialect_insert,
     is_contention,
@@ -61,7 +62,7 @@ class VersionIndex:
         for _ in range(VERSION_ATTEMPTS):
             try:
                 with self._engine.connect() as conn:
-                    self._begin_writing(conn)
+                    begin_writing(conn)
                     number = conn.execute(self._next_number(version.name)).scalar_one()
                     # Checked under the counter row's lock: no copy of it can commit meanwhile.
                     known = self._known_number(conn, version) if reuse else None
@@ -119,16 +120,6 @@ class VersionIndex:
             )
             .returning(counters_table.c.last)
         )
-
-    def _begin_writing(self, conn: sa.Connection) -> None:
-        """Begin a transaction that will write: SQLite's takes the write lock at once.
-
-        A deferred SQLite transaction that reads and then writes fails at once (it
-        cannot wait) when another process wrote meanwhile; ``BEGIN IMMEDIATE`` queues
-        for the lock instead, within the busy timeout.
-        """
-        if self._engine.dialect.name == "sqlite":
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     def _alias_upsert(self, name: str, alias: str, number: int) -> Any:
         insert = dialect_insert(self._engine.dialect.name)(aliases_table).values(
