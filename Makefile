@@ -48,7 +48,7 @@ lint-ts: $(STAMP)
 	$(BIN)/jlpm run lint:check
 
 pytest: $(STAMP) $(CHROMIUM) $(INITDB)
-	$(BIN)/python -m pytest -q -p no:cacheprovider
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n 2 --dist loadfile
 
 jest: $(STAMP)
 	$(BIN)/jlpm run test

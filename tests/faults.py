@@ -1,5 +1,6 @@
 """The fault and fuzz suite's shared parts, a pytest plugin named in conftest.py: real
-server processes, and a ledger of the cases tried and held, printed as a table at the end."""
+server processes, and a ledger of the cases tried and held, printed as a table at the end
+(gathered from every pytest-xdist worker)."""
 
 from __future__ import annotations
 
@@ -47,6 +48,24 @@ _LEDGER = pytest.StashKey[Ledger]()
 
 def pytest_configure(config: pytest.Config) -> None:
     config.stash[_LEDGER] = Ledger()
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """On a pytest-xdist worker, hand the worker's tallies to the controller."""
+    output = getattr(session.config, "workeroutput", None)
+    if output is not None:
+        tallies = session.config.stash[_LEDGER].tallies
+        output["ledger"] = [(a, k, t.tried, t.held) for (a, k), t in tallies.items()]
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """On the pytest-xdist controller, add a finished worker's tallies to the ledger."""
+    tallies = node.config.stash[_LEDGER].tallies
+    for area, kind, tried, held in node.workeroutput.get("ledger", []):
+        tally = tallies.setdefault((area, kind), Tally())
+        tally.tried += tried
+        tally.held += held
 
 
 @pytest.fixture(scope="session")
