@@ -16,7 +16,7 @@ SUMMARY_VALUE_CHARS = 200
 """The longest value text a run's summary (its form in listings) carries whole."""
 TRUNCATION_MARK = "…"
 """What ends a value a summary cut."""
-INTERNAL_RUN_FIELDS = ("pid", "source_object", "output_object")
+INTERNAL_RUN_FIELDS = ("pid", "identity", "source_object", "output_object")
 """Fields of a run that are stored but never served: see `Run.to_dict`."""
 
 ProgressCallback = Callable[[int, int, int | None], None]
@@ -155,6 +155,20 @@ class Progress:
     current: int | None = None
 
 
+@dataclass(frozen=True)
+class ProcessIdentity:
+    """The process responsible for a run, told apart from one that took its pid later.
+
+    ``machine`` tells apart machines and containers that share a hostname (see
+    `greenhouse_ext.store.identity`); ``started`` is when the process started, in clock
+    ticks since its machine booted.
+    """
+
+    host: str
+    machine: str
+    started: int
+
+
 @dataclass
 class Run:
     """The record of one execution of a notebook."""
@@ -175,6 +189,7 @@ class Run:
     source_object: str | None = None
     output_object: str | None = None
     pid: int | None = None
+    identity: ProcessIdentity | None = None
     progress: Progress | None = None
     sweep_id: str | None = None
     timeout: float | None = None
@@ -185,8 +200,8 @@ class Run:
     def to_dict(self) -> dict[str, Any]:
         """The run as the API serves and prints it.
 
-        Fields only greenhouse itself needs (the process id, the digests of the stored
-        notebooks) are left out; ``has_notebook`` says whether an executed notebook is
+        Fields only greenhouse itself needs (the process id and identity, the digests of
+        the stored notebooks) are left out; ``has_notebook`` says whether an executed notebook is
         stored. The stored form is :func:`greenhouse_ext.store.records.run_record`.
         """
         data = dataclasses.asdict(self)
@@ -250,6 +265,7 @@ class Run:
             source_object=data.get("source_object"),
             output_object=data.get("output_object"),
             pid=data.get("pid"),
+            identity=ProcessIdentity(**data["identity"]) if data.get("identity") else None,
             progress=Progress(**data["progress"]) if data.get("progress") else None,
             sweep_id=data.get("sweep_id"),
             timeout=data.get("timeout"),

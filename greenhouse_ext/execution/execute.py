@@ -43,7 +43,7 @@ from ..parameters import (
     split_secrets,
     validate,
 )
-from ..store import host, sha256_bytes
+from ..store import host, identity, sha256_bytes
 from . import provenance
 from .kernels import kill_kernel
 from .trace import ExecutionTrace
@@ -185,6 +185,7 @@ class Recorder:
             created_at=now(),
             started_at=now(),
             pid=os.getpid(),
+            identity=identity.current(),
             timeout=job.timeout,
             timeout_run=job.timeout_run,
         )

@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from ..errors import Conflict, InvalidInput, NotFound
-from ..models import Run, RunStatus, new_run_id, now
+from ..models import Run, RunError, RunStatus, new_run_id, now
 from ..parameters import DEFAULT_MAX_VALUE_BYTES, mask_secrets
-from ..store import Store
+from ..store import Store, identity
 from .execute import Job
 from .processes import (
     VALUES_PREFIX,
@@ -114,10 +114,11 @@ class RunLauncher:
         return [self.python, "-m", "greenhouse_ext", *store, "run", *options, "--", str(job.path)]
 
     def launch(self, job: Job, run_id: str | None = None) -> Run:
-        """Start a prepared job in its own process and record it as ``queued``.
+        """Record a prepared job as ``queued``, then start it in its own process.
 
-        The process is started first so that the first record already names its pid:
-        no reader ever sees a queued run without a process (which would count as gone).
+        The queued record names this process until it names the run's own (see
+        `_start`): no reader ever sees a queued run without a process (which would count
+        as gone).
 
         Parameters
         ----------
@@ -129,7 +130,7 @@ class RunLauncher:
         Returns
         -------
         Run
-            The queued record, with the process's pid.
+            The queued record, naming the run's process.
 
         Raises
         ------
@@ -142,7 +143,7 @@ class RunLauncher:
             job.parameters,
             lambda values_file: self.command(job, run_id, values_file),
             job.path.parent,
-            lambda pid: _queued_record(job, run_id, pid),
+            _queued_record(job, run_id),
         )
 
     def reproduce(
@@ -191,18 +192,18 @@ class RunLauncher:
             options = [f"--run-id={run_id}", "--log-output", f"--secrets-file={values_file}"]
             return [self.python, "-m", "greenhouse_ext", *store, "reproduce", *options, "--", ref]
 
-        def record(pid: int) -> Run:
-            return Run(
-                id=run_id,
-                notebook=run.notebook,
-                status=RunStatus.QUEUED,
-                parameters=dict(run.parameters),
-                created_at=now(),
-                pid=pid,
-                timeout=run.timeout,
-                timeout_run=run.timeout_run,
-                reproduces=run.id,
-            )
+        record = Run(
+            id=run_id,
+            notebook=run.notebook,
+            status=RunStatus.QUEUED,
+            parameters=dict(run.parameters),
+            created_at=now(),
+            pid=os.getpid(),
+            identity=identity.current(),
+            timeout=run.timeout,
+            timeout_run=run.timeout_run,
+            reproduces=run.id,
+        )
 
         return self._start(run_id, dict(secrets), command, base, record)
 
@@ -212,32 +213,51 @@ class RunLauncher:
         values: Mapping[str, Any],
         command: Callable[[str], list[str]],
         cwd: Path,
-        record: Callable[[int], Run],
+        run: Run,
     ) -> Run:
-        """Start ``command(values_file)`` in ``cwd`` and record ``record(pid)`` as queued."""
-        self._check_new(run_id)
-        values_dir = tempfile.mkdtemp(prefix=f"{VALUES_PREFIX}{run_id}-")
+        """Record ``run`` as queued, start ``command(values_file)`` in ``cwd``, name its process.
+
+        The record is written before the process starts, so the process (which records
+        the run as running) never races this one to create it; ``run`` names this
+        process until it names the run's own, and only while it is still queued. A
+        process that could not be started leaves the run recorded as failed.
+        """
+        if not self.store.save_run(run, replaces=()):
+            raise Conflict(f"A run with id {run_id} exists already")
+        values_dir = None
         try:
+            values_dir = tempfile.mkdtemp(prefix=f"{VALUES_PREFIX}{run_id}-")
             process = self._spawn(run_id, command(write_values(values_dir, values)), cwd)
-        except BaseException:
-            shutil.rmtree(values_dir, ignore_errors=True)
+        except BaseException as exc:
+            if values_dir is not None:
+                shutil.rmtree(values_dir, ignore_errors=True)
+            self._unstarted(run, exc)
             raise
         child = _Child(process, values_dir)
-        run = record(process.pid)
-        try:
-            if not self.store.save_run(run, replaces=()):
-                raise Conflict(f"A run with id {run_id} exists already")
-        except BaseException:
-            process.kill()
-            process.wait()
-            shutil.rmtree(values_dir, ignore_errors=True)
-            raise
         with self._lock:
             self._children[run_id] = child
         threading.Thread(
             target=self._watch, args=(run_id, child), name=f"greenhouse-{run_id}", daemon=True
         ).start()
+        run.pid, run.identity = process.pid, identity.of(process.pid)
+        try:
+            self.store.save_run(run, replaces=(RunStatus.QUEUED,))
+        except Exception:
+            # The process records the run itself; until then the record names this one.
+            _log.exception("Could not record the process of run %s", run_id)
         return run
+
+    def _unstarted(self, run: Run, exc: BaseException) -> None:
+        """Record the queued ``run`` as failed: its process could not be started."""
+        run.status = RunStatus.FAILED
+        run.error = RunError(
+            reason="its process could not be started", ename=type(exc).__name__, evalue=str(exc)
+        )
+        run.finished_at = now()
+        try:
+            self.store.save_run(run, replaces=(RunStatus.QUEUED,))
+        except Exception:
+            _log.exception("Could not record that run %s did not start", run.id)
 
     def cancel(self, run_ref: str) -> Run:
         """Ask a queued or running run to stop; its process records it as ``cancelled``.
@@ -350,14 +370,6 @@ class RunLauncher:
                 discarded.append(run_id)
         return discarded
 
-    def _check_new(self, run_id: str) -> None:
-        try:
-            existing = self.store.get_run(run_id)
-        except (NotFound, InvalidInput):
-            return
-        if existing.id == run_id:
-            raise Conflict(f"A run with id {run_id} exists already")
-
     def _spawn(self, run_id: str, command: list[str], cwd: Path) -> subprocess.Popen[bytes]:
         with open(self.store.log_path(run_id), "ab") as log:
             return subprocess.Popen(
@@ -404,21 +416,29 @@ class RunLauncher:
     def _refuse_cancel(self, run: Run) -> NoReturn:
         if run.id in self.store.mark_interrupted():
             raise Conflict(f"Run {run.id} had no process left: it is now recorded as interrupted")
+        if not identity.is_here(run.identity):
+            assert run.identity is not None
+            raise Conflict(
+                f"Run {run.id} runs on another machine or container named "
+                f"{run.identity.host!r}: stop it there (process {run.pid}, e.g. with "
+                f"`kill -TERM {run.pid}`)"
+            )
         raise Conflict(
             f"Run {run.id} was not started by this server: stop it where it runs "
             f"(process {run.pid}, e.g. with `kill -TERM {run.pid}` on its machine)"
         )
 
 
-def _queued_record(job: Job, run_id: str, pid: int) -> Run:
-    """The first record of a launched run: its values with secrets masked, its process."""
+def _queued_record(job: Job, run_id: str) -> Run:
+    """The first record of a launched run: its values with secrets masked, this process."""
     return Run(
         id=run_id,
         notebook=job.notebook,
         status=RunStatus.QUEUED,
         parameters=mask_secrets(job.spec, job.parameters),
         created_at=now(),
-        pid=pid,
+        pid=os.getpid(),
+        identity=identity.current(),
         timeout=job.timeout,
         timeout_run=job.timeout_run,
     )

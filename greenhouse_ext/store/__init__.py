@@ -1,10 +1,12 @@
 """Where runs and versions live: the SQL index, the objects, their records, config and copies."""
 
+from . import identity
 from .config import CONFIG_FILENAME, StoreConfig, checked, config_path, read_config, write_config
+from .identity import host
 from .index import Store, describe, find_store_root, upgrade
 from .objects import sha256_bytes
 from .refs import Subject, check_name, file_subject, resolve, resolve_version
-from .runs import LiveRecord, host
+from .runs import LiveRecord
 from .transfer import TransferReport, transfer
 
 __all__ = [
@@ -21,6 +23,7 @@ __all__ = [
     "file_subject",
     "find_store_root",
     "host",
+    "identity",
     "read_config",
     "resolve",
     "resolve_version",

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import os
-import socket
 from collections.abc import Collection
 from pathlib import Path
 
@@ -13,6 +11,7 @@ import sqlalchemy as sa
 
 from ..errors import Conflict, InvalidInput, NotFound, StoreUnavailable
 from ..models import Execution, Progress, ProgressCallback, Run, RunError, RunStatus
+from . import identity
 from .config import redacted
 from .objects import Objects
 from .records import run_from_record, run_record
@@ -20,11 +19,6 @@ from .schema import dialect_insert, runs_table
 
 ACTIVE = (RunStatus.QUEUED, RunStatus.RUNNING)
 """The statuses of a run that has not finished: the only ones a record may leave."""
-
-
-def host() -> str:
-    """The machine's name: runs record it, and only its own runs are checked for orphans."""
-    return socket.gethostname()
 
 
 class RunIndex:
@@ -69,7 +63,7 @@ class RunIndex:
             "id": run.id,
             "notebook": run.notebook,
             "status": run.status.value,
-            "host": run.provenance.host if run.provenance else host(),
+            "host": run.provenance.host if run.provenance else identity.host(),
             "pid": run.pid,
             "created_at": run.created_at,
             "record": run_record(run),
@@ -92,11 +86,22 @@ class RunIndex:
     def start_run(self, run: Run) -> None:
         """Record ``run`` as running: a new run, or the one a server queued under its id.
 
+        A queued run keeps the time it was queued as its ``created_at`` (``run`` is
+        changed to say so): the order of the runs is the order they were asked for.
+
         Raises
         ------
         Conflict
             The run with this id has started or finished already.
         """
+        with self._engine.connect() as conn:
+            queued = conn.execute(
+                sa.select(runs_table.c.created_at).where(
+                    runs_table.c.id == run.id, runs_table.c.status == RunStatus.QUEUED.value
+                )
+            ).first()
+        if queued is not None:
+            run.created_at = queued.created_at
         if not self.save_run(run, replaces=(RunStatus.QUEUED,)):
             stored = self.get_run(run.id)
             raise Conflict(f"Run {run.id} is {stored.status.value} already: it is not started")
@@ -192,10 +197,13 @@ class RunIndex:
             return [run_from_record(r.record) for r in conn.execute(query)]
 
     def mark_interrupted(self) -> list[str]:
-        """Mark this host's unfinished runs whose process has gone as ``interrupted``.
+        """Mark this machine's unfinished runs whose process has gone as ``interrupted``.
 
-        Each change is a transition from the status that was read: a run that records
-        its outcome and exits between the reading and the writing keeps its outcome.
+        A process is told by its pid and its start time, so a process that took the pid
+        of a run's ended one since is not taken for it; a run recorded by another machine
+        or container of the same hostname is left to it. Each change is a transition from
+        the status that was read: a run that records its outcome and exits between the
+        reading and the writing keeps its outcome.
 
         Returns
         -------
@@ -206,13 +214,15 @@ class RunIndex:
             rows = conn.execute(
                 sa.select(runs_table.c.record).where(
                     runs_table.c.status.in_([s.value for s in ACTIVE]),
-                    runs_table.c.host == host(),
+                    runs_table.c.host == identity.host(),
                 )
             ).all()
         gone = []
         for row in rows:
             run = run_from_record(row.record)
-            if run.pid is not None and _alive(run.pid):
+            if not identity.is_here(run.identity):
+                continue
+            if run.pid is not None and identity.is_alive(run.identity, run.pid):
                 continue
             expected = run.status
             run.status = RunStatus.INTERRUPTED
@@ -220,16 +230,6 @@ class RunIndex:
             if self.save_run(run, replaces=(expected,)):
                 gone.append(run.id)
         return gone
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class LiveRecord:
