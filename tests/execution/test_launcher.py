@@ -305,3 +305,16 @@ def test_a_reproduction_runs_in_a_process_of_its_own_that_a_new_launcher_can_can
     assert (rerun.status, rerun.reproduces) == (RunStatus.CANCELLED, run.id)
     assert reproduction_of(store, rerun.id)["verdict"] == "differs"
     assert "re-running cell 2/2" in read_log(store, rerun.id).text
+
+
+def test_a_process_that_cannot_start_leaves_its_run_failed_saying_so(tmp_path, store):
+    launcher = RunLauncher(store, python=str(tmp_path / "no-such-python"))
+    run_id = new_run_id()
+
+    with pytest.raises(FileNotFoundError):
+        launcher.launch(_job(tmp_path, "pass"), run_id)
+
+    run = store.get_run(run_id)
+    assert run.status is RunStatus.FAILED
+    assert run.error is not None and run.error.reason == "its process could not be started"
+    assert "no-such-python" in (run.error.evalue or "")
