@@ -159,13 +159,16 @@ class Progress:
 class ProcessIdentity:
     """The process responsible for a run, told apart from one that took its pid later.
 
-    ``machine`` tells apart machines and containers that share a hostname (see
-    `greenhouse_ext.store.identity`); ``started`` is when the process started, in clock
-    ticks since its machine booted.
+    Its machine is more than its hostname: ``machine`` is the installation's id
+    (``/etc/machine-id``, or ""), ``boot`` the kernel's boot id and ``namespace`` the
+    inode of the process's pid namespace (a container's own); ``started`` is when the
+    process started, in clock ticks since boot. See `greenhouse_ext.store.identity`.
     """
 
     host: str
     machine: str
+    boot: str
+    namespace: int
     started: int
 
 

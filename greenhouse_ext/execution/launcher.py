@@ -416,7 +416,7 @@ class RunLauncher:
     def _refuse_cancel(self, run: Run) -> NoReturn:
         if run.id in self.store.mark_interrupted():
             raise Conflict(f"Run {run.id} had no process left: it is now recorded as interrupted")
-        if not identity.is_here(run.identity):
+        if identity.is_elsewhere(run.identity):
             assert run.identity is not None
             raise Conflict(
                 f"Run {run.id} runs on another machine or container named "

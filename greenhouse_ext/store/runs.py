@@ -201,9 +201,10 @@ class RunIndex:
 
         A process is told by its pid and its start time, so a process that took the pid
         of a run's ended one since is not taken for it; a run recorded by another machine
-        or container of the same hostname is left to it. Each change is a transition from
-        the status that was read: a run that records its outcome and exits between the
-        reading and the writing keeps its outcome.
+        or container of the same hostname is left to it, and one of this machine before it
+        rebooted has ended (see `greenhouse_ext.store.identity`). Each change is a
+        transition from the status that was read: a run that records its outcome and exits
+        between the reading and the writing keeps its outcome.
 
         Returns
         -------
@@ -220,7 +221,7 @@ class RunIndex:
         gone = []
         for row in rows:
             run = run_from_record(row.record)
-            if not identity.is_here(run.identity):
+            if identity.is_elsewhere(run.identity):
                 continue
             if run.pid is not None and identity.is_alive(run.identity, run.pid):
                 continue

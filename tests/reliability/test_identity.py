@@ -22,7 +22,7 @@ import pytest
 from faults import greenhouse, request
 from notebooks import write_notebook
 
-from greenhouse_ext.models import Run
+from greenhouse_ext.models import Run, now
 from greenhouse_ext.store import Store
 
 DEADLINE_S = 120.0
@@ -205,6 +205,46 @@ def test_a_live_run_of_another_container_with_the_same_hostname_is_left_to_it(
     assert after_check == "running", checked.stderr
     assert final.status.value == "succeeded", log.read_text()
     assert returncode == 0, log.read_text()
+
+
+def _bare_machine() -> bool:
+    """True outside any container, on a machine with an installation id."""
+    try:
+        namespace = os.stat("/proc/self/ns/pid").st_ino
+        return bool(Path("/etc/machine-id").read_text().strip()) and namespace == 0xEFFFFFFC
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not _bare_machine(), reason="needs a machine id, outside containers")
+def test_a_run_of_this_machine_before_it_rebooted_is_interrupted(tmp_path, ledger):
+    """No reboot can be made here: the record is written as this machine would have
+    written it in an earlier boot, under the pid that a live process of this boot (the
+    test's own) has now. The orphan check is a real ``greenhouse`` process."""
+    stat = Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()
+    record = {
+        "id": "beforeboot01",
+        "notebook": "nb.ipynb",
+        "status": "running",
+        "parameters": {},
+        "created_at": now(),
+        "pid": os.getpid(),
+        "identity": {
+            "host": os.uname().nodename,
+            "machine": Path("/etc/machine-id").read_text().strip(),
+            "boot": "an-earlier-boot",
+            "namespace": os.stat("/proc/self/ns/pid").st_ino,
+            "started": int(stat[19]),
+        },
+    }
+    store = Store(tmp_path / ".greenhouse")
+    store.save_run(Run.from_dict(record))
+    store.close()
+
+    checked = greenhouse("runs", "--check-orphans", "--json", cwd=tmp_path, check=True)
+    held = json.loads(checked.stdout)[0]["status"] == "interrupted"
+    ledger.add("process identity", "run of this machine before it rebooted", held)
+    assert held, checked.stdout
 
 
 def _launch(server, results: list[tuple[int, dict]]) -> None:
