@@ -6,13 +6,14 @@ limit; the API cases use a real server.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -83,6 +84,12 @@ def _descendants(pid: int) -> set[int]:
     return found
 
 
+def _kill(pids: Iterable[int]) -> None:
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+
+
 def _kernels(project: Path, count: int) -> list[int]:
     _wait_for(lambda: len(list(project.glob("kernel-*"))) >= count, "the runs did not start")
     time.sleep(0.2)
@@ -124,12 +131,13 @@ def test_a_killed_sweep_leaves_its_runs_recorded_and_nothing_running(
     kernels = _kernels(tmp_path, 2)
     left = _descendants(proc.pid) | set(kernels)
     proc.send_signal(signal.SIGKILL)
-    proc.communicate(timeout=30)
+    proc.wait(timeout=30)
     recorded = sorted(r["status"] for r in _runs(tmp_path))
     deadline = time.monotonic() + 30
     while any(map(_alive, left)) and time.monotonic() < deadline:
         time.sleep(0.2)
     survivors = [pid for pid in left if _alive(pid)]
+    _kill(survivors)
     checked = greenhouse("runs", "--check-orphans", cwd=tmp_path)
     after = sorted(r["status"] for r in _runs(tmp_path))
     held = (
@@ -148,8 +156,8 @@ def test_a_lost_worker_fails_only_the_run_it_held(tmp_path: Path, ledger: Ledger
         tmp_path / "slow.ipynb", "i = 0\nseconds = 0", "seconds = 8 if i <= 2 else 0", SLOW
     )
     proc = _sweep(tmp_path, "slow.ipynb", "-p", "i", "1,2,3,4,5,6", "--json")
-    first = int((tmp_path / "kernel-1").read_text()) if _kernels(tmp_path, 2) else 0
-    worker = first
+    _kernels(tmp_path, 2)
+    worker = int((tmp_path / "kernel-1").read_text())
     while _parent(worker) != proc.pid:
         worker = _parent(worker)
     os.kill(worker, signal.SIGKILL)
@@ -219,5 +227,6 @@ def test_cancel_stops_a_sweep_started_by_a_server_that_ignores_sigint(
         and len(reasons) == 4
         and not any(map(_alive, kernels))
     )
+    _kill(_descendants(server.process.pid) | set(kernels))
     ledger.add("sweep", "cancel through the API under an ignored SIGINT: the sweep stops", held)
     assert held, runs
