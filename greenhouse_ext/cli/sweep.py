@@ -178,10 +178,11 @@ def sweep_command(
     else:
         print_table(*results_table(shown))
         _print_outcome(result)
+    if result.unstored:
+        _print_unstored(result.unstored)
     if result.cancelled:
         ctx.exit(EXIT_CANCELLED)
     if result.unstored:
-        _print_unstored(result.unstored)
         ctx.exit(StoreUnavailable.exit_code)
     if result.failed:
         ctx.exit(1)
@@ -208,8 +209,8 @@ def _cancel_on_signals() -> threading.Event:
 def _print_unstored(unstored: dict[str, str]) -> None:
     runs = "run" if len(unstored) == 1 else "runs"
     click.echo(
-        f"error: the outcome of {len(unstored)} {runs} could not be stored; every other run "
-        "of the sweep is recorded:",
+        f"error: the store failed for {len(unstored)} {runs} of the sweep (each recorded as "
+        "failed, saying why, where the index could still be written); the others are recorded:",
         err=True,
     )
     for run_id, reason in unstored.items():

@@ -112,7 +112,8 @@ def test_a_failed_store_write_fails_one_run_and_the_others_are_recorded(
     held = (
         proc.returncode == 3
         and "Traceback" not in stderr
-        and "could not be stored" in stderr
+        and "the store failed for 1 run of the sweep" in stderr
+        and "File too large" in stderr
         and len(runs) == 6
         and big.get("status") == "failed"
         and "File too large" in big["error"]["reason"]
