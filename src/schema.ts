@@ -231,8 +231,10 @@ export interface paths {
     put?: never;
     /**
      * Cancel a running sweep this server started.
-     * @description The sweep's process is interrupted as Ctrl-C would: its runs in flight end
-     *     `cancelled` (their kernels are stopped) and its runs not started never run.
+     * @description The sweep's process gets SIGTERM, which cancels it as Ctrl-C would: its runs in
+     *     flight end `cancelled` (their kernels are stopped) and its runs not started are
+     *     recorded `cancelled` without running. A process still going after its grace
+     *     period is killed with its workers.
      */
     post: operations['cancelSweep'];
     delete?: never;

@@ -20,6 +20,8 @@ import pytest
 
 TOKEN = "greenhouse-reliability"
 SERVER_DEADLINE_S = 120.0
+IGNORING_SIGINT = ["sh", "-c", 'trap "" INT; exec "$@"', "sh"]
+"""A prefix that runs a command with SIGINT ignored, as a shell runs ``nohup ... &``."""
 
 
 @dataclass
@@ -128,13 +130,20 @@ class Server:
             self.process.wait(timeout=30)
 
 
-def start_server(root: Path, log: Path, port: int | None = None) -> Server:
-    """Start ``jupyter server`` on ``root`` with greenhouse and wait until it answers."""
+def start_server(
+    root: Path, log: Path, port: int | None = None, *, ignore_sigint: bool = False
+) -> Server:
+    """Start ``jupyter server`` on ``root`` with greenhouse and wait until it answers.
+
+    ``ignore_sigint`` starts it with SIGINT ignored, as a shell does for ``nohup ... &``:
+    the processes it starts inherit that.
+    """
     port = port or free_port()
     env = {k: v for k, v in os.environ.items() if k != "GREENHOUSE_STORE"}
     with log.open("ab") as sink:
         process = subprocess.Popen(
             [
+                *(IGNORING_SIGINT if ignore_sigint else []),
                 sys.executable,
                 "-m",
                 "jupyter_server",
@@ -169,8 +178,8 @@ def servers(tmp_path: Path) -> Iterator[Callable[..., Server]]:
     """Start real servers on a root; every one still going is stopped at the end."""
     started: list[Server] = []
 
-    def start(root: Path, port: int | None = None) -> Server:
-        server = start_server(root, tmp_path / "server.log", port)
+    def start(root: Path, port: int | None = None, *, ignore_sigint: bool = False) -> Server:
+        server = start_server(root, tmp_path / "server.log", port, ignore_sigint=ignore_sigint)
         started.append(server)
         return server
 

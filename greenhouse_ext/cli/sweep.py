@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
+import threading
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from ..errors import InvalidInput
+from ..errors import InvalidInput, StoreUnavailable
 from .group import (
     cli,
     kernel_option,
@@ -66,8 +68,8 @@ EXIT_CANCELLED = 130
     type=click.IntRange(min=0),
     default=0,
     show_default=True,
-    help="Re-run a run this many times after an infrastructure fault (a dead kernel, a lost "
-    "worker); never after the notebook's own exception.",
+    help="Re-run a run this many times (at most 10) after an infrastructure fault (a dead "
+    "kernel, a lost worker); never after the notebook's own exception.",
 )
 @timeout_option
 @timeout_run_option
@@ -106,14 +108,24 @@ def sweep_command(
 
     Every set is validated before the first run starts; one bad set rejects the sweep
     (exit 2). Each run is an ordinary run in the store, tagged with the sweep's id
-    (`greenhouse runs --sweep ID` shows the table again). Ctrl-C cancels the sweep.
+    (`greenhouse runs --sweep ID` shows the table again), recorded as queued when the
+    sweep starts. Ctrl-C or SIGTERM cancels the sweep.
 
     \b
     Exit status: 0 when every run succeeded; 1 when any failed; 2 for bad input;
-    130 when cancelled.
+    3 when a run's outcome could not be stored (the other runs are); 130 when cancelled.
     """
-    from ..execution import kernels, plan_sweep, results_table, run_sweep, sorted_runs
+    from ..execution import (
+        check_retries,
+        kernels,
+        plan_sweep,
+        results_table,
+        run_sweep,
+        sorted_runs,
+    )
     from ..parameters import product_of_text, read_grid, read_grid_file
+
+    check_retries(retries)
 
     if bool(parameters) == bool(grid):
         raise InvalidInput("Give the sweep's values either as -p NAME V1,V2 or as --grid FILE")
@@ -137,6 +149,7 @@ def sweep_command(
         sweep_id=sweep_id,
     )
     store = open_store(ctx)
+    cancel = _cancel_on_signals()
     backend = _backend(dask_address, workers, kernel)
     if not as_json:
         size = len(plan.tasks)
@@ -145,7 +158,12 @@ def sweep_command(
     bar = _ProgressBar(len(plan.tasks))
     try:
         result = run_sweep(
-            plan, backend, store.save_execution, retries=retries, on_progress=bar.update
+            plan,
+            backend,
+            store,
+            retries=retries,
+            on_progress=bar.update,
+            cancel=cancel,
         )
     finally:
         bar.close()
@@ -160,10 +178,43 @@ def sweep_command(
     else:
         print_table(*results_table(shown))
         _print_outcome(result)
+    if result.unstored:
+        _print_unstored(result.unstored)
     if result.cancelled:
         ctx.exit(EXIT_CANCELLED)
+    if result.unstored:
+        ctx.exit(StoreUnavailable.exit_code)
     if result.failed:
         ctx.exit(1)
+
+
+def _cancel_on_signals() -> threading.Event:
+    """An event that SIGTERM (what a server sends) and Ctrl-C set; a second one stops at once.
+
+    Ctrl-C is left alone where it was ignored when this process started (a background job).
+    """
+    cancel = threading.Event()
+
+    def handle(signum: int, frame: Any) -> None:
+        if cancel.is_set():
+            raise KeyboardInterrupt
+        cancel.set()
+
+    signal.signal(signal.SIGTERM, handle)
+    if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
+        signal.signal(signal.SIGINT, handle)
+    return cancel
+
+
+def _print_unstored(unstored: dict[str, str]) -> None:
+    runs = "run" if len(unstored) == 1 else "runs"
+    click.echo(
+        f"error: the store failed for {len(unstored)} {runs} of the sweep (each recorded as "
+        "failed, saying why, where the index could still be written); the others are recorded:",
+        err=True,
+    )
+    for run_id, reason in unstored.items():
+        click.echo(f"  - run {run_id}: {reason}", err=True)
 
 
 def _read_stdin_json() -> Any:
@@ -191,7 +242,7 @@ def _print_outcome(result: SweepResult) -> None:
         if status != "cancelled" or status in statuses
     )
     if result.cancelled:
-        summary += f"; the sweep was cancelled ({result.not_started} not started)"
+        summary += f"; the sweep was cancelled ({result.not_started} of them not started)"
     click.echo(summary, err=True)
 
 

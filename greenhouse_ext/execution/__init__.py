@@ -3,25 +3,26 @@
 from .execute import Job, execute, notebook_label, prepare
 from .launcher import RunLauncher
 from .logs import LogChunk, read_log
+from .results import results_table, side_by_side, sorted_runs, sweep_runs
 from .sweep import (
+    RETRIES_MAX,
     Backend,
     SweepPlan,
     SweepResult,
+    check_retries,
     plan_sweep,
-    results_table,
     run_sweep,
-    side_by_side,
-    sorted_runs,
-    sweep_runs,
 )
 
 __all__ = [
+    "RETRIES_MAX",
     "Backend",
     "Job",
     "LogChunk",
     "RunLauncher",
     "SweepPlan",
     "SweepResult",
+    "check_retries",
     "execute",
     "notebook_label",
     "plan_sweep",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -15,7 +16,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import Any, NoReturn
 
 from ..errors import Conflict, InvalidInput, NotFound
 from ..models import Run, RunError, RunStatus, new_run_id, now
@@ -29,13 +30,10 @@ from .processes import (
     runs_here,
     write_values,
 )
+from .sweep import CANCEL_GRACE_S, SweepPlan
 
-if TYPE_CHECKING:
-    from .sweep import SweepPlan
-
-
-"""The start of the name of the private temporary folder holding one run's values."""
-
+SWEEP_STOP_MARGIN_S = 30.0
+"""How much longer than a sweep's own grace a cancelled sweep process may take to stop."""
 _POLL_S = 0.2
 _log = logging.getLogger(__name__)
 
@@ -333,7 +331,12 @@ class RunLauncher:
         return process is not None and process.poll() is None
 
     def cancel_sweep(self, sweep_id: str) -> None:
-        """Cancel a running sweep this launcher started, as Ctrl-C does in a terminal.
+        """Cancel a running sweep this launcher started; end it if it does not stop.
+
+        The process gets SIGTERM, which ``greenhouse sweep`` turns into a cancellation
+        (unlike SIGINT, which a server started in the background passes on ignored). A
+        process still running `CANCEL_GRACE_S` (and a margin) later is killed with its
+        workers; its unfinished runs are then found by the orphan check.
 
         Raises
         ------
@@ -345,7 +348,14 @@ class RunLauncher:
                 f"Sweep {sweep_id} is not running here: only a running sweep this server "
                 "started can be cancelled"
             )
-        self._sweeps[sweep_id].send_signal(signal.SIGINT)
+        process = self._sweeps[sweep_id]
+        process.send_signal(signal.SIGTERM)
+        threading.Thread(
+            target=_end_unless_stopped,
+            args=(process, CANCEL_GRACE_S + SWEEP_STOP_MARGIN_S),
+            name=f"greenhouse-sweep-cancel-{sweep_id}",
+            daemon=True,
+        ).start()
 
     def discard_stale_values(self) -> list[str]:
         """Delete the values files of this store's runs that have left the queue.
@@ -427,6 +437,15 @@ class RunLauncher:
             f"Run {run.id} was not started by this server: stop it where it runs "
             f"(process {run.pid}, e.g. with `kill -TERM {run.pid}` on its machine)"
         )
+
+
+def _end_unless_stopped(process: subprocess.Popen[bytes], timeout: float) -> None:
+    """Kill ``process`` and its process group when it is still running after ``timeout``."""
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
 
 
 def _queued_record(job: Job, run_id: str) -> Run:

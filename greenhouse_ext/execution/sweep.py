@@ -7,22 +7,27 @@ files; the caller (one process) writes them to its store, tagged with the sweep'
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import dataclasses
 import os
+import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from ..errors import InvalidInput, NotFound
+from ..errors import Conflict, InvalidInput, StoreUnavailable
 from ..models import Execution, Run, RunError, RunStatus, new_run_id, now
 from ..parameters import ParameterPoint, mask_secrets
-from ..store import Store
+from ..store import Store, identity
 from .execute import Job, prepare
 
 CANCEL_GRACE_S = 60.0
 """How long a cancelled sweep waits for its runs in flight to report that they stopped."""
+RETRIES_MAX = 10
+"""The most times a sweep re-runs one run after infrastructure faults."""
 INFRASTRUCTURE_FAULTS = ("kernel died",)
 """Failure reasons that retries cover: the machinery broke, not the notebook."""
 
@@ -48,12 +53,17 @@ class SweepPlan:
 
 @dataclass
 class SweepResult:
-    """What a sweep did: the stored runs, and how many never started because it was cancelled."""
+    """What a sweep did: its runs, how many never started, and the runs it could not store.
+
+    ``unstored`` maps the id of each run whose record or outcome the store refused to
+    the reason.
+    """
 
     id: str
     runs: list[Run] = field(default_factory=list)
     not_started: int = 0
     cancelled: bool = False
+    unstored: dict[str, str] = field(default_factory=dict)
 
     @property
     def failed(self) -> list[Run]:
@@ -130,72 +140,198 @@ Progress = Callable[[Run | None, dict[str, int]], None]
 def run_sweep(
     plan: SweepPlan,
     backend: Backend,
-    save: Callable[[Execution], Run],
+    store: Store,
     *,
     retries: int = 0,
     on_progress: Progress | None = None,
+    cancel: threading.Event | None = None,
 ) -> SweepResult:
-    """Run every task of ``plan`` on ``backend``, storing each run through ``save``.
+    """Run every task of ``plan`` on ``backend``, recording each run in ``store``.
 
-    A failed run does not stop the others. A run that ends through an infrastructure
-    fault (a dead kernel, a lost worker) is run again, up to ``retries`` more times;
-    a notebook's own exception never is. Ctrl-C cancels the sweep: runs in flight end
-    as ``cancelled``, runs not started are not run, and no kernel is left behind.
+    Every run is recorded ``queued`` (under this process) before any starts, ``running``
+    when it is handed to a worker (never more at once than the backend has workers), and
+    finished when its worker hands it back. A failed run does not stop the others, nor
+    does a failure to store one: that run is recorded as failed with the reason, named in
+    `SweepResult.unstored`, and the sweep goes on. A run that ends through an
+    infrastructure fault (a dead kernel, a lost worker) is run again, up to ``retries``
+    more times; a notebook's own exception never is. Ctrl-C (or setting ``cancel``)
+    cancels the sweep: runs in flight end as ``cancelled``, runs not started are recorded
+    as cancelled before they started, and no kernel is left behind.
+
+    Raises
+    ------
+    InvalidInput
+        ``retries`` is not between 0 and `RETRIES_MAX`.
+    Conflict
+        A run of the plan is recorded already; nothing was run.
     """
-    result = SweepResult(id=plan.id)
-    pending: dict[Any, Task] = {backend.submit(task): task for task in plan.tasks}
-    counts = {"done": 0, "failed": 0, "running": 0, "remaining": len(plan.tasks)}
-
-    def report(run: Run | None) -> None:
-        counts["running"] = min(len(pending), backend.workers)
-        counts["remaining"] = len(pending) - counts["running"]
-        if on_progress is not None:
-            on_progress(run, counts)
-
-    report(None)
+    check_retries(retries)
+    _record_queued(plan, store)
+    sweep = _Sweep(plan, backend, store, retries, on_progress)
     cancelled_at = 0.0
-    while pending:
-        if result.cancelled and time.monotonic() - cancelled_at > CANCEL_GRACE_S:
-            _give_up(pending.values(), save, result)
-            break
-        try:
-            finished = backend.wait(list(pending), timeout=0.5)
-        except KeyboardInterrupt:
-            if result.cancelled:
-                raise
-            result.cancelled = True
+    while sweep.waiting or sweep.pending:
+        if cancel is not None and cancel.is_set() and not sweep.result.cancelled:
+            sweep.cancel()
             cancelled_at = time.monotonic()
-            backend.cancel()
+        if sweep.result.cancelled and time.monotonic() - cancelled_at > CANCEL_GRACE_S:
+            sweep.give_up()
+            break
+        sweep.start_waiting()
+        try:
+            finished = backend.wait(list(sweep.pending), timeout=0.5)
+        except KeyboardInterrupt:
+            if sweep.result.cancelled:
+                raise
+            sweep.cancel()
+            cancelled_at = time.monotonic()
             continue
         for handle, outcome in finished:
-            task = pending.pop(handle)
-            execution = _settle(task, outcome, retries, result.cancelled)
-            if execution == _RETRY:
-                retry = dataclasses.replace(task, attempt=task.attempt + 1)
-                pending[backend.submit(retry)] = retry
-                continue
-            if not isinstance(execution, Execution):
-                result.not_started += 1
-                continue
-            run = save(execution)
-            result.runs.append(run)
-            counts["done" if run.status is RunStatus.SUCCEEDED else "failed"] += 1
-            report(run)
+            sweep.finish(sweep.pending.pop(handle), outcome)
         if not finished:
-            report(None)
+            sweep.report(None)
     order = {t.run_id: i for i, t in enumerate(plan.tasks)}
-    result.runs.sort(key=lambda r: order.get(r.id, 0))
-    return result
+    sweep.result.runs.sort(key=lambda r: order.get(r.id, 0))
+    return sweep.result
 
 
-def _give_up(tasks: Iterable[Task], save: Callable[[Execution], Run], result: SweepResult) -> None:
-    """Record the runs no worker reported after a cancellation as cancelled, and stop."""
-    for task in tasks:
-        reason = "cancelled; no worker reported on it after the sweep was cancelled"
-        result.runs.append(save(lost_run(task, reason, RunStatus.CANCELLED)))
+def check_retries(retries: int) -> None:
+    """Refuse a number of retries outside ``0..RETRIES_MAX``.
+
+    Raises
+    ------
+    InvalidInput
+        The message names the limit.
+    """
+    if not 0 <= retries <= RETRIES_MAX:
+        raise InvalidInput(f"retries must be between 0 and {RETRIES_MAX}, got {retries}")
+
+
+class _Sweep:
+    """The state of a running sweep: runs waiting for a worker, runs in flight, the result."""
+
+    def __init__(
+        self,
+        plan: SweepPlan,
+        backend: Backend,
+        store: Store,
+        retries: int,
+        on_progress: Progress | None,
+    ) -> None:
+        self.backend = backend
+        self.store = store
+        self.retries = retries
+        self.on_progress = on_progress
+        self.result = SweepResult(id=plan.id)
+        self.waiting: deque[Task] = deque(plan.tasks)
+        self.pending: dict[Any, Task] = {}
+        self.counts = {"done": 0, "failed": 0, "running": 0, "remaining": len(plan.tasks)}
+        self.report(None)
+
+    def report(self, run: Run | None) -> None:
+        self.counts["running"] = len(self.pending)
+        self.counts["remaining"] = len(self.waiting)
+        if self.on_progress is not None:
+            self.on_progress(run, self.counts)
+
+    def start_waiting(self) -> None:
+        """Hand waiting runs to the backend while it has a worker free, recording each running."""
+        while self.waiting and len(self.pending) < self.backend.workers:
+            task = self.waiting.popleft()
+            self._write(sweep_record(task, RunStatus.RUNNING))
+            self.pending[self.backend.submit(task)] = task
+
+    def finish(self, task: Task, outcome: Any) -> None:
+        """Record what came back for ``task``, or hand it back to the queue for a retry."""
+        execution = _settle(task, outcome, self.retries, self.result.cancelled)
+        if execution == _RETRY:
+            self.waiting.appendleft(dataclasses.replace(task, attempt=task.attempt + 1))
+            return
+        if not isinstance(execution, Execution):
+            self._not_started(task)
+            return
+        run = self._save(execution)
+        self.result.runs.append(run)
+        self.counts["done" if run.status is RunStatus.SUCCEEDED else "failed"] += 1
+        self.report(run)
+
+    def cancel(self) -> None:
+        """Stop the runs in flight and record the waiting ones as never started."""
+        self.result.cancelled = True
+        self.backend.cancel()
+        while self.waiting:
+            self._not_started(self.waiting.popleft())
+
+    def give_up(self) -> None:
+        """Record the runs no worker reported after a cancellation as cancelled."""
+        for task in self.pending.values():
+            reason = "cancelled; no worker reported on it after the sweep was cancelled"
+            run = lost_run(task, reason, RunStatus.CANCELLED).run
+            self._write(run)
+            self.result.runs.append(run)
+
+    def _not_started(self, task: Task) -> None:
+        run = lost_run(task, NOT_STARTED, RunStatus.CANCELLED).run
+        self._write(run)
+        self.result.runs.append(run)
+        self.result.not_started += 1
+
+    def _save(self, execution: Execution) -> Run:
+        """Store a finished run; when that fails, its record says why and the sweep goes on."""
+        run = execution.run
+        try:
+            return self.store.save_execution(execution)
+        except StoreUnavailable as exc:
+            self.result.unstored[run.id] = exc.message
+            unstored = dataclasses.replace(
+                run,
+                status=RunStatus.FAILED,
+                error=RunError(reason=f"its notebook and files could not be stored: {exc.message}"),
+                source_object=None,
+                output_object=None,
+                files=[],
+            )
+            self._write(unstored)
+            return unstored
+        except Conflict:
+            return self.store.get_run(run.id)
+
+    def _write(self, run: Run) -> None:
+        """Record ``run`` unless it has finished; a store that fails is noted, the sweep goes on."""
+        try:
+            self.store.save_run(run)
+        except StoreUnavailable as exc:
+            self.result.unstored.setdefault(run.id, exc.message)
+
+
+def _record_queued(plan: SweepPlan, store: Store) -> None:
+    """Record every run of ``plan`` as queued by this process, or none of them.
+
+    Raises
+    ------
+    Conflict
+        A run with one of the plan's ids is recorded already.
+    StoreUnavailable
+        The store failed; the runs recorded so far are recorded as never started.
+    """
+    recorded: list[Task] = []
+    try:
+        for task in plan.tasks:
+            if not store.save_run(sweep_record(task, RunStatus.QUEUED), replaces=()):
+                raise Conflict(
+                    f"A run with id {task.run_id} exists already: the sweep was not started"
+                )
+            recorded.append(task)
+    except BaseException:
+        reason = "not started: the sweep could not record all of its runs"
+        for task in recorded:
+            with contextlib.suppress(StoreUnavailable):
+                store.save_run(lost_run(task, reason, RunStatus.CANCELLED).run)
+        raise
 
 
 _RETRY = "retry"
+NOT_STARTED = "not started: the sweep was cancelled first"
+"""The reason recorded for a run of a cancelled sweep that never reached a worker."""
 
 
 def _settle(task: Task, outcome: Any, retries: int, cancelled: bool) -> Execution | str | None:
@@ -218,140 +354,29 @@ def _settle(task: Task, outcome: Any, retries: int, cancelled: bool) -> Executio
 
 def lost_run(task: Task, reason: str, status: RunStatus = RunStatus.FAILED) -> Execution:
     """The record of a run whose worker ended before handing anything back."""
+    run = sweep_record(task, status)
+    run.finished_at = run.created_at
+    run.error = RunError(reason=reason)
+    return Execution(run=run, source=task.job.source)
+
+
+def sweep_record(task: Task, status: RunStatus) -> Run:
+    """A record of ``task`` written by the sweep process, which it names (pid, identity).
+
+    A run left queued or running by a sweep process that has gone is so found by the
+    orphan check.
+    """
     job = task.job
-    run = Run(
+    return Run(
         id=task.run_id,
         notebook=job.notebook,
         status=status,
         parameters=mask_secrets(job.spec, job.parameters),
         created_at=now(),
-        finished_at=now(),
-        error=RunError(reason=reason),
+        started_at=now() if status is RunStatus.RUNNING else None,
+        pid=os.getpid(),
+        identity=identity.current(),
         sweep_id=task.sweep_id,
+        timeout=job.timeout,
+        timeout_run=job.timeout_run,
     )
-    return Execution(run=run, source=job.source)
-
-
-ERROR_CELL_CHARS = 80
-"""How much of a failed run's error the results table shows; `greenhouse show` has it all."""
-
-
-def sorted_runs(runs: Sequence[Run], sort: str | None) -> list[Run]:
-    """``runs`` sorted by ``sort``: a parameter or metric (or ``status``/``duration``).
-
-    Prefix ``-`` for descending; runs without that value come last. No ``sort`` keeps
-    the order given.
-
-    Raises
-    ------
-    InvalidInput
-        ``sort`` names no parameter, metric, ``status`` or ``duration`` of the runs.
-    """
-    rows = list(runs)
-    if not sort:
-        return rows
-    key = sort.lstrip("-")
-    columns = [*_ordered_keys(r.parameters for r in runs), *_ordered_keys(r.metrics for r in runs)]
-    if key not in {*columns, "status", "duration"}:
-        choices = ", ".join([*columns, "status", "duration"])
-        raise InvalidInput(f"--sort {sort!r} names no column; sort by one of: {choices}")
-    present = [r for r in rows if _sort_value(r, key) is not None]
-    absent = [r for r in rows if _sort_value(r, key) is None]
-    present.sort(key=lambda r: _comparable(_sort_value(r, key)), reverse=sort.startswith("-"))
-    return present + absent
-
-
-def results_table(
-    runs: Sequence[Run], sort: str | None = None
-) -> tuple[list[str], list[list[str]]]:
-    """A sweep's runs as a table: id, status, every parameter, every metric.
-
-    When a run did not succeed, a last column ``ERROR`` says why (the exception and its
-    message, or the reason). The rows are in the order of `sorted_runs`.
-
-    Raises
-    ------
-    InvalidInput
-        ``sort`` names no column of the table.
-    """
-    names = _ordered_keys(r.parameters for r in runs)
-    metrics = _ordered_keys(r.metrics for r in runs)
-    errors = any(r.error is not None for r in runs)
-    header = ["RUN", "STATUS", *names, *metrics, *(["ERROR"] if errors else [])]
-    table = [
-        [
-            r.id,
-            r.status.value,
-            *(_cell(r.parameters.get(n, "")) for n in names),
-            *(_cell(r.metrics.get(m, "-")) for m in metrics),
-            *([_error_cell(r)] if errors else []),
-        ]
-        for r in sorted_runs(runs, sort)
-    ]
-    return header, table
-
-
-def _ordered_keys(mappings: Iterable[dict[str, Any]]) -> list[str]:
-    keys: dict[str, None] = {}
-    for mapping in mappings:
-        keys.update(dict.fromkeys(mapping))
-    return list(keys)
-
-
-def _sort_value(run: Run, key: str) -> Any:
-    if key == "status":
-        return run.status.value
-    if key == "duration":
-        return run.duration_s
-    if key in run.metrics:
-        return run.metrics[key]
-    return run.parameters.get(key)
-
-
-def _comparable(value: Any) -> tuple[int, Any]:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return (1, str(value))
-    return (0, value)
-
-
-def _error_cell(run: Run) -> str:
-    if run.error is None:
-        return "-"
-    if run.error.ename is None:
-        return run.error.reason
-    text = f"{run.error.ename}: {run.error.evalue or ''}".strip()
-    return text if len(text) <= ERROR_CELL_CHARS else text[: ERROR_CELL_CHARS - 1] + "…"
-
-
-def _cell(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:.6g}"
-    return value if isinstance(value, str) else repr(value)
-
-
-def sweep_runs(store: Store, sweep_id: str) -> list[Run]:
-    """The runs of a sweep, oldest first.
-
-    Raises
-    ------
-    NotFound
-        The store holds no run of that sweep.
-    """
-    runs = store.list_runs(sweep=sweep_id)
-    if not runs:
-        raise NotFound(
-            f"No runs of sweep {sweep_id!r} in the store at {store.root}; "
-            "`greenhouse sweep` prints the id of each sweep it starts"
-        )
-    return runs[::-1]
-
-
-def side_by_side(runs: Sequence[Run]) -> tuple[list[str], list[list[str]]]:
-    """A sweep's parameters and metrics as rows, one column per run."""
-    header = ["", *(r.id for r in runs)]
-    rows = [["status", *(r.status.value for r in runs)]]
-    for name in _ordered_keys(r.parameters for r in runs):
-        rows.append([name, *(_cell(r.parameters.get(name, "-")) for r in runs)])
-    for name in _ordered_keys(r.metrics for r in runs):
-        rows.append([name, *(_cell(r.metrics.get(name, "-")) for r in runs)])
-    return header, rows

@@ -5,6 +5,8 @@ from __future__ import annotations
 import concurrent.futures
 import importlib
 import multiprocessing
+import multiprocessing.connection
+import os
 import signal
 import sys
 import threading
@@ -52,11 +54,29 @@ _worker_cancel: Any = None
 
 
 def _init_local_worker(cancel: Any, kernel: str | None) -> None:
-    """Set up a local worker: Ctrl-C is the parent's to handle; get ready for runs."""
+    """Set up a local worker: it dies with its sweep; Ctrl-C is the sweep's; ready for runs."""
     global _worker_cancel  # noqa: PLW0603
     _worker_cancel = cancel
+    _die_with_parent()
     ignore_interrupts()
     prepare_worker(kernel)
+
+
+def _die_with_parent() -> None:
+    """End this worker as soon as the sweep process that spawned it has gone (even killed).
+
+    Its kernel fork server then reads the end of its requests and exits, and the kernel
+    it forked sees its parent gone and exits too: nothing runs unrecorded.
+    """
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def watch() -> None:
+        multiprocessing.connection.wait([parent.sentinel])
+        os._exit(1)
+
+    threading.Thread(target=watch, name="greenhouse-parent-watch", daemon=True).start()
 
 
 def _execute_local(task: Task) -> Execution | None:
@@ -64,7 +84,11 @@ def _execute_local(task: Task) -> Execution | None:
 
 
 class LocalBackend:
-    """N worker processes on this machine, each executing runs in-process with fresh kernels."""
+    """N worker processes on this machine, each executing runs in-process with fresh kernels.
+
+    Each worker is a pool of one process, so that a worker lost mid-run (killed, out of
+    memory) fails only the run it held: a new worker takes its place for the next run.
+    """
 
     def __init__(self, workers: int, kernel: str | None = None) -> None:
         if workers < 1:
@@ -73,23 +97,28 @@ class LocalBackend:
         self._context = multiprocessing.get_context("spawn")
         self._cancel = self._context.Event()
         self._kernel = kernel
-        self._pool = self._new_pool()
+        self._pools = [self._new_pool() for _ in range(workers)]
+        self._runs: list[concurrent.futures.Future[Execution | None] | None] = [None] * workers
 
     def _new_pool(self) -> concurrent.futures.ProcessPoolExecutor:
         return concurrent.futures.ProcessPoolExecutor(
-            max_workers=self.workers,
+            max_workers=1,
             mp_context=self._context,
             initializer=_init_local_worker,
             initargs=(self._cancel, self._kernel),
         )
 
     def submit(self, task: Task) -> concurrent.futures.Future[Execution | None]:
+        """Hand ``task`` to a free worker (the first one when none is free)."""
+        slot = next((i for i, run in enumerate(self._runs) if run is None or run.done()), 0)
         try:
-            return self._pool.submit(_execute_local, task)
+            future = self._pools[slot].submit(_execute_local, task)
         except concurrent.futures.BrokenExecutor:
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = self._new_pool()
-            return self._pool.submit(_execute_local, task)
+            self._pools[slot].shutdown(wait=False, cancel_futures=True)
+            self._pools[slot] = self._new_pool()
+            future = self._pools[slot].submit(_execute_local, task)
+        self._runs[slot] = future
+        return future
 
     def wait(self, handles: Iterable[Any], timeout: float) -> list[tuple[Any, Any]]:
         done, _ = concurrent.futures.wait(
@@ -101,7 +130,8 @@ class LocalBackend:
         self._cancel.set()
 
     def close(self) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        for pool in self._pools:
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _outcome(future: concurrent.futures.Future[Any]) -> Any:

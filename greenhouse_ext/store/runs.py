@@ -121,24 +121,18 @@ class RunIndex:
             The run is recorded as finished already (say, cancelled or marked
             interrupted meanwhile): that outcome stands and this one is not recorded.
         StoreUnavailable
-            The objects could not be stored; the run is recorded as failed, saying so,
-            when the index can still be reached.
+            The objects could not be stored (unreachable, or a write failed, say for
+            want of space); the run is recorded as failed, saying why, when the index
+            can still be reached.
         """
         run = execution.run
         try:
-            run.source_object = self.objects.put(execution.source)
-            if execution.output is not None:
-                run.output_object = self.objects.put(execution.output)
-            for data in execution.files.values():
-                self.objects.put(data)
-        except StoreUnavailable:
+            self._put_objects(execution)
+        except StoreUnavailable as exc:
             unstored = dataclasses.replace(
                 run,
                 status=RunStatus.FAILED,
-                error=RunError(
-                    reason="its notebook and files could not be stored: the object store "
-                    f"at {redacted(self.objects_url)} could not be reached"
-                ),
+                error=RunError(reason=f"its notebook and files could not be stored: {exc.message}"),
                 source_object=None,
                 output_object=None,
                 files=[],
@@ -153,6 +147,27 @@ class RunIndex:
                 f"({run.status.value}) was not recorded"
             )
         return run
+
+    def _put_objects(self, execution: Execution) -> None:
+        """Store an execution's notebooks and files, naming them in its record.
+
+        Raises
+        ------
+        StoreUnavailable
+            An object could not be written (say, a full disk or a file size limit).
+        """
+        run = execution.run
+        try:
+            run.source_object = self.objects.put(execution.source)
+            if execution.output is not None:
+                run.output_object = self.objects.put(execution.output)
+            for data in execution.files.values():
+                self.objects.put(data)
+        except OSError as exc:
+            raise StoreUnavailable(
+                f"the objects at {redacted(self.objects_url)} could not be written "
+                f"({exc.strerror or exc}); nothing was half-written: try again when they can be"
+            ) from exc
 
     def get_run(self, ref: str) -> Run:
         """Return the run with this id, or with this unique id prefix (at least 4 characters)."""

@@ -115,6 +115,7 @@ def make_engine(url: str) -> sa.Engine:
         sa.event.listen(engine, "handle_error", _unavailable)
         return engine
     engine = sa.create_engine(url, connect_args={"timeout": 60})
+    sa.event.listen(engine, "handle_error", _unwritable)
 
     @sa.event.listens_for(engine, "connect")
     def _pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -125,6 +126,27 @@ def make_engine(url: str) -> sa.Engine:
         cursor.close()
 
     return engine
+
+
+SQLITE_WRITE_FAILURES = ("disk I/O error", "database or disk is full", "readonly database")
+"""What SQLite says when its files cannot be written (a full disk, a file size limit)."""
+
+
+def _unwritable(context: sa.engine.ExceptionContext) -> None:
+    """Translate an SQLite index whose files cannot be written into `StoreUnavailable`.
+
+    SQLite rolls the transaction back, so nothing half-written stays.
+    """
+    reason = str(context.original_exception).strip()
+    if not isinstance(context.sqlalchemy_exception, sa.exc.OperationalError) or not any(
+        failure in reason for failure in SQLITE_WRITE_FAILURES
+    ):
+        return
+    url = context.engine.url.render_as_string() if context.engine else "?"
+    raise StoreUnavailable(
+        f"greenhouse could not write the index database at {url} ({reason}); nothing was "
+        "half-written: try again when it can be written"
+    ) from context.original_exception
 
 
 def _unavailable(context: sa.engine.ExceptionContext) -> None:

@@ -205,11 +205,19 @@ def interrupt_like_a_terminal(project: Path, *options: str) -> tuple[str, str, l
 
 def test_ctrl_c_cancels_runs_in_flight_and_leaves_no_kernel(project: Path) -> None:
     stdout, stderr, _ = interrupt_like_a_terminal(project, "-p", "i", "1,2,3,4")
-    assert "0 succeeded, 0 failed, 2 cancelled; the sweep was cancelled (2 not started)" in stderr
+    assert (
+        "0 succeeded, 0 failed, 4 cancelled; the sweep was cancelled (2 of them not started)"
+        in (stderr)
+    )
     runs = stored_runs(project)
-    assert sorted(r["status"] for r in runs) == ["cancelled", "cancelled"]
-    assert {r["error"]["reason"] for r in runs} == {"cancelled"}
-    assert stdout.count("cancelled") == 2
+    assert [r["status"] for r in runs] == ["cancelled"] * 4
+    assert sorted(r["error"]["reason"] for r in runs) == [
+        "cancelled",
+        "cancelled",
+        "not started: the sweep was cancelled first",
+        "not started: the sweep was cancelled first",
+    ]
+    assert stdout.count("not started") == 2
 
 
 def test_a_local_worker_killed_mid_sweep_has_its_run_retried(project: Path) -> None:

@@ -151,11 +151,11 @@ def test_cancelling_a_dask_sweep_stops_its_running_kernels(
     assert sweep.returncode == 130, stderr
     _gone(kernels, within=10)
     assert all(worker.poll() is None for worker in cluster.workers)
-    assert sorted(r["status"] for r in stored_runs(tmp_path)) == ["cancelled", "cancelled"]
+    assert sorted(r["status"] for r in stored_runs(tmp_path)) == ["cancelled"] * 3
 
 
 def test_ctrl_c_on_a_local_cluster_cancels_its_runs(tmp_path: Path) -> None:
     (tmp_path / ".greenhouse").mkdir()
     interrupt_like_a_terminal(tmp_path, "-p", "i", "1,2,3", "--dask", "local")
     runs = stored_runs(tmp_path)
-    assert sorted(r["status"] for r in runs) == ["cancelled", "cancelled"]
+    assert sorted(r["status"] for r in runs) == ["cancelled"] * 3

@@ -12,7 +12,7 @@ import pytest
 from notebooks import write_notebook
 
 from greenhouse_ext.errors import InvalidInput, NotFound
-from greenhouse_ext.execution.sweep import results_table, side_by_side, sweep_runs
+from greenhouse_ext.execution.results import results_table, side_by_side, sweep_runs
 from greenhouse_ext.models import Run, RunStatus
 from greenhouse_ext.store import Store
 

@@ -10,7 +10,7 @@ from jupyter_server.auth.decorator import authorized
 from jupyter_server.utils import url_path_join
 
 from ...errors import InvalidInput
-from ...execution import RunLauncher, plan_sweep, results_table, sweep_runs
+from ...execution import RunLauncher, check_retries, plan_sweep, results_table, sweep_runs
 from ...parameters import ParameterPoint, product_of_values, read_grid
 from ...store import Store
 from .base import GreenhouseHandler
@@ -73,7 +73,7 @@ class SweepCancelHandler(GreenhouseHandler):
     @tornado.web.authenticated
     @authorized(action="execute")
     async def post(self, sweep_id: str) -> None:
-        """Interrupt the sweep's process (202): its runs in flight end ``cancelled``."""
+        """Ask the sweep's process to stop (202): its runs end ``cancelled`` or not started."""
         self.launcher.cancel_sweep(sweep_id)
         self.reply({"id": sweep_id, "active": True}, 202)
 
@@ -97,8 +97,7 @@ def _start(
     retries = 0 if request["retries"] is None else request["retries"]
     if not 1 <= workers <= WORKERS_MAX:
         raise InvalidInput(f"workers must be between 1 and {WORKERS_MAX}, got {workers}")
-    if retries < 0:
-        raise InvalidInput(f"retries must be 0 or more, got {retries}")
+    check_retries(retries)
     plan = plan_sweep(
         notebook,
         _points(request),

@@ -1,0 +1,134 @@
+"""A sweep's results: its runs found in the store, as a table, sorted, or side by side."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from ..errors import InvalidInput, NotFound
+from ..models import Run
+from ..store import Store
+
+ERROR_CELL_CHARS = 80
+"""How much of a failed run's error the results table shows; `greenhouse show` has it all."""
+
+
+def sorted_runs(runs: Sequence[Run], sort: str | None) -> list[Run]:
+    """``runs`` sorted by ``sort``: a parameter or metric (or ``status``/``duration``).
+
+    Prefix ``-`` for descending; runs without that value come last. No ``sort`` keeps
+    the order given.
+
+    Raises
+    ------
+    InvalidInput
+        ``sort`` names no parameter, metric, ``status`` or ``duration`` of the runs.
+    """
+    rows = list(runs)
+    if not sort:
+        return rows
+    key = sort.lstrip("-")
+    columns = [*_ordered_keys(r.parameters for r in runs), *_ordered_keys(r.metrics for r in runs)]
+    if key not in {*columns, "status", "duration"}:
+        choices = ", ".join([*columns, "status", "duration"])
+        raise InvalidInput(f"--sort {sort!r} names no column; sort by one of: {choices}")
+    present = [r for r in rows if _sort_value(r, key) is not None]
+    absent = [r for r in rows if _sort_value(r, key) is None]
+    present.sort(key=lambda r: _comparable(_sort_value(r, key)), reverse=sort.startswith("-"))
+    return present + absent
+
+
+def results_table(
+    runs: Sequence[Run], sort: str | None = None
+) -> tuple[list[str], list[list[str]]]:
+    """A sweep's runs as a table: id, status, every parameter, every metric.
+
+    When a run did not succeed, a last column ``ERROR`` says why (the exception and its
+    message, or the reason). The rows are in the order of `sorted_runs`.
+
+    Raises
+    ------
+    InvalidInput
+        ``sort`` names no column of the table.
+    """
+    names = _ordered_keys(r.parameters for r in runs)
+    metrics = _ordered_keys(r.metrics for r in runs)
+    errors = any(r.error is not None for r in runs)
+    header = ["RUN", "STATUS", *names, *metrics, *(["ERROR"] if errors else [])]
+    table = [
+        [
+            r.id,
+            r.status.value,
+            *(_cell(r.parameters.get(n, "")) for n in names),
+            *(_cell(r.metrics.get(m, "-")) for m in metrics),
+            *([_error_cell(r)] if errors else []),
+        ]
+        for r in sorted_runs(runs, sort)
+    ]
+    return header, table
+
+
+def _ordered_keys(mappings: Iterable[dict[str, Any]]) -> list[str]:
+    keys: dict[str, None] = {}
+    for mapping in mappings:
+        keys.update(dict.fromkeys(mapping))
+    return list(keys)
+
+
+def _sort_value(run: Run, key: str) -> Any:
+    if key == "status":
+        return run.status.value
+    if key == "duration":
+        return run.duration_s
+    if key in run.metrics:
+        return run.metrics[key]
+    return run.parameters.get(key)
+
+
+def _comparable(value: Any) -> tuple[int, Any]:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return (1, str(value))
+    return (0, value)
+
+
+def _error_cell(run: Run) -> str:
+    if run.error is None:
+        return "-"
+    if run.error.ename is None:
+        return run.error.reason
+    text = f"{run.error.ename}: {run.error.evalue or ''}".strip()
+    return text if len(text) <= ERROR_CELL_CHARS else text[: ERROR_CELL_CHARS - 1] + "…"
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return value if isinstance(value, str) else repr(value)
+
+
+def sweep_runs(store: Store, sweep_id: str) -> list[Run]:
+    """The runs of a sweep, oldest first.
+
+    Raises
+    ------
+    NotFound
+        The store holds no run of that sweep.
+    """
+    runs = store.list_runs(sweep=sweep_id)
+    if not runs:
+        raise NotFound(
+            f"No runs of sweep {sweep_id!r} in the store at {store.root}; "
+            "`greenhouse sweep` prints the id of each sweep it starts"
+        )
+    return runs[::-1]
+
+
+def side_by_side(runs: Sequence[Run]) -> tuple[list[str], list[list[str]]]:
+    """A sweep's parameters and metrics as rows, one column per run."""
+    header = ["", *(r.id for r in runs)]
+    rows = [["status", *(r.status.value for r in runs)]]
+    for name in _ordered_keys(r.parameters for r in runs):
+        rows.append([name, *(_cell(r.parameters.get(name, "-")) for r in runs)])
+    for name in _ordered_keys(r.metrics for r in runs):
+        rows.append([name, *(_cell(r.metrics.get(name, "-")) for r in runs)])
+    return header, rows
