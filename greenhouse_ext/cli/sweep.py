@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ..errors import InvalidInput
+from ..parameters import DEFAULT_MAX_SWEEP_RUNS
 from .group import (
     cli,
     kernel_option,
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from ..models import Run
 
 EXIT_CANCELLED = 130
+MAX_SWEEP_RUNS_ENV = "GREENHOUSE_MAX_SWEEP_RUNS"
 
 
 @cli.command("sweep")
@@ -83,6 +85,15 @@ EXIT_CANCELLED = 130
     metavar="NAME",
     help="Sort the results by this metric or parameter (prefix - for descending).",
 )
+@click.option(
+    "--max-runs",
+    type=click.IntRange(min=1),
+    default=DEFAULT_MAX_SWEEP_RUNS,
+    show_default=True,
+    envvar=MAX_SWEEP_RUNS_ENV,
+    help="The most runs the sweep may make, counted before any parameter set is built "
+    f"(also ${MAX_SWEEP_RUNS_ENV}).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print {sweep, runs: [records]} as JSON.")
 @click.option("--sweep-id", hidden=True, help="Use this id (given by a server that started it).")
 @click.pass_context
@@ -99,6 +110,7 @@ def sweep_command(
     kernel: str | None,
     kernel_start: str | None,
     sort: str | None,
+    max_runs: int,
     as_json: bool,
     sweep_id: str | None,
 ) -> None:
@@ -112,20 +124,29 @@ def sweep_command(
     Exit status: 0 when every run succeeded; 1 when any failed; 2 for bad input;
     130 when cancelled.
     """
-    from ..execution import kernels, plan_sweep, results_table, run_sweep, sorted_runs
-    from ..parameters import product_of_text, read_grid, read_grid_file
+    from ..execution import (
+        declared_parameters,
+        kernels,
+        plan_sweep,
+        results_table,
+        run_sweep,
+        sorted_runs,
+    )
+    from ..parameters import GridLimit, product_of_text, read_grid, read_grid_file
 
     if bool(parameters) == bool(grid):
         raise InvalidInput("Give the sweep's values either as -p NAME V1,V2 or as --grid FILE")
     if kernel_start is not None:
         os.environ[kernels.KERNEL_START_ENV] = kernel_start
     kernels.kernel_start_mode()
+    spec = declared_parameters(notebook)
+    limit = GridLimit(max_runs, f"--max-runs (or ${MAX_SWEEP_RUNS_ENV})")
     if parameters:
-        points = product_of_text(parameters)
+        points = product_of_text(parameters, spec, limit)
     elif grid == "-":
-        points = read_grid(_read_stdin_json(), "the grid on stdin")
+        points = read_grid(_read_stdin_json(), "the grid on stdin", spec, limit)
     else:
-        points = read_grid_file(str(grid))
+        points = read_grid_file(str(grid), spec, limit)
     root = store_root(ctx)
     plan = plan_sweep(
         notebook,

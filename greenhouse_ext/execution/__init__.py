@@ -7,11 +7,13 @@ from .sweep import (
     Backend,
     SweepPlan,
     SweepResult,
+    declared_parameters,
     plan_sweep,
     results_table,
     run_sweep,
     side_by_side,
     sorted_runs,
+    sweep_page,
     sweep_runs,
 )
 
@@ -22,6 +24,7 @@ __all__ = [
     "RunLauncher",
     "SweepPlan",
     "SweepResult",
+    "declared_parameters",
     "execute",
     "notebook_label",
     "plan_sweep",
@@ -31,5 +34,6 @@ __all__ = [
     "run_sweep",
     "side_by_side",
     "sorted_runs",
+    "sweep_page",
     "sweep_runs",
 ]

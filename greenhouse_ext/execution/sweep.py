@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from ..errors import InvalidInput, NotFound
-from ..models import Execution, Run, RunError, RunStatus, new_run_id, now
-from ..parameters import ParameterPoint, mask_secrets
+from ..errors import GreenhouseError, InvalidInput, NotFound
+from ..models import Execution, ParameterSet, Run, RunError, RunStatus, new_run_id, now
+from ..parameters import ParameterPoint, mask_secrets, read_parameters
 from ..store import Store
 from .execute import Job, prepare
 
@@ -94,8 +94,10 @@ def plan_sweep(
                 project_root=project_root,
             )
         except InvalidInput as exc:
+            spec = declared_parameters(notebook)
+            shown = f" ({point.describe(spec)})" if spec is not None else ""
             raise InvalidInput(
-                f"Set {index} of {len(points)} ({point.describe()}) is invalid, so the sweep "
+                f"Set {index} of {len(points)}{shown} is invalid, so the sweep "
                 f"was not started: {exc.message}",
                 exc.problems,
             ) from None
@@ -103,6 +105,17 @@ def plan_sweep(
     if not tasks:
         raise InvalidInput("The sweep has no parameter sets: give -p NAME V1,V2 or --grid FILE")
     return SweepPlan(id=sweep_id, notebook=tasks[0].job.notebook, tasks=tasks)
+
+
+def declared_parameters(notebook: str | os.PathLike[str]) -> ParameterSet | None:
+    """The parameters the notebook declares, which say which values are secret.
+
+    None when the notebook cannot be read; then no message shows any value given for it.
+    """
+    try:
+        return read_parameters(notebook)
+    except GreenhouseError:
+        return None
 
 
 class Backend(Protocol):
@@ -337,13 +350,33 @@ def sweep_runs(store: Store, sweep_id: str) -> list[Run]:
     NotFound
         The store holds no run of that sweep.
     """
-    runs = store.list_runs(sweep=sweep_id)
+    runs = store.list_runs(sweep=sweep_id, oldest_first=True)
     if not runs:
-        raise NotFound(
-            f"No runs of sweep {sweep_id!r} in the store at {store.root}; "
-            "`greenhouse sweep` prints the id of each sweep it starts"
-        )
-    return runs[::-1]
+        raise _no_sweep(store, sweep_id)
+    return runs
+
+
+def sweep_page(
+    store: Store, sweep_id: str, offset: int, limit: int, *, active: bool = False
+) -> tuple[int, list[Run]]:
+    """How many runs a sweep has, and ``limit`` of them from ``offset``, oldest first.
+
+    Raises
+    ------
+    NotFound
+        The store holds no run of that sweep, and it is not ``active``.
+    """
+    total = store.count_runs(sweep=sweep_id)
+    if not total and not active:
+        raise _no_sweep(store, sweep_id)
+    return total, store.list_runs(sweep=sweep_id, limit=limit, offset=offset, oldest_first=True)
+
+
+def _no_sweep(store: Store, sweep_id: str) -> NotFound:
+    return NotFound(
+        f"No runs of sweep {sweep_id!r} in the store at {store.root}; "
+        "`greenhouse sweep` prints the id of each sweep it starts"
+    )
 
 
 def side_by_side(runs: Sequence[Run]) -> tuple[list[str], list[list[str]]]:

@@ -9,7 +9,7 @@ import pytest
 from greenhouse_ext.parameters.masking import (
     MaskingWriter,
     mask_text,
-    scrub_outputs,
+    scrub_notebook,
     secret_strings,
 )
 
@@ -20,7 +20,7 @@ def test_longest_secret_is_masked_first() -> None:
     assert mask_text("xabcdefx abc 42", strings) == "x***x *** ***"
 
 
-def test_scrub_outputs_masks_payloads_only() -> None:
+def test_scrub_notebook_masks_payloads_only() -> None:
     nb = {
         "cells": [
             {
@@ -38,7 +38,7 @@ def test_scrub_outputs_masks_payloads_only() -> None:
             }
         ]
     }
-    scrub_outputs(nb, {"token": "s"})
+    scrub_notebook(nb, {"token": "s"})
     stream, error, display = nb["cells"][0]["outputs"]
     assert stream == {"output_type": "stream", "name": "stdout", "text": ["x *** y\n"]}
     assert error["evalue"] == "bad ***" and error["traceback"] == ["line ***"]

@@ -18,6 +18,7 @@ from jupyter_server.extension.handler import ExtensionHandlerMixin
 from tornado.httputil import responses
 
 from ...errors import GreenhouseError, InvalidInput, NotFound, TooLarge
+from ...parameters import value_kind
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -57,6 +58,9 @@ FIELD_KINDS: dict[str, tuple[str, Callable[[Any], bool]]] = {
     ),
 }
 """The kinds of request-body field: a description for messages and a check."""
+UNQUOTED_KINDS = frozenset({"object", "objects", "string map"})
+"""The kinds of field that carry parameter values, secrets among them: a message says
+what such a field holds by its kind, never by quoting it."""
 
 _JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _JSON_NESTING = re.compile(r"[\[\]{}]")
@@ -262,7 +266,7 @@ def check_fields(
         description, check = FIELD_KINDS[kind]
         value = body.get(name)
         if value is not None and not check(value):
-            problems.append(f"field {name!r} must be {description}, got {json.dumps(value)[:80]}")
+            problems.append(f"field {name!r} must be {description}, got {_given(kind, value)}")
     if problems:
         raise InvalidInput("Invalid request: " + "; ".join(problems), problems)
     return {
@@ -271,6 +275,19 @@ def check_fields(
         else body.get(name)
         for name, kind in fields.items()
     }
+
+
+def _given(kind: str, value: Any) -> str:
+    """What a field of ``kind`` held, quoted only when it cannot carry a parameter value."""
+    if kind not in UNQUOTED_KINDS:
+        return json.dumps(value)[:80]
+    if kind == "string map" and isinstance(value, dict):
+        key = next(key for key, item in value.items() if not isinstance(item, str))
+        return f"an object whose entry {key!r} is {value_kind(value[key])}"
+    if kind == "objects" and isinstance(value, list):
+        index = next(i for i, item in enumerate(value) if not isinstance(item, dict))
+        return f"a list whose item {index} is {value_kind(value[index])}"
+    return value_kind(value)
 
 
 def check_text(text: str, what: str) -> None:
