@@ -185,12 +185,15 @@ class RunIndex:
         """
         created, ids = runs_table.c.created_at, runs_table.c.id
         order = (created, ids) if oldest_first else (created.desc(), ids.desc())
-        query = _filtered(sa.select(runs_table.c.record), notebook, status, sweep, user)
-        query = query.order_by(*order).offset(offset or None)
+        # The page is chosen by id first: sorting the records themselves would carry
+        # every matching record through the sort, not only the page's.
+        page = _filtered(sa.select(ids), notebook, status, sweep, user)
+        page = page.order_by(*order).offset(offset or None)
         if limit is not None:
-            query = query.limit(limit)
+            page = page.limit(limit)
+        query = sa.select(runs_table.c.record).where(ids.in_(page.scalar_subquery()))
         with self._engine.connect() as conn:
-            return [run_from_record(r.record) for r in conn.execute(query)]
+            return [run_from_record(r.record) for r in conn.execute(query.order_by(*order))]
 
     def count_runs(self, sweep: str | None = None) -> int:
         """How many runs the store holds, or how many of one sweep."""
