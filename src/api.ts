@@ -102,7 +102,8 @@ export type ICreateSweep = Schemas['CreateSweep'];
 export type IStartedSweep = Schemas['StartedSweep'];
 
 /**
- * The answer of `GET sweeps/{id}`: its runs so far and its results table.
+ * The answer of `GET sweeps/{id}?offset=N&limit=M`: a page of its runs so far (summaries,
+ * oldest first), the count of them all (`total`), and the page's results table.
  */
 export type ISweep = Schemas['Sweep'];
 

@@ -11,12 +11,18 @@ import type {
   ILogChunk,
   IRun,
   IRunList,
+  IRunSummary,
   ISweep,
   RunOrSummary
 } from './api';
 import { messageOf } from './errors';
 import { requestAPI } from './request';
 import { globalTimers, isFinished, ITimers, RunPoller } from './runs';
+
+/**
+ * How many runs of a sweep one request asks for: the most the server answers.
+ */
+const SWEEP_PAGE_LIMIT = 1000;
 
 /**
  * The runs of one notebook and what the sidebar shows of them.
@@ -110,9 +116,9 @@ export class HistoryModel implements IDisposable {
   /**
    * Show a run in the history, replacing its older record if it is there.
    *
-   * @param run - The run's record.
+   * @param run - The run's record, or its summary.
    */
-  put(run: IRun): void {
+  put(run: RunOrSummary): void {
     const index = this._runs.findIndex(item => item.id === run.id);
     if (index >= 0) {
       this._runs = this._runs.map(item => (item.id === run.id ? run : item));
@@ -141,9 +147,7 @@ export class HistoryModel implements IDisposable {
     const handle = this._timers.setTimeout(async () => {
       this._sweepPolls.delete(id);
       try {
-        const sweep = await requestAPI<ISweep>(
-          `sweeps/${encodeURIComponent(id)}`
-        );
+        const sweep = await this._readSweep(id);
         if (this._isDisposed) {
           return;
         }
@@ -158,6 +162,28 @@ export class HistoryModel implements IDisposable {
       }
     }, this._interval);
     this._sweepPolls.set(id, handle);
+  }
+
+  /**
+   * Every run of a sweep so far, read a page at a time, and whether it is running.
+   *
+   * A run that finishes late is listed by when it started, so every poll reads the
+   * pages from the first.
+   *
+   * @param id - The sweep's id.
+   */
+  private async _readSweep(
+    id: string
+  ): Promise<{ active: boolean; runs: IRunSummary[] }> {
+    const runs: IRunSummary[] = [];
+    let page: ISweep;
+    do {
+      page = await requestAPI<ISweep>(
+        `sweeps/${encodeURIComponent(id)}?offset=${runs.length}&limit=${SWEEP_PAGE_LIMIT}`
+      );
+      runs.push(...page.runs);
+    } while (page.runs.length > 0 && runs.length < page.total);
+    return { active: page.active, runs };
   }
 
   /**

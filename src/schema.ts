@@ -207,7 +207,10 @@ export interface paths {
       };
       cookie?: never;
     };
-    /** A sweep's runs so far and its results table. */
+    /**
+     * A page of a sweep's runs so far, oldest first, and its results table.
+     * @description The runs are summaries, as `GET runs` lists them (`GET runs/{id}` has a whole record); `total` counts every run of the sweep, so a client pages through them with `offset` and `limit`. The page is read off the server's event loop.
+     */
     get: operations['describeSweep'];
     put?: never;
     post?: never;
@@ -635,10 +638,15 @@ export interface components {
       id: string;
       /** @description True while the sweep's process runs. */
       active: boolean;
-      runs: components['schemas']['Run'][];
+      /** @description How many runs the sweep has stored so far. */
+      total: number;
+      /** @description How many runs this page skipped. */
+      offset: number;
+      /** @description The page's runs, oldest first. */
+      runs: components['schemas']['RunSummary'][];
       /** @description `RUN`, `STATUS`, then every parameter and every metric, and `ERROR` (why) when a run did not succeed. */
       columns: string[];
-      /** @description One row of text cells per run, in the order of `columns`. */
+      /** @description One row of text cells per run of the page, in the order of `columns`. */
       rows: string[][];
     };
     LogChunk: {
@@ -1197,7 +1205,12 @@ export interface operations {
   };
   describeSweep: {
     parameters: {
-      query?: never;
+      query?: {
+        /** @description How many of the sweep's runs (oldest first) to skip. */
+        offset?: number;
+        /** @description At most this many runs. */
+        limit?: number;
+      };
       header?: never;
       path: {
         /** @description A sweep id. */

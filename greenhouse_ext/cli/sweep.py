@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ..errors import InvalidInput, StoreUnavailable
+from ..parameters import DEFAULT_MAX_SWEEP_RUNS
 from .group import (
     cli,
     kernel_option,
@@ -26,8 +27,10 @@ from .group import (
 if TYPE_CHECKING:
     from ..execution import Backend, SweepResult
     from ..models import Run
+    from ..parameters import ParameterPoint
 
 EXIT_CANCELLED = 130
+MAX_SWEEP_RUNS_ENV = "GREENHOUSE_MAX_SWEEP_RUNS"
 
 
 @cli.command("sweep")
@@ -85,6 +88,15 @@ EXIT_CANCELLED = 130
     metavar="NAME",
     help="Sort the results by this metric or parameter (prefix - for descending).",
 )
+@click.option(
+    "--max-runs",
+    type=click.IntRange(min=1),
+    default=DEFAULT_MAX_SWEEP_RUNS,
+    show_default=True,
+    envvar=MAX_SWEEP_RUNS_ENV,
+    help="The most runs the sweep may make, counted before any parameter set is built "
+    f"(also ${MAX_SWEEP_RUNS_ENV}).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print {sweep, runs: [records]} as JSON.")
 @click.option("--sweep-id", hidden=True, help="Use this id (given by a server that started it).")
 @click.pass_context
@@ -101,6 +113,7 @@ def sweep_command(
     kernel: str | None,
     kernel_start: str | None,
     sort: str | None,
+    max_runs: int,
     as_json: bool,
     sweep_id: str | None,
 ) -> None:
@@ -123,7 +136,6 @@ def sweep_command(
         run_sweep,
         sorted_runs,
     )
-    from ..parameters import product_of_text, read_grid, read_grid_file
 
     check_retries(retries)
 
@@ -132,16 +144,10 @@ def sweep_command(
     if kernel_start is not None:
         os.environ[kernels.KERNEL_START_ENV] = kernel_start
     kernels.kernel_start_mode()
-    if parameters:
-        points = product_of_text(parameters)
-    elif grid == "-":
-        points = read_grid(_read_stdin_json(), "the grid on stdin")
-    else:
-        points = read_grid_file(str(grid))
     root = store_root(ctx)
     plan = plan_sweep(
         notebook,
-        points,
+        _points(notebook, parameters, grid, max_runs),
         kernel=kernel,
         timeout=timeout,
         timeout_run=timeout_run,
@@ -215,6 +221,22 @@ def _print_unstored(unstored: dict[str, str]) -> None:
     )
     for run_id, reason in unstored.items():
         click.echo(f"  - run {run_id}: {reason}", err=True)
+
+
+def _points(
+    notebook: str, parameters: tuple[tuple[str, str], ...], grid: str | None, max_runs: int
+) -> list[ParameterPoint]:
+    """The sweep's sets from ``-p`` values or a grid file (``-`` for stdin), within the limit."""
+    from ..execution import declared_parameters
+    from ..parameters import GridLimit, product_of_text, read_grid, read_grid_file
+
+    spec = declared_parameters(notebook)
+    limit = GridLimit(max_runs, f"--max-runs (or ${MAX_SWEEP_RUNS_ENV})")
+    if parameters:
+        return product_of_text(parameters, spec, limit)
+    if grid == "-":
+        return read_grid(_read_stdin_json(), "the grid on stdin", spec, limit)
+    return read_grid_file(str(grid), spec, limit)
 
 
 def _read_stdin_json() -> Any:

@@ -3,13 +3,14 @@
 from .execute import Job, execute, notebook_label, prepare
 from .launcher import RunLauncher
 from .logs import LogChunk, read_log
-from .results import results_table, side_by_side, sorted_runs, sweep_runs
+from .results import results_table, side_by_side, sorted_runs, sweep_page, sweep_runs
 from .sweep import (
     RETRIES_MAX,
     Backend,
     SweepPlan,
     SweepResult,
     check_retries,
+    declared_parameters,
     plan_sweep,
     run_sweep,
 )
@@ -23,6 +24,7 @@ __all__ = [
     "SweepPlan",
     "SweepResult",
     "check_retries",
+    "declared_parameters",
     "execute",
     "notebook_label",
     "plan_sweep",
@@ -32,5 +34,6 @@ __all__ = [
     "run_sweep",
     "side_by_side",
     "sorted_runs",
+    "sweep_page",
     "sweep_runs",
 ]

@@ -38,7 +38,7 @@ from ..parameters import (
     discover,
     mask_secrets,
     mask_text,
-    scrub_outputs,
+    scrub_notebook,
     secret_strings,
     split_secrets,
     validate,
@@ -219,7 +219,7 @@ class Recorder:
         files: dict[str, bytes] = {}
         output: bytes | None = None
         if trace.nb is not None:
-            scrub_outputs(trace.nb, job.secrets)
+            scrub_notebook(trace.nb, job.secrets)
             run.metrics = read_metrics(trace.nb)
             run.files, files = _read_recorded_files(trace.nb)
             output = nbformat.writes(trace.nb).encode()

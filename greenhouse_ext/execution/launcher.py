@@ -296,11 +296,14 @@ class RunLauncher:
         """Start a validated sweep in its own ``greenhouse sweep`` process; return its pid.
 
         The parameter sets (secrets included) reach the process through its stdin, never
-        a file; its output goes to the store's log under the sweep's id. The process
-        stores each run, tagged with the sweep's id, as it finishes.
+        a file, with a run limit that admits them all; its output goes to the store's log
+        under the sweep's id. The process stores each run, tagged with the sweep's id, as
+        it finishes.
         """
         job = plan.tasks[0].job
         options = [f"--sweep-id={plan.id}", "--grid=-", f"--workers={workers}"]
+        # The server checked the sweep's size against its own limit, which may be higher.
+        options += [f"--max-runs={len(plan.tasks)}"]
         options += [f"--retries={retries}", "--json", *execution_options(job)]
         store = ["--store", str(self.store.root)]
         command = [self.python, "-m", "greenhouse_ext", *store, "sweep", *options, "--"]

@@ -114,13 +114,33 @@ def sweep_runs(store: Store, sweep_id: str) -> list[Run]:
     NotFound
         The store holds no run of that sweep.
     """
-    runs = store.list_runs(sweep=sweep_id)
+    runs = store.list_runs(sweep=sweep_id, oldest_first=True)
     if not runs:
-        raise NotFound(
-            f"No runs of sweep {sweep_id!r} in the store at {store.root}; "
-            "`greenhouse sweep` prints the id of each sweep it starts"
-        )
-    return runs[::-1]
+        raise _no_sweep(store, sweep_id)
+    return runs
+
+
+def sweep_page(
+    store: Store, sweep_id: str, offset: int, limit: int, *, active: bool = False
+) -> tuple[int, list[Run]]:
+    """How many runs a sweep has, and ``limit`` of them from ``offset``, oldest first.
+
+    Raises
+    ------
+    NotFound
+        The store holds no run of that sweep, and it is not ``active``.
+    """
+    total = store.count_runs(sweep=sweep_id)
+    if not total and not active:
+        raise _no_sweep(store, sweep_id)
+    return total, store.list_runs(sweep=sweep_id, limit=limit, offset=offset, oldest_first=True)
+
+
+def _no_sweep(store: Store, sweep_id: str) -> NotFound:
+    return NotFound(
+        f"No runs of sweep {sweep_id!r} in the store at {store.root}; "
+        "`greenhouse sweep` prints the id of each sweep it starts"
+    )
 
 
 def side_by_side(runs: Sequence[Run]) -> tuple[list[str], list[list[str]]]:

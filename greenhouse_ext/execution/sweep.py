@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from ..errors import Conflict, InvalidInput, StoreUnavailable
-from ..models import Execution, Run, RunError, RunStatus, new_run_id, now
-from ..parameters import ParameterPoint, mask_secrets
+from ..errors import Conflict, GreenhouseError, InvalidInput, StoreUnavailable
+from ..models import Execution, ParameterSet, Run, RunError, RunStatus, new_run_id, now
+from ..parameters import ParameterPoint, mask_secrets, read_parameters
 from ..store import Store, identity
 from .execute import Job, prepare
 
@@ -104,8 +104,10 @@ def plan_sweep(
                 project_root=project_root,
             )
         except InvalidInput as exc:
+            spec = declared_parameters(notebook)
+            shown = f" ({point.describe(spec)})" if spec is not None else ""
             raise InvalidInput(
-                f"Set {index} of {len(points)} ({point.describe()}) is invalid, so the sweep "
+                f"Set {index} of {len(points)}{shown} is invalid, so the sweep "
                 f"was not started: {exc.message}",
                 exc.problems,
             ) from None
@@ -113,6 +115,17 @@ def plan_sweep(
     if not tasks:
         raise InvalidInput("The sweep has no parameter sets: give -p NAME V1,V2 or --grid FILE")
     return SweepPlan(id=sweep_id, notebook=tasks[0].job.notebook, tasks=tasks)
+
+
+def declared_parameters(notebook: str | os.PathLike[str]) -> ParameterSet | None:
+    """The parameters the notebook declares, which say which values are secret.
+
+    None when the notebook cannot be read; then no message shows any value given for it.
+    """
+    try:
+        return read_parameters(notebook)
+    except GreenhouseError:
+        return None
 
 
 class Backend(Protocol):

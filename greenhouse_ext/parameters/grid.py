@@ -4,17 +4,58 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import InvalidInput
+from ..models import ParameterSet
+from .masking import describe_value, shown_value, value_kind
+
+DEFAULT_MAX_SWEEP_RUNS = 5000
+"""The default limit of the runs one sweep makes."""
 
 GRID_FILE_HELP = (
     "A grid file (YAML or JSON) holds either a product, a mapping of names to lists of "
     "values (`product: {rate: [0.1, 0.2], region: [eu, us]}`), or an explicit list of "
     "parameter sets (`runs: [{rate: 0.1, region: eu}, {rate: 0.2}]`)."
 )
+
+
+@dataclass(frozen=True)
+class GridLimit:
+    """The most runs one sweep may make, and how the caller can raise it.
+
+    Parameters
+    ----------
+    max_runs : int
+        The limit, counted before any parameter set is built.
+    setting : str
+        What raises the limit, as the caller's front door spells it (a CLI option, a
+        server setting), for the message that refuses a larger sweep.
+    """
+
+    max_runs: int = DEFAULT_MAX_SWEEP_RUNS
+    setting: str = "max_sweep_runs"
+
+    def check(self, runs: int, counted: str) -> None:
+        """Refuse a sweep of ``runs`` runs over the limit; ``counted`` says how they add up.
+
+        Raises
+        ------
+        InvalidInput
+            ``runs`` is over `max_runs`; the message names the limit and the setting.
+        """
+        if runs > self.max_runs:
+            raise InvalidInput(
+                f"The sweep would make {runs:,} runs ({counted}), over the limit of "
+                f"{self.max_runs:,} runs per sweep; raise it with {self.setting}"
+            )
+
+
+DEFAULT_GRID_LIMIT = GridLimit()
+"""The limit of callers that set none."""
 
 
 @dataclass
@@ -24,18 +65,32 @@ class ParameterPoint:
     values: dict[str, Any] = field(default_factory=dict)
     text_values: dict[str, str] = field(default_factory=dict)
 
-    def describe(self) -> str:
+    def describe(self, spec: ParameterSet | None) -> str:
+        """The values as ``name=value, ...``; a secret parameter's (in ``spec``) as ``***``."""
         shown = {**self.values, **self.text_values}
-        return ", ".join(f"{k}={json.dumps(v)}" for k, v in shown.items()) or "(defaults)"
+        listed = (f"{k}={shown_value(k, v, spec)}" for k, v in shown.items())
+        return ", ".join(listed) or "(defaults)"
 
 
-def product_of_text(options: Sequence[tuple[str, str]]) -> list[ParameterPoint]:
+def _check_product(sizes: Sequence[int], limit: GridLimit) -> None:
+    """Refuse a product of axes of ``sizes`` values over ``limit``, before building it."""
+    limit.check(math.prod(sizes), " x ".join(f"{size:,}" for size in sizes) + " values")
+
+
+def product_of_text(
+    options: Sequence[tuple[str, str]],
+    spec: ParameterSet | None = None,
+    limit: GridLimit = DEFAULT_GRID_LIMIT,
+) -> list[ParameterPoint]:
     """The cartesian product of ``-p NAME V1,V2`` options; each value is converted later by type.
+
+    ``spec`` (the notebook's parameters) says which values messages must not show;
+    ``limit`` bounds the product's size, checked before any set is built.
 
     Raises
     ------
     InvalidInput
-        A name is given twice, or a value list is empty.
+        A name is given twice, a value list is empty, or the product is over ``limit``.
     """
     axes: dict[str, list[str]] = {}
     for name, text in options:
@@ -45,11 +100,13 @@ def product_of_text(options: Sequence[tuple[str, str]]) -> list[ParameterPoint]:
             )
         values = text.split(",")
         if any(v == "" for v in values):
+            shown = describe_value(name, text, spec, with_type=False)
             raise InvalidInput(
-                f"-p {name} {text!r} has an empty value; values are separated by commas, "
+                f"-p {name} {shown} has an empty value; values are separated by commas, "
                 "and a value that holds a comma goes in a --grid file"
             )
         axes[name] = values
+    _check_product([len(values) for values in axes.values()], limit)
     names = list(axes)
     return [
         ParameterPoint(text_values=dict(zip(names, combo, strict=True)))
@@ -57,20 +114,28 @@ def product_of_text(options: Sequence[tuple[str, str]]) -> list[ParameterPoint]:
     ]
 
 
-def product_of_values(axes: Mapping[str, Any]) -> list[ParameterPoint]:
+def product_of_values(
+    axes: Mapping[str, Any],
+    spec: ParameterSet | None = None,
+    limit: GridLimit = DEFAULT_GRID_LIMIT,
+) -> list[ParameterPoint]:
     """The cartesian product of typed values: each name maps to a list of its values.
+
+    ``spec`` (the notebook's parameters) says which values messages must not show;
+    ``limit`` bounds the product's size, checked before any set is built.
 
     Raises
     ------
     InvalidInput
-        A name's values are not a non-empty list.
+        A name's values are not a non-empty list, or the product is over ``limit``.
     """
     for name, values in axes.items():
         if not isinstance(values, list) or not values:
             raise InvalidInput(
                 f"Grid product entry {name!r} must be a non-empty list of values, "
-                f"got {json.dumps(values, default=str)}"
+                f"got {describe_value(name, values, spec)}"
             )
+    _check_product([len(values) for values in axes.values()], limit)
     names = list(axes)
     return [
         ParameterPoint(values=dict(zip(names, combo, strict=True)))
@@ -78,23 +143,32 @@ def product_of_values(axes: Mapping[str, Any]) -> list[ParameterPoint]:
     ]
 
 
-def read_grid(data: Any, source: str = "the grid") -> list[ParameterPoint]:
+def read_grid(
+    data: Any,
+    source: str = "the grid",
+    spec: ParameterSet | None = None,
+    limit: GridLimit = DEFAULT_GRID_LIMIT,
+) -> list[ParameterPoint]:
     """The parameter sets a grid describes: ``{"product": {...}}`` or ``{"runs": [...]}``.
+
+    ``spec`` and ``limit`` are as `product_of_values` takes them; a list of sets is
+    bounded by ``limit`` too.
 
     Raises
     ------
     InvalidInput
-        The grid has neither form, or an entry is malformed.
+        The grid has neither form, an entry is malformed, or it is over ``limit``.
     """
     if isinstance(data, dict) and set(data) == {"product"} and isinstance(data["product"], dict):
-        points = product_of_values(data["product"])
+        points = product_of_values(data["product"], spec, limit)
     elif isinstance(data, dict) and set(data) == {"runs"} and isinstance(data["runs"], list):
+        limit.check(len(data["runs"]), f"a list of {len(data['runs']):,} parameter sets")
         points = []
         for index, entry in enumerate(data["runs"], start=1):
             if not isinstance(entry, dict):
                 raise InvalidInput(
                     f"Set {index} of {source} must be a mapping of names to values, "
-                    f"got {json.dumps(entry, default=str)}"
+                    f"got {value_kind(entry)}"
                 )
             points.append(ParameterPoint(values=dict(entry)))
     else:
@@ -104,7 +178,9 @@ def read_grid(data: Any, source: str = "the grid") -> list[ParameterPoint]:
     return points
 
 
-def read_grid_file(path: str) -> list[ParameterPoint]:
+def read_grid_file(
+    path: str, spec: ParameterSet | None = None, limit: GridLimit = DEFAULT_GRID_LIMIT
+) -> list[ParameterPoint]:
     """Read a YAML or JSON grid file; see :func:`read_grid`.
 
     Raises
@@ -121,4 +197,4 @@ def read_grid_file(path: str) -> list[ParameterPoint]:
         raise InvalidInput(f"Cannot read grid file {path!r}: {exc.strerror}") from None
     except (ValueError, yaml.YAMLError) as exc:
         raise InvalidInput(f"Grid file {path!r} is not valid JSON/YAML: {exc}") from None
-    return read_grid(data, f"grid file {path!r}")
+    return read_grid(data, f"grid file {path!r}", spec, limit)

@@ -1,4 +1,4 @@
-"""Keeping secret parameter values out of everything greenhouse writes: outputs, errors, logs."""
+"""Keeping secret parameter values out of what greenhouse writes: notebooks, messages, logs."""
 
 from __future__ import annotations
 
@@ -6,11 +6,81 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any, TextIO
 
-from ..models import SECRET_MASK
+from ..models import SECRET_MASK, Parameter, ParameterSet
 
 # Output fields that carry what the notebook printed or displayed; the others (output_type,
 # name, metadata keys, MIME types) are structure and are never rewritten.
 _TEXT_FIELDS = ("text", "evalue", "traceback", "data")
+
+
+_KINDS = (
+    (bool, "a boolean"),
+    (int, "an integer"),
+    (float, "a number"),
+    (str, "a string"),
+    (list, "a list"),
+    (tuple, "a list"),
+    (dict, "an object"),
+)
+
+
+def value_kind(value: Any) -> str:
+    """What a value is, in words that say nothing of the value itself (``a string``)."""
+    if value is None:
+        return "null"
+    kind = next((words for type_, words in _KINDS if isinstance(value, type_)), None)
+    return kind or f"a value of type {type(value).__name__}"
+
+
+def is_secret(name: Any, spec: ParameterSet | Parameter | None) -> bool:
+    """Whether ``name`` is a secret parameter of ``spec`` (a notebook's parameters or one).
+
+    With no ``spec`` no parameter is known to be secret.
+    """
+    if isinstance(spec, Parameter):
+        return spec.secret
+    parameter = spec.get(name) if spec is not None and isinstance(name, str) else None
+    return parameter is not None and parameter.secret
+
+
+def describe_value(
+    name: Any, value: Any, spec: ParameterSet | Parameter | None, *, with_type: bool = True
+) -> str:
+    """A value as a message may show it: a secret parameter's by its kind only.
+
+    Parameters
+    ----------
+    name : str
+        The parameter the value was given for.
+    value : Any
+        The value.
+    spec : ParameterSet, Parameter or None
+        The notebook's parameters (or the one parameter), which say which are secret.
+    with_type : bool, optional
+        Whether a shown value is followed by its Python type, ``'x' (str)``.
+
+    Returns
+    -------
+    str
+        ``'x' (str)`` (shortened), or for a secret ``a value of type str (secret, not shown)``.
+    """
+    type_name = type(value).__name__
+    if is_secret(name, spec):
+        return f"a value of type {type_name} (secret, not shown)"
+    shown = shorten(repr(value))
+    return f"{shown} ({type_name})" if with_type else shown
+
+
+def shown_value(name: Any, value: Any, spec: ParameterSet | Parameter | None) -> str:
+    """A value in JSON, as a listing of values shows it; a secret parameter's is ``***``."""
+    if is_secret(name, spec):
+        return SECRET_MASK
+    return shorten(json.dumps(value, default=str))
+
+
+def shorten(text: str, limit: int = 60) -> str:
+    """``text`` cut to ``limit`` characters, ending in ``...`` when cut."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def secret_strings(secrets: Mapping[str, Any]) -> list[str]:
@@ -36,12 +106,22 @@ def _mask_payload(value: Any, secrets: list[str]) -> Any:
     return value
 
 
-def scrub_outputs(nb: Any, secrets: Mapping[str, Any]) -> None:
-    """Mask secret values in the text a notebook's outputs carry, in place."""
+def scrub_notebook(nb: Any, secrets: Mapping[str, Any]) -> None:
+    """Mask secret values in a notebook, in place: wherever it keeps what the kernel held.
+
+    That is the text of the cells' outputs, the cells' metadata, and the notebook's
+    metadata, whose ``widgets`` entry holds the state of every widget the run displayed
+    (a ``Password`` widget's value among them). Keys and the outputs' structure are
+    never rewritten.
+    """
     strings = secret_strings(secrets)
     if not strings:
         return
+    if "metadata" in nb:
+        nb["metadata"] = _mask_payload(nb["metadata"], strings)
     for cell in nb.get("cells", []):
+        if "metadata" in cell:
+            cell["metadata"] = _mask_payload(cell["metadata"], strings)
         for output in cell.get("outputs", []) or []:
             for field in _TEXT_FIELDS:
                 if field in output:

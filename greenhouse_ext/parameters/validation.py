@@ -13,9 +13,17 @@ from typing import Any
 
 from ..errors import InvalidInput
 from ..models import SECRET_MASK, Parameter, ParameterSet
+from .masking import describe_value, shorten
 from .types import ANY, ParameterType, parse_type
 
-__all__ = ["DEFAULT_MAX_VALUE_BYTES", "ValueLimit", "mask_secrets", "split_secrets", "validate"]
+__all__ = [
+    "DEFAULT_MAX_VALUE_BYTES",
+    "ValueLimit",
+    "mask_secrets",
+    "shorten",
+    "split_secrets",
+    "validate",
+]
 
 DEFAULT_MAX_VALUE_BYTES = 64 * 1024
 """The default size limit of one parameter value, in bytes of its JSON (or command-line) form."""
@@ -56,11 +64,11 @@ class MismatchError(Exception):
         super().__init__(where)
         self.where, self.expected, self.value, self.reason = where, expected, value, reason
 
-    def describe(self, secret: bool) -> str:
+    def describe(self, parameter: Parameter) -> str:
+        """The problem, the value described by `describe_value` as ``parameter``'s."""
         reason = f": {self.reason}" if self.reason else ""
-        return (
-            f"{self.where}: expected {self.expected}, got {_describe(self.value, secret)}{reason}"
-        )
+        got = describe_value(parameter.name, self.value, parameter)
+        return f"{self.where}: expected {self.expected}, got {got}{reason}"
 
 
 def validate(
@@ -205,7 +213,7 @@ def value_problems(
             return value, [problem]
         value = coerce(type_, value, parameter.name)
     except MismatchError as exc:
-        return raw, [exc.describe(parameter.secret)]
+        return raw, [exc.describe(parameter)]
     found = [_choice_problem(parameter, type_, value), _bound_problem(parameter, value)]
     return value, [problem for problem in found if problem]
 
@@ -299,7 +307,7 @@ def _choice_problem(parameter: Parameter, type_: ParameterType, value: Any) -> s
     if any(_same(value, choice) for choice in parameter.choices):
         return None
     allowed = ", ".join(repr(choice) for choice in parameter.choices)
-    got = _describe(value, parameter.secret)
+    got = describe_value(parameter.name, value, parameter)
     return f"{parameter.name}: {got} is not one of the choices {allowed}."
 
 
@@ -310,19 +318,12 @@ def _same(value: Any, choice: Any) -> bool:
 def _bound_problem(parameter: Parameter, value: Any) -> str | None:
     if type(value) not in (int, float):
         return None
-    shown = _describe(value, parameter.secret, with_type=False)
+    shown = describe_value(parameter.name, value, parameter, with_type=False)
     if parameter.min is not None and value < parameter.min:
         return f"{parameter.name}: {shown} is below the minimum {parameter.min:g}."
     if parameter.max is not None and value > parameter.max:
         return f"{parameter.name}: {shown} is above the maximum {parameter.max:g}."
     return None
-
-
-def _describe(value: Any, secret: bool, with_type: bool = True) -> str:
-    kind = type(value).__name__
-    if secret:
-        return f"a value of type {kind} (secret, not shown)"
-    return f"{shorten(repr(value))} ({kind})" if with_type else shorten(repr(value))
 
 
 def _invalid(spec: ParameterSet, problems: list[str]) -> InvalidInput:
@@ -360,7 +361,3 @@ def plain(value: Any) -> Any:
     if isinstance(value, dict):
         return {key: plain(item) for key, item in value.items()}
     return value
-
-
-def shorten(text: str, limit: int = 60) -> str:
-    return text if len(text) <= limit else text[: limit - 3] + "..."

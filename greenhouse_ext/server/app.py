@@ -13,7 +13,7 @@ from traitlets import Float, Int, Type, Unicode, default
 
 from ..errors import OutdatedStore, StoreUnavailable
 from ..execution import RunLauncher
-from ..parameters import DEFAULT_MAX_VALUE_BYTES, ValueLimit
+from ..parameters import DEFAULT_MAX_SWEEP_RUNS, DEFAULT_MAX_VALUE_BYTES, GridLimit, ValueLimit
 from ..store import Store, config_path
 from .handlers import VersionHandler
 from .handlers.artefacts import (
@@ -106,6 +106,13 @@ class GreenhouseApp(ExtensionApp):
         help="The largest parameter value a run accepts, in bytes of its JSON form; a "
         "larger one is refused (400) with the other problems of the request.",
     )
+    max_sweep_runs = Int(
+        DEFAULT_MAX_SWEEP_RUNS,
+        min=1,
+        config=True,
+        help="The most runs one sweep may make; a larger sweep is refused (400), counted "
+        "before any of its parameter sets is built.",
+    )
 
     orphan_check_interval = Float(
         10.0,
@@ -119,6 +126,11 @@ class GreenhouseApp(ExtensionApp):
     def value_limit(self) -> ValueLimit:
         """The per-value size limit of parameters, naming the setting that raises it."""
         return ValueLimit(self.max_value_bytes, "the server setting GreenhouseApp.max_value_bytes")
+
+    @property
+    def grid_limit(self) -> GridLimit:
+        """The size limit of a sweep, naming the setting that raises it."""
+        return GridLimit(self.max_sweep_runs, "the server setting GreenhouseApp.max_sweep_runs")
 
     @default("store_path")
     def _default_store_path(self) -> str:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Protocol
 
 from ..execution import RunLauncher
-from ..parameters import ValueLimit
+from ..parameters import GridLimit, ValueLimit
 from ..store import Store
 
 
@@ -43,3 +43,7 @@ class Services(Protocol):
     @property
     def value_limit(self) -> ValueLimit:
         """The per-value size limit of parameters."""
+
+    @property
+    def grid_limit(self) -> GridLimit:
+        """The size limit of a sweep."""

@@ -6,6 +6,7 @@ import contextlib
 import dataclasses
 from collections.abc import Collection
 from pathlib import Path
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
@@ -18,6 +19,7 @@ from .records import run_from_record, run_record
 from .schema import dialect_insert, runs_table
 
 ACTIVE = (RunStatus.QUEUED, RunStatus.RUNNING)
+_Query = TypeVar("_Query", bound="sa.Select[Any]")
 """The statuses of a run that has not finished: the only ones a record may leave."""
 
 
@@ -193,23 +195,31 @@ class RunIndex:
         limit: int | None = None,
         sweep: str | None = None,
         user: str | None = None,
+        offset: int = 0,
+        oldest_first: bool = False,
     ) -> list[Run]:
-        """Runs, newest first, optionally filtered by notebook path, status, sweep id and user."""
-        query = sa.select(runs_table.c.record).order_by(
-            runs_table.c.created_at.desc(), runs_table.c.id.desc()
-        )
-        if notebook is not None:
-            query = query.where(runs_table.c.notebook == notebook)
-        if status is not None:
-            query = query.where(runs_table.c.status == status.value)
-        if sweep is not None:
-            query = query.where(runs_table.c.sweep_id == sweep)
-        if user is not None:
-            query = query.where(runs_table.c.user_name == user)
+        """Runs, newest first, optionally filtered by notebook path, status, sweep id and user.
+
+        ``offset`` skips that many runs of the order (oldest first with ``oldest_first``)
+        before ``limit`` counts, so a long listing is read a page at a time.
+        """
+        created, ids = runs_table.c.created_at, runs_table.c.id
+        order = (created, ids) if oldest_first else (created.desc(), ids.desc())
+        # The page is chosen by id first: sorting the records themselves would carry
+        # every matching record through the sort, not only the page's.
+        page = _filtered(sa.select(ids), notebook, status, sweep, user)
+        page = page.order_by(*order).offset(offset or None)
         if limit is not None:
-            query = query.limit(limit)
+            page = page.limit(limit)
+        query = sa.select(runs_table.c.record).where(ids.in_(page.scalar_subquery()))
         with self._engine.connect() as conn:
-            return [run_from_record(r.record) for r in conn.execute(query)]
+            return [run_from_record(r.record) for r in conn.execute(query.order_by(*order))]
+
+    def count_runs(self, sweep: str | None = None) -> int:
+        """How many runs the store holds, or how many of one sweep."""
+        query = _filtered(sa.select(sa.func.count()).select_from(runs_table), sweep=sweep)
+        with self._engine.connect() as conn:
+            return int(conn.execute(query).scalar_one())
 
     def mark_interrupted(self) -> list[str]:
         """Mark this machine's unfinished runs whose process has gone as ``interrupted``.
@@ -246,6 +256,26 @@ class RunIndex:
             if self.save_run(run, replaces=(expected,)):
                 gone.append(run.id)
         return gone
+
+
+def _filtered(
+    query: _Query,
+    notebook: str | None = None,
+    status: RunStatus | None = None,
+    sweep: str | None = None,
+    user: str | None = None,
+) -> _Query:
+    """``query`` limited to the runs of a notebook, status, sweep and user, those given."""
+    columns = (
+        (runs_table.c.notebook, notebook),
+        (runs_table.c.status, status.value if status is not None else None),
+        (runs_table.c.sweep_id, sweep),
+        (runs_table.c.user_name, user),
+    )
+    for column, wanted in columns:
+        if wanted is not None:
+            query = query.where(column == wanted)
+    return query
 
 
 class LiveRecord:

@@ -1,12 +1,14 @@
-import type { IRun } from '../api';
+import type { IRun, ISweep } from '../api';
 import { HistoryModel } from '../historyModel';
 import {
   FakeServer,
   FakeTimers,
   httpError,
+  ICall,
   requestAPI,
   run,
-  settle
+  settle,
+  summary
 } from './fakes';
 
 jest.mock('../request', () => ({
@@ -230,6 +232,42 @@ describe('HistoryModel: polling', () => {
     await history.loadLog('r-1');
 
     expect(history.log('r-1')).toBe('6789abcdef');
+  });
+});
+
+describe('HistoryModel: sweeps', () => {
+  it('reads a sweep a page at a time until it has every run', async () => {
+    const { history, server, timers } = await historyOn();
+    const runs = ['s-a', 's-b', 's-c'].map(id =>
+      summary(id, 'succeeded', { sweep_id: 'w-1' })
+    );
+    server.on('GET sweeps/w-1', (call: ICall) => {
+      const offset = Number(
+        new URL(call.endPoint, 'http://x').searchParams.get('offset')
+      );
+      const page: ISweep = {
+        id: 'w-1',
+        active: false,
+        total: runs.length,
+        offset,
+        runs: runs.slice(offset, offset + 2),
+        columns: [],
+        rows: []
+      };
+      return page;
+    });
+    history.watchSweep('w-1');
+    await timers.tick();
+    expect(server.called().filter(path => path.startsWith('sweeps/'))).toEqual([
+      'sweeps/w-1?offset=0&limit=1000',
+      'sweeps/w-1?offset=2&limit=1000'
+    ]);
+    expect(history.runs.map(item => item.id).sort()).toEqual([
+      's-a',
+      's-b',
+      's-c'
+    ]);
+    expect(timers.pending).toBe(0);
   });
 });
 

@@ -2,7 +2,7 @@ import { nullTranslator } from '@jupyterlab/translation';
 import { CommandRegistry } from '@lumino/commands';
 import { Widget } from '@lumino/widgets';
 
-import type { RunOrSummary } from '../api';
+import type { IRunSummary, ISweep, RunOrSummary } from '../api';
 import { CommandIDs } from '../commandIds';
 import { PanelModel } from '../panelModel';
 import { GreenhousePanel } from '../widgets/panel';
@@ -304,20 +304,27 @@ describe('GreenhousePanel', () => {
       epochs: number,
       status: 'succeeded' | 'failed'
     ) =>
-      run(id, status, {
+      summary(id, status, {
         sweep_id: 's-1',
         parameters: { epochs },
         metrics: status === 'succeeded' ? { mse: epochs / 100 } : {}
       });
-    server.on('POST sweeps', { id: 's-1', active: true, size: 6 }).on(
-      'GET sweeps/s-1',
-      { id: 's-1', active: true, runs: [swept('r-1', 50, 'succeeded')] },
-      {
-        id: 's-1',
-        active: false,
-        runs: [swept('r-1', 50, 'succeeded'), swept('r-2', 20, 'failed')]
-      }
-    );
+    const page = (active: boolean, runs: IRunSummary[]): ISweep => ({
+      id: 's-1',
+      active,
+      total: runs.length,
+      offset: 0,
+      runs,
+      columns: [],
+      rows: []
+    });
+    server
+      .on('POST sweeps', { id: 's-1', active: true, size: 6 })
+      .on(
+        'GET sweeps/s-1',
+        page(true, [swept('r-1', 50, 'succeeded')]),
+        page(false, [swept('r-1', 50, 'succeeded'), swept('r-2', 20, 'failed')])
+      );
     sweepButton.click();
     await settle();
     expect(server.calls.at(-1)?.body).toEqual({

@@ -8,9 +8,12 @@ from typing import Any
 import pytest
 
 from greenhouse_ext.errors import InvalidInput
+from greenhouse_ext.models import Parameter, ParameterSet
 from greenhouse_ext.parameters.grid import (
+    GridLimit,
     ParameterPoint,
     product_of_text,
+    product_of_values,
     read_grid,
     read_grid_file,
 )
@@ -88,3 +91,42 @@ def test_grid_file_yaml_and_unreadable(tmp_path: Path) -> None:
         read_grid_file(str(path))
     with pytest.raises(InvalidInput, match="Cannot read grid file"):
         read_grid_file(str(tmp_path / "missing.yaml"))
+
+
+SPEC = ParameterSet(
+    notebook="nb.ipynb",
+    parameters=[
+        Parameter(name="token", type="str", default="", secret=True),
+        Parameter(name="rate", type="float", default=0.1),
+    ],
+)
+
+
+@pytest.mark.parametrize(
+    ("build", "counted"),
+    [
+        (lambda limit: product_of_values({"a": [1, 2, 3], "b": [1, 2]}, None, limit), "6 runs"),
+        (lambda limit: product_of_text([("a", "1,2,3"), ("b", "1,2")], None, limit), "6 runs"),
+        (lambda limit: read_grid({"runs": [{}] * 6}, "runs", None, limit), "6 runs"),
+    ],
+)
+def test_a_grid_over_the_limit_is_refused_naming_the_setting(build: Any, counted: str) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        build(GridLimit(5, "--max-runs"))
+    assert counted in caught.value.message and "limit of 5 runs" in caught.value.message
+    assert caught.value.message.endswith("raise it with --max-runs")
+    assert len(build(GridLimit(6, "--max-runs"))) == 6
+
+
+def test_messages_about_a_grid_never_show_a_secret() -> None:
+    with pytest.raises(InvalidInput) as scalar:
+        product_of_values({"token": "sk-1", "rate": [0.1]}, SPEC)
+    with pytest.raises(InvalidInput) as empty:
+        product_of_text([("token", "sk-1,")], SPEC)
+    with pytest.raises(InvalidInput) as entry:
+        read_grid({"runs": ["sk-1"]}, "runs", SPEC)
+    shown = ParameterPoint(values={"token": "sk-1", "rate": 0.5}).describe(SPEC)
+    for message in (scalar.value.message, empty.value.message, entry.value.message, shown):
+        assert "sk-1" not in message, message
+    assert shown == "token=***, rate=0.5"
+    assert "got a string" in entry.value.message

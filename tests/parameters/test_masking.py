@@ -9,8 +9,9 @@ import pytest
 from greenhouse_ext.parameters.masking import (
     MaskingWriter,
     mask_text,
-    scrub_outputs,
+    scrub_notebook,
     secret_strings,
+    value_kind,
 )
 
 
@@ -20,7 +21,7 @@ def test_longest_secret_is_masked_first() -> None:
     assert mask_text("xabcdefx abc 42", strings) == "x***x *** ***"
 
 
-def test_scrub_outputs_masks_payloads_only() -> None:
+def test_scrub_notebook_masks_payloads_only() -> None:
     nb = {
         "cells": [
             {
@@ -38,11 +39,31 @@ def test_scrub_outputs_masks_payloads_only() -> None:
             }
         ]
     }
-    scrub_outputs(nb, {"token": "s"})
+    scrub_notebook(nb, {"token": "s"})
     stream, error, display = nb["cells"][0]["outputs"]
     assert stream == {"output_type": "stream", "name": "stdout", "text": ["x *** y\n"]}
     assert error["evalue"] == "bad ***" and error["traceback"] == ["line ***"]
     assert display["data"] == {"text/plain": "***"}
+
+
+def test_scrub_notebook_masks_widget_state_and_cell_metadata() -> None:
+    state = {"model-1": {"state": {"value": "s3cret", "description": "Token"}}}
+    nb = {
+        "metadata": {"widgets": {"application/vnd.jupyter.widget-state+json": {"state": state}}},
+        "cells": [{"cell_type": "code", "metadata": {"note": "uses s3cret"}, "outputs": []}],
+    }
+    scrub_notebook(nb, {"token": "s3cret"})
+    kept = nb["metadata"]["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
+    assert kept == {"model-1": {"state": {"value": "***", "description": "Token"}}}
+    assert nb["cells"][0]["metadata"] == {"note": "uses ***"}
+
+
+@pytest.mark.parametrize(
+    ("value", "kind"),
+    [("x", "a string"), (3, "an integer"), (True, "a boolean"), (None, "null"), ({}, "an object")],
+)
+def test_value_kind_says_nothing_of_the_value(value: object, kind: str) -> None:
+    assert value_kind(value) == kind
 
 
 def test_masking_writer() -> None:

@@ -19,7 +19,8 @@ import greenhouse_ext
 from greenhouse_ext.errors import Conflict, GreenhouseError, InvalidInput, NotFound, TooLarge
 from greenhouse_ext.server.app import GreenhouseApp
 from greenhouse_ext.server.handlers import GreenhouseHandler
-from greenhouse_ext.server.handlers.base import check_body, hide_root
+from greenhouse_ext.server.handlers.base import hide_root
+from greenhouse_ext.server.handlers.checks import check_body
 
 # A request that carries no token and no login cookie, but a matching XSRF cookie and
 # header, so that only the authentication check can turn it away.
