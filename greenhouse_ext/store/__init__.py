@@ -1,6 +1,14 @@
 """Where runs and versions live: the SQL index, the objects, their records, config and copies."""
 
-from .config import CONFIG_FILENAME, StoreConfig, checked, config_path, read_config, write_config
+from .config import (
+    CONFIG_FILENAME,
+    StoreConfig,
+    check_index_folder,
+    checked,
+    config_path,
+    read_config,
+    write_config,
+)
 from .index import Store, describe, find_store_root, upgrade
 from .objects import sha256_bytes
 from .refs import Subject, check_name, file_subject, resolve, resolve_version
@@ -14,6 +22,7 @@ __all__ = [
     "StoreConfig",
     "Subject",
     "TransferReport",
+    "check_index_folder",
     "check_name",
     "checked",
     "config_path",

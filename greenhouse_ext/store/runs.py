@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import logging
 import os
 import socket
 from collections.abc import Collection
@@ -13,10 +14,11 @@ import sqlalchemy as sa
 
 from ..errors import Conflict, InvalidInput, NotFound, StoreUnavailable
 from ..models import Execution, Progress, ProgressCallback, Run, RunError, RunStatus
-from .config import redacted
 from .objects import Objects
 from .records import run_from_record, run_record
 from .schema import dialect_insert, runs_table
+
+_log = logging.getLogger(__name__)
 
 ACTIVE = (RunStatus.QUEUED, RunStatus.RUNNING)
 """The statuses of a run that has not finished: the only ones a record may leave."""
@@ -116,8 +118,10 @@ class RunIndex:
             The run is recorded as finished already (say, cancelled or marked
             interrupted meanwhile): that outcome stands and this one is not recorded.
         StoreUnavailable
-            The objects could not be stored; the run is recorded as failed, saying so,
-            when the index can still be reached.
+            The objects could not be stored (unreachable, a full disk, a file over its
+            size limit, an I/O error, a refused permission); the run is recorded as failed,
+            saying that the notebook finished but its results could not be saved, when the
+            index can still be reached.
         """
         run = execution.run
         try:
@@ -126,21 +130,13 @@ class RunIndex:
                 run.output_object = self.objects.put(execution.output)
             for data in execution.files.values():
                 self.objects.put(data)
-        except StoreUnavailable:
-            unstored = dataclasses.replace(
-                run,
-                status=RunStatus.FAILED,
-                error=RunError(
-                    reason="its notebook and files could not be stored: the object store "
-                    f"at {redacted(self.objects_url)} could not be reached"
-                ),
-                source_object=None,
-                output_object=None,
-                files=[],
-            )
-            with contextlib.suppress(StoreUnavailable):
-                self.save_run(unstored)
-            raise
+        except StoreUnavailable as exc:
+            self._record_unsaved(run, "; ".join(exc.problems) or exc.message)
+            raise StoreUnavailable(
+                f"Run {run.id}: the notebook finished ({run.status.value}) but its results "
+                f"could not be saved: {exc.message}",
+                problems=exc.problems,
+            ) from exc
         if not self.save_run(run):
             stored = self.get_run(run.id)
             raise Conflict(
@@ -148,6 +144,22 @@ class RunIndex:
                 f"({run.status.value}) was not recorded"
             )
         return run
+
+    def _record_unsaved(self, run: Run, reason: str) -> None:
+        """Record ``run`` as failed because its results could not be stored, if the index can."""
+        kept = run.error or RunError(reason="")
+        unstored = dataclasses.replace(
+            run,
+            status=RunStatus.FAILED,
+            error=dataclasses.replace(
+                kept, reason=f"the notebook finished but its results could not be saved: {reason}"
+            ),
+            source_object=None,
+            output_object=None,
+            files=[],
+        )
+        with contextlib.suppress(StoreUnavailable):
+            self.save_run(unstored)
 
     def get_run(self, ref: str) -> Run:
         """Return the run with this id, or with this unique id prefix (at least 4 characters)."""
@@ -237,7 +249,8 @@ class LiveRecord:
 
     Give `started` and `progressed` to `execute` as ``on_start`` and ``on_progress``.
     ``reproduces`` names the run that a re-run re-runs; ``on_progress`` hears of each
-    cell as well.
+    cell as well. Progress is kept at best: a store that cannot take it is warned of
+    once and the run goes on (its outcome is saved by `RunIndex.save_execution`).
     """
 
     def __init__(
@@ -251,6 +264,7 @@ class LiveRecord:
         self.reproduces = reproduces
         self.on_progress = on_progress
         self.run: Run | None = None
+        self._warned = False
 
     def started(self, run: Run) -> None:
         """Record ``run`` as running (a new run, or the one queued under its id)."""
@@ -263,6 +277,16 @@ class LiveRecord:
         """Record how far the run has got, then tell ``on_progress``."""
         if self.run is not None:
             self.run.progress = Progress(done=done, total=total, current=current)
-            self.store.save_progress(self.run)
+            try:
+                self.store.save_progress(self.run)
+            except StoreUnavailable as exc:
+                if not self._warned:
+                    _log.warning(
+                        "The progress of run %s could not be recorded (%s); the run goes on "
+                        "and its outcome is saved when it ends",
+                        self.run.id,
+                        exc.message,
+                    )
+                    self._warned = True
         if self.on_progress is not None:
             self.on_progress(done, total, current)
