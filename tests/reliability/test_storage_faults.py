@@ -6,6 +6,7 @@ and no temporary object is left behind.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import os
@@ -58,10 +59,12 @@ RunIndex.save_progress = failing
 from greenhouse_ext.cli import main
 main()
 """
-# Holds the write lock of the SQLite file given as the first argument until stdin closes.
+# Holds the write lock of the SQLite file given as the first argument, from a first line on
+# stdin until stdin closes.
 LOCK_HOLDER = """
 import sqlite3, sys
 conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+sys.stdin.readline()
 conn.execute("BEGIN IMMEDIATE")
 print("locked", flush=True)
 sys.stdin.read()
@@ -169,16 +172,34 @@ def test_a_failed_progress_write_does_not_fail_a_healthy_run(tmp_path, ledger):
     assert held
 
 
-def _record(server, run_id: str) -> dict:
-    status, reply = request(server, "GET", f"runs/{run_id}")
-    assert status == 200, reply
-    return json.loads(reply)
+def _lock_holder(index: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-c", LOCK_HOLDER, str(index)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _wait_for_progress(index: Path, run_id: str) -> dict:
+    """The run's progress once the engine reports that its cells have ended."""
+    deadline = time.monotonic() + DEADLINE_S
+    while time.monotonic() < deadline:
+        with contextlib.closing(sqlite3.connect(f"file:{index}?mode=ro", uri=True)) as conn:
+            row = conn.execute("SELECT record FROM runs WHERE id = ?", (run_id,)).fetchone()
+        progress = json.loads(row[0]).get("progress") if row else None
+        if progress and progress["current"] is None:
+            return progress
+        time.sleep(0.01)
+    raise AssertionError(f"the cells of run {run_id} did not end")
 
 
 def _wait_for(server, run_id: str, check, what: str) -> dict:
     deadline = time.monotonic() + DEADLINE_S
     while True:
-        run = _record(server, run_id)
+        status, reply = request(server, "GET", f"runs/{run_id}")
+        assert status == 200, reply
+        run = json.loads(reply)
         if check(run):
             return run
         assert time.monotonic() < deadline, f"{what}: {run}"
@@ -195,32 +216,26 @@ def test_a_cancel_while_a_finished_run_is_saved_is_too_late(tmp_path, servers, l
     status, reply = request(server, "POST", "runs", body.encode())
     assert status == 201, reply
     run_id = json.loads(reply)["id"]
-    _wait_for(
-        server,
-        run_id,
-        lambda r: r["progress"] and r["progress"]["current"] is None,
-        "the cells did not end",
-    )
-    store = Store(tmp_path / ".greenhouse")
-    pid = store.get_run(run_id).pid
-    store.close()
-    assert pid is not None
-    holder = subprocess.Popen(
-        [sys.executable, "-c", LOCK_HOLDER, str(tmp_path / ".greenhouse" / "index.sqlite")],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert holder.stdout is not None and holder.stdout.readline() == "locked\n"
+    index = tmp_path / ".greenhouse" / "index.sqlite"
+    holder = _lock_holder(index)
     try:
+        # Read straight from the index, to lock it the moment the cells have ended.
+        progress = _wait_for_progress(index, run_id)
+        holder.stdin.write("lock\n")
+        holder.stdin.flush()
+        assert holder.stdout.readline() == "locked\n"
+        run_then = Store(tmp_path / ".greenhouse").get_run(run_id)
         status, reply = request(server, "POST", f"runs/{run_id}/cancel")
-        os.kill(pid, signal.SIGTERM)
+        os.kill(run_then.pid, signal.SIGTERM)
         time.sleep(1)
     finally:
         holder.communicate("", timeout=30)
+    assert progress["done"] == progress["total"]
+    assert run_then.status is RunStatus.RUNNING, "the run was saved before the test could lock"
 
     run = _wait_for(server, run_id, lambda r: r["status"] != "running", "the run did not end")
-    log = store.log_path(run_id).read_text(errors="replace")[-2000:]
+    log = (tmp_path / ".greenhouse" / "logs" / f"{run_id}.log").read_text(errors="replace")
+    log = log[-2000:]
     answer = json.loads(reply).get("message", "")
     held = (
         status == 409
@@ -243,13 +258,10 @@ def test_an_index_locked_past_its_timeout_is_unavailable(tmp_path, ledger):
     root = tmp_path / ".greenhouse"
     store = Store(root, index_url=f"sqlite:///{root / 'index.sqlite'}?timeout=0.5")
     run = Run(new_run_id(), "nb.ipynb", RunStatus.RUNNING, {}, now())
-    holder = subprocess.Popen(
-        [sys.executable, "-c", LOCK_HOLDER, str(root / "index.sqlite")],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert holder.stdout is not None and holder.stdout.readline() == "locked\n"
+    holder = _lock_holder(root / "index.sqlite")
+    holder.stdin.write("lock\n")
+    holder.stdin.flush()
+    assert holder.stdout.readline() == "locked\n"
     started = time.monotonic()
     try:
         with pytest.raises(StoreUnavailable) as caught:
