@@ -147,14 +147,17 @@ def make_engine(url: str) -> sa.Engine:
 
 
 def _sqlite_timeout(url: str) -> float:
-    value = sa.make_url(url).query.get("timeout", SQLITE_BUSY_TIMEOUT_S)
+    value = sa.make_url(url).query.get("timeout")
+    if value is None:
+        return SQLITE_BUSY_TIMEOUT_S
+    text = value if isinstance(value, str) else value[-1]
     try:
-        seconds = float(value if isinstance(value, str | float) else value[-1])
+        seconds = float(text)
     except ValueError:
         seconds = -1.0
     if not seconds >= 0:
         raise InvalidInput(
-            f"The index URL's timeout {value!r} is not a number of seconds: give "
+            f"The index URL's timeout {text!r} is not a number of seconds: give "
             "sqlite:///PATH?timeout=SECONDS with SECONDS of 0 or more"
         )
     return seconds
