@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import logging
 import os
@@ -131,10 +130,11 @@ class RunIndex:
             for data in execution.files.values():
                 self.objects.put(data)
         except StoreUnavailable as exc:
-            self._record_unsaved(run, "; ".join(exc.problems) or exc.message)
+            recorded = self._record_unsaved(run, "; ".join(exc.problems) or exc.message)
+            outcome = "it is recorded as failed" if recorded else "nor could its record be"
             raise StoreUnavailable(
                 f"Run {run.id}: the notebook finished ({run.status.value}) but its results "
-                f"could not be saved: {exc.message}",
+                f"could not be saved ({outcome}): {exc.message}",
                 problems=exc.problems,
             ) from exc
         if not self.save_run(run):
@@ -145,8 +145,9 @@ class RunIndex:
             )
         return run
 
-    def _record_unsaved(self, run: Run, reason: str) -> None:
-        """Record ``run`` as failed because its results could not be stored, if the index can."""
+    def _record_unsaved(self, run: Run, reason: str) -> bool:
+        """Record ``run`` as failed because its results could not be stored; False when the
+        index cannot take that either."""
         kept = run.error or RunError(reason="")
         unstored = dataclasses.replace(
             run,
@@ -158,8 +159,10 @@ class RunIndex:
             output_object=None,
             files=[],
         )
-        with contextlib.suppress(StoreUnavailable):
-            self.save_run(unstored)
+        try:
+            return self.save_run(unstored)
+        except StoreUnavailable:
+            return False
 
     def get_run(self, ref: str) -> Run:
         """Return the run with this id, or with this unique id prefix (at least 4 characters)."""

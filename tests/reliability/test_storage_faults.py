@@ -32,6 +32,8 @@ FILE_LIMIT_BYTES = 1024 * 1024
 LARGE_OUTPUT = "import os\nprint(os.urandom(2_000_000).hex())"
 """A cell whose output packs to about 2 MB: over the file size limit."""
 RECORD = "from greenhouse_ext import record\nrecord('y', 1)"
+TOLD = "finished (succeeded) but its results could not be saved (it is recorded as failed)"
+"""What the command says of a run whose results could not be saved."""
 # Runs the greenhouse command with the store's writes to ``objects/tmp`` failing with the
 # errno given as the first argument, after half of the data went to the file.
 FAILING_OBJECTS = """
@@ -119,7 +121,7 @@ def test_storage_failing_while_a_finished_run_is_saved_records_why(tmp_path, cod
     held = (
         done.returncode == 3
         and "Traceback" not in done.stderr
-        and "the notebook finished (succeeded) but its results could not be saved" in done.stderr
+        and TOLD in done.stderr
         and run["status"] == "failed"
         and reason.startswith("the notebook finished but its results could not be saved: ")
         and os.strerror(getattr(errno, code)) in reason
@@ -131,7 +133,7 @@ def test_storage_failing_while_a_finished_run_is_saved_records_why(tmp_path, cod
     ledger.add("storage", f"{code} while saving a finished run", held)
     assert done.returncode == 3, done.stderr
     assert "Traceback" not in done.stderr, done.stderr
-    assert "the notebook finished (succeeded) but its results could not be saved" in done.stderr
+    assert TOLD in done.stderr
     assert run["status"] == "failed", run
     assert reason.startswith("the notebook finished but its results could not be saved: ")
     assert os.strerror(getattr(errno, code)) in reason
