@@ -1055,7 +1055,8 @@ export interface operations {
       403: components['responses']['Forbidden'];
       404: components['responses']['NotFound'];
       /**
-       * @description The run has finished, its process has gone (it is then recorded as
+       * @description The run has finished, or its cells have (its results are being saved: too
+       *     late to cancel), its process has gone (it is then recorded as
        *     `interrupted`), or it was not started by a server on this machine.
        */
       409: {

@@ -159,6 +159,43 @@ def sigterm_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+class Cancellation:
+    """Ctrl-C and `kill PID` cancel a run while its cells execute, and only then.
+
+    Once the engine reports the end of the cells (progress with no current cell), the
+    notebook has finished: its results are saved whatever comes next, and a cancel says
+    that it came too late.
+    """
+
+    def __init__(self) -> None:
+        self.too_late = False
+
+    def progressed(self, done: int, total: int, current: int | None) -> None:
+        """Hear the engine's progress: no current cell means that the cells have ended."""
+        if current is None:
+            self.too_late = True
+
+    @contextmanager
+    def handled(self) -> Iterator[None]:
+        """Handle SIGINT and SIGTERM in the block: a cancellation, or a note that it is late."""
+
+        def handler(signum: int, frame: FrameType | None) -> None:
+            if not self.too_late:
+                raise KeyboardInterrupt
+            click.echo(
+                "greenhouse: the run had already finished: it is too late to cancel it; "
+                "its results are being saved",
+                err=True,
+            )
+
+        previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            yield
+        finally:
+            for sig, action in previous.items():
+                signal.signal(sig, action)
+
+
 @cli.command("run")
 @click.argument("notebook", type=click.Path(dir_okay=False))
 @click.option(
@@ -242,16 +279,23 @@ def run_command(
     # On a terminal papermill's progress bar shows; elsewhere a line per cell.
     echo = not (sys.stderr.isatty() and not as_json)
     live = LiveRecord(store, on_progress=_echo_cell if echo else None)
-    with sigterm_as_interrupt():
+    cancellation = Cancellation()
+
+    def progressed(done: int, total: int, current: int | None) -> None:
+        # Too late to cancel before the index says so: the server reads it there.
+        cancellation.progressed(done, total, current)
+        live.progressed(done, total, current)
+
+    with cancellation.handled():
         execution = execute(
             job,
             run_id=run_id,
             on_start=live.started,
-            on_progress=live.progressed,
+            on_progress=progressed,
             progress_bar=not echo,
             log_output=log_output,
         )
-    run = store.save_execution(execution)
+        run = store.save_execution(execution)
     if as_json:
         print_json(run.to_dict())
     else:

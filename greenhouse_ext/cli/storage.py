@@ -41,11 +41,13 @@ def init_command(ctx: click.Context, index: str, objects: str, endpoint_url: str
     The store is reached first (its schema made in an empty database), so a file is
     written only for a store that works. The file holds no credentials: commit it, and
     every greenhouse command in the project, its JupyterLab server and CI use the store.
+    An SQLite index must be in a folder that exists (exit 2 otherwise).
     """
-    from ..store import Store, checked, write_config
+    from ..store import Store, check_index_folder, checked, write_config
 
     root = store_root(ctx)
     config = checked(index, objects, endpoint_url)
+    check_index_folder(config.index)
     Store(root, config.index, config.objects, config.storage_options()).close()
     path = write_config(root.parent, config)
     click.echo(f"wrote {path}: this project now uses the team store")

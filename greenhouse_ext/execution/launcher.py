@@ -274,12 +274,18 @@ class RunLauncher:
         NotFound
             No such run.
         Conflict
-            The run has finished, or no process of this machine runs it.
+            The run has finished, or its cells have (its results are being saved), or no
+            process of this machine runs it.
         """
         run = self.store.get_run(run_ref)
         if run.status.finished:
             raise Conflict(
                 f"Run {run.id} is {run.status.value}: only a queued or running run can be cancelled"
+            )
+        if run.progress is not None and run.progress.current is None:
+            raise Conflict(
+                f"Run {run.id} had already finished: its notebook has run and its results are "
+                "being saved, so it is too late to cancel it"
             )
         with self._lock:
             child = self._children.get(run.id)

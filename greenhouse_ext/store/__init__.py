@@ -1,7 +1,15 @@
 """Where runs and versions live: the SQL index, the objects, their records, config and copies."""
 
 from . import identity
-from .config import CONFIG_FILENAME, StoreConfig, checked, config_path, read_config, write_config
+from .config import (
+    CONFIG_FILENAME,
+    StoreConfig,
+    check_index_folder,
+    checked,
+    config_path,
+    read_config,
+    write_config,
+)
 from .identity import host
 from .index import Store, describe, find_store_root, upgrade
 from .objects import sha256_bytes
@@ -16,6 +24,7 @@ __all__ = [
     "StoreConfig",
     "Subject",
     "TransferReport",
+    "check_index_folder",
     "check_name",
     "checked",
     "config_path",

@@ -103,6 +103,30 @@ def check_index_url(url: str) -> None:
         )
 
 
+def check_index_folder(url: str) -> None:
+    """Refuse an SQLite index URL whose file would be in a folder that does not exist.
+
+    A store being set up names its index on purpose: a missing folder is a mistyped path
+    or a share that is not mounted, which creating the folder would hide.
+
+    Raises
+    ------
+    InvalidInput
+        The folder of the SQLite file does not exist.
+    """
+    import sqlalchemy as sa
+
+    parsed = sa.make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return
+    folder = Path(parsed.database).expanduser().absolute().parent
+    if not folder.is_dir():
+        raise InvalidInput(
+            f"The index URL {url!r} names an SQLite file in {folder}, which is not a folder "
+            "that exists: create it first, or give the URL of a file in an existing folder"
+        )
+
+
 def _check_no_credentials(url: str, what: str) -> None:
     parts = urllib.parse.urlsplit(url)
     query = {key.lower() for key in urllib.parse.parse_qs(parts.query)}

@@ -2,11 +2,14 @@
 
 Objects live in any fsspec location (a local folder, S3 through s3fs, ...), in their
 packed form (:mod:`greenhouse_ext.store.packing`: compressed, with large embedded payloads kept
-as objects of their own). A failure to reach an object store is `StoreUnavailable`.
+as objects of their own). A failure to reach an object store, or to write to it (a full
+disk, a file over its size limit, an I/O error, a refused permission), is `StoreUnavailable`.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import functools
 import hashlib
 import uuid
@@ -21,6 +24,9 @@ from .config import redacted
 from .packing import pack, unpack
 
 _Method = TypeVar("_Method", bound=Callable[..., Any])
+_STORAGE_ERRNOS = frozenset({errno.ENOSPC, errno.EFBIG, errno.EIO, errno.EROFS, errno.EDQUOT})
+"""The errors of a file system that cannot take a write: full, over a limit, failing, read-only
+(a refused permission is a `PermissionError`, counted as unreachable)."""
 
 
 def sha256_bytes(data: bytes) -> str:
@@ -33,7 +39,9 @@ def _reaching(method: _Method) -> _Method:
 
     A refused or lost connection, a timeout or refused credentials (botocore's and
     aiohttp's errors, or the OSErrors fsspec makes of them) say which objects could not
-    be reached; a missing object and every other error pass through as they are.
+    be reached, and a file system that fails (full, a file over its size limit, an I/O
+    error) says so, as the error's one problem. A missing object and
+    every other error pass through as they are.
     """
 
     @functools.wraps(method)
@@ -43,15 +51,25 @@ def _reaching(method: _Method) -> _Method:
         except (FileNotFoundError, GreenhouseError):
             raise
         except Exception as exc:
-            if not _unreachable(exc):
-                raise
             reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            if _unreachable(exc):
+                what = "cannot reach"
+            elif _unwritable(exc):
+                what = "could not store or read"
+            else:
+                raise
+            problem = f"{what} the objects at {redacted(self.url)} ({reason})"
             raise StoreUnavailable(
-                f"greenhouse cannot reach the objects at {redacted(self.url)} "
-                f"({reason}); nothing was half-written: try again when they are reachable"
+                f"greenhouse {problem}; nothing was half-written: try again once they can be "
+                "reached and written",
+                problems=[problem],
             ) from exc
 
     return cast(_Method, reaching)
+
+
+def _unwritable(exc: BaseException) -> bool:
+    return isinstance(exc, OSError) and exc.errno in _STORAGE_ERRNOS
 
 
 def _unreachable(exc: BaseException) -> bool:
@@ -125,8 +143,13 @@ class Objects:
         self._fs.makedirs(tmp_dir, exist_ok=True)
         self._fs.makedirs(key.rsplit("/", 1)[0], exist_ok=True)
         tmp = f"{tmp_dir}/{uuid.uuid4().hex}"
-        self._fs.pipe_file(tmp, stored)
-        self._fs.mv(tmp, key)
+        try:
+            self._fs.pipe_file(tmp, stored)
+            self._fs.mv(tmp, key)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                self._fs.rm_file(tmp)
+            raise
         return digest
 
     @_reaching

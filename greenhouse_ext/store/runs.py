@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
+import logging
 from collections.abc import Collection
 from pathlib import Path
 from typing import Any, TypeVar
@@ -13,10 +13,11 @@ import sqlalchemy as sa
 from ..errors import Conflict, InvalidInput, NotFound, StoreUnavailable
 from ..models import Execution, Progress, ProgressCallback, Run, RunError, RunStatus
 from . import identity
-from .config import redacted
 from .objects import Objects
 from .records import run_from_record, run_record
 from .schema import dialect_insert, runs_table
+
+_log = logging.getLogger(__name__)
 
 ACTIVE = (RunStatus.QUEUED, RunStatus.RUNNING)
 _Query = TypeVar("_Query", bound="sa.Select[Any]")
@@ -123,25 +124,22 @@ class RunIndex:
             The run is recorded as finished already (say, cancelled or marked
             interrupted meanwhile): that outcome stands and this one is not recorded.
         StoreUnavailable
-            The objects could not be stored (unreachable, or a write failed, say for
-            want of space); the run is recorded as failed, saying why, when the index
-            can still be reached.
+            The objects could not be stored (unreachable, a full disk, a file over its
+            size limit, an I/O error, a refused permission); the run is recorded as failed,
+            saying that the notebook finished but its results could not be saved, when the
+            index can still be reached.
         """
         run = execution.run
         try:
             self._put_objects(execution)
         except StoreUnavailable as exc:
-            unstored = dataclasses.replace(
-                run,
-                status=RunStatus.FAILED,
-                error=RunError(reason=f"its notebook and files could not be stored: {exc.message}"),
-                source_object=None,
-                output_object=None,
-                files=[],
-            )
-            with contextlib.suppress(StoreUnavailable):
-                self.save_run(unstored)
-            raise
+            recorded = self._record_unsaved(run, "; ".join(exc.problems) or exc.message)
+            outcome = "it is recorded as failed" if recorded else "nor could its record be"
+            raise StoreUnavailable(
+                f"Run {run.id}: the notebook finished ({run.status.value}) but its results "
+                f"could not be saved ({outcome}): {exc.message}",
+                problems=exc.problems,
+            ) from exc
         if not self.save_run(run):
             stored = self.get_run(run.id)
             raise Conflict(
@@ -156,20 +154,33 @@ class RunIndex:
         Raises
         ------
         StoreUnavailable
-            An object could not be written (say, a full disk or a file size limit).
+            An object could not be written (see `Objects.put`).
         """
         run = execution.run
+        run.source_object = self.objects.put(execution.source)
+        if execution.output is not None:
+            run.output_object = self.objects.put(execution.output)
+        for data in execution.files.values():
+            self.objects.put(data)
+
+    def _record_unsaved(self, run: Run, reason: str) -> bool:
+        """Record ``run`` as failed because its results could not be stored; False when the
+        index cannot take that either."""
+        kept = run.error or RunError(reason="")
+        unstored = dataclasses.replace(
+            run,
+            status=RunStatus.FAILED,
+            error=dataclasses.replace(
+                kept, reason=f"the notebook finished but its results could not be saved: {reason}"
+            ),
+            source_object=None,
+            output_object=None,
+            files=[],
+        )
         try:
-            run.source_object = self.objects.put(execution.source)
-            if execution.output is not None:
-                run.output_object = self.objects.put(execution.output)
-            for data in execution.files.values():
-                self.objects.put(data)
-        except OSError as exc:
-            raise StoreUnavailable(
-                f"the objects at {redacted(self.objects_url)} could not be written "
-                f"({exc.strerror or exc}); nothing was half-written: try again when they can be"
-            ) from exc
+            return self.save_run(unstored)
+        except StoreUnavailable:
+            return False
 
     def get_run(self, ref: str) -> Run:
         """Return the run with this id, or with this unique id prefix (at least 4 characters)."""
@@ -283,7 +294,8 @@ class LiveRecord:
 
     Give `started` and `progressed` to `execute` as ``on_start`` and ``on_progress``.
     ``reproduces`` names the run that a re-run re-runs; ``on_progress`` hears of each
-    cell as well.
+    cell as well. Progress is kept at best: a store that cannot take it is warned of
+    once and the run goes on (its outcome is saved by `RunIndex.save_execution`).
     """
 
     def __init__(
@@ -297,6 +309,7 @@ class LiveRecord:
         self.reproduces = reproduces
         self.on_progress = on_progress
         self.run: Run | None = None
+        self._warned = False
 
     def started(self, run: Run) -> None:
         """Record ``run`` as running (a new run, or the one queued under its id)."""
@@ -309,6 +322,16 @@ class LiveRecord:
         """Record how far the run has got, then tell ``on_progress``."""
         if self.run is not None:
             self.run.progress = Progress(done=done, total=total, current=current)
-            self.store.save_progress(self.run)
+            try:
+                self.store.save_progress(self.run)
+            except StoreUnavailable as exc:
+                if not self._warned:
+                    _log.warning(
+                        "The progress of run %s could not be recorded (%s); the run goes on "
+                        "and its outcome is saved when it ends",
+                        self.run.id,
+                        exc.message,
+                    )
+                    self._warned = True
         if self.on_progress is not None:
             self.on_progress(done, total, current)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
 import sqlalchemy as sa
@@ -9,6 +10,17 @@ import sqlalchemy as sa
 from ..errors import InvalidInput, StoreUnavailable
 
 metadata = sa.MetaData()
+SQLITE_BUSY_TIMEOUT_S = 60.0
+"""How long an SQLite index waits for another process's write lock, unless its URL says
+(``sqlite:///PATH?timeout=SECONDS``)."""
+# What SQLite says when it cannot take a write, or cannot open its file at all.
+_SQLITE_UNAVAILABLE = (
+    "database is locked",
+    "database or disk is full",
+    "disk I/O error",
+    "unable to open database file",
+    "attempt to write a readonly database",
+)
 MAX_VERSION_NUMBER = 2**31 - 1
 """The largest version number the index holds (a 32-bit integer column on every back end)."""
 
@@ -100,53 +112,76 @@ def dialect_insert(dialect: str) -> Any:
 
 
 def is_contention(exc: sa.exc.OperationalError) -> bool:
-    """Whether ``exc`` says that a concurrent transaction won: worth trying again."""
+    """Whether ``exc`` says that a concurrent transaction won: worth trying again.
+
+    (SQLite queues writers for its lock instead: one that waited too long is
+    `StoreUnavailable`.)
+    """
     code = getattr(exc.orig, "sqlstate", None)
-    return code in {"40001", "40P01"} or "database is locked" in str(exc.orig)
+    return code in {"40001", "40P01"}
 
 
 def make_engine(url: str) -> sa.Engine:
     """An engine for the index at ``url``: SQLite in WAL mode with a long busy timeout, or a
-    server database whose lost connections become `StoreUnavailable`."""
+    server database; lost connections, and an SQLite file locked past the timeout or that
+    cannot be written, become `StoreUnavailable`."""
     if not url.startswith("sqlite"):
         # A connection the server dropped is replaced before use (pool_pre_ping), so a
         # long-lived process such as the Jupyter server reconnects by itself.
         engine = sa.create_engine(url, pool_pre_ping=True)
         sa.event.listen(engine, "handle_error", _unavailable)
         return engine
-    engine = sa.create_engine(url, connect_args={"timeout": 60})
-    sa.event.listen(engine, "handle_error", _unwritable)
+    timeout_s = _sqlite_timeout(url)
+    engine = sa.create_engine(url, connect_args={"timeout": timeout_s})
 
     @sa.event.listens_for(engine, "connect")
     def _pragmas(dbapi_conn: Any, _record: Any) -> None:
         cursor = dbapi_conn.cursor()
-        cursor.execute("PRAGMA busy_timeout=60000")
+        cursor.execute(f"PRAGMA busy_timeout={round(timeout_s * 1000)}")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
+    sa.event.listen(engine, "handle_error", _sqlite_unavailable)
     return engine
 
 
-SQLITE_WRITE_FAILURES = ("disk I/O error", "database or disk is full", "readonly database")
-"""What SQLite says when its files cannot be written (a full disk, a file size limit)."""
+def _sqlite_timeout(url: str) -> float:
+    value = sa.make_url(url).query.get("timeout")
+    if value is None:
+        return SQLITE_BUSY_TIMEOUT_S
+    text = value if isinstance(value, str) else value[-1]
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not seconds >= 0:
+        raise InvalidInput(
+            f"The index URL's timeout {text!r} is not a number of seconds: give "
+            "sqlite:///PATH?timeout=SECONDS with SECONDS of 0 or more"
+        )
+    return seconds
 
 
-def _unwritable(context: sa.engine.ExceptionContext) -> None:
-    """Translate an SQLite index whose files cannot be written into `StoreUnavailable`.
+def _sqlite_unavailable(context: sa.engine.ExceptionContext) -> None:
+    """Translate an SQLite index that cannot be written or opened into `StoreUnavailable`.
 
-    SQLite rolls the transaction back, so nothing half-written stays.
+    Another process holding the write lock past the busy timeout, a full disk, an I/O
+    error or an unwritable file: SQLite rolls the statement back, so nothing is half-written.
     """
-    reason = str(context.original_exception).strip()
-    if not isinstance(context.sqlalchemy_exception, sa.exc.OperationalError) or not any(
-        failure in reason for failure in SQLITE_WRITE_FAILURES
-    ):
+    original = context.original_exception
+    reason = str(original).strip()
+    if not isinstance(original, sqlite3.OperationalError) or reason not in _SQLITE_UNAVAILABLE:
         return
-    url = context.engine.url.render_as_string() if context.engine else "?"
+    url = context.engine.url.render_as_string(hide_password=True) if context.engine else "?"
+    if reason == "database is locked":
+        timeout_s = _sqlite_timeout(url)
+        reason = f"another process held its write lock for over {timeout_s:g} s"
+    problem = f"cannot use the index database at {url} ({reason})"
     raise StoreUnavailable(
-        f"greenhouse could not write the index database at {url} ({reason}); nothing was "
-        "half-written: try again when it can be written"
-    ) from context.original_exception
+        f"greenhouse {problem}; nothing was half-written: try again when it can be used",
+        problems=[problem],
+    ) from original
 
 
 def _unavailable(context: sa.engine.ExceptionContext) -> None:

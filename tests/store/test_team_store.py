@@ -157,7 +157,10 @@ def test_objects_that_cannot_be_reached_fail_the_run_with_a_clear_error(
     assert "Traceback" not in done.stderr
     [run] = json.loads(greenhouse("runs", "--json", cwd=project, check=True).stdout)
     assert run["status"] == "failed" and run["has_notebook"] is False
-    assert run["error"]["reason"].startswith("its notebook and files could not be stored")
+    assert run["error"]["reason"].startswith(
+        "the notebook finished but its results could not be saved: "
+        "cannot reach the objects at s3://nowhere/greenhouse"
+    )
     assert run["metrics"] == {"y": 1}
 
 
