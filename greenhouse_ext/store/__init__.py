@@ -3,12 +3,14 @@
 from .config import CONFIG_FILENAME, StoreConfig, checked, config_path, read_config, write_config
 from .index import Store, describe, find_store_root, upgrade
 from .objects import sha256_bytes
+from .records import MANIFEST, record_objects
 from .refs import Subject, check_name, file_subject, resolve, resolve_version
 from .runs import LiveRecord, host
 from .transfer import TransferReport, transfer
 
 __all__ = [
     "CONFIG_FILENAME",
+    "MANIFEST",
     "LiveRecord",
     "Store",
     "StoreConfig",
@@ -22,6 +24,7 @@ __all__ = [
     "find_store_root",
     "host",
     "read_config",
+    "record_objects",
     "resolve",
     "resolve_version",
     "sha256_bytes",
