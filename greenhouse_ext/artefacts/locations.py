@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import json
+import os
 import uuid
 from typing import Any
 
 import fsspec
+from fsspec.implementations.local import LocalFileSystem
 
 from ..errors import Conflict, GreenhouseError, InvalidInput, NotFound
 from ..models import Version
-from ..store import Store, check_name, sha256_bytes
-from .manifest import MANIFEST, VerifyResult, check_files, json_bytes, manifest_files, read_checked
+from ..store import MANIFEST, Store, check_name, sha256_bytes
+from .manifest import VerifyResult, check_files, json_bytes, manifest_files, read_checked
 
 INDEX = "index.json"
 VERSION_RECORD = "version.json"
@@ -68,6 +70,33 @@ class Location:
             self.fs.mv(tmp, target)
         except OSError as exc:
             raise GreenhouseError(f"Cannot write {self.at(*parts)}: {exc}") from None
+
+    def create(self, data: bytes, *parts: str) -> bool:
+        """Write ``data`` at ``parts`` unless a file is there; True when this call made it.
+
+        Of two writers racing for one name, exactly one makes the file and neither
+        replaces the other's: in a folder a complete temporary file is linked to the name
+        (a link never replaces a file), elsewhere the filesystem's exclusive create
+        (``If-None-Match`` on S3).
+        """
+        target = self.path(*parts)
+        folder = target.rsplit("/", 1)[0]
+        try:
+            self.fs.makedirs(folder, exist_ok=True)
+            if not isinstance(self.fs, LocalFileSystem):
+                self.fs.pipe_file(target, data, mode="create")
+                return True
+            tmp = f"{folder}/.{uuid.uuid4().hex}.tmp"
+            self.fs.pipe_file(tmp, data)
+            try:
+                os.link(tmp, target)
+            finally:
+                self.fs.rm_file(tmp)
+        except FileExistsError:
+            return False
+        except OSError as exc:
+            raise GreenhouseError(f"Cannot write {self.at(*parts)}: {exc}") from None
+        return True
 
     def holds(self, version: Version) -> bool:
         """True when this version's manifest is here."""
@@ -144,12 +173,15 @@ class Location:
 def write_to(store: Store, version: Version, url: str) -> str:
     """Copy a version to ``URL/NAME/N/`` and refresh ``URL/NAME/index.json``; return its URL.
 
-    Every file is written under a temporary name and moved into place where the
-    filesystem can rename (object stores write each object whole). ``version.json`` is
-    written last; the index is rebuilt from every ``version.json`` there rather than
-    edited, so any later write restores an entry that a racing writer left out. A
-    different version already at ``NAME/N`` is never replaced. Idempotent: pushing the
-    same version again repairs a damaged copy.
+    The manifest comes first, by a conditional create (`Location.create`): it claims
+    ``NAME/N`` for this version, so of two writers racing with different versions
+    numbered N, one makes the copy and the other stops before writing anything. A
+    different version already at ``NAME/N`` is never replaced. Every other file is
+    written under a temporary name and moved into place where the filesystem can rename
+    (object stores write each object whole). ``version.json`` is written last, marking the
+    copy complete; the index is rebuilt from every ``version.json`` there rather than
+    edited, so any later write restores an entry that a racing writer left out.
+    Idempotent: pushing the same version again completes or repairs its copy.
 
     Raises
     ------
@@ -162,16 +194,17 @@ def write_to(store: Store, version: Version, url: str) -> str:
     """
     location = Location(url)
     folder = (version.name, str(version.number))
-    existing = location.read(*folder, MANIFEST)
-    if existing is not None and sha256_bytes(existing) != version.manifest_sha256:
-        raise Conflict(
-            f"{location.url}/{version.name}/{version.number} already holds a different "
-            "version; versions are never overwritten (let one index number them: "
-            "share the store, or GREENHOUSE_INDEX_URL)"
-        )
+    manifest = read_checked(store, version.manifest_sha256, MANIFEST)
+    if not location.create(manifest, *folder, MANIFEST):
+        existing = location.read(*folder, MANIFEST)
+        if existing is None or sha256_bytes(existing) != version.manifest_sha256:
+            raise Conflict(
+                f"{location.at(*folder)} already holds a different version, left as it "
+                f"is: versions are never overwritten, and {version.ref} was not copied "
+                "(let one index number them: share the store, or GREENHOUSE_INDEX_URL)"
+            )
     for entry in version.files:
         location.write(read_checked(store, entry.sha256, entry.path), *folder, entry.path)
-    location.write(read_checked(store, version.manifest_sha256, MANIFEST), *folder, MANIFEST)
     record = {k: v for k, v in version.to_dict().items() if k != "aliases"}
     location.write(json_bytes(record), *folder, VERSION_RECORD)
     location.write_index(store, version.name)

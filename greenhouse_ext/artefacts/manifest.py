@@ -11,7 +11,6 @@ from typing import Any
 from ..errors import Conflict
 from ..store import Store, sha256_bytes
 
-MANIFEST = "manifest.json"
 MANIFEST_FORMAT = "greenhouse.manifest/1"
 
 

@@ -13,10 +13,9 @@ from pathlib import Path, PurePosixPath
 
 from ..errors import Conflict, GreenhouseError, InvalidInput
 from ..models import ManifestFile, Run, RunStatus, Version, now
-from ..store import Store, check_name, resolve_version
+from ..store import MANIFEST, Store, check_name, record_objects, resolve_version
 from .locations import Location, write_to
 from .manifest import (
-    MANIFEST,
     MANIFEST_FORMAT,
     VerifyResult,
     check_files,
@@ -82,9 +81,14 @@ def publish(
         try:
             write_to(store, version, to)
         except GreenhouseError as exc:
+            again = (
+                ""
+                if isinstance(exc, Conflict)
+                else f"; `greenhouse push {version.ref} --to {to}` tries again"
+            )
             raise type(exc)(
                 f"{version.ref} is published in the store, but copying it to {to} failed: "
-                f"{exc.message}; `greenhouse push {version.ref} --to {to}` tries again"
+                f"{exc.message}{again}"
             ) from exc
     return version
 
@@ -93,11 +97,11 @@ def _publishable_run(store: Store, run_ref: str) -> Run:
     run = store.get_run(run_ref)
     if run.status is not RunStatus.SUCCEEDED:
         raise Conflict(f"Run {run.id} is {run.status.value}: only a succeeded run can be published")
-    if run.output_object is None or not store.has_object(run.output_object):
+    if run.output_object is None:
         raise Conflict(f"Run {run.id} has no executed notebook in the store")
-    missing = [f.name for f in run.files if not store.has_object(f.sha256)]
+    missing = [what for what, digest in record_objects(run) if not store.has_object(digest)]
     if missing:
-        raise Conflict(f"Run {run.id} lacks captured files in the store: {', '.join(missing)}")
+        raise Conflict(f"Run {run.id} lacks objects in the store: {', '.join(missing)}")
     return run
 
 
@@ -194,7 +198,7 @@ def verify(store: Store, ref: str) -> VerifyResult:
         ``ok`` when every file is present and unchanged; otherwise the problems.
     """
     version = resolve_version(store, ref)
-    expected = [(MANIFEST, version.manifest_sha256)] + [(f.path, f.sha256) for f in version.files]
+    expected = record_objects(version)
     problems = check_files(
         expected, lambda _, digest: store.get_object(digest) if store.has_object(digest) else None
     )

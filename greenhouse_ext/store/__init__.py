@@ -13,12 +13,14 @@ from .config import (
 from .identity import host
 from .index import Store, describe, find_store_root, upgrade
 from .objects import sha256_bytes
+from .records import MANIFEST, record_objects
 from .refs import Subject, check_name, file_subject, resolve, resolve_version
 from .runs import LiveRecord
 from .transfer import TransferReport, transfer
 
 __all__ = [
     "CONFIG_FILENAME",
+    "MANIFEST",
     "LiveRecord",
     "Store",
     "StoreConfig",
@@ -34,6 +36,7 @@ __all__ = [
     "host",
     "identity",
     "read_config",
+    "record_objects",
     "resolve",
     "resolve_version",
     "sha256_bytes",

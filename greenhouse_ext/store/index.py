@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from ..errors import NotFound, OutdatedStore, StoreUnavailable
 from .config import CONFIG_FILENAME, config_path, read_config, redacted
 from .migrations import HEAD, REVISIONS, SCRIPTS
-from .objects import Objects
+from .objects import Objects, sha256_bytes
 from .runs import RunIndex
 from .schema import (
     begin_writing,
@@ -29,6 +29,7 @@ STORE_DIRNAME = ".greenhouse"
 STORE_ENV = "GREENHOUSE_STORE"
 INDEX_URL_ENV = "GREENHOUSE_INDEX_URL"
 OBJECTS_URL_ENV = "GREENHOUSE_OBJECTS_URL"
+CHECKOUT_MODE = 0o444
 
 
 def find_store_root(start: str | os.PathLike[str] | None = None) -> Path:
@@ -174,14 +175,18 @@ class Store(RunIndex, VersionIndex):
     def checkout(self, digest: str, name: str) -> Path:
         """Copy an object to ``checkouts/NAME`` in a local store, for opening in other tools.
 
-        A copy, not a link, so that editing the file can never change the stored object.
+        A read-only copy (mode 0444), not a link, so that editing the file can never
+        change the stored object. A file already there is handed back only when its
+        sha256 is ``digest``; one edited since (or damaged) is written afresh.
         """
         target = self.root / "checkouts" / name
-        if not target.is_file():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}")
-            tmp.write_bytes(self.get_object(digest))
-            os.replace(tmp, target)
+        if target.is_file() and sha256_bytes(target.read_bytes()) == digest:
+            return target
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}")
+        tmp.write_bytes(self.get_object(digest))
+        tmp.chmod(CHECKOUT_MODE)
+        os.replace(tmp, target)
         return target
 
     def log_path(self, run_id: str) -> Path:

@@ -18,6 +18,8 @@ from ..models import Run, Version
 
 RUN_FORMAT = "greenhouse.run/1"
 VERSION_FORMAT = "greenhouse.version/1"
+MANIFEST = "manifest.json"
+"""The name a version's manifest goes by wherever its files are listed or copied."""
 
 
 def run_record(run: Run) -> str:
@@ -42,6 +44,35 @@ def version_record(version: Version) -> str:
 def version_from_record(text: str, number: int) -> Version:
     """The version a stored record holds, numbered ``number``."""
     return Version.from_dict({**_untagged(text, VERSION_FORMAT), "number": number})
+
+
+def record_objects(record: Run | Version) -> list[tuple[str, str]]:
+    """Every stored object ``record`` names, as ``(what it is, sha256)`` pairs.
+
+    The one list of what travels with a record: push, pull, ``verify`` and publishing's
+    checks all read it here, so no object a record names is ever left behind.
+
+    Parameters
+    ----------
+    record : Run or Version
+        A run names its source and executed notebooks, its captured files and the
+        comparison a reproduction stored; a version names its manifest and its files
+        (by their paths in the version).
+
+    Returns
+    -------
+    list of tuple of (str, str)
+        The objects in the order they can be copied, the ones not yet made left out.
+    """
+    if isinstance(record, Version):
+        return [(MANIFEST, record.manifest_sha256), *((f.path, f.sha256) for f in record.files)]
+    named = [
+        ("source notebook", record.source_object),
+        ("executed notebook", record.output_object),
+        *((f"captured file {f.name}", f.sha256) for f in record.files),
+        ("reproduction", record.reproduction),
+    ]
+    return [(what, digest) for what, digest in named if digest is not None]
 
 
 def _untagged(text: str, expected: str) -> dict[str, Any]:

@@ -1,8 +1,10 @@
 """Copying runs and versions between two stores: ``greenhouse push`` and ``greenhouse pull``.
 
-What is copied, in order, for each thing selected: its objects (skipped where the
-destination has that digest already), then its index row, so the destination never names
-an object it lacks. Runs keep their ids. A version is numbered by the destination, as
+What is copied, in order, for each thing selected: every object its record names
+(`record_objects`; skipped where the destination has that digest already), then its index
+row, so the destination never names an object it lacks. The objects are checked even
+when the destination has the record, so copying again repairs a destination that lost
+one. Runs keep their ids. A version is numbered by the destination, as
 the next of its name there, and is recognised by its name and manifest digest, so copying
 it again changes nothing. Aliases are not copied: where an alias points is each store's
 own decision (``greenhouse alias`` moves one). Unfinished runs stay where they are.
@@ -11,12 +13,13 @@ own decision (``greenhouse alias`` moves one). Unfinished runs stay where they a
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ..errors import NotFound
 from ..models import Run, Version
 from .index import Store
+from .records import record_objects
 from .refs import check_name, resolve_version
 
 
@@ -119,9 +122,9 @@ class _Copier:
         self._done_objects: set[str] = set()
         self._done_runs: set[str] = set()
 
-    def objects(self, digests: Iterable[str | None]) -> None:
-        for digest in digests:
-            if digest is None or digest in self._done_objects:
+    def objects(self, record: Run | Version) -> None:
+        for _, digest in record_objects(record):
+            if digest in self._done_objects:
                 continue
             self._done_objects.add(digest)
             if self.destination.has_object(digest):
@@ -137,7 +140,7 @@ class _Copier:
         if not run.status.finished:
             self.report.runs_unfinished.append(run.id)
             return
-        self.objects([run.source_object, run.output_object, *(f.sha256 for f in run.files)])
+        self.objects(run)
         if self.destination.save_run(run, replaces=()):
             self.report.runs_copied.append(run.id)
         else:
@@ -148,7 +151,7 @@ class _Copier:
         # A version carries its run's record in its manifest; the run itself may be gone.
         with contextlib.suppress(NotFound):
             self.run(self.source.get_run(version.run_id))
-        self.objects([version.manifest_sha256, *(f.sha256 for f in version.files)])
+        self.objects(version)
         version.aliases = []
         copied, new = self.destination.import_version(version)
         self.report.versions.append(CopiedVersion(source_ref, copied.ref, new))
