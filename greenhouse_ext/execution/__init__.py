@@ -3,6 +3,7 @@
 from .execute import Job, execute, notebook_label, prepare
 from .launcher import RunLauncher
 from .logs import LogChunk, read_log
+from .published import find_version, names_file, prepare_version, version_filter
 from .sweep import (
     Backend,
     SweepPlan,
@@ -23,13 +24,17 @@ __all__ = [
     "SweepPlan",
     "SweepResult",
     "execute",
+    "find_version",
+    "names_file",
     "notebook_label",
     "plan_sweep",
     "prepare",
+    "prepare_version",
     "read_log",
     "results_table",
     "run_sweep",
     "side_by_side",
     "sorted_runs",
     "sweep_runs",
+    "version_filter",
 ]

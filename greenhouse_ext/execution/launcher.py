@@ -100,7 +100,9 @@ class RunLauncher:
         Returns
         -------
         list of str
-            ``python -m greenhouse_ext --store STORE run OPTIONS -- NOTEBOOK``.
+            ``python -m greenhouse_ext --store STORE run OPTIONS -- NOTEBOOK``, or
+            ``... -- NAME@N`` for a job from a published version (by number, so that an
+            alias moved meanwhile does not change what runs).
         """
         options = [
             f"--run-id={run_id}",
@@ -111,7 +113,8 @@ class RunLauncher:
         ]
         options += [f"--input={item.path}" for item in job.inputs]
         store = ["--store", str(self.store.root)]
-        return [self.python, "-m", "greenhouse_ext", *store, "run", *options, "--", str(job.path)]
+        target = job.from_version.ref if job.from_version else str(job.path)
+        return [self.python, "-m", "greenhouse_ext", *store, "run", *options, "--", target]
 
     def launch(self, job: Job, run_id: str | None = None) -> Run:
         """Start a prepared job in its own process and record it as ``queued``.
@@ -421,4 +424,5 @@ def _queued_record(job: Job, run_id: str, pid: int) -> Run:
         pid=pid,
         timeout=job.timeout,
         timeout_run=job.timeout_run,
+        from_version=job.from_version,
     )

@@ -75,6 +75,8 @@ class RunIndex:
             "record": run_record(run),
             "user_name": run.provenance.user if run.provenance else None,
             "sweep_id": run.sweep_id,
+            "from_name": run.from_version.name if run.from_version else None,
+            "from_number": run.from_version.number if run.from_version else None,
         }
         insert = dialect_insert(self._engine.dialect.name)(runs_table).values(**row)
         if replaces:
@@ -173,8 +175,13 @@ class RunIndex:
         limit: int | None = None,
         sweep: str | None = None,
         user: str | None = None,
+        from_version: tuple[str, int | None] | None = None,
     ) -> list[Run]:
-        """Runs, newest first, optionally filtered by notebook path, status, sweep id and user."""
+        """Runs, newest first, optionally filtered by notebook path, status, sweep id and user.
+
+        ``from_version`` is ``(name, number)``: the runs of that published version, or of
+        any version of ``name`` when the number is None.
+        """
         query = sa.select(runs_table.c.record).order_by(
             runs_table.c.created_at.desc(), runs_table.c.id.desc()
         )
@@ -186,6 +193,11 @@ class RunIndex:
             query = query.where(runs_table.c.sweep_id == sweep)
         if user is not None:
             query = query.where(runs_table.c.user_name == user)
+        if from_version is not None:
+            name, number = from_version
+            query = query.where(runs_table.c.from_name == name)
+            if number is not None:
+                query = query.where(runs_table.c.from_number == number)
         if limit is not None:
             query = query.limit(limit)
         with self._engine.connect() as conn:
