@@ -7,6 +7,7 @@ import { ISignal, Signal } from '@lumino/signaling';
 
 import type {
   IArtefactNames,
+  ICreateRun,
   IPublishRequest,
   IReproduction,
   IRun,
@@ -132,6 +133,44 @@ export class ArtefactsModel implements IDisposable {
   }
 
   /**
+   * Start a run of a version's own stored notebook, with its recorded values.
+   *
+   * The run is a run like any other (a log, progress, cancel, the history of its
+   * notebook) that records the version it ran.
+   *
+   * @param ref - The version's reference, `NAME@N`.
+   * @returns The queued run, also kept as the version's last start.
+   */
+  async runVersion(ref: string): Promise<IRun> {
+    this._starts.set(ref, { state: 'pending' });
+    this._changed.emit();
+    try {
+      const request: ICreateRun = { version: ref };
+      const run = await requestAPI<IRun>('runs', {
+        method: 'POST',
+        body: JSON.stringify(request)
+      });
+      this._starts.set(ref, { state: 'started', run: run.id });
+      return run;
+    } catch (error) {
+      this._starts.set(ref, { state: 'failed', error: messageOf(error) });
+      throw error;
+    } finally {
+      this._changed.emit();
+    }
+  }
+
+  /**
+   * The last run started from a version here, if any.
+   *
+   * @param ref - The version's reference, `NAME@N`.
+   * @returns The start, pending, started (naming the run) or failed.
+   */
+  start(ref: string): ArtefactsModel.Start | null {
+    return this._starts.get(ref) ?? null;
+  }
+
+  /**
    * The last check of a version, if one was made.
    *
    * @param ref - The version's reference, `NAME@N`.
@@ -240,6 +279,7 @@ export class ArtefactsModel implements IDisposable {
   private _artefactNames: string[] = [];
   private _versions = new Map<string, IVersion[]>();
   private _checks = new Map<string, ArtefactsModel.Check>();
+  private _starts = new Map<string, ArtefactsModel.Start>();
 }
 
 /**
@@ -269,4 +309,13 @@ export namespace ArtefactsModel {
     | { kind: 'verify'; state: 'done'; result: IVerifyResult }
     | { kind: 'reproduce'; state: 'done'; result: IReproduction }
     | { kind: 'verify' | 'reproduce'; state: 'failed'; error: string };
+
+  /**
+   * A run started from a version: pending, started (its id) or failed (why, such as
+   * a secret parameter that must be given again).
+   */
+  export type Start =
+    | { state: 'pending' }
+    | { state: 'started'; run: string }
+    | { state: 'failed'; error: string };
 }
