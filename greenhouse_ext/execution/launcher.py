@@ -125,7 +125,8 @@ class RunLauncher:
         Parameters
         ----------
         job : Job
-            What `greenhouse_ext.execution.execute.prepare` returned: validated values included.
+            What `greenhouse_ext.execution.execute.prepare` (or `prepare_version`) returned:
+            validated values included.
         run_id : str, optional
             The id of the new run (default: a fresh one).
 

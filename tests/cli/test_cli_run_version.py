@@ -123,8 +123,8 @@ def test_bad_references_exit_2_and_record_nothing(
     assert held, (done.returncode, done.stderr, len(runs))
 
 
-def test_help_says_how_a_reference_is_resolved() -> None:
-    text = ok("run", "--help", cwd=Path.cwd()).stdout
+def test_help_says_how_a_reference_is_resolved(tmp_path: Path) -> None:
+    text = ok("run", "--help", cwd=tmp_path).stdout
 
     assert "NOTEBOOK|NAME[@N|@ALIAS]" in text
     assert "ends in .ipynb or holds a path separator" in text
