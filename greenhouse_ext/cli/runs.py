@@ -28,6 +28,7 @@ from .group import (
 )
 
 if TYPE_CHECKING:
+    from ..execution import Job
     from ..models import Run
     from ..store import Store
 
@@ -227,7 +228,7 @@ def run_command(
     its declared inputs are read and hashed again; its secret parameters must be given
     again with -p. The run records the version it ran (`greenhouse show`, `runs --from`).
     """
-    from ..execution import execute, names_file, prepare, prepare_version
+    from ..execution import execute, names_file, prepare
     from ..execution.kernels import warm_up
     from ..store import LiveRecord
 
@@ -249,7 +250,7 @@ def run_command(
         store = open_store(ctx)
     else:
         store = open_store(ctx)
-        job = prepare_version(store, notebook, file_values, **options)
+        job = _prepare_version(store, notebook, file_values, options)
     warm_up(job.kernel or job.kernel_spec_name)
     # On a terminal papermill's progress bar shows; elsewhere a line per cell.
     echo = not (sys.stderr.isatty() and not as_json)
@@ -272,6 +273,21 @@ def run_command(
         ctx.exit(EXIT_CANCELLED)
     if run.status.value != "succeeded":
         ctx.exit(1)
+
+
+def _prepare_version(
+    store: Store, ref: str, values: dict[str, Any], options: dict[str, Any]
+) -> Job:
+    """`prepare_version`, saying how to run a file of the same name when ``ref`` names none."""
+    from ..errors import NotFound
+    from ..execution import prepare_version
+
+    try:
+        return prepare_version(store, ref, values, **options)
+    except NotFound as exc:
+        if not Path(ref).is_file():
+            raise
+        raise NotFound(f"{exc.message}; to run the file {ref!r}, write ./{ref}") from None
 
 
 def _print_summary(run: Run, store: Store) -> None:

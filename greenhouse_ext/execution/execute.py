@@ -131,11 +131,7 @@ def prepare(
         raise InvalidInput(f"{str(notebook)!r} is not valid notebook JSON: {exc}") from None
     if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
         raise InvalidInput(f"{str(notebook)!r} is not a notebook: it has no list of cells")
-    for name, seconds in (("timeout", timeout), ("timeout_run", timeout_run)):
-        if seconds is not None and seconds <= 0:
-            raise InvalidInput(f"{name} must be a positive number of seconds, got {seconds}")
-    if kernel is not None:
-        check_kernel(kernel)
+    check_options(kernel, timeout, timeout_run)
     spec = discover(nb, str(notebook))
     coerced = validate(spec, values, text_values=text_values, limit=value_limit)
     return Job(
@@ -149,6 +145,21 @@ def prepare(
         timeout_run=timeout_run,
         inputs=provenance.hash_inputs(inputs, path.parent),
     )
+
+
+def check_options(kernel: str | None, timeout: float | None, timeout_run: float | None) -> None:
+    """Check a run's kernel (installed here) and timeouts (positive), as `prepare` does.
+
+    Raises
+    ------
+    InvalidInput
+        Naming the option that is wrong.
+    """
+    for name, seconds in (("timeout", timeout), ("timeout_run", timeout_run)):
+        if seconds is not None and seconds <= 0:
+            raise InvalidInput(f"{name} must be a positive number of seconds, got {seconds}")
+    if kernel is not None:
+        check_kernel(kernel)
 
 
 def check_kernel(name: str) -> str:

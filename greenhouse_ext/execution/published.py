@@ -14,9 +14,7 @@ from ..models import Version, VersionRef
 from ..parameters import DEFAULT_VALUE_LIMIT, ValueLimit, discover, validate
 from ..store import Store, check_name, resolve_version
 from . import provenance
-from .execute import Job, check_kernel
-
-VERSION_FORMS = "NAME@N, NAME@ALIAS or NAME (its latest version)"
+from .execute import Job, check_options
 
 
 def names_file(ref: str) -> bool:
@@ -45,8 +43,7 @@ def find_version(store: Store, ref: str) -> Version:
     if name not in names:
         close = difflib.get_close_matches(name, names, n=3)
         hint = f"did you mean {' or '.join(close)}?" if close else "`greenhouse publish` makes one"
-        local = f"; to run the file {ref!r}, write ./{ref}" if Path(ref).is_file() else ""
-        raise NotFound(f"Nothing is published as {name!r}: {hint}{local}")
+        raise NotFound(f"Nothing is published as {name!r}: {hint}")
     return resolve_version(store, ref)
 
 
@@ -54,11 +51,14 @@ def version_filter(store: Store, ref: str) -> tuple[str, int | None]:
     """The name and number a ``--from`` filter means: ``NAME`` is every version of NAME.
 
     An alias means the version it points at now.
+
+    Raises
+    ------
+    InvalidInput, NotFound
+        As `find_version`: nothing of that name, number or alias is published.
     """
-    if "@" not in ref:
-        return check_name(ref), None
     version = find_version(store, ref)
-    return version.name, version.number
+    return version.name, version.number if "@" in ref else None
 
 
 def prepare_version(
@@ -122,11 +122,7 @@ def prepare_version(
             f"values are never stored: give them again ({flags}, or under 'parameters' in "
             "the API)"
         )
-    for name, seconds in (("timeout", timeout), ("timeout_run", timeout_run)):
-        if seconds is not None and seconds <= 0:
-            raise InvalidInput(f"{name} must be a positive number of seconds, got {seconds}")
-    if kernel is not None:
-        check_kernel(kernel)
+    check_options(kernel, timeout, timeout_run)
     recorded = {k: v for k, v in run.parameters.items() if k not in secrets}
     coerced = validate(spec, {**recorded, **values}, text_values=text_values, limit=value_limit)
     path = _notebook_path(store.root.parent, run.notebook)

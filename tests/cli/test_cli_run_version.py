@@ -97,6 +97,7 @@ def test_parameters_override_and_runs_filter_by_version(project: Path, tmp_path:
         (["run", "data.csv"], "Nothing is published as 'data.csv'"),
         (["run", "notes"], "to run the file 'notes', write ./notes"),
         (["runs", "--from", "train@staging"], "has no alias 'staging'"),
+        (["runs", "--from", "trian"], "did you mean train?"),
     ],
     ids=[
         "secret",
@@ -109,6 +110,7 @@ def test_parameters_override_and_runs_filter_by_version(project: Path, tmp_path:
         "not-published",
         "file-hint",
         "runs-from",
+        "runs-from-name",
     ],
 )
 def test_bad_references_exit_2_and_record_nothing(
