@@ -82,7 +82,8 @@ def prepare_version(
     parameters of the version's notebook. Secret values were never stored, so each
     secret parameter must be given again. The inputs the version's run declared are
     read and hashed again, relative to that folder; ``inputs`` adds more or replaces
-    one of the same path.
+    one of the same path. As for a file, the kernel is the notebook's own unless
+    ``kernel`` names one, and only the timeouts given apply.
 
     Parameters
     ----------
