@@ -16,6 +16,7 @@ import type {
   IVersionList
 } from './api';
 import { messageOf } from './errors';
+import { SECRET_MASK } from './parameters';
 import { requestAPI } from './request';
 import { FINISHED_STATUSES, globalTimers, type ITimers } from './runs';
 
@@ -135,17 +136,39 @@ export class ArtefactsModel implements IDisposable {
   /**
    * Start a run of a version's own stored notebook, with its recorded values.
    *
-   * The run is a run like any other (a log, progress, cancel, the history of its
-   * notebook) that records the version it ran.
+   * The values of its secret parameters were never stored (its run records them
+   * masked): `ask` is asked for each, as text. The run is a run like any other (a
+   * log, progress, cancel, the history of its notebook) that records the version.
    *
-   * @param ref - The version's reference, `NAME@N`.
-   * @returns The queued run, also kept as the version's last start.
+   * @param version - The version to run.
+   * @param ask - Asks for the value of a secret parameter; null cancels.
+   * @returns The queued run (also kept as the version's last start), or null when a
+   *   secret was not given.
    */
-  async runVersion(ref: string): Promise<IRun> {
+  async runVersion(
+    version: IVersion,
+    ask: ArtefactsModel.AskSecret
+  ): Promise<IRun | null> {
+    const ref = `${version.name}@${version.number}`;
     this._starts.set(ref, { state: 'pending' });
     this._changed.emit();
     try {
-      const request: ICreateRun = { version: ref };
+      const made = await requestAPI<IRun>(
+        `runs/${encodeURIComponent(version.run_id)}`
+      );
+      const secrets: Record<string, string> = {};
+      for (const [name, value] of Object.entries(made.parameters)) {
+        if (value !== SECRET_MASK) {
+          continue;
+        }
+        const given = await ask(name, ref);
+        if (given === null) {
+          this._starts.delete(ref);
+          return null;
+        }
+        secrets[name] = given;
+      }
+      const request: ICreateRun = { version: ref, secrets };
       const run = await requestAPI<IRun>('runs', {
         method: 'POST',
         body: JSON.stringify(request)
@@ -309,6 +332,11 @@ export namespace ArtefactsModel {
     | { kind: 'verify'; state: 'done'; result: IVerifyResult }
     | { kind: 'reproduce'; state: 'done'; result: IReproduction }
     | { kind: 'verify' | 'reproduce'; state: 'failed'; error: string };
+
+  /**
+   * Asks for the value of a version's secret parameter, as text; null cancels.
+   */
+  export type AskSecret = (name: string, ref: string) => Promise<string | null>;
 
   /**
    * A run started from a version: pending, started (its id) or failed (why, such as

@@ -615,6 +615,10 @@ export interface components {
       kernel?: string;
       /** @description Data files the run reads, relative to the notebook's folder; hashed. */
       inputs?: string[];
+      /** @description Values of secret parameters as text, converted to their declared types as `-p` converts them (they win over `parameters`). A version's secret values were never stored: running it needs them again. */
+      secrets?: {
+        [key: string]: string;
+      };
     } & (unknown | unknown);
     CreateSweep: {
       /** @description Relative to the server's root. */

@@ -120,8 +120,8 @@ def prepare_version(
         flags = " ".join(f"-p {name} VALUE" for name in missing)
         raise InvalidInput(
             f"Version {version.ref} takes the secret parameter(s) {', '.join(missing)}, whose "
-            f"values are never stored: give them again ({flags}, or under 'parameters' in "
-            "the API)"
+            f"values are never stored: give them again ({flags}, or as text under 'secrets' "
+            "in the API)"
         )
     check_options(kernel, timeout, timeout_run)
     recorded = {k: v for k, v in run.parameters.items() if k not in secrets}

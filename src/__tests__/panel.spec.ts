@@ -497,6 +497,10 @@ describe('GreenhousePanel', () => {
         name: 'train',
         versions: [VERSION]
       })
+      .on(
+        'GET runs/r-1',
+        run('r-1', 'succeeded', { parameters: { epochs: 3 } })
+      )
       .on('POST runs', started);
     const details = node.querySelector<HTMLDetailsElement>(
       '.jp-greenhouse-artefact[data-name="train"] details'
@@ -515,7 +519,7 @@ describe('GreenhousePanel', () => {
     expect(server.calls.find(c => c.method === 'POST')).toEqual({
       method: 'POST',
       endPoint: 'runs',
-      body: { version: 'train@1' }
+      body: { version: 'train@1', secrets: {} }
     });
     const start = node.querySelector(
       '.jp-greenhouse-version[data-ref="train@1"] .jp-greenhouse-version-start'
@@ -525,15 +529,16 @@ describe('GreenhousePanel', () => {
     expect(start.textContent).toBe('Started run r-9 of train@1.');
   });
 
-  it('says why a version could not run, such as a secret to give again', async () => {
+  it('says why a version could not run', async () => {
     const { node, server } = await panelOn();
     const why =
-      'Version train@1 takes the secret parameter(s) api_token, whose values are never stored';
+      "'train' has no version 1; `greenhouse versions train` lists them";
     server
       .on('GET artefacts/train/versions', {
         name: 'train',
         versions: [VERSION]
       })
+      .on('GET runs/r-1', run('r-1', 'succeeded'))
       .on('POST runs', httpError(400, why));
     const details = node.querySelector<HTMLDetailsElement>(
       '.jp-greenhouse-artefact[data-name="train"] details'

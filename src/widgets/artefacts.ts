@@ -172,7 +172,9 @@ export class ArtefactsView extends Widget {
         'jp-greenhouse-run-version-button',
         trans.__('Run this version'),
         () => {
-          this._model.runVersion(ref).catch(() => undefined);
+          this._model
+            .runVersion(version, (name, of) => this._askSecret(name, of))
+            .catch(() => undefined);
         },
         trans.__(
           "Run this version's own notebook with its recorded values (not the working copy)"
@@ -192,6 +194,19 @@ export class ArtefactsView extends Widget {
       item.append(checkNode(check, trans));
     }
     return item;
+  }
+
+  private async _askSecret(name: string, ref: string): Promise<string | null> {
+    const trans = this._trans;
+    const answer = await InputDialog.getPassword({
+      title: trans.__('%1 for %2', name, ref),
+      label: trans.__(
+        'The secret parameter %1 was never stored: give its value again.',
+        name
+      ),
+      okLabel: trans.__('Run')
+    });
+    return answer.button.accept ? (answer.value ?? '') : null;
   }
 
   private async _setAlias(version: IVersion): Promise<void> {

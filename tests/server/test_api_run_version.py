@@ -44,7 +44,11 @@ def published(jp_root_dir: Path, greenhouse: GreenhouseApp) -> str:
 
 async def test_post_a_version_runs_its_stored_notebook(api, published, jp_root_dir):
     (jp_root_dir / "work" / "data.csv").write_text("a\n1\n2\n")
-    body = {"version": "train@production", "parameters": {"api_token": "x", "epochs": 6}}
+    body = {
+        "version": "train@production",
+        "parameters": {"epochs": 6},
+        "secrets": {"api_token": "x"},
+    }
 
     reply = await api("POST", "runs", body=body)
 
@@ -68,6 +72,8 @@ async def test_post_a_version_runs_its_stored_notebook(api, published, jp_root_d
     ("body", "code", "words"),
     [
         ({"version": "train@1"}, 400, "secret parameter(s) api_token"),
+        ({"version": "train@1", "parameters": {"epochs": 2}}, 400, "under 'secrets'"),
+        ({"version": "train@1", "secrets": {"api_token": 3}}, 400, "'secrets' must be"),
         ({"version": "train@1", "parameters": {"api_token": "x", "rate": 1}}, 400, "rate"),
         (
             {"version": "train@staging", "parameters": {"api_token": "x"}},
@@ -85,7 +91,19 @@ async def test_post_a_version_runs_its_stored_notebook(api, published, jp_root_d
             "leads out",
         ),
     ],
-    ids=["secret", "unknown", "alias", "number", "name", "both", "neither", "type", "escape"],
+    ids=[
+        "secret",
+        "secret-how",
+        "secret-text",
+        "unknown",
+        "alias",
+        "number",
+        "name",
+        "both",
+        "neither",
+        "type",
+        "escape",
+    ],
 )
 async def test_bad_version_requests_start_nothing(
     api, published, greenhouse, ledger, body, code, words

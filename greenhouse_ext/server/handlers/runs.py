@@ -33,6 +33,7 @@ CREATE_RUN_OPTIONS = {
     "timeout_run": "number",
     "kernel": "string",
     "inputs": "strings",
+    "secrets": "string map",
 }
 # An offline report has no script to run and nothing to fetch: a sandbox with inline
 # styles and embedded images is all it needs, and keeps its HTML away from the server.
@@ -195,6 +196,7 @@ def _start(
     job = prepare(
         notebook,
         request["parameters"] or {},
+        text_values=request["secrets"],
         kernel=request["kernel"],
         timeout=request["timeout"],
         timeout_run=request["timeout_run"],
@@ -211,6 +213,7 @@ def _start_version(launcher: RunLauncher, request: dict[str, Any], limit: ValueL
         launcher.store,
         request["version"],
         request["parameters"] or {},
+        text_values=request["secrets"],
         kernel=request["kernel"],
         timeout=request["timeout"],
         timeout_run=request["timeout_run"],
