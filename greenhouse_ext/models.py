@@ -172,6 +172,18 @@ class ProcessIdentity:
     started: int
 
 
+@dataclass(frozen=True)
+class VersionRef:
+    """The published version a run ran: its artefact's name and its number."""
+
+    name: str
+    number: int
+
+    @property
+    def ref(self) -> str:
+        return f"{self.name}@{self.number}"
+
+
 @dataclass
 class Run:
     """The record of one execution of a notebook."""
@@ -199,6 +211,7 @@ class Run:
     timeout_run: float | None = None
     reproduces: str | None = None
     reproduction: str | None = None
+    from_version: VersionRef | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The run as the API serves and prints it.
@@ -275,6 +288,7 @@ class Run:
             timeout_run=data.get("timeout_run"),
             reproduces=data.get("reproduces"),
             reproduction=data.get("reproduction"),
+            from_version=VersionRef(**data["from_version"]) if data.get("from_version") else None,
         )
 
 

@@ -7,6 +7,7 @@ import { ISignal, Signal } from '@lumino/signaling';
 
 import type {
   IArtefactNames,
+  ICreateRun,
   IPublishRequest,
   IReproduction,
   IRun,
@@ -15,6 +16,7 @@ import type {
   IVersionList
 } from './api';
 import { messageOf } from './errors';
+import { SECRET_MASK } from './parameters';
 import { requestAPI } from './request';
 import { FINISHED_STATUSES, globalTimers, type ITimers } from './runs';
 
@@ -132,6 +134,66 @@ export class ArtefactsModel implements IDisposable {
   }
 
   /**
+   * Start a run of a version's own stored notebook, with its recorded values.
+   *
+   * The values of its secret parameters were never stored (its run records them
+   * masked): `ask` is asked for each, as text. The run is a run like any other (a
+   * log, progress, cancel, the history of its notebook) that records the version.
+   *
+   * @param version - The version to run.
+   * @param ask - Asks for the value of a secret parameter; null cancels.
+   * @returns The queued run (also kept as the version's last start), or null when a
+   *   secret was not given.
+   */
+  async runVersion(
+    version: IVersion,
+    ask: ArtefactsModel.AskSecret
+  ): Promise<IRun | null> {
+    const ref = `${version.name}@${version.number}`;
+    this._starts.set(ref, { state: 'pending' });
+    this._changed.emit();
+    try {
+      const made = await requestAPI<IRun>(
+        `runs/${encodeURIComponent(version.run_id)}`
+      );
+      const secrets: Record<string, string> = {};
+      for (const [name, value] of Object.entries(made.parameters)) {
+        if (value !== SECRET_MASK) {
+          continue;
+        }
+        const given = await ask(name, ref);
+        if (given === null) {
+          this._starts.delete(ref);
+          return null;
+        }
+        secrets[name] = given;
+      }
+      const request: ICreateRun = { version: ref, secrets };
+      const run = await requestAPI<IRun>('runs', {
+        method: 'POST',
+        body: JSON.stringify(request)
+      });
+      this._starts.set(ref, { state: 'started', run: run.id });
+      return run;
+    } catch (error) {
+      this._starts.set(ref, { state: 'failed', error: messageOf(error) });
+      throw error;
+    } finally {
+      this._changed.emit();
+    }
+  }
+
+  /**
+   * The last run started from a version here, if any.
+   *
+   * @param ref - The version's reference, `NAME@N`.
+   * @returns The start, pending, started (naming the run) or failed.
+   */
+  start(ref: string): ArtefactsModel.Start | null {
+    return this._starts.get(ref) ?? null;
+  }
+
+  /**
    * The last check of a version, if one was made.
    *
    * @param ref - The version's reference, `NAME@N`.
@@ -240,6 +302,7 @@ export class ArtefactsModel implements IDisposable {
   private _artefactNames: string[] = [];
   private _versions = new Map<string, IVersion[]>();
   private _checks = new Map<string, ArtefactsModel.Check>();
+  private _starts = new Map<string, ArtefactsModel.Start>();
 }
 
 /**
@@ -269,4 +332,18 @@ export namespace ArtefactsModel {
     | { kind: 'verify'; state: 'done'; result: IVerifyResult }
     | { kind: 'reproduce'; state: 'done'; result: IReproduction }
     | { kind: 'verify' | 'reproduce'; state: 'failed'; error: string };
+
+  /**
+   * Asks for the value of a version's secret parameter, as text; null cancels.
+   */
+  export type AskSecret = (name: string, ref: string) => Promise<string | null>;
+
+  /**
+   * A run started from a version: pending, started (its id) or failed (why, such as
+   * a secret parameter that must be given again).
+   */
+  export type Start =
+    | { state: 'pending' }
+    | { state: 'started'; run: string }
+    | { state: 'failed'; error: string };
 }

@@ -55,6 +55,13 @@ export interface paths {
      *     anything starts: invalid input answers 400 and starts nothing. The run then
      *     executes in a process of its own, which outlives a server restart, with the
      *     notebook's real Python kernel; follow it with `GET runs/{id}` and its log.
+     *
+     *     Given `version` instead of `notebook`, the published version's own stored
+     *     notebook runs (not the working copy), in the folder it ran from: its recorded
+     *     values are the defaults that `parameters` override (validated against that
+     *     version's parameters), its declared inputs are read and hashed again, its secret
+     *     parameters must be given again, and the run records `from_version`. An unknown
+     *     version or alias answers 404.
      */
     post: operations['createRun'];
     delete?: never;
@@ -556,6 +563,12 @@ export interface components {
       reproduces: string | null;
       /** @description The stored comparison of a finished re-run (`GET runs/{id}/reproduction`). */
       reproduction: null | components['schemas']['Sha256'];
+      /** @description The published version whose stored notebook ran, by number (also when started by alias). */
+      from_version: null | components['schemas']['VersionRef'];
+    };
+    VersionRef: {
+      name: string;
+      number: number;
     };
     /**
      * @description A run as listings show it: the record without `provenance` and `timings`, and
@@ -584,15 +597,19 @@ export interface components {
       reproduces: components['schemas']['Run']['reproduces'];
       reproduction: components['schemas']['Run']['reproduction'];
       sweep_id: components['schemas']['Run']['sweep_id'];
+      from_version: components['schemas']['Run']['from_version'];
       /** @description The places cut, as `parameters.NAME`, `metrics.NAME`, `error.reason` or `error.evalue`. */
       truncated: string[];
     };
     RunList: {
       runs: components['schemas']['RunSummary'][];
     };
+    /** @description Exactly one of `notebook` and `version`. */
     CreateRun: {
       /** @description Relative to the server's root. */
-      notebook: string;
+      notebook?: string;
+      /** @description A published version to run: `NAME@N`, `NAME@ALIAS` or `NAME` (its latest). */
+      version?: string;
       /** @description Typed JSON values by name; the other parameters keep their defaults. */
       parameters?: Record<string, unknown>;
       /** @description Seconds one cell may run. */
@@ -603,7 +620,11 @@ export interface components {
       kernel?: string;
       /** @description Data files the run reads, relative to the notebook's folder; hashed. */
       inputs?: string[];
-    };
+      /** @description Values of secret parameters as text, converted to their declared types as `-p` converts them (they win over `parameters`). A version's secret values were never stored: running it needs them again. */
+      secrets?: {
+        [key: string]: string;
+      };
+    } & (unknown | unknown);
     CreateSweep: {
       /** @description Relative to the server's root. */
       notebook: string;
@@ -948,6 +969,8 @@ export interface operations {
         limit?: number;
         /** @description Only runs made by this user (the `user` their provenance records). */
         user?: string;
+        /** @description Only runs of a published version: `NAME@N`, `NAME@ALIAS` (the version it points at now) or `NAME` (any of its versions). An unknown version or alias answers 404. */
+        from?: string;
       };
       header?: never;
       path?: never;

@@ -28,6 +28,7 @@ from .group import (
 )
 
 if TYPE_CHECKING:
+    from ..execution import Job
     from ..models import Run
     from ..store import Store
 
@@ -197,7 +198,7 @@ class Cancellation:
 
 
 @cli.command("run")
-@click.argument("notebook", type=click.Path(dir_okay=False))
+@click.argument("notebook", metavar="NOTEBOOK|NAME[@N|@ALIAS]")
 @click.option(
     "-p",
     "--parameter",
@@ -231,7 +232,7 @@ class Cancellation:
     "inputs",
     multiple=True,
     help="A data file the run reads (repeatable); its sha256 is recorded. "
-    "Relative to the notebook's folder.",
+    "Relative to the notebook's folder. A version's own inputs are read again anyway.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the run record as JSON on stdout.")
 @click.option(
@@ -253,29 +254,41 @@ def run_command(
     log_output: bool,
     run_id: str | None,
 ) -> None:
-    """Run NOTEBOOK with validated parameters and record everything about the run."""
-    from ..execution import execute, prepare
+    """Run NOTEBOOK, or a published version, with validated parameters; record everything.
+
+    \b
+    NOTEBOOK is a file when it ends in .ipynb or holds a path separator; anything else
+    names a published version: NAME@N, NAME@ALIAS or NAME (its latest version), even
+    when a file of that name exists (write ./NAME to run the file). A version runs its
+    own stored notebook, not the working copy: its recorded parameter values are the
+    defaults, which -p and -f override (checked against that version's parameters);
+    its declared inputs are read and hashed again; its secret parameters must be given
+    again with -p. The run records the version it ran (`greenhouse show`, `runs --from`).
+    """
+    from ..execution import execute, names_file, prepare
     from ..execution.kernels import warm_up
     from ..store import LiveRecord
 
     file_values: dict[str, Any] = {}
     for path in files:
         file_values.update(_read_values_file(path))
-    text_values = dict(parameters)
-    root = store_root(ctx)
-    job = prepare(
-        notebook,
-        file_values,
-        text_values=text_values,
-        kernel=kernel,
-        timeout=timeout,
-        timeout_run=timeout_run,
-        inputs=inputs,
-        project_root=root.parent,
-        value_limit=ValueLimit(max_value_bytes, f"--max-value-bytes (or ${MAX_VALUE_BYTES_ENV})"),
-    )
+    options: dict[str, Any] = {
+        "text_values": dict(parameters),
+        "kernel": kernel,
+        "timeout": timeout,
+        "timeout_run": timeout_run,
+        "inputs": inputs,
+        "value_limit": ValueLimit(
+            max_value_bytes, f"--max-value-bytes (or ${MAX_VALUE_BYTES_ENV})"
+        ),
+    }
+    if names_file(notebook):
+        job = prepare(notebook, file_values, project_root=store_root(ctx).parent, **options)
+        store = open_store(ctx)
+    else:
+        store = open_store(ctx)
+        job = _prepare_version(store, notebook, file_values, options)
     warm_up(job.kernel or job.kernel_spec_name)
-    store = open_store(ctx)
     # On a terminal papermill's progress bar shows; elsewhere a line per cell.
     echo = not (sys.stderr.isatty() and not as_json)
     live = LiveRecord(store, on_progress=_echo_cell if echo else None)
@@ -306,10 +319,27 @@ def run_command(
         ctx.exit(1)
 
 
+def _prepare_version(
+    store: Store, ref: str, values: dict[str, Any], options: dict[str, Any]
+) -> Job:
+    """`prepare_version`, saying how to run a file of the same name when ``ref`` names none."""
+    from ..errors import NotFound
+    from ..execution import prepare_version
+
+    try:
+        return prepare_version(store, ref, values, **options)
+    except NotFound as exc:
+        if not Path(ref).is_file():
+            raise
+        raise NotFound(f"{exc.message}; to run the file {ref!r}, write ./{ref}") from None
+
+
 def _print_summary(run: Run, store: Store) -> None:
     duration = f" in {run.duration_s:.2f}s" if run.duration_s is not None else ""
     click.echo(f"run {run.id} {run.status.value}{duration}")
     click.echo(f"  notebook    {run.notebook}")
+    if run.from_version is not None:
+        click.echo(f"  version     {run.from_version.ref}")
     if run.parameters:
         click.echo(f"  parameters  {format_values(run.parameters)}")
     if run.metrics:
@@ -362,6 +392,13 @@ def show_command(ctx: click.Context, run_id: str, as_json: bool) -> None:
     help="Only runs with this status.",
 )
 @click.option("--user", help="Only runs made by this user (as `greenhouse show` names them).")
+@click.option(
+    "--from",
+    "from_ref",
+    metavar="NAME[@N|@ALIAS]",
+    help="Only runs of a published version: NAME@N, NAME@ALIAS (the version it points at "
+    "now) or NAME (any of its versions).",
+)
 @click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
 @click.option(
     "--json",
@@ -389,6 +426,7 @@ def runs_command(
     notebook: str | None,
     status: str | None,
     user: str | None,
+    from_ref: str | None,
     limit: int,
     as_json: bool,
     sweep_id: str | None,
@@ -396,7 +434,7 @@ def runs_command(
     check_orphans: bool,
 ) -> None:
     """List runs, newest first."""
-    from ..execution import notebook_label
+    from ..execution import notebook_label, version_filter
     from ..models import RunStatus
 
     store = open_store(ctx)
@@ -413,7 +451,10 @@ def runs_command(
             print_table(*results_table(runs))
         return
     label = notebook_label(Path(notebook), store.root.parent) if notebook else None
-    runs = store.list_runs(label, RunStatus(status) if status else None, limit, user=user)
+    wanted = version_filter(store, from_ref) if from_ref else None
+    runs = store.list_runs(
+        label, RunStatus(status) if status else None, limit, user=user, from_version=wanted
+    )
     if as_json:
         print_json([r.to_summary() for r in runs])
         return

@@ -6,6 +6,7 @@ import json
 import logging
 import os
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -27,6 +28,7 @@ from ..models import (
     Run,
     RunError,
     RunStatus,
+    VersionRef,
     new_run_id,
     now,
 )
@@ -62,6 +64,9 @@ class Job:
     timeout: float | None = None
     timeout_run: float | None = None
     inputs: list[InputFile] = field(default_factory=list)
+    from_version: VersionRef | None = None
+    """The published version whose stored source this is: it runs instead of the file at
+    ``path``, whose folder is still where the kernel runs (see `prepare_version`)."""
 
     @property
     def public_parameters(self) -> dict[str, Any]:
@@ -126,11 +131,7 @@ def prepare(
         raise InvalidInput(f"{str(notebook)!r} is not valid notebook JSON: {exc}") from None
     if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
         raise InvalidInput(f"{str(notebook)!r} is not a notebook: it has no list of cells")
-    for name, seconds in (("timeout", timeout), ("timeout_run", timeout_run)):
-        if seconds is not None and seconds <= 0:
-            raise InvalidInput(f"{name} must be a positive number of seconds, got {seconds}")
-    if kernel is not None:
-        check_kernel(kernel)
+    check_options(kernel, timeout, timeout_run)
     spec = discover(nb, str(notebook))
     coerced = validate(spec, values, text_values=text_values, limit=value_limit)
     return Job(
@@ -144,6 +145,21 @@ def prepare(
         timeout_run=timeout_run,
         inputs=provenance.hash_inputs(inputs, path.parent),
     )
+
+
+def check_options(kernel: str | None, timeout: float | None, timeout_run: float | None) -> None:
+    """Check a run's kernel (installed here) and timeouts (positive), as `prepare` does.
+
+    Raises
+    ------
+    InvalidInput
+        Naming the option that is wrong.
+    """
+    for name, seconds in (("timeout", timeout), ("timeout_run", timeout_run)):
+        if seconds is not None and seconds <= 0:
+            raise InvalidInput(f"{name} must be a positive number of seconds, got {seconds}")
+    if kernel is not None:
+        check_kernel(kernel)
 
 
 def check_kernel(name: str) -> str:
@@ -188,6 +204,7 @@ class Recorder:
             identity=identity.current(),
             timeout=job.timeout,
             timeout_run=job.timeout_run,
+            from_version=job.from_version,
         )
         self.trace = ExecutionTrace(on_progress=on_progress, timeout_run=job.timeout_run)
         self._started = time.perf_counter()
@@ -259,9 +276,13 @@ def execute(
     stdout = MaskingWriter(sys.stdout, job.secrets) if log_output else None
     stderr = MaskingWriter(sys.stderr, job.secrets) if log_output else None
     try:
-        with _quiet_papermill_inspection(), _kernel_killed_on(cancel, recorder.trace):
+        with (
+            _quiet_papermill_inspection(),
+            _kernel_killed_on(cancel, recorder.trace),
+            _source_file(job) as source_path,
+        ):
             papermill.execute_notebook(
-                str(job.path),
+                str(source_path),
                 None,
                 parameters=job.public_parameters,
                 engine_name="greenhouse",
@@ -284,6 +305,22 @@ def execute(
     if cancel is not None and cancel.is_set() and recorder.trace.error is not None:
         recorder.interrupted(KeyboardInterrupt())
     return recorder.finish()
+
+
+@contextmanager
+def _source_file(job: Job) -> Iterator[Path]:
+    """The file papermill reads: the notebook, or a version's stored source in a private copy.
+
+    The copy lives in a temporary folder of its own, not beside the notebook: the kernel's
+    folder is set apart from it, so nothing appears in the project while the run lasts.
+    """
+    if job.from_version is None:
+        yield job.path
+        return
+    with tempfile.TemporaryDirectory(prefix="greenhouse-version-") as folder:
+        staged = Path(folder, job.path.name)
+        staged.write_bytes(job.source)
+        yield staged
 
 
 @contextmanager

@@ -98,7 +98,9 @@ class RunLauncher:
         Returns
         -------
         list of str
-            ``python -m greenhouse_ext --store STORE run OPTIONS -- NOTEBOOK``.
+            ``python -m greenhouse_ext --store STORE run OPTIONS -- NOTEBOOK``, or
+            ``... -- NAME@N`` for a job from a published version (by number, so that an
+            alias moved meanwhile does not change what runs).
         """
         options = [
             f"--run-id={run_id}",
@@ -109,7 +111,8 @@ class RunLauncher:
         ]
         options += [f"--input={item.path}" for item in job.inputs]
         store = ["--store", str(self.store.root)]
-        return [self.python, "-m", "greenhouse_ext", *store, "run", *options, "--", str(job.path)]
+        target = job.from_version.ref if job.from_version else str(job.path)
+        return [self.python, "-m", "greenhouse_ext", *store, "run", *options, "--", target]
 
     def launch(self, job: Job, run_id: str | None = None) -> Run:
         """Record a prepared job as ``queued``, then start it in its own process.
@@ -121,7 +124,8 @@ class RunLauncher:
         Parameters
         ----------
         job : Job
-            What `greenhouse_ext.execution.execute.prepare` returned: validated values included.
+            What `greenhouse_ext.execution.execute.prepare` (or `prepare_version`) returned:
+            validated values included.
         run_id : str, optional
             The id of the new run (default: a fresh one).
 
@@ -469,4 +473,5 @@ def _queued_record(job: Job, run_id: str) -> Run:
         identity=identity.current(),
         timeout=job.timeout,
         timeout_run=job.timeout_run,
+        from_version=job.from_version,
     )

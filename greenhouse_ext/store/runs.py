@@ -72,6 +72,8 @@ class RunIndex:
             "record": run_record(run),
             "user_name": run.provenance.user if run.provenance else None,
             "sweep_id": run.sweep_id,
+            "from_name": run.from_version.name if run.from_version else None,
+            "from_number": run.from_version.number if run.from_version else None,
         }
         insert = dialect_insert(self._engine.dialect.name)(runs_table).values(**row)
         if replaces:
@@ -208,17 +210,20 @@ class RunIndex:
         user: str | None = None,
         offset: int = 0,
         oldest_first: bool = False,
+        from_version: tuple[str, int | None] | None = None,
     ) -> list[Run]:
         """Runs, newest first, optionally filtered by notebook path, status, sweep id and user.
 
-        ``offset`` skips that many runs of the order (oldest first with ``oldest_first``)
-        before ``limit`` counts, so a long listing is read a page at a time.
+        ``from_version`` is ``(name, number)``: the runs of that published version, or of
+        any version of ``name`` when the number is None. ``offset`` skips that many runs of
+        the order (oldest first with ``oldest_first``) before ``limit`` counts, so a long
+        listing is read a page at a time.
         """
         created, ids = runs_table.c.created_at, runs_table.c.id
         order = (created, ids) if oldest_first else (created.desc(), ids.desc())
         # The page is chosen by id first: sorting the records themselves would carry
         # every matching record through the sort, not only the page's.
-        page = _filtered(sa.select(ids), notebook, status, sweep, user)
+        page = _filtered(sa.select(ids), notebook, status, sweep, user, from_version)
         page = page.order_by(*order).offset(offset or None)
         if limit is not None:
             page = page.limit(limit)
@@ -275,13 +280,18 @@ def _filtered(
     status: RunStatus | None = None,
     sweep: str | None = None,
     user: str | None = None,
+    from_version: tuple[str, int | None] | None = None,
 ) -> _Query:
-    """``query`` limited to the runs of a notebook, status, sweep and user, those given."""
+    """``query`` limited to the runs of a notebook, status, sweep, user and version, those
+    given (a version's number None: any version of its name)."""
+    name, number = from_version or (None, None)
     columns = (
         (runs_table.c.notebook, notebook),
         (runs_table.c.status, status.value if status is not None else None),
         (runs_table.c.sweep_id, sweep),
         (runs_table.c.user_name, user),
+        (runs_table.c.from_name, name),
+        (runs_table.c.from_number, number),
     )
     for column, wanted in columns:
         if wanted is not None:

@@ -36,6 +36,8 @@ runs_table = sa.Table(
     sa.Column("record", sa.Text, nullable=False),
     sa.Column("user_name", sa.Text),
     sa.Column("sweep_id", sa.String(64)),
+    sa.Column("from_name", sa.String(200)),
+    sa.Column("from_number", sa.Integer),
 )
 versions_table = sa.Table(
     "versions",
@@ -74,6 +76,7 @@ indexes = [
     sa.Index("ix_runs_created_at", runs_table.c.created_at),
     sa.Index("ix_runs_user_name", runs_table.c.user_name),
     sa.Index("ix_runs_sweep_id", runs_table.c.sweep_id),
+    sa.Index("ix_runs_from_version", runs_table.c.from_name, runs_table.c.from_number),
     # A version copied between stores is recognised by its name and manifest digest.
     sa.Index("ix_versions_manifest", versions_table.c.name, versions_table.c.manifest_sha256),
 ]

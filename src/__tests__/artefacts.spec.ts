@@ -191,4 +191,43 @@ describe('ArtefactsModel', () => {
     });
     expect(model.versions('nope')).toBeNull();
   });
+
+  it('runs a version, asking for each secret its run masked', async () => {
+    const { model, server } = artefactsOn();
+    server
+      .on(
+        'GET runs/r-1',
+        run('r-1', 'succeeded', { parameters: { epochs: 3, api_token: '***' } })
+      )
+      .on('POST runs', run('r-7', 'queued'));
+    const asked: [string, string][] = [];
+
+    const started = await model.runVersion(version, async (name, ref) => {
+      asked.push([name, ref]);
+      return 's3cret';
+    });
+
+    expect(started?.id).toBe('r-7');
+    expect(asked).toEqual([['api_token', 'train@2']]);
+    expect(server.calls.find(c => c.method === 'POST')?.body).toEqual({
+      version: 'train@2',
+      secrets: { api_token: 's3cret' }
+    });
+    expect(model.start('train@2')).toEqual({ state: 'started', run: 'r-7' });
+  });
+
+  it('starts nothing when a secret is not given', async () => {
+    const { model, server } = artefactsOn();
+    server.on(
+      'GET runs/r-1',
+      run('r-1', 'succeeded', { parameters: { api_token: '***' } })
+    );
+
+    await expect(model.runVersion(version, async () => null)).resolves.toBe(
+      null
+    );
+
+    expect(server.called('POST')).toEqual([]);
+    expect(model.start('train@2')).toBe(null);
+  });
 });

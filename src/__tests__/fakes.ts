@@ -218,7 +218,8 @@ function shared(id: string, status: RunStatus) {
     timeout_run: null,
     reproduces: null,
     reproduction: null,
-    sweep_id: null
+    sweep_id: null,
+    from_version: null
   };
 }
 

@@ -494,6 +494,89 @@ describe('GreenhousePanel', () => {
     );
   });
 
+  it('runs a version from its row, and says which run it started', async () => {
+    const { node, server } = await panelOn();
+    const started = run('r-9', 'queued', {
+      from_version: { name: 'train', number: 1 }
+    });
+    server
+      .on('GET artefacts/train/versions', {
+        name: 'train',
+        versions: [VERSION]
+      })
+      .on(
+        'GET runs/r-1',
+        run('r-1', 'succeeded', { parameters: { epochs: 3 } })
+      )
+      .on('POST runs', started);
+    const details = node.querySelector<HTMLDetailsElement>(
+      '.jp-greenhouse-artefact[data-name="train"] details'
+    )!;
+    details.open = true;
+    details.dispatchEvent(new Event('toggle'));
+    await settle();
+
+    node
+      .querySelector<HTMLButtonElement>(
+        '.jp-greenhouse-version[data-ref="train@1"] .jp-greenhouse-run-version-button'
+      )!
+      .click();
+    await settle();
+
+    expect(server.calls.find(c => c.method === 'POST')).toEqual({
+      method: 'POST',
+      endPoint: 'runs',
+      body: { version: 'train@1', secrets: {} }
+    });
+    const start = node.querySelector(
+      '.jp-greenhouse-version[data-ref="train@1"] .jp-greenhouse-version-start'
+    )!;
+    expect(start.getAttribute('data-state')).toBe('started');
+    expect(start.getAttribute('data-run')).toBe('r-9');
+    expect(start.textContent).toBe('Started run r-9 of train@1.');
+  });
+
+  it('says why a version could not run', async () => {
+    const { node, server } = await panelOn();
+    const why =
+      "'train' has no version 1; `greenhouse versions train` lists them";
+    server
+      .on('GET artefacts/train/versions', {
+        name: 'train',
+        versions: [VERSION]
+      })
+      .on('GET runs/r-1', run('r-1', 'succeeded'))
+      .on('POST runs', httpError(400, why));
+    const details = node.querySelector<HTMLDetailsElement>(
+      '.jp-greenhouse-artefact[data-name="train"] details'
+    )!;
+    details.open = true;
+    details.dispatchEvent(new Event('toggle'));
+    await settle();
+
+    node
+      .querySelector<HTMLButtonElement>('.jp-greenhouse-run-version-button')!
+      .click();
+    await settle();
+
+    const start = node.querySelector('.jp-greenhouse-version-start')!;
+    expect(start.getAttribute('data-state')).toBe('failed');
+    expect(start.classList.contains('jp-greenhouse-error')).toBe(true);
+    expect(start.textContent).toBe(why);
+  });
+
+  it('marks a run that ran a published version', async () => {
+    const { node } = await panelOn([
+      run('r-2', 'succeeded', { from_version: { name: 'train', number: 3 } }),
+      run('r-1', 'succeeded')
+    ]);
+
+    const badges = [
+      ...node.querySelectorAll('.jp-greenhouse-run .jp-greenhouse-run-version')
+    ].map(badge => badge.textContent);
+    expect(badges).toEqual(['train@3']);
+  });
+
   it('stops polling when disposed', async () => {
     const { panel, model, timers } = await panelOn([run('r-1', 'running')]);
     expect(timers.pending).toBe(1);

@@ -168,16 +168,45 @@ export class ArtefactsView extends Widget {
         },
         trans.__('Run the notebook again and compare')
       ),
+      button(
+        'jp-greenhouse-run-version-button',
+        trans.__('Run this version'),
+        () => {
+          this._model
+            .runVersion(version, (name, of) => this._askSecret(name, of))
+            .catch(() => undefined);
+        },
+        trans.__(
+          "Run this version's own notebook with its recorded values (not the working copy)"
+        )
+      ),
       button('jp-greenhouse-alias-button', trans.__('Set alias…'), () => {
         void this._setAlias(version);
       })
     );
     item.append(header, metrics, actions);
+    const start = this._model.start(ref);
+    if (start) {
+      item.append(startNode(start, ref, trans));
+    }
     const check = this._model.check(ref);
     if (check) {
       item.append(checkNode(check, trans));
     }
     return item;
+  }
+
+  private async _askSecret(name: string, ref: string): Promise<string | null> {
+    const trans = this._trans;
+    const answer = await InputDialog.getPassword({
+      title: trans.__('%1 for %2', name, ref),
+      label: trans.__(
+        'The secret parameter %1 was never stored: give its value again.',
+        name
+      ),
+      okLabel: trans.__('Run')
+    });
+    return answer.button.accept ? (answer.value ?? '') : null;
   }
 
   private async _setAlias(version: IVersion): Promise<void> {
@@ -205,6 +234,30 @@ export class ArtefactsView extends Widget {
   private _error: HTMLElement;
   private _list: HTMLElement;
   private _open = new Set<string>();
+}
+
+/**
+ * A run started from a version, in plain words.
+ */
+function startNode(
+  start: ArtefactsModel.Start,
+  ref: string,
+  trans: TranslationBundle
+): HTMLElement {
+  const node = element('div', 'jp-greenhouse-version-start', undefined, {
+    'data-state': start.state,
+    role: 'status'
+  });
+  if (start.state === 'pending') {
+    node.textContent = trans.__('Starting a run of %1…', ref);
+  } else if (start.state === 'started') {
+    node.dataset.run = start.run;
+    node.textContent = trans.__('Started run %1 of %2.', start.run, ref);
+  } else {
+    node.classList.add('jp-greenhouse-error');
+    node.textContent = start.error;
+  }
+  return node;
 }
 
 /**

@@ -269,6 +269,14 @@ class RunItem {
         }
       )
     );
+    if (run.from_version) {
+      const ref = `${run.from_version.name}@${run.from_version.number}`;
+      header.append(
+        element('span', 'jp-greenhouse-run-version', ref, {
+          title: trans.__('Ran the stored notebook of version %1', ref)
+        })
+      );
+    }
     const parts: HTMLElement[] = [header];
     if (!isFinished(run)) {
       parts.push(this._progress(run));

@@ -144,6 +144,9 @@ async def test_every_operation_answers_as_documented(checked, jp_root_dir, green
     await call("GET", "runs", params={"notebook": "nb.ipynb"})
     await call("GET", "diff", params={"a": other.id, "b": run["id"]})
     await call("POST", "publish", body={"run": run["id"], "name": "model", "aliases": ["dev"]})
+    from_version = await call("POST", "runs", body={"version": "model@dev"})
+    assert (await wait_for_run(call, from_version.json["id"]))["status"] == "succeeded"
+    await call("GET", "runs", params={"from": "model@dev"})
     await call("GET", "artefacts")
     await call("GET", "artefacts/model/versions")
     await call("PUT", "artefacts/model/aliases/production", body={"version": 1})
@@ -178,6 +181,9 @@ async def test_every_operation_answers_as_documented(checked, jp_root_dir, green
         ("GET", "runs", {"params": {"status": "sleeping"}}, 400),
         ("POST", "runs", {"body": {"notebook": "nb.ipynb", "parameters": {"rate": 2}}}, 400),
         ("POST", "runs", {"body": {"notebook": "missing.ipynb"}}, 404),
+        ("POST", "runs", {"body": {"version": "nothing@1"}}, 404),
+        ("POST", "runs", {"body": {"version": "model", "notebook": "nb.ipynb"}}, 400),
+        ("GET", "runs", {"params": {"from": "nothing@dev"}}, 404),
         ("GET", "runs/0123456789ab", {}, 404),
         ("POST", "runs/0123456789ab/cancel", {}, 404),
         ("POST", "runs/SEEDED/cancel", {}, 409),

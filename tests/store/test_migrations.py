@@ -181,3 +181,24 @@ def test_upgrade_indexes_the_sweep_each_run_belongs_to(old_store: Path) -> None:
         swept = db.execute("SELECT id, sweep_id FROM runs ORDER BY id").fetchall()
     assert swept == sorted([(GOOD, "s1"), (FAILED, None)])
     assert [run.id for run in Store(old_store).list_runs(sweep="s1")] == [GOOD]
+
+
+def test_upgrade_indexes_the_version_each_run_ran(old_store: Path) -> None:
+    engine = sa.create_engine(f"sqlite:///{old_store / 'index.sqlite'}")
+    with engine.begin() as conn:
+        config = Config()
+        config.set_main_option("script_location", str(SCRIPTS))
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0004_sweep_column")
+    engine.dispose()
+    with sqlite3.connect(old_store / "index.sqlite") as db:
+        (record,) = db.execute("SELECT record FROM runs WHERE id = ?", (GOOD,)).fetchone()
+        tagged = {**json.loads(record), "from_version": {"name": "model", "number": 1}}
+        db.execute("UPDATE runs SET record = ? WHERE id = ?", (json.dumps(tagged), GOOD))
+
+    assert upgrade(old_store) == ("0004_sweep_column", HEAD)
+
+    with sqlite3.connect(old_store / "index.sqlite") as db:
+        indexed = db.execute("SELECT id, from_name, from_number FROM runs ORDER BY id").fetchall()
+    assert indexed == sorted([(GOOD, "model", 1), (FAILED, None, None)])
+    assert [run.id for run in Store(old_store).list_runs(from_version=("model", 1))] == [GOOD]

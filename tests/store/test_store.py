@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from greenhouse_ext.errors import Conflict, InvalidInput, NotFound
-from greenhouse_ext.models import Execution, RecordedFile, Run, RunStatus, Version
+from greenhouse_ext.models import Execution, RecordedFile, Run, RunStatus, Version, VersionRef
 from greenhouse_ext.store import Store, find_store_root, sha256_bytes
 
 
@@ -66,6 +66,29 @@ def test_list_runs_filters_and_orders(tmp_path: Path) -> None:
     assert [r.id for r in store.list_runs(notebook="a.ipynb")] == ["r3", "r1"]
     assert [r.id for r in store.list_runs(status=RunStatus.FAILED)] == ["r3"]
     assert [r.id for r in store.list_runs(limit=1)] == ["r3"]
+
+
+def test_list_runs_filters_by_the_version_they_ran(tmp_path: Path) -> None:
+    store = Store(tmp_path / ".greenhouse")
+    for run_id, created, source in [
+        ("r1", "2026-01-01T00:00:01", VersionRef("train", 1)),
+        ("r2", "2026-01-01T00:00:02", VersionRef("train", 2)),
+        ("r3", "2026-01-01T00:00:03", VersionRef("trainer", 1)),
+        ("r4", "2026-01-01T00:00:04", None),
+    ]:
+        run = make_run(run_id, created=created)
+        run.from_version = source
+        store.save_run(run)
+
+    assert [r.id for r in store.list_runs(from_version=("train", None))] == ["r2", "r1"]
+    assert [r.id for r in store.list_runs(from_version=("train", 2))] == ["r2"]
+    assert [r.id for r in store.list_runs(from_version=("trainer", 2))] == []
+    assert store.get_run("r3").from_version == VersionRef("trainer", 1)
+    with sqlite3.connect(tmp_path / ".greenhouse" / "index.sqlite") as db:
+        plan = db.execute(
+            "EXPLAIN QUERY PLAN SELECT id FROM runs WHERE from_name = 'train' AND from_number = 2"
+        ).fetchall()
+    assert "ix_runs_from_version" in str(plan)
 
 
 def test_runs_of_dead_processes_become_interrupted(tmp_path: Path) -> None:

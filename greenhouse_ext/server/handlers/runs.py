@@ -12,7 +12,14 @@ from jupyter_server.utils import url_path_join
 
 from ...artefacts import render_html
 from ...errors import InvalidInput, NotFound
-from ...execution import RunLauncher, notebook_label, prepare, read_log
+from ...execution import (
+    RunLauncher,
+    notebook_label,
+    prepare,
+    prepare_version,
+    read_log,
+    version_filter,
+)
 from ...models import Run, RunStatus
 from ...parameters import ValueLimit, parameter_set_with_fields, read_parameters
 from ...store import Store
@@ -26,6 +33,7 @@ CREATE_RUN_OPTIONS = {
     "timeout_run": "number",
     "kernel": "string",
     "inputs": "strings",
+    "secrets": "string map",
 }
 # An offline report has no script to run and nothing to fetch: a sandbox with inline
 # styles and embedded images is all it needs, and keeps its HTML away from the server.
@@ -53,27 +61,48 @@ class RunsHandler(GreenhouseHandler):
     @tornado.web.authenticated
     @authorized
     async def get(self) -> None:
-        """Answer ``{"runs": [...]}``, newest first, filtered by notebook, status and user."""
+        """Answer ``{"runs": [...]}``, newest first, filtered by notebook, status, user and
+        the published version they ran (``from=NAME``, ``NAME@N`` or ``NAME@ALIAS``)."""
         notebook = self.optional_query("notebook")
         status = self.optional_query("status")
         path = self.confined(notebook, "notebook") if notebook else None
         wanted = _status(status) if status else None
         limit = self.int_query("limit", LIST_LIMIT_DEFAULT, 1, LIST_LIMIT_MAX)
         user = self.optional_query("user") or None
-        runs = await self.with_store(_list, path, wanted, limit, user)
+        source = self.optional_query("from") or None
+        runs = await self.with_store(_list, path, wanted, limit, user, source)
         self.reply({"runs": [run.to_summary() for run in runs]})
 
     @tornado.web.authenticated
     @authorized(action="execute")
     async def post(self) -> None:
-        """Validate the run as the CLI does, start it, and answer its queued record (201)."""
-        request = self.body(required={"notebook": "string"}, optional=CREATE_RUN_OPTIONS)
-        notebook = self.confined(request["notebook"], "notebook")
-        inputs = request["inputs"] or []
-        for item in inputs:
-            self.confined(item, "input", base=notebook.parent)
+        """Validate the run as the CLI does, start it, and answer its queued record (201).
+
+        The body names a ``notebook`` path or a published ``version`` (``NAME@N``,
+        ``NAME@ALIAS`` or ``NAME``), whose own stored notebook then runs.
+        """
+        fields = {"notebook": "string", "version": "string", **CREATE_RUN_OPTIONS}
+        request = self.body(required={}, optional=fields)
+        if (request["notebook"] is None) == (request["version"] is None):
+            problem = (
+                "field 'notebook' is required (a path), or field 'version' instead "
+                "(NAME@N, NAME@ALIAS or NAME)"
+                if request["notebook"] is None
+                else "fields 'notebook' and 'version' exclude each other: give one"
+            )
+            raise InvalidInput(f"Invalid request: {problem}", [problem])
         limit = self.greenhouse.value_limit
-        run = await self.with_launcher(_start, notebook, request, inputs, limit)
+        inputs = request["inputs"] or []
+        if request["version"] is not None:
+            # Relative to the root, a path that stays inside it stays inside any folder there.
+            for item in inputs:
+                self.confined(item, "input")
+            run = await self.with_launcher(_start_version, request, limit)
+        else:
+            notebook = self.confined(request["notebook"], "notebook")
+            for item in inputs:
+                self.confined(item, "input", base=notebook.parent)
+            run = await self.with_launcher(_start, notebook, request, inputs, limit)
         self.set_header("Location", url_path_join(self.base_url, "greenhouse/api/runs", run.id))
         self.reply(run.to_dict(), 201)
 
@@ -138,11 +167,17 @@ class ReportHandler(GreenhouseHandler):
 
 
 def _list(
-    store: Store, notebook: Path | None, status: RunStatus | None, limit: int, user: str | None
+    store: Store,
+    notebook: Path | None,
+    status: RunStatus | None,
+    limit: int,
+    user: str | None,
+    source: str | None,
 ) -> list[Run]:
     """The runs of the notebook at ``notebook`` (named as run records name it), newest first."""
     label = notebook_label(notebook, store.root.parent) if notebook else None
-    return store.list_runs(label, status, limit, user=user)
+    wanted = version_filter(store, source) if source else None
+    return store.list_runs(label, status, limit, user=user, from_version=wanted)
 
 
 def _executed(store: Store, run_id: str) -> bytes:
@@ -161,11 +196,28 @@ def _start(
     job = prepare(
         notebook,
         request["parameters"] or {},
+        text_values=request["secrets"],
         kernel=request["kernel"],
         timeout=request["timeout"],
         timeout_run=request["timeout_run"],
         inputs=inputs,
         project_root=launcher.store.root.parent,
+        value_limit=limit,
+    )
+    return launcher.launch(job)
+
+
+def _start_version(launcher: RunLauncher, request: dict[str, Any], limit: ValueLimit) -> Run:
+    """Check everything about running a published version, then start it."""
+    job = prepare_version(
+        launcher.store,
+        request["version"],
+        request["parameters"] or {},
+        text_values=request["secrets"],
+        kernel=request["kernel"],
+        timeout=request["timeout"],
+        timeout_run=request["timeout_run"],
+        inputs=request["inputs"] or [],
         value_limit=limit,
     )
     return launcher.launch(job)

@@ -11,5 +11,11 @@ from __future__ import annotations
 from pathlib import Path
 
 SCRIPTS = Path(__file__).parent
-REVISIONS = ("0001_baseline", "0002_record_format", "0003_team_store", "0004_sweep_column")
+REVISIONS = (
+    "0001_baseline",
+    "0002_record_format",
+    "0003_team_store",
+    "0004_sweep_column",
+    "0005_from_version",
+)
 HEAD = REVISIONS[-1]
