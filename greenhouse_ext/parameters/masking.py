@@ -106,19 +106,28 @@ def _mask_payload(value: Any, secrets: list[str]) -> Any:
     return value
 
 
+KERNEL_METADATA = ("kernelspec", "language_info")
+"""The notebook metadata that describes its kernel, left as it is by `scrub_notebook`."""
+
+
 def scrub_notebook(nb: Any, secrets: Mapping[str, Any]) -> None:
     """Mask secret values in a notebook, in place: wherever it keeps what the kernel held.
 
     That is the text of the cells' outputs, the cells' metadata, and the notebook's
     metadata, whose ``widgets`` entry holds the state of every widget the run displayed
     (a ``Password`` widget's value among them). Keys and the outputs' structure are
-    never rewritten.
+    never rewritten, nor the kernel's description (`KERNEL_METADATA`), which names the
+    kernel and its language, not anything the code held: a short secret must not turn
+    ``ipython3`` into ``ipy***hon3``.
     """
     strings = secret_strings(secrets)
     if not strings:
         return
-    if "metadata" in nb:
-        nb["metadata"] = _mask_payload(nb["metadata"], strings)
+    metadata = nb.get("metadata")
+    if isinstance(metadata, dict):
+        for key, value in metadata.items():
+            if key not in KERNEL_METADATA:
+                metadata[key] = _mask_payload(value, strings)
     for cell in nb.get("cells", []):
         if "metadata" in cell:
             cell["metadata"] = _mask_payload(cell["metadata"], strings)

@@ -14,7 +14,7 @@ import functools
 import hashlib
 import uuid
 from collections.abc import Callable
-from typing import Any, TypeVar, cast
+from typing import Any, TypeGuard, TypeVar, cast
 
 import fsspec
 from fsspec.implementations.local import LocalFileSystem
@@ -24,9 +24,11 @@ from .config import redacted
 from .packing import pack, unpack
 
 _Method = TypeVar("_Method", bound=Callable[..., Any])
-_STORAGE_ERRNOS = frozenset({errno.ENOSPC, errno.EFBIG, errno.EIO, errno.EROFS, errno.EDQUOT})
-"""The errors of a file system that cannot take a write: full, over a limit, failing, read-only
-(a refused permission is a `PermissionError`, counted as unreachable)."""
+_STORAGE_ERRNOS = frozenset(
+    {errno.ENOSPC, errno.EFBIG, errno.EIO, errno.EROFS, errno.EDQUOT, errno.EACCES, errno.EPERM}
+)
+"""The errors of a file system that cannot take a write: full, over a limit, failing,
+read-only, or refusing permission."""
 
 
 def sha256_bytes(data: bytes) -> str:
@@ -51,14 +53,15 @@ def _reaching(method: _Method) -> _Method:
         except (FileNotFoundError, GreenhouseError):
             raise
         except Exception as exc:
-            reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-            if _unreachable(exc):
-                what = "cannot reach"
-            elif _unwritable(exc):
-                what = "could not store or read"
+            if _unwritable(exc):
+                # The cause first, short: a record's reason is cut in listings, and the
+                # temporary file's path that the OSError names is gone.
+                problem = f"{exc.strerror} while using the objects at {redacted(self.url)}"
+            elif _unreachable(exc):
+                reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+                problem = f"cannot reach the objects at {redacted(self.url)} ({reason})"
             else:
                 raise
-            problem = f"{what} the objects at {redacted(self.url)} ({reason})"
             raise StoreUnavailable(
                 f"greenhouse {problem}; nothing was half-written: try again once they can be "
                 "reached and written",
@@ -68,7 +71,7 @@ def _reaching(method: _Method) -> _Method:
     return cast(_Method, reaching)
 
 
-def _unwritable(exc: BaseException) -> bool:
+def _unwritable(exc: BaseException) -> TypeGuard[OSError]:
     return isinstance(exc, OSError) and exc.errno in _STORAGE_ERRNOS
 
 

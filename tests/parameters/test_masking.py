@@ -46,16 +46,24 @@ def test_scrub_notebook_masks_payloads_only() -> None:
     assert display["data"] == {"text/plain": "***"}
 
 
-def test_scrub_notebook_masks_widget_state_and_cell_metadata() -> None:
-    state = {"model-1": {"state": {"value": "s3cret", "description": "Token"}}}
-    nb = {
-        "metadata": {"widgets": {"application/vnd.jupyter.widget-state+json": {"state": state}}},
-        "cells": [{"cell_type": "code", "metadata": {"note": "uses s3cret"}, "outputs": []}],
+def test_scrub_notebook_masks_widget_state_and_cell_metadata_not_the_kernel() -> None:
+    state = {"model-1": {"state": {"value": "t", "description": "Token"}}}
+    kernel = {
+        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+        "language_info": {"name": "python", "pygments_lexer": "ipython3"},
     }
-    scrub_notebook(nb, {"token": "s3cret"})
+    nb = {
+        "metadata": {
+            **kernel,
+            "widgets": {"application/vnd.jupyter.widget-state+json": {"state": state}},
+        },
+        "cells": [{"cell_type": "code", "metadata": {"note": "uses t"}, "outputs": []}],
+    }
+    scrub_notebook(nb, {"token": "t"})
     kept = nb["metadata"]["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
     assert kept == {"model-1": {"state": {"value": "***", "description": "Token"}}}
     assert nb["cells"][0]["metadata"] == {"note": "uses ***"}
+    assert {key: nb["metadata"][key] for key in kernel} == kernel
 
 
 @pytest.mark.parametrize(
