@@ -4,10 +4,21 @@ from __future__ import annotations
 
 import sys
 
-from . import artefacts, diff, operate, runs, sharing, storage, sweep
+from . import artefacts, diff, operate, params, runs, sharing, storage, sweep
 from .group import cli
 
-__all__ = ["artefacts", "cli", "diff", "main", "operate", "runs", "sharing", "storage", "sweep"]
+__all__ = [
+    "artefacts",
+    "cli",
+    "diff",
+    "main",
+    "operate",
+    "params",
+    "runs",
+    "sharing",
+    "storage",
+    "sweep",
+]
 
 
 def main() -> None:

@@ -56,13 +56,19 @@ def reproduce_command(
     missing secrets, 130 when cancelled.
     """
     from ..artefacts import reproduce
-    from .runs import EXIT_CANCELLED, sigterm_as_interrupt
+    from .cancellation import EXIT_CANCELLED, Cancellation
 
     values = {**(_read_secrets(secrets_file) if secrets_file else {}), **dict(secrets)}
     store = open_store(ctx)
-    with sigterm_as_interrupt():
+    cancellation = Cancellation()
+    with cancellation.handled():
         result = reproduce(
-            store, ref, values, run_id=run_id, on_progress=_progress, log_output=log_output
+            store,
+            ref,
+            values,
+            run_id=run_id,
+            on_progress=cancellation.watching(_progress),
+            log_output=log_output,
         )
     for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)

@@ -1,20 +1,17 @@
-"""Commands about runs: ``params``, ``run``, ``show``, ``runs`` and ``open``."""
+"""Commands about runs: ``run``, ``show``, ``runs`` and ``open``."""
 
 from __future__ import annotations
 
 import json
-import signal
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from types import FrameType
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from ..errors import InvalidInput
 from ..parameters import DEFAULT_MAX_VALUE_BYTES, ValueLimit
+from .cancellation import EXIT_CANCELLED, Cancellation
 from .group import (
     cli,
     format_values,
@@ -32,98 +29,8 @@ if TYPE_CHECKING:
     from ..models import Run
     from ..store import Store
 
-EXIT_CANCELLED = 130
 MAX_VALUE_BYTES_ENV = "GREENHOUSE_MAX_VALUE_BYTES"
 METRICS_COLUMN_CHARS = 40
-EXIT_MALFORMED = 1
-EXIT_UNREADABLE = 2
-
-
-@cli.command("params")
-@click.argument(
-    "notebooks", metavar="NOTEBOOK...", nargs=-1, required=True, type=click.Path(dir_okay=False)
-)
-@click.option("--json", "as_json", is_flag=True, help="Print the parameters as JSON.")
-@click.option(
-    "--check",
-    is_flag=True,
-    help="Validate the parameters cell of every NOTEBOOK (a pre-commit hook) instead of "
-    "showing one: exit 1 when a cell is malformed, 2 when a file is not a notebook.",
-)
-@click.pass_context
-def params_command(
-    ctx: click.Context, notebooks: tuple[str, ...], as_json: bool, check: bool
-) -> None:
-    """Show the parameters NOTEBOOK declares in its cell tagged `parameters`.
-
-    With --check, read the parameters cell of each NOTEBOOK and print every problem
-    (`NOTEBOOK: problem`): a statement that is not valid Python, a default that does not
-    fit its declaration, an unknown type, a bad option, a name assigned twice, a tagged
-    cell that is not code. A notebook without a parameters cell passes: it declares no
-    parameters, and many notebooks need none.
-    """
-    if check:
-        if as_json:
-            raise click.UsageError("--check prints one line per problem; it has no --json form")
-        ctx.exit(_check_parameters(notebooks))
-    if len(notebooks) > 1:
-        raise click.UsageError("Give one NOTEBOOK to show its parameters, or --check several")
-    from ..parameters import parameter_set_with_fields, read_parameters
-
-    notebook = notebooks[0]
-    spec = read_parameters(notebook)
-    if as_json:
-        print_json(parameter_set_with_fields(spec))
-        return
-    for warning in spec.warnings:
-        click.echo(f"warning: {warning}", err=True)
-    if not spec.parameters:
-        click.echo(f"{notebook} declares no parameters")
-        return
-    rows = []
-    for p in spec.parameters:
-        shown = p.to_dict()
-        extras = []
-        if p.choices is not None:
-            extras.append("one of " + ", ".join(json.dumps(c) for c in p.choices))
-        if p.min is not None:
-            extras.append(f"min {p.min:g}")
-        if p.max is not None:
-            extras.append(f"max {p.max:g}")
-        if p.secret:
-            extras.append("secret")
-        detail = " ".join(filter(None, [p.help or "", f"({'; '.join(extras)})" if extras else ""]))
-        rows.append((p.name, p.type, json.dumps(shown["default"]), detail))
-    print_table(("NAME", "TYPE", "DEFAULT", "HELP"), rows)
-
-
-def _check_parameters(notebooks: tuple[str, ...]) -> int:
-    """Print the problems of each notebook's parameters cell; return the exit code."""
-    from ..errors import GreenhouseError
-    from ..parameters import read_parameters
-
-    unreadable = malformed = without = 0
-    for notebook in notebooks:
-        try:
-            spec = read_parameters(notebook)
-        except GreenhouseError as exc:
-            unreadable += 1
-            click.echo(f"{notebook}: {exc.message}", err=True)
-            continue
-        if spec.cell_index is None:
-            without += 1
-        elif spec.warnings:
-            malformed += 1
-            for warning in spec.warnings:
-                click.echo(f"{notebook}: {warning}", err=True)
-    good = len(notebooks) - unreadable - malformed
-    click.echo(
-        f"{len(notebooks)} notebook(s): {good} fine ({without} without a parameters cell), "
-        f"{malformed} with a malformed parameters cell, {unreadable} not readable"
-    )
-    if unreadable:
-        return EXIT_UNREADABLE
-    return EXIT_MALFORMED if malformed else 0
 
 
 def _read_values_file(path: str) -> dict[str, Any]:
@@ -144,57 +51,6 @@ def _read_values_file(path: str) -> dict[str, Any]:
             f"not a {type(data).__name__}"
         )
     return data
-
-
-@contextmanager
-def sigterm_as_interrupt() -> Iterator[None]:
-    """Let `kill PID` cancel a run the way Ctrl-C does, so it ends with a record."""
-
-    def handler(signum: int, frame: FrameType | None) -> NoReturn:
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
-class Cancellation:
-    """Ctrl-C and `kill PID` cancel a run while its cells execute, and only then.
-
-    Once the engine reports the end of the cells (progress with no current cell), the
-    notebook has finished: its results are saved whatever comes next, and a cancel says
-    that it came too late.
-    """
-
-    def __init__(self) -> None:
-        self.too_late = False
-
-    def progressed(self, done: int, total: int, current: int | None) -> None:
-        """Hear the engine's progress: no current cell means that the cells have ended."""
-        if current is None:
-            self.too_late = True
-
-    @contextmanager
-    def handled(self) -> Iterator[None]:
-        """Handle SIGINT and SIGTERM in the block: a cancellation, or a note that it is late."""
-
-        def handler(signum: int, frame: FrameType | None) -> None:
-            if not self.too_late:
-                raise KeyboardInterrupt
-            click.echo(
-                "greenhouse: the run had already finished: it is too late to cancel it; "
-                "its results are being saved",
-                err=True,
-            )
-
-        previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
-        try:
-            yield
-        finally:
-            for sig, action in previous.items():
-                signal.signal(sig, action)
 
 
 @cli.command("run")
@@ -293,18 +149,12 @@ def run_command(
     echo = not (sys.stderr.isatty() and not as_json)
     live = LiveRecord(store, on_progress=_echo_cell if echo else None)
     cancellation = Cancellation()
-
-    def progressed(done: int, total: int, current: int | None) -> None:
-        # Too late to cancel before the index says so: the server reads it there.
-        cancellation.progressed(done, total, current)
-        live.progressed(done, total, current)
-
     with cancellation.handled():
         execution = execute(
             job,
             run_id=run_id,
             on_start=live.started,
-            on_progress=progressed,
+            on_progress=cancellation.watching(live.progressed),
             progress_bar=not echo,
             log_output=log_output,
         )

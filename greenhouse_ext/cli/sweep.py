@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import sys
-import threading
 from typing import TYPE_CHECKING, Any
 
 import click
 
 from ..errors import InvalidInput, StoreUnavailable
 from ..parameters import DEFAULT_MAX_SWEEP_RUNS
+from .cancellation import EXIT_CANCELLED, cancel_event
 from .group import (
     cli,
     kernel_option,
@@ -29,7 +28,6 @@ if TYPE_CHECKING:
     from ..models import Run
     from ..parameters import ParameterPoint
 
-EXIT_CANCELLED = 130
 MAX_SWEEP_RUNS_ENV = "GREENHOUSE_MAX_SWEEP_RUNS"
 
 
@@ -155,7 +153,7 @@ def sweep_command(
         sweep_id=sweep_id,
     )
     store = open_store(ctx)
-    cancel = _cancel_on_signals()
+    cancel = cancel_event()
     backend = _backend(dask_address, workers, kernel)
     if not as_json:
         size = len(plan.tasks)
@@ -192,24 +190,6 @@ def sweep_command(
         ctx.exit(StoreUnavailable.exit_code)
     if result.failed:
         ctx.exit(1)
-
-
-def _cancel_on_signals() -> threading.Event:
-    """An event that SIGTERM (what a server sends) and Ctrl-C set; a second one stops at once.
-
-    Ctrl-C is left alone where it was ignored when this process started (a background job).
-    """
-    cancel = threading.Event()
-
-    def handle(signum: int, frame: Any) -> None:
-        if cancel.is_set():
-            raise KeyboardInterrupt
-        cancel.set()
-
-    signal.signal(signal.SIGTERM, handle)
-    if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
-        signal.signal(signal.SIGINT, handle)
-    return cancel
 
 
 def _print_unstored(unstored: dict[str, str]) -> None:

@@ -439,8 +439,7 @@ class RunLauncher:
     def _refuse_cancel(self, run: Run) -> NoReturn:
         if run.id in self.store.mark_interrupted():
             raise Conflict(f"Run {run.id} had no process left: it is now recorded as interrupted")
-        if identity.is_elsewhere(run.identity):
-            assert run.identity is not None
+        if run.identity is not None and identity.is_elsewhere(run.identity):
             raise Conflict(
                 f"Run {run.id} runs on another machine or container named "
                 f"{run.identity.host!r}: stop it there (process {run.pid}, e.g. with "

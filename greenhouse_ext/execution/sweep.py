@@ -21,7 +21,7 @@ from typing import Any, Protocol
 from ..errors import Conflict, GreenhouseError, InvalidInput, StoreUnavailable
 from ..models import Execution, ParameterSet, Run, RunError, RunStatus, new_run_id, now
 from ..parameters import ParameterPoint, mask_secrets, read_parameters
-from ..store import Store, identity
+from ..store import Store, identity, unsaved_record
 from .execute import Job, prepare
 
 CANCEL_GRACE_S = 60.0
@@ -294,17 +294,9 @@ class _Sweep:
         try:
             return self.store.save_execution(execution)
         except StoreUnavailable as exc:
+            # The store has recorded the run as failed, saying why, where it still could.
             self.result.unstored[run.id] = exc.message
-            unstored = dataclasses.replace(
-                run,
-                status=RunStatus.FAILED,
-                error=RunError(reason=f"its notebook and files could not be stored: {exc.message}"),
-                source_object=None,
-                output_object=None,
-                files=[],
-            )
-            self._write(unstored)
-            return unstored
+            return unsaved_record(run, exc.message)
         except Conflict:
             return self.store.get_run(run.id)
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from ..errors import InvalidInput, NotFound
 from ..models import Parameter, ParameterSet
+from .masking import shorten
 from .statements import comments_by_line, line_ranges, parse_cell, parse_leniently
 from .types import (
     ANY,
@@ -30,7 +31,6 @@ from .validation import (
     json_problem,
     parse_text,
     plain,
-    shorten,
     value_problems,
 )
 

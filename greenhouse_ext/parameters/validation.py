@@ -13,17 +13,10 @@ from typing import Any
 
 from ..errors import InvalidInput
 from ..models import SECRET_MASK, Parameter, ParameterSet
-from .masking import describe_value, shorten
+from .masking import describe_value
 from .types import ANY, ParameterType, parse_type
 
-__all__ = [
-    "DEFAULT_MAX_VALUE_BYTES",
-    "ValueLimit",
-    "mask_secrets",
-    "shorten",
-    "split_secrets",
-    "validate",
-]
+__all__ = ["DEFAULT_MAX_VALUE_BYTES", "ValueLimit", "mask_secrets", "split_secrets", "validate"]
 
 DEFAULT_MAX_VALUE_BYTES = 64 * 1024
 """The default size limit of one parameter value, in bytes of its JSON (or command-line) form."""

@@ -15,7 +15,7 @@ from .index import Store, describe, find_store_root, upgrade
 from .objects import sha256_bytes
 from .records import MANIFEST, record_objects
 from .refs import Subject, check_name, file_subject, resolve, resolve_version
-from .runs import LiveRecord
+from .runs import LiveRecord, unsaved_record
 from .transfer import TransferReport, transfer
 
 __all__ = [
@@ -41,6 +41,7 @@ __all__ = [
     "resolve_version",
     "sha256_bytes",
     "transfer",
+    "unsaved_record",
     "upgrade",
     "write_config",
 ]

@@ -42,8 +42,8 @@ def _reaching(method: _Method) -> _Method:
     A refused or lost connection, a timeout or refused credentials (botocore's and
     aiohttp's errors, or the OSErrors fsspec makes of them) say which objects could not
     be reached, and a file system that fails (full, a file over its size limit, an I/O
-    error) says so, as the error's one problem. A missing object and
-    every other error pass through as they are.
+    error, a refused permission) says so, cause first, as the error's one problem. A
+    missing object and every other error pass through as they are.
     """
 
     @functools.wraps(method)

@@ -20,8 +20,8 @@ from .schema import dialect_insert, runs_table
 _log = logging.getLogger(__name__)
 
 ACTIVE = (RunStatus.QUEUED, RunStatus.RUNNING)
-_Query = TypeVar("_Query", bound="sa.Select[Any]")
 """The statuses of a run that has not finished: the only ones a record may leave."""
+_Query = TypeVar("_Query", bound="sa.Select[Any]")
 
 
 class RunIndex:
@@ -166,21 +166,10 @@ class RunIndex:
             self.objects.put(data)
 
     def _record_unsaved(self, run: Run, reason: str) -> bool:
-        """Record ``run`` as failed because its results could not be stored; False when the
-        index cannot take that either."""
-        kept = run.error or RunError(reason="")
-        unstored = dataclasses.replace(
-            run,
-            status=RunStatus.FAILED,
-            error=dataclasses.replace(
-                kept, reason=f"the notebook finished but its results could not be saved: {reason}"
-            ),
-            source_object=None,
-            output_object=None,
-            files=[],
-        )
+        """Record ``run`` as failed because its results could not be stored (see
+        `unsaved_record`); False when the index cannot take that either."""
         try:
-            return self.save_run(unstored)
+            return self.save_run(unsaved_record(run, reason))
         except StoreUnavailable:
             return False
 
@@ -272,6 +261,25 @@ class RunIndex:
             if self.save_run(run, replaces=(expected,)):
                 gone.append(run.id)
         return gone
+
+
+def unsaved_record(run: Run, reason: str) -> Run:
+    """``run`` as failed because the store could not take its results, saying ``reason``.
+
+    The notebook finished: its error (a cell's exception, if any) is kept, and the record
+    names no object, since none could be stored.
+    """
+    kept = run.error or RunError(reason="")
+    return dataclasses.replace(
+        run,
+        status=RunStatus.FAILED,
+        error=dataclasses.replace(
+            kept, reason=f"the notebook finished but its results could not be saved: {reason}"
+        ),
+        source_object=None,
+        output_object=None,
+        files=[],
+    )
 
 
 def _filtered(
