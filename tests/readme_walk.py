@@ -60,6 +60,11 @@ class Command:
     """The README's line number (0-based) of the first expected output line."""
 
     @property
+    def start(self) -> int:
+        """The README's line number (1-based) of the command's ``$`` line."""
+        return self.line - self.text.count("\n")
+
+    @property
     def exit_code(self) -> int:
         found = EXIT.search(self.text.splitlines()[-1])
         return int(found.group(1)) if found else 0
@@ -268,7 +273,7 @@ def follow(
     failures: list[str] = []
     for command in commands(markdown):
         status, output = walk.run(command)
-        where = f"README.md line {command.line}: $ {command.text}"
+        where = f"README.md line {command.start}: $ {command.text}"
         if status != command.exit_code:
             failures.append(f"{where}\nexited {status}, not {command.exit_code}:\n{output}")
         elif not walk.matches(command.expected, output):
