@@ -1,20 +1,5 @@
-"""Follow README.md's console blocks in order in a scratch copy of examples/: compare or rewrite.
-
-Each ```console block is a terminal session: a ``$ `` line is a command (a trailing ``\\``
-continues it on the next line), the lines up to the next ``$ `` are what it prints
-(standard output and error, as one unbuffered stream), and a ``...`` line stands for any
-run of lines (`` ...`` ending a line, for the rest of it). A command exits 0 unless its comment says otherwise (``# exit 1`` or
-``# exit 1: why``).
-
-Output is compared masked: durations, timestamps, git commits and Python's version match
-any value, runs of spaces any run of spaces, the scratch folder reads ``/home/alice/project``
-and the team store's real addresses read as the README's. A run or sweep id the README
-shows (12 hex digits) stands for the one the command really made: from then on a command
-that names it, or a prefix of it, is given the real id, and output shows the README's.
-
-    python tests/readme_walk.py           # follow the README; exit 1 at the first difference
-    python tests/readme_walk.py --write   # paste each differing command's real output instead
-"""
+"""Follow README.md's console blocks in order in a scratch copy of examples/; compare or paste
+their output (``python tests/readme_walk.py [--write]``)."""
 
 from __future__ import annotations
 
@@ -71,7 +56,14 @@ class Command:
 
 
 def commands(markdown: str) -> list[Command]:
-    """Every command of every ```console block, in order."""
+    """Every command of every ```console block, in order.
+
+    A ``$ `` line is a command (a trailing ``\\`` continues it on the next line); the lines
+    up to the next ``$ `` are what it prints (standard output and error, as one unbuffered
+    stream). A ``...`` line stands for any run of lines, `` ...`` ending a line for the rest
+    of it. A command exits 0 unless its comment says otherwise (``# exit 1`` or
+    ``# exit 1: why``).
+    """
     found: list[Command] = []
     inside = False
     lines = markdown.splitlines()
@@ -252,6 +244,12 @@ def follow(
     folder: Path, markdown: str, addresses: dict[str, str], env: dict[str, str], write: bool
 ) -> Outcome:
     """Run every command of ``markdown`` in order in a scratch project made in ``folder``.
+
+    Output is compared masked: durations, timestamps, git commits and Python's version match
+    any value, a run of spaces any run of spaces; the scratch folder reads
+    ``/home/alice/project`` and the team store's real addresses read as the README's. A run
+    or sweep id the README shows (12 hex digits) stands for the one the command really
+    made: a later command naming it, or a prefix of it, is given the real id.
 
     Parameters
     ----------
