@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import getpass
 import hashlib
 import json
 import os
+import tempfile
+import uuid
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -51,6 +54,10 @@ def record(name: str, value: Any) -> None:
 def record_file(path: str | os.PathLike[str], name: str | None = None) -> None:
     """Capture a file the notebook produced, so that it is kept with the run.
 
+    The file is kept as it is at this call: its bytes are copied aside at once, so a
+    later write to the same path (by this notebook, or by another run of it working in
+    the same folder, as in a sweep) never changes what the run keeps.
+
     Parameters
     ----------
     path : path-like
@@ -61,17 +68,33 @@ def record_file(path: str | os.PathLike[str], name: str | None = None) -> None:
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise FileNotFoundError(f"record_file: {path!r} is not a file")
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
+    kept, digest, size = _keep(path)
     payload = {
         "name": name or path,
         "path": os.path.abspath(path),
-        "sha256": digest.hexdigest(),
-        "size": os.path.getsize(path),
+        "kept": kept,
+        "sha256": digest,
+        "size": size,
     }
     _display({FILE_MIME: payload}, {})
+
+
+def _keep(path: str) -> tuple[str, str, int]:
+    """Copy ``path`` into this user's folder of kept files; return the copy, its sha256, size.
+
+    The engine takes the copy into the run's record and deletes it when the run ends.
+    """
+    folder = os.path.join(tempfile.gettempdir(), f"greenhouse-recorded-{getpass.getuser()}")
+    os.makedirs(folder, mode=0o700, exist_ok=True)
+    kept = os.path.join(folder, uuid.uuid4().hex)
+    digest = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as source, open(kept, "wb") as copy:
+        for chunk in iter(lambda: source.read(1 << 20), b""):
+            digest.update(chunk)
+            copy.write(chunk)
+            size += len(chunk)
+    return kept, digest.hexdigest(), size
 
 
 def _display(data: dict[str, Any], metadata: dict[str, Any]) -> None:

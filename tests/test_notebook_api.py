@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -57,5 +58,6 @@ def test_record_file_describes_the_file(displayed: list[Any], tmp_path: Any) -> 
     payload = data[notebook_api.FILE_MIME]
     assert payload["name"] == "weights" and payload["size"] == 2
     assert payload["path"] == str(target)
+    assert Path(payload["kept"]).read_bytes() == b"\x00\x01"
     with pytest.raises(FileNotFoundError):
         notebook_api.record_file(tmp_path / "missing")

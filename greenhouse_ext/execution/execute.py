@@ -32,7 +32,7 @@ from ..models import (
     new_run_id,
     now,
 )
-from ..notebook_api import read_file_records, read_metrics
+from ..notebook_api import FILE_MIME, iter_outputs, read_file_records, read_metrics
 from ..parameters import (
     DEFAULT_VALUE_LIMIT,
     MaskingWriter,
@@ -431,7 +431,10 @@ def _read_recorded_files(nb: Any) -> tuple[list[RecordedFile], dict[str, bytes]]
     entries: list[RecordedFile] = []
     blobs: dict[str, bytes] = {}
     for payload in read_file_records(nb):
-        path = Path(payload["path"])
+        # The copy `record_file` kept is the file as recorded; a notebook run without it
+        # (older greenhouse) names only the file itself.
+        kept = payload.get("kept")
+        path = Path(kept or payload["path"])
         if not path.is_file():
             continue
         data = path.read_bytes()
@@ -443,4 +446,17 @@ def _read_recorded_files(nb: Any) -> tuple[list[RecordedFile], dict[str, bytes]]
             )
         )
         blobs[str(payload["name"])] = data
+    _drop_kept_copies(nb)
     return entries, blobs
+
+
+def _drop_kept_copies(nb: Any) -> None:
+    """Delete the copies `record_file` kept, and their paths from the notebook.
+
+    A kept copy's path is how the kernel hands the bytes over, nothing the notebook
+    recorded: left in, it would differ between two runs of the same notebook.
+    """
+    for _, output in iter_outputs(nb):
+        payload = (output.get("data") or {}).get(FILE_MIME)
+        if isinstance(payload, dict) and payload.get("kept"):
+            Path(payload.pop("kept")).unlink(missing_ok=True)

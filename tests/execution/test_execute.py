@@ -178,18 +178,28 @@ def test_secret_value_reaches_kernel_but_never_a_record(tmp_path: Path) -> None:
     assert b"token is ***" in (execution.output or b"")
 
 
-def test_record_file_keeps_the_bytes(tmp_path: Path) -> None:
+def test_record_file_keeps_the_bytes_as_they_were_when_recorded(tmp_path: Path) -> None:
+    """A later write to the path (here by the notebook itself; in a sweep by another run
+    working in the same folder) never changes what the run keeps."""
     nb = write_notebook(
         tmp_path / "nb.ipynb",
         None,
         "from greenhouse_ext import record_file\n"
         "open('out.txt', 'w').write('hello')\nrecord_file('out.txt')",
+        "open('out.txt', 'w').write('another run wrote this')",
     )
     execution = execute(prepare(nb, {}))
     [entry] = execution.run.files
     assert entry.name == "out.txt"
     assert entry.sha256 == hashlib.sha256(b"hello").hexdigest() and entry.size == 5
     assert execution.files == {"out.txt": b"hello"}
+    [payload] = [
+        output["data"]["application/vnd.greenhouse.file+json"]
+        for cell in json.loads(execution.output or b"{}")["cells"]
+        for output in cell.get("outputs", [])
+        if "application/vnd.greenhouse.file+json" in output.get("data", {})
+    ]
+    assert set(payload) == {"name", "path", "sha256", "size"}
 
 
 def test_declared_inputs_are_hashed(tmp_path: Path) -> None:
