@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
 import time
 import urllib.parse
-from collections.abc import Mapping, Sequence
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
@@ -153,7 +155,7 @@ def _deliver_one(
         if limit <= 0:
             break
         made += 1
-        failure = _attempt(expanded, alert, limit)
+        failure = _attempt(expanded, alert, limit, secrets)
         if failure is None:
             return _recorded(Delivery(channel, alert.event, True, made))
         error = _scrub(failure, secrets)
@@ -164,11 +166,16 @@ def _deliver_one(
     return _recorded(Delivery(channel, alert.event, False, made, error))
 
 
-def _attempt(url: str, alert: Alert, limit: float) -> str | None:
+def _attempt(url: str, alert: Alert, limit: float, secrets: Sequence[str]) -> str | None:
     """One attempt within ``limit`` seconds; the error text, or None when delivered."""
     outcome: list[str | None] = []
+
+    def send() -> None:
+        with _REDACTOR.hiding(secrets):
+            outcome.append(_send(url, alert, limit))
+
     sender = threading.Thread(
-        target=lambda: outcome.append(_send(url, alert, limit)),
+        target=send,
         name="greenhouse-alert-send",
         daemon=True,
     )
@@ -210,6 +217,43 @@ def _send(url: str, alert: Alert, limit: float) -> str | None:
         return None
     messages = [entry.message for entry in result.logs() if entry.level in ("WARNING", "ERROR")]
     return "; ".join(dict.fromkeys(messages)) or f"Apprise reported {result.status.name}"
+
+
+class _Redactor(logging.Filter):
+    """Masks the secrets being sent in the log records of Apprise and of the HTTP client it
+    uses, which name a URL's path and tokens at DEBUG level."""
+
+    LOGGERS = ("apprise", "urllib3.connectionpool")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._lock = threading.Lock()
+        self._secrets: Counter[str] = Counter()
+        for name in self.LOGGERS:
+            logging.getLogger(name).addFilter(self)
+
+    @contextlib.contextmanager
+    def hiding(self, secrets: Sequence[str]) -> Iterator[None]:
+        """Mask ``secrets`` in those records while the block runs."""
+        with self._lock:
+            self._secrets.update(secrets)
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._secrets.subtract(secrets)
+                self._secrets = +self._secrets
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        with self._lock:
+            secrets = list(self._secrets)
+        if secrets:
+            record.msg = _scrub(record.getMessage(), secrets)
+            record.args = None
+        return True
+
+
+_REDACTOR = _Redactor()
 
 
 def _scrub(text: str, secrets: Sequence[str]) -> str:
