@@ -20,6 +20,9 @@ the plugins' token patterns, the other their numeric fields (ports, ids)."""
 _SECRET_NAME = re.compile(r"pass|secret|token|key|auth|sig|cred", re.IGNORECASE)
 """Query and header names whose literal values are secrets though Apprise does not say so."""
 
+_WEBHOOKS = frozenset({"json", "jsons", "form", "forms", "xml", "xmls"})
+"""Schemes that post to any URL, sending the user-info as HTTP basic authentication."""
+
 _COMMON_SCHEMES = (
     "json",
     "jsons",
@@ -179,9 +182,12 @@ def _literal_secrets(url: str, parsed: tuple[Any, dict[str, Any]]) -> Iterator[t
                 yield name, value
     split = urllib.parse.urlsplit(PLACEHOLDER.sub(_SENTINELS[0], url.strip()))
     userinfo = split.netloc.rpartition("@")[0]
-    password = urllib.parse.unquote(userinfo.partition(":")[2])
+    user, has_password, password = (urllib.parse.unquote(p) for p in userinfo.partition(":"))
     if password and _is_literal(password):
         yield "password", password
+    elif user and not has_password and split.scheme in _WEBHOOKS and _is_literal(user):
+        # A webhook sends a lone user name as a password-less credential: a token.
+        yield "token in the user-info", user
     for pair in split.query.split("&"):
         # Not parse_qsl: Apprise's header prefix ``+`` must not turn into a blank.
         key, _, value = (urllib.parse.unquote(part) for part in pair.partition("="))

@@ -226,10 +226,13 @@ def render(alert: Alert) -> tuple[str, str]:
     utc = alert.fire_time.astimezone(timezone.utc)
     local = _local(alert.fire_time, alert.zone)
     outcome = alert.outcome + (f": {alert.reason}" if alert.reason else "")
+    when = f"{utc:%Y-%m-%d %H:%M:%S} UTC"
+    if local.tzname() != "UTC":
+        when += f" ({local:%Y-%m-%d %H:%M:%S %Z} {alert.zone})"
     lines = [
         f"Schedule: {alert.schedule}",
         f"Event: {alert.event}",
-        f"Fire time: {utc:%Y-%m-%d %H:%M:%S} UTC ({local:%Y-%m-%d %H:%M:%S %Z} {alert.zone})",
+        f"Fire time: {when}",
         f"Version: {alert.version}",
         f"Outcome: {outcome}",
     ]

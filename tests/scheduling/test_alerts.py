@@ -145,17 +145,18 @@ def test_mail_carries_the_title_as_subject_and_the_facts_in_its_body(
     message = email.message_from_bytes(envelope.content, policy=email.policy.default)
     assert message["Subject"] == "greenhouse: drift-check failed (penguins@3)"
     text = message.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+    lines = text.splitlines()
     for fact in (
         "Schedule: drift-check",
         "Fire time: 2026-12-05 13:00:00 UTC (2026-12-05 14:00:00 CET Europe/Berlin)",
         "Version: penguins@3",
         "Outcome: failed: ZeroDivisionError",
-        "accuracy >= 0.9 (was 0.82)",
+        "  - accuracy >= 0.9 (was 0.82)",
         "Duration: 12.5 s",
         "Run: run-7f3a (attempt 2)",
         "Link: http://lab.example:8888/greenhouse/api/runs/run-7f3a",
     ):
-        assert fact in text
+        assert fact in lines
 
 
 def test_a_server_error_is_retried(webhook: Sink) -> None:
@@ -249,6 +250,7 @@ def test_a_missing_variable_is_a_failed_delivery_naming_it(webhook: Sink, ledger
         ("slack://T1JJ3T3L2/A1BRTD4JD/TIiajkdnlazkcOXrIdevi7FQ", "TIiajkdnlazkcOXrIdevi7FQ"),
         ("discord://4174216298/JHMHI8qBe7bk2ZwO5U711o3dV_js", "JHMHI8qBe7bk2ZwO5U711o3dV_js"),
         ("json://hooks.example/alert?+Authorization=Bearer%20abc123", "abc123"),
+        ("jsons://xoxb-1234token@hooks.example/alert", "xoxb-1234token"),
     ],
 )
 def test_a_literal_secret_is_refused_and_masked(url: str, secret: str, ledger: Any) -> None:
@@ -265,6 +267,7 @@ def test_a_literal_secret_is_refused_and_masked(url: str, secret: str, ledger: A
     [
         "json://127.0.0.1:8080/hook",
         "json://greenhouse:${HOOK_PW}@hooks.example/alert",
+        "jsons://${HOOK_TOKEN}@hooks.example/alert",
         "json://${HOOK_HOST}:${HOOK_PORT}/alert",
         "mailto://me:${SMTP_PW}@mail.example?to=ops@example.com",
         "mailto://localhost:2525?from=a@example.com&to=b@example.com&mode=insecure",
@@ -340,9 +343,11 @@ def test_events_for_an_outcome(
 
 def test_render_without_run_or_link() -> None:
     """An occurrence that failed before its run started: no run line, no link line."""
-    title, body = render(_alert(event="failure", outcome="failed", run_id=None, link=None))
+    alert = _alert(event="failure", outcome="failed", run_id=None, link=None, zone="UTC")
+    title, body = render(alert)
     assert title == "greenhouse: drift-check failed (penguins@3)"
     assert "Run:" not in body and "Link:" not in body
+    assert "Fire time: 2026-12-05 13:00:00 UTC\n" in body
 
 
 def test_run_link_reads_the_base_url_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
