@@ -71,11 +71,11 @@ def check_notify_url(url: str) -> str:
     scheme = url.partition("://")[0].lower() if "://" in url else ""
     schemes = supported_schemes()
     if scheme not in schemes:
-        known = ", ".join(f"{s}://" for s in _COMMON_SCHEMES if s in schemes)
+        known = [f"{s}://" for s in _COMMON_SCHEMES if s in schemes]
         raise InvalidInput(
             f"notify URL {mask_url(url)!r}: "
             + (f"unknown scheme {scheme + '://'!r}" if scheme else "no scheme")
-            + f"; Apprise knows {known} and {len(schemes) - len(_COMMON_SCHEMES)} more"
+            + f"; Apprise knows {', '.join(known)} and {len(schemes) - len(known)} more"
             " (see `apprise --details`)"
         )
     parsed = _parse(url)
@@ -110,9 +110,13 @@ def mask_url(url: str) -> str:
     str
         The URL with passwords, tokens and keys masked.
     """
-    parsed = _parse(url.strip())
     masked = url
-    for _, value in _literal_secrets(url, parsed or (None, {})):
+    try:
+        secrets = [value for _, value in _literal_secrets(url, _parse(url.strip()) or (None, {}))]
+    except ValueError:
+        # Unreadable (a broken IPv6 host): show its scheme only, since any part may be secret.
+        return f"{url.partition('://')[0]}://{MASK}"
+    for value in secrets:
         for form in {value, urllib.parse.quote(value, safe=""), urllib.parse.quote(value)}:
             masked = masked.replace(form, MASK)
     return masked

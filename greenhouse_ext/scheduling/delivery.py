@@ -82,7 +82,8 @@ def deliver(
         One per URL, in order: delivered or the error, the channel masked.
     """
     env = os.environ if environ is None else environ
-    deadline = time.monotonic() + timeout * max(attempts, 1)
+    attempts = max(attempts, 1)
+    deadline = time.monotonic() + timeout * attempts
     results: list[Delivery | None] = [None] * len(urls)
 
     def serve(index: int, url: str) -> None:
@@ -96,7 +97,7 @@ def deliver(
         worker.start()
     for worker in workers:
         worker.join(max(deadline - time.monotonic(), 0))
-    budget = f"no answer within {timeout * max(attempts, 1):g} s"
+    budget = f"no answer within {timeout * attempts:g} s"
     return [
         result or Delivery(mask_url(url), alert.event, False, attempts, budget)
         for url, result in zip(urls, results, strict=True)
@@ -118,13 +119,17 @@ def deliver_later(urls: Sequence[str], alert: Alert, **options: Any) -> Future[l
     Returns
     -------
     concurrent.futures.Future
-        Resolves to the list of :class:`Delivery` (it never holds an exception).
+        Resolves to the list of :class:`Delivery`; it holds an exception only when
+        ``options`` are not :func:`deliver`'s.
     """
     future: Future[list[Delivery]] = Future()
     future.set_running_or_notify_cancel()
 
     def work() -> None:
-        future.set_result(deliver(urls, alert, **options))
+        try:
+            future.set_result(deliver(urls, alert, **options))
+        except BaseException as error:  # a wrong option: the caller sees it on the future
+            future.set_exception(error)
 
     threading.Thread(target=work, name="greenhouse-alerts", daemon=True).start()
     return future

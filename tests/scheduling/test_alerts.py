@@ -288,9 +288,10 @@ def test_an_unknown_scheme_is_refused_naming_the_known_ones() -> None:
         assert named in refused.value.message
 
 
-def test_a_url_apprise_cannot_read_is_refused() -> None:
-    with pytest.raises(InvalidInput, match=r"cannot read it as a json:// URL"):
-        check_notify_url("json://")
+@pytest.mark.parametrize("url", ["json://", "json://user:pw@[::1/hook"])
+def test_a_url_apprise_cannot_read_is_refused_and_shown_masked(url: str) -> None:
+    with pytest.raises(InvalidInput, match=r"notify URL 'json://(\*\*\*)?'"):
+        check_notify_url(url)
 
 
 @pytest.mark.parametrize(
