@@ -36,6 +36,31 @@ from greenhouse_ext.scheduling.alerts import (
 SECRET = "s3cr3t-Hook-Pa55"
 
 
+LOCAL = ("127.0.0.1", "::1", "localhost")
+
+
+@pytest.fixture(autouse=True)
+def localhost_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Fail a test in which anything (Apprise included) looked up or reached another host."""
+    elsewhere: list[object] = []
+    connect, getaddrinfo = socket.socket.connect, socket.getaddrinfo
+
+    def guarded_connect(sock: socket.socket, address: Any) -> None:
+        if isinstance(address, tuple) and address[0] not in LOCAL:
+            elsewhere.append(address)
+        connect(sock, address)
+
+    def guarded_getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if host not in LOCAL:
+            elsewhere.append(host)
+        return getaddrinfo(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket.socket, "connect", guarded_connect)
+    monkeypatch.setattr(socket, "getaddrinfo", guarded_getaddrinfo)
+    yield
+    assert not elsewhere, f"reached beyond localhost: {elsewhere}"
+
+
 @dataclass
 class Sink:
     """A webhook on localhost that records what it was sent and answers ``statuses`` in turn."""
