@@ -1,0 +1,1 @@
+"""Schedules, their occurrences and claims, and the alerts they send."""
