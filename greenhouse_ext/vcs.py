@@ -103,6 +103,7 @@ class Project:
         self.scope = scope
         python = sys.executable
         self.diff_command = f'"{python}" -m nbdime.vcs.git.diffdriver diff'
+        self.strip_command = f'"{python}" -m nbstripout --keep-id'
         self.merge_command = (
             f'"{python}" -m nbdime.vcs.git.mergedriver merge '
             f"--output-strategy {OUTPUT_STRATEGY} %O %A %B %L %P"
@@ -275,7 +276,10 @@ class Project:
         prefix = indent.group(1) if indent else ""
         block = "".join(f"{prefix}{line}\n" for line in _HOOK_LINES)
         hooked = f"{text}{'' if text.endswith(chr(10)) else chr(10)}{block}"
-        appended = self._pre_commit_repos(path, hooked) if indent else []
+        try:
+            appended = self._pre_commit_repos(path, hooked) if indent else []
+        except InvalidInput:
+            appended = []
         if appended[:-1] != repos or appended[-1:] != [_hook_repo()]:
             raise InvalidInput(
                 f"Cannot add the {HOOK_ID} hook to {path}: its `repos:` list is not the last "
@@ -300,14 +304,15 @@ class Project:
         return Path(config_home) / "git" / "attributes"
 
     def _stripping(self) -> bool:
-        return self._config_value(STRIP_FILTER_KEY) is not None and (
+        return self._config_value(STRIP_FILTER_KEY) == self.strip_command and (
             self._attribute("filter") == "nbstripout"
         )
 
     def _install_stripping(self) -> None:
         """nbstripout's own ``--install``, into an attributes file that already names
         nbdime's diff driver, so that nbstripout does not add its own (``diff=ipynb``),
-        which would win over nbdime's."""
+        which would win over nbdime's; then the filter set to keep cell ids, by which
+        nbdime's merge driver matches cells (nbstripout would number them by position)."""
         attributes = self._attributes_file()
         text = attributes.read_text(encoding="utf-8") if attributes.is_file() else ""
         if _DIFF_LINE not in text.splitlines():
@@ -327,6 +332,7 @@ class Project:
             ],
             self.root,
         )
+        self._git(*self._config(STRIP_FILTER_KEY, self.strip_command))
 
 
 def _run(command: list[str], cwd: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
