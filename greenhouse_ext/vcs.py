@@ -24,6 +24,8 @@ HOOK_ID = "greenhouse-params"
 # A path `git check-attr` evaluates the attributes of: any notebook of the project.
 _PROBE = "notebook.ipynb"
 _DIFF_LINE = "*.ipynb diff=jupyternotebook"
+# The hook this repository's .pre-commit-hooks.yaml provides, as a local one: it needs no
+# network, and runs the greenhouse of the environment one commits from.
 _HOOK_LINES = (
     "- repo: local",
     "  hooks:",
