@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from . import artefacts, diff, operate, params, runs, sharing, storage, sweep
+from . import artefacts, diff, operate, params, project, runs, sharing, storage, sweep
 from .group import cli
 
 __all__ = [
@@ -14,6 +14,7 @@ __all__ = [
     "main",
     "operate",
     "params",
+    "project",
     "runs",
     "sharing",
     "storage",
