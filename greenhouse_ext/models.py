@@ -122,8 +122,68 @@ class RecordedFile:
 
 
 @dataclass
+class Distribution:
+    """One installed distribution of a kernel's environment and where it came from.
+
+    ``origin["kind"]`` is ``index``, ``editable`` (with ``path``, and ``commit`` and
+    ``dirty`` when that path is a git working tree), ``git`` (``url``, ``commit``),
+    ``local-file`` or ``local-folder`` (``path``), ``url`` or ``conda``.
+    """
+
+    name: str
+    version: str
+    origin: dict[str, Any]
+
+
+ENVIRONMENT_RECORDED = "recorded"
+ENVIRONMENT_UNKNOWN = "unknown"
+
+
+@dataclass
+class KernelEnvironment:
+    """What the kernel that ran the notebook said about itself, before the first cell.
+
+    ``status`` is ``recorded``, or ``unknown`` (with the ``reason``) for a kernel that is
+    not Python or that did not answer in time: then nothing else is filled in, never
+    with greenhouse's own environment.
+    """
+
+    status: str
+    reason: str | None = None
+    executable: str | None = None
+    version: str | None = None
+    implementation: str | None = None
+    prefix: str | None = None
+    base_prefix: str | None = None
+    packages: list[Distribution] = field(default_factory=list)
+    platform: dict[str, Any] = field(default_factory=dict)
+    variables: dict[str, str | None] = field(default_factory=dict)
+
+    @property
+    def versions(self) -> dict[str, str]:
+        """``{name: version}`` of every distribution."""
+        return {d.name: d.version for d in self.packages}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> KernelEnvironment:
+        return cls(
+            **{
+                **data,
+                "packages": [Distribution(**d) for d in data.get("packages") or []],
+            }
+        )
+
+
+@dataclass
 class Provenance:
-    """Where a run came from: source, environment, code version, inputs."""
+    """Where a run came from: source, environment, code version, inputs.
+
+    ``environment`` is the kernel's own account (`KernelEnvironment`); None in a record
+    made before greenhouse asked the kernel, whose ``python`` and ``packages`` were then
+    those of the greenhouse process. ``git`` holds ``commit``, ``branch`` and ``dirty``
+    (the tree's tracked files) and, in newer records, ``notebook`` and ``inputs``: each
+    file's state, ``untracked``, ``modified`` or ``clean``.
+    """
 
     source_sha256: str
     kernel: str
@@ -136,6 +196,7 @@ class Provenance:
     user: str
     greenhouse_version: str
     papermill_version: str
+    environment: KernelEnvironment | None = None
 
 
 @dataclass
@@ -271,6 +332,11 @@ class Run:
                     **{
                         **prov,
                         "inputs": [InputFile(**i) for i in prov.get("inputs") or []],
+                        "environment": (
+                            KernelEnvironment.from_dict(prov["environment"])
+                            if prov.get("environment")
+                            else None
+                        ),
                     }
                 )
                 if prov

@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Any
 from ..notebook_api import FILE_MIME, SCRAP_MIME, read_metrics
 
 if TYPE_CHECKING:
-    from ..models import Run
+    from .environment import describe_git, describe_kernel
+from ..models import Run
 
 TEMPLATE_NAME = "greenhouse-report.html.j2"
 REMOTE_URL = re.compile(r"^\s*(?:[a-z][a-z0-9+.-]*:)?//", re.IGNORECASE)
@@ -236,9 +237,8 @@ def _facts(run: Run | None) -> list[tuple[str, str]]:
     prov = run.provenance
     if prov is not None:
         facts.append(("kernel", f"{prov.kernel} (Python {prov.python})"))
-        if prov.git:
-            dirty = " (dirty)" if prov.git.get("dirty") else ""
-            facts.append(("git", f"{str(prov.git.get('commit'))[:12]}{dirty}"))
+        facts.append(("environment", describe_kernel(prov)))
+        facts.append(("git", "; ".join(describe_git(prov))))
     return facts
 
 

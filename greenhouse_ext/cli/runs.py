@@ -12,6 +12,7 @@ import click
 from ..errors import InvalidInput
 from ..parameters import DEFAULT_MAX_VALUE_BYTES, ValueLimit
 from .cancellation import EXIT_CANCELLED, Cancellation
+from .environment import recorded_variables
 from .group import (
     cli,
     format_values,
@@ -90,6 +91,21 @@ def _read_values_file(path: str) -> dict[str, Any]:
     help="A data file the run reads (repeatable); its sha256 is recorded. "
     "Relative to the notebook's folder. A version's own inputs are read again anyway.",
 )
+@click.option(
+    "--env-var",
+    "env_vars",
+    multiple=True,
+    metavar="NAME",
+    help="Record this environment variable as the kernel sees it (repeatable; also the "
+    "project's [environment] variables in greenhouse.toml).",
+)
+@click.option(
+    "--secret-env-var",
+    "secret_env_vars",
+    multiple=True,
+    metavar="NAME",
+    help="Record this environment variable masked, like a secret (repeatable).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the run record as JSON on stdout.")
 @click.option(
     "--log-output", is_flag=True, help="Copy the cells' stdout and stderr to this terminal."
@@ -106,6 +122,8 @@ def run_command(
     kernel: str | None,
     max_value_bytes: int,
     inputs: tuple[str, ...],
+    env_vars: tuple[str, ...],
+    secret_env_vars: tuple[str, ...],
     as_json: bool,
     log_output: bool,
     run_id: str | None,
@@ -134,6 +152,7 @@ def run_command(
         "timeout": timeout,
         "timeout_run": timeout_run,
         "inputs": inputs,
+        **recorded_variables(store_root(ctx).parent, env_vars, secret_env_vars),
         "value_limit": ValueLimit(
             max_value_bytes, f"--max-value-bytes (or ${MAX_VALUE_BYTES_ENV})"
         ),
@@ -209,6 +228,8 @@ def _print_summary(run: Run, store: Store) -> None:
 @click.pass_context
 def show_command(ctx: click.Context, run_id: str, as_json: bool) -> None:
     """Show the record of RUN (an id, or a unique prefix of one)."""
+    from ..artefacts.environment import environment_lines
+
     store = open_store(ctx)
     run = store.get_run(run_id)
     if as_json:
@@ -220,13 +241,10 @@ def show_command(ctx: click.Context, run_id: str, as_json: bool) -> None:
     prov = run.provenance
     if prov is None:
         return
-    git = prov.git
     click.echo(f"  kernel      {prov.kernel} (Python {prov.python})")
     click.echo(f"  source      sha256:{prov.source_sha256}")
-    click.echo(f"  packages    {len(prov.packages)} (sha256:{prov.packages_sha256[:16]})")
-    if git:
-        dirty = " (dirty)" if git["dirty"] else ""
-        click.echo(f"  git         {git['commit'][:12]} on {git['branch'] or '-'}{dirty}")
+    for line in environment_lines(prov):
+        click.echo(f"  {line}")
     click.echo(f"  host        {prov.user}@{prov.host}")
     for item in prov.inputs:
         click.echo(f"  input       {item.path} sha256:{item.sha256[:16]} {item.size} B")

@@ -6,16 +6,14 @@ papermill imports this module itself, through its ``papermill.engine`` entry poi
 
 from __future__ import annotations
 
-import ast
-import json
 import os
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Mapping
-from pathlib import Path
 from typing import Any
 
+from jupyter_core.utils import run_sync
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 from papermill.clientwrap import PapermillNotebookClient
 from papermill.engines import NBClientEngine, NotebookExecutionManager
@@ -23,18 +21,11 @@ from papermill.translators import papermill_translators
 from traitlets.config import Config
 
 from ..models import CellTiming, RunError
+from .kernel_env import query_kernel
 from .kernels import ForkingKernelManager
 from .trace import ExecutionTrace
 
 _LEAST_WAIT_S = 0.01
-_KERNEL_ENV_EXPRESSIONS = {
-    "executable": "__import__('sys').executable",
-    "python": "__import__('platform').python_version()",
-}
-_KERNEL_PACKAGES_EXPRESSION = (
-    "__import__('json').dumps({d.metadata['Name'].lower().replace('_', '-'): d.version "
-    "for d in __import__('importlib.metadata').metadata.distributions() if d.metadata['Name']})"
-)
 
 
 def _tagged(cells: list[Any], tag: str) -> int | None:
@@ -82,16 +73,16 @@ class GreenhouseNotebookClient(PapermillNotebookClient):
         return remaining if self.timeout is None else min(self.timeout, remaining)
 
     def execute(self, **kwargs: Any) -> Any:
-        """Run every cell, then read the kernel's environment before it shuts down."""
+        """Ask the kernel what it runs on, then run every cell."""
         self.reset_execution_trackers()
         with self.setup_kernel(**kwargs):
             self.trace.kernel_manager = self.km
+            self.trace.environment = run_sync(query_kernel)(self.kc, self.trace.environment_query)
             self.papermill_execute_cells()
             if self.trace.error is None or self.trace.error.reason == "exception":
                 info = self.wait_for_reply(self.kc.kernel_info())
                 self.nb.metadata["language_info"] = info["content"]["language_info"]
                 self.set_widgets_metadata()
-                self._read_kernel_environment()
         return self.nb
 
     def papermill_execute_cells(self) -> None:
@@ -185,33 +176,6 @@ class GreenhouseNotebookClient(PapermillNotebookClient):
         reply = self.wait_for_reply(self.kc.execute(code, silent=True, store_history=False))
         if reply is None or reply["content"]["status"] != "ok":
             raise CellExecutionError("", "SecretInjectionError", "setting secret values failed")
-
-    def _read_kernel_environment(self) -> None:
-        """Ask a Python kernel which interpreter and packages it runs on."""
-        if self.nb.metadata.get("language_info", {}).get("name") != "python":
-            return
-        values = self._user_expressions(_KERNEL_ENV_EXPRESSIONS)
-        self.trace.kernel_python = values.get("python")
-        self.trace.kernel_executable = values.get("executable")
-        here = str(Path(sys.executable).resolve())
-        there = values.get("executable")
-        if there and str(Path(there).resolve()) != here:
-            listing = self._user_expressions({"packages": _KERNEL_PACKAGES_EXPRESSION})
-            if "packages" in listing:
-                self.trace.kernel_packages = json.loads(listing["packages"])
-
-    def _user_expressions(self, expressions: Mapping[str, str]) -> dict[str, Any]:
-        reply = self.wait_for_reply(
-            self.kc.execute(
-                "", silent=True, store_history=False, user_expressions=dict(expressions)
-            )
-        )
-        found: dict[str, Any] = {}
-        results = (reply or {}).get("content", {}).get("user_expressions", {})
-        for key, value in results.items():
-            if value.get("status") == "ok":
-                found[key] = ast.literal_eval(value["data"]["text/plain"])
-        return found
 
 
 def _kernel_transport(folder: str) -> Config:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import sys
 import tempfile
 import threading
@@ -19,6 +20,8 @@ from typing import Any
 from .._version import __version__
 from ..errors import InvalidInput, NotFound
 from ..models import (
+    ENVIRONMENT_RECORDED,
+    ENVIRONMENT_UNKNOWN,
     Execution,
     InputFile,
     ParameterSet,
@@ -47,8 +50,11 @@ from ..parameters import (
 )
 from ..store import host, identity, sha256_bytes
 from . import provenance
+from .kernel_env import EnvironmentQuery, unknown
 from .kernels import kill_kernel
 from .trace import ExecutionTrace
+
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 @dataclass
@@ -64,6 +70,7 @@ class Job:
     timeout: float | None = None
     timeout_run: float | None = None
     inputs: list[InputFile] = field(default_factory=list)
+    environment_query: EnvironmentQuery = field(default_factory=EnvironmentQuery)
     from_version: VersionRef | None = None
     """The published version whose stored source this is: it runs instead of the file at
     ``path``, whose folder is still where the kernel runs (see `prepare_version`)."""
@@ -104,13 +111,16 @@ def prepare(
     inputs: Iterable[str] = (),
     project_root: Path | None = None,
     value_limit: ValueLimit = DEFAULT_VALUE_LIMIT,
+    env_vars: Iterable[str] = (),
+    secret_env_vars: Iterable[str] = (),
 ) -> Job:
     """Read the notebook and validate everything about the run before any kernel starts.
 
     ``values`` are typed (from a YAML/JSON file or the API); ``text_values`` are strings
     from a command line, converted to each parameter's type. Text values win.
     ``value_limit`` bounds the size of each value. ``timeout`` bounds each cell and
-    ``timeout_run`` the whole execution, in seconds.
+    ``timeout_run`` the whole execution, in seconds. ``env_vars`` names the environment
+    variables whose values the kernel reports; those also in ``secret_env_vars`` are masked.
 
     Raises
     ------
@@ -144,7 +154,26 @@ def prepare(
         timeout=timeout,
         timeout_run=timeout_run,
         inputs=provenance.hash_inputs(inputs, path.parent),
+        environment_query=environment_query(env_vars, secret_env_vars),
     )
+
+
+def environment_query(names: Iterable[str], secret: Iterable[str] = ()) -> EnvironmentQuery:
+    """What to ask the kernel, the variable names checked.
+
+    Raises
+    ------
+    InvalidInput
+        A name that is not an environment variable's name.
+    """
+    names = list(dict.fromkeys(names))
+    bad = [name for name in names if not _ENV_NAME.fullmatch(name)]
+    if bad:
+        raise InvalidInput(
+            f"Not environment variable names: {', '.join(map(repr, bad))} "
+            "(expected letters, digits and underscores, not starting with a digit)"
+        )
+    return EnvironmentQuery(variables=tuple(names), secret=frozenset(secret))
 
 
 def check_options(kernel: str | None, timeout: float | None, timeout_run: float | None) -> None:
@@ -206,10 +235,14 @@ class Recorder:
             timeout_run=job.timeout_run,
             from_version=job.from_version,
         )
-        self.trace = ExecutionTrace(on_progress=on_progress, timeout_run=job.timeout_run)
+        self.trace = ExecutionTrace(
+            on_progress=on_progress,
+            timeout_run=job.timeout_run,
+            environment_query=job.environment_query,
+        )
         self._started = time.perf_counter()
         self._pool = ThreadPoolExecutor(max_workers=1)
-        self._environment = self._pool.submit(_environment, job.path.parent)
+        self._environment = self._pool.submit(_environment, job)
 
     def interrupted(self, exc: BaseException) -> None:
         """Note an exception that ended the execution, unless the engine already said why."""
@@ -391,10 +424,13 @@ def _status(error: RunError | None) -> RunStatus:
     return RunStatus.CANCELLED if error.reason == "cancelled" else RunStatus.FAILED
 
 
-def _environment(folder: Path) -> dict[str, Any]:
+def _environment(job: Job) -> dict[str, Any]:
+    folder = job.path.parent
+    inputs = {item.path: Path(folder, item.path) for item in job.inputs}
+    # A version's stored source ran, not the file: the file's own git state says nothing.
+    notebook = job.path if job.from_version is None else None
     return {
-        "packages": provenance.packages(),
-        "git": provenance.git_state(folder),
+        "git": provenance.git_state(folder, notebook, inputs),
         "host": host(),
         "user": provenance.user(),
     }
@@ -403,12 +439,18 @@ def _environment(folder: Path) -> dict[str, Any]:
 def _provenance(job: Job, trace: ExecutionTrace, env: dict[str, Any]) -> Provenance:
     import papermill
 
-    pkgs = trace.kernel_packages or env["packages"]
+    environment = trace.environment or unknown("the kernel did not start")
+    pkgs = environment.versions
     kernel = job.kernel or _kernel_name(trace.nb) or "python3"
+    python = (
+        f"{environment.version} ({environment.implementation})"
+        if environment.status == ENVIRONMENT_RECORDED
+        else ENVIRONMENT_UNKNOWN
+    )
     return Provenance(
         source_sha256=provenance.source_sha256(json.loads(job.source)),
         kernel=kernel,
-        python=trace.kernel_python or provenance.python_version(),
+        python=python,
         packages=pkgs,
         packages_sha256=provenance.packages_sha256(pkgs),
         git=env["git"],
@@ -417,6 +459,7 @@ def _provenance(job: Job, trace: ExecutionTrace, env: dict[str, Any]) -> Provena
         user=env["user"],
         greenhouse_version=__version__,
         papermill_version=papermill.__version__,
+        environment=environment,
     )
 
 

@@ -6,10 +6,8 @@ import getpass
 import hashlib
 import json
 import os
-import platform
 import subprocess
 from collections.abc import Iterable, Mapping
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -47,14 +45,9 @@ def _text(source: str | list[str]) -> str:
     return source if isinstance(source, str) else "".join(source)
 
 
-def packages() -> dict[str, str]:
-    """Return ``{distribution name: version}`` for every installed distribution."""
-    found: dict[str, str] = {}
-    for dist in metadata.distributions():
-        name = dist.metadata["Name"]
-        if name:
-            found[name.lower().replace("_", "-")] = dist.version
-    return dict(sorted(found.items()))
+GIT_UNTRACKED = "untracked"
+GIT_MODIFIED = "modified"
+GIT_CLEAN = "clean"
 
 
 def packages_sha256(pkgs: Mapping[str, str]) -> str:
@@ -62,33 +55,88 @@ def packages_sha256(pkgs: Mapping[str, str]) -> str:
     return sha256_bytes(json.dumps(dict(sorted(pkgs.items()))).encode())
 
 
-def git_state(folder: str | os.PathLike[str]) -> dict[str, Any] | None:
-    """Return ``{commit, branch, dirty}`` of the repository holding ``folder``, or None."""
-
-    def git(*args: str) -> str | None:
-        try:
-            done = subprocess.run(
-                ["git", *args],
-                cwd=folder,
-                capture_output=True,
-                text=True,
-                timeout=10,
-                check=False,
-            )
-        except (OSError, subprocess.TimeoutExpired):
-            return None
-        return done.stdout.strip() if done.returncode == 0 else None
-
-    commit = git("rev-parse", "HEAD")
-    if commit is None:
+def _git(folder: str | os.PathLike[str], *args: str) -> str | None:
+    try:
+        done = subprocess.run(
+            ["git", *args],
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
         return None
-    branch = git("rev-parse", "--abbrev-ref", "HEAD")
-    status = git("status", "--porcelain", "--untracked-files=no")
-    return {
+    return done.stdout.strip("\n") if done.returncode == 0 else None
+
+
+def git_state(
+    folder: str | os.PathLike[str],
+    notebook: Path | None = None,
+    inputs: Mapping[str, Path] | None = None,
+) -> dict[str, Any] | None:
+    """Return the git state of the repository holding ``folder``, or None outside one.
+
+    ``{commit, branch, dirty}``, where ``dirty`` says whether any tracked file of the tree
+    differs from the commit; with ``notebook`` and ``inputs`` (name: path), also the
+    state of each of those files: ``untracked`` (not in git, or ignored), ``modified``
+    (differs from the commit, staged or not) or ``clean``.
+    """
+    commit = _git(folder, "rev-parse", "HEAD")
+    top = _git(folder, "rev-parse", "--show-toplevel")
+    if commit is None or top is None:
+        return None
+    branch = _git(folder, "rev-parse", "--abbrev-ref", "HEAD")
+    status = _git(folder, "status", "--porcelain", "--untracked-files=no")
+    state: dict[str, Any] = {
         "commit": commit,
         "branch": None if branch in (None, "HEAD") else branch,
         "dirty": bool(status),
     }
+    named = dict(inputs or {})
+    files = ([notebook] if notebook is not None else []) + list(named.values())
+    states = _file_states(Path(top), files)
+    if notebook is not None:
+        state["notebook"] = states[notebook]
+    state["inputs"] = {name: states[path] for name, path in named.items()}
+    return state
+
+
+def _file_states(top: Path, files: list[Path]) -> dict[Path, str]:
+    """Each file's state against HEAD, from one ``git status`` of those paths."""
+    inside: dict[str, Path] = {}
+    states: dict[Path, str] = {}
+    root = top.resolve()
+    for path in files:
+        try:
+            inside[path.resolve().relative_to(root).as_posix()] = path
+        except ValueError:
+            states[path] = GIT_UNTRACKED
+    if not inside:
+        return states
+    listing = _git(
+        root,
+        "status",
+        "--porcelain",
+        "-z",
+        "--untracked-files=all",
+        "--ignored",
+        "--",
+        *inside,
+    )
+    codes: dict[str, str] = {}
+    for entry in (listing or "").split("\0"):
+        if len(entry) > 3:
+            codes[entry[3:]] = entry[:2]
+    for relative, path in inside.items():
+        code = codes.get(relative)
+        if code is None:
+            states[path] = GIT_CLEAN
+        elif code in ("??", "!!"):
+            states[path] = GIT_UNTRACKED
+        else:
+            states[path] = GIT_MODIFIED
+    return states
 
 
 def hash_inputs(paths: Iterable[str], base: str | os.PathLike[str]) -> list[InputFile]:
@@ -121,8 +169,3 @@ def user() -> str:
         return getpass.getuser()
     except (KeyError, OSError):
         return str(os.getuid())
-
-
-def python_version() -> str:
-    """E.g. ``3.11.7 (CPython)``."""
-    return f"{platform.python_version()} ({platform.python_implementation()})"

@@ -14,7 +14,7 @@ from ..models import Version, VersionRef
 from ..parameters import DEFAULT_VALUE_LIMIT, ValueLimit, discover, validate
 from ..store import Store, check_name, resolve_version
 from . import provenance
-from .execute import Job, check_options
+from .execute import Job, check_options, environment_query
 
 
 def names_file(ref: str) -> bool:
@@ -72,6 +72,8 @@ def prepare_version(
     timeout_run: float | None = None,
     inputs: Iterable[str] = (),
     value_limit: ValueLimit = DEFAULT_VALUE_LIMIT,
+    env_vars: Iterable[str] = (),
+    secret_env_vars: Iterable[str] = (),
 ) -> Job:
     """Check everything about running a published version before any kernel starts.
 
@@ -91,7 +93,7 @@ def prepare_version(
         Where the version is published.
     ref : str
         ``NAME@N``, ``NAME@ALIAS`` or ``NAME`` (its latest version).
-    values, text_values, kernel, timeout, timeout_run, value_limit
+    values, text_values, kernel, timeout, timeout_run, value_limit, env_vars, secret_env_vars
         As `greenhouse_ext.execution.prepare`.
     inputs : iterable of str
         More declared inputs.
@@ -138,6 +140,7 @@ def prepare_version(
         timeout=timeout,
         timeout_run=timeout_run,
         inputs=provenance.hash_inputs(dict.fromkeys([*declared, *inputs]), path.parent),
+        environment_query=environment_query(env_vars, secret_env_vars),
         from_version=VersionRef(version.name, version.number),
     )
 

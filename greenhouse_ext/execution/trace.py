@@ -6,7 +6,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..models import CellTiming, ProgressCallback, RunError
+from ..models import CellTiming, KernelEnvironment, ProgressCallback, RunError
+from .kernel_env import EnvironmentQuery
 
 
 @dataclass
@@ -24,9 +25,8 @@ class ExecutionTrace:
     nb: Any = None
     timings: list[CellTiming] = field(default_factory=list)
     error: RunError | None = None
-    kernel_python: str | None = None
-    kernel_executable: str | None = None
-    kernel_packages: dict[str, str] | None = None
+    environment_query: EnvironmentQuery = field(default_factory=EnvironmentQuery)
+    environment: KernelEnvironment | None = None
     kernel_manager: Any = None
 
     def remaining(self) -> float | None:

@@ -235,3 +235,29 @@ def redacted(url: str) -> str:
     return urllib.parse.urlunsplit(
         parts._replace(netloc=netloc, query=urllib.parse.urlencode(safe_query, safe="*"))
     )
+
+
+def read_environment_settings(project: Path) -> tuple[list[str], list[str]]:
+    """The ``[environment]`` table of ``project/greenhouse.toml``: the variables every run
+    records (``variables``) and those recorded masked (``secret_variables``).
+
+    Raises
+    ------
+    InvalidInput
+        The file is not valid TOML, or a setting is not a list of names.
+    """
+    path = config_path(project)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return [], []
+    except tomllib.TOMLDecodeError as exc:
+        raise InvalidInput(f"{path} is not valid TOML: {exc}") from None
+    table = data.get("environment", {})
+    found: list[list[str]] = []
+    for key in ("variables", "secret_variables"):
+        names = table.get(key, []) if isinstance(table, dict) else None
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            raise InvalidInput(f"{path}: environment.{key} must be a list of variable names")
+        found.append(names)
+    return found[0], found[1]

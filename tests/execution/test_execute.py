@@ -223,7 +223,13 @@ def test_git_state_is_recorded(tmp_path: Path) -> None:
     ).stdout.strip()
     run = execute(prepare(nb, {})).run
     assert run.provenance is not None
-    assert run.provenance.git == {"commit": commit, "branch": "main", "dirty": False}
+    assert run.provenance.git == {
+        "commit": commit,
+        "branch": "main",
+        "dirty": False,
+        "notebook": "clean",
+        "inputs": {},
+    }
 
 
 @pytest.mark.parametrize(
