@@ -15,6 +15,7 @@ from ..errors import Conflict, InvalidInput
 from ..models import RunStatus
 from ..notebook_api import read_metrics
 from ..store import Store, Subject, resolve
+from .env_checks import EnvCheck, clean_git, provenance_of, same_env
 
 OPERATORS: dict[str, Callable[[float, float], bool]] = {
     ">=": operator.ge,
@@ -96,17 +97,20 @@ class GateReport:
     subject: str
     against: str | None
     outcomes: list[Outcome] = field(default_factory=list)
+    guards: list[EnvCheck] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
-        return all(outcome.passed for outcome in self.outcomes)
+        return all(o.passed for o in self.outcomes) and all(g.passed for g in self.guards)
 
     @property
     def failures(self) -> list[Outcome]:
         return [outcome for outcome in self.outcomes if not outcome.passed]
 
     def to_dict(self) -> dict[str, Any]:
-        return {**dataclasses.asdict(self), "passed": self.passed}
+        data = dataclasses.asdict(self)
+        data["guards"] = [guard.to_dict() for guard in self.guards]
+        return {**data, "passed": self.passed}
 
 
 def parse_condition(text: str) -> Condition:
@@ -277,6 +281,8 @@ def check(
     max_drop: Sequence[str] = (),
     max_rise: Sequence[str] = (),
     base: Path | None = None,
+    clean_git: bool = False,
+    same_env: str | None = None,
 ) -> GateReport:
     """Parse gate expressions, resolve the references and check every condition.
 
@@ -295,6 +301,11 @@ def check(
         Expressions following :data:`TOLERANCE_GRAMMAR`.
     base : Path, optional
         The folder relative file references are read from.
+    clean_git : bool
+        Also fail when the notebook or a declared input was untracked or modified in git.
+    same_env : str, optional
+        Also fail when the Python minor version or a package version differs from this
+        reference's.
 
     Returns
     -------
@@ -309,15 +320,19 @@ def check(
         From resolving the references and reading their metrics.
     """
     parsed, tolerances = _parse_all(conditions, max_drop, max_rise)
-    if not parsed and not tolerances:
+    if not parsed and not tolerances and not clean_git and same_env is None:
         raise InvalidInput(
-            "Nothing to check: give --metric, or --against with --max-drop/--max-rise"
+            "Nothing to check: give --metric, --against with --max-drop/--max-rise, "
+            "--clean-git or --same-env"
         )
     if against is not None and not tolerances:
         raise InvalidInput("--against needs --max-drop or --max-rise to say what may change")
     subject = resolve(store, ref, base)
+    guards = _guards(store, subject, base, clean_git, same_env)
+    if not parsed and not tolerances:
+        return GateReport(subject=subject.label, against=None, guards=guards)
     reference = resolve(store, against, base) if against is not None else None
-    return evaluate(
+    report = evaluate(
         metrics_of(subject),
         parsed,
         tolerances,
@@ -325,6 +340,20 @@ def check(
         subject=subject.label,
         against=reference.label if reference is not None else None,
     )
+    report.guards = guards
+    return report
+
+
+def _guards(
+    store: Store, subject: Subject, base: Path | None, clean: bool, same: str | None
+) -> list[EnvCheck]:
+    guards = []
+    if clean:
+        guards.append(clean_git(provenance_of(subject, "--clean-git")))
+    if same is not None:
+        reference = provenance_of(resolve(store, same, base), "--same-env")
+        guards.append(same_env(reference, provenance_of(subject, "--same-env")))
+    return guards
 
 
 def _parse_all(

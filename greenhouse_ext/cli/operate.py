@@ -145,6 +145,16 @@ def _print_reproduction(result: Reproduction) -> None:
     metavar="NAME=AMOUNT[%]",
     help="How much NAME may rise above its --against value (for losses and errors).",
 )
+@click.option(
+    "--clean-git",
+    is_flag=True,
+    help="Also fail when the notebook or a declared input was untracked or modified in git.",
+)
+@click.option(
+    "--same-env",
+    metavar="REF",
+    help="Also fail when the Python minor version or any package version differs from REF's.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print every outcome as JSON.")
 @click.pass_context
 def check_command(
@@ -154,9 +164,12 @@ def check_command(
     against: str | None,
     max_drop: tuple[str, ...],
     max_rise: tuple[str, ...],
+    clean_git: bool,
+    same_env: str | None,
     as_json: bool,
 ) -> None:
-    """Gate on the metrics REF recorded: exit 0 when every condition holds, 1 when not.
+    """Gate on the metrics REF recorded, and on where it came from: exit 0 when every
+    condition holds, 1 when not.
 
     REF is a run id, NAME@N, NAME@ALIAS, NAME or an executed .ipynb file. A missing
     metric or a malformed expression exits 2.
@@ -170,6 +183,8 @@ def check_command(
         against=against,
         max_drop=max_drop,
         max_rise=max_rise,
+        clean_git=clean_git,
+        same_env=same_env,
     )
     if as_json:
         print_json(report.to_dict())
@@ -180,13 +195,23 @@ def check_command(
 
 
 def _print_gate(report: GateReport) -> None:
-    total = len(report.outcomes)
+    total = len(report.outcomes) + len(report.guards)
     if report.passed:
         click.echo(f"ok: all {total} conditions hold for {report.subject}")
         return
     failures = report.failures
-    click.echo(f"failed: {len(failures)} of {total} conditions do not hold for {report.subject}")
-    print_table(("METRIC", "CONDITION", "ACTUAL"), [_failure_row(o) for o in failures])
+    failed = len(failures) + sum(not guard.passed for guard in report.guards)
+    click.echo(f"failed: {failed} of {total} conditions do not hold for {report.subject}")
+    if failures:
+        print_table(("METRIC", "CONDITION", "ACTUAL"), [_failure_row(o) for o in failures])
+    for guard in report.guards:
+        if guard.passed:
+            continue
+        click.echo(f"{guard.name}:")
+        rows = [(d.what, d.expected or "(none)", d.actual or "(none)") for d in guard.differences]
+        clean = guard.name == "clean-git"
+        headers = ("FILE", "WANTED", "FOUND") if clean else ("WHAT", "REF", "THIS")
+        print_table(headers, rows)
 
 
 def _failure_row(outcome: Outcome) -> tuple[str, str, str]:
