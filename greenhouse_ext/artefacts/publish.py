@@ -14,6 +14,7 @@ from pathlib import Path, PurePosixPath
 from ..errors import Conflict, GreenhouseError, InvalidInput
 from ..models import ManifestFile, Run, RunStatus, Version, now
 from ..store import MANIFEST, Store, check_name, record_objects, resolve_version
+from .environment import lock_files
 from .locations import Location, write_to
 from .manifest import (
     MANIFEST_FORMAT,
@@ -120,6 +121,9 @@ def _build_version(store: Store, run: Run, name: str) -> Version:
         ManifestFile(METRICS, store.put_object(metrics), len(metrics)),
         *captured,
     ]
+    if run.provenance is not None:
+        for path, data in lock_files(run.provenance).items():
+            files.append(ManifestFile(path, store.put_object(data), len(data)))
     created_at = now()
     manifest = {
         "format": MANIFEST_FORMAT,

@@ -9,10 +9,10 @@ from html.parser import HTMLParser
 from typing import TYPE_CHECKING, Any
 
 from ..notebook_api import FILE_MIME, SCRAP_MIME, read_metrics
+from .environment import describe_git, describe_kernel
 
 if TYPE_CHECKING:
-    from .environment import describe_git, describe_kernel
-from ..models import Run
+    from ..models import Run
 
 TEMPLATE_NAME = "greenhouse-report.html.j2"
 REMOTE_URL = re.compile(r"^\s*(?:[a-z][a-z0-9+.-]*:)?//", re.IGNORECASE)

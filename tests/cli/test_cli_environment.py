@@ -94,3 +94,40 @@ def test_clean_git_on_a_notebook_file_is_bad_input(project: Path) -> None:
     done = greenhouse("check", "nb.ipynb", "--clean-git", cwd=project)
     assert done.returncode == 2
     assert "--clean-git needs a run or a published version" in done.stderr
+
+
+def test_publish_keeps_the_lock_verify_covers_it_and_env_prints_it(project: Path) -> None:
+    record = run(project, "nb.ipynb")
+    done = greenhouse("publish", record["id"], "--name", "m", "--json", cwd=project, check=True)
+    version = json.loads(done.stdout)
+    files = {f["path"]: f["sha256"] for f in version["files"]}
+    lock = "environment/requirements.txt"
+    assert {lock, "environment/python_env.yaml", "environment/platform.json"} <= set(files)
+    printed = greenhouse("env", "m@1", "--requirements", cwd=project, check=True).stdout
+    stored = Store(project / ".greenhouse").get_object(files[lock]).decode()
+    assert printed == stored
+    assert f"papermill=={record['provenance']['packages']['papermill']}" in printed.splitlines()
+    shown = greenhouse("env", "m@1", cwd=project, check=True).stdout
+    assert "index (" in shown and "platform   Linux" in shown
+    assert greenhouse("verify", "m@1", cwd=project).returncode == 0
+    path = project / ".greenhouse" / "objects" / files[lock][:2] / files[lock][2:]
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    path.write_bytes(bytes(data))
+    done = greenhouse("verify", "m@1", cwd=project)
+    assert done.returncode == 1 and f"changed  {lock}" in done.stdout
+
+
+def test_check_same_env_passes_on_the_same_environment_and_fails_with_the_table(
+    project: Path, seed_run: Callable[..., Run]
+) -> None:
+    first, second = run(project, "nb.ipynb"), run(project, "nb.ipynb")
+    same = greenhouse("check", second["id"], "--same-env", first["id"], cwd=project)
+    assert same.returncode == 0, same.stdout
+    old = seed_run(Store(project / ".greenhouse"), project / "nb.ipynb")
+    other = greenhouse("check", second["id"], "--same-env", old.id, cwd=project)
+    assert other.returncode == 1
+    rows = [line.split() for line in other.stdout.splitlines()]
+    papermill = second["provenance"]["packages"]["papermill"]
+    assert ["papermill", "(none)", papermill] in rows
+    assert ["greenhouse-ext", *[second["provenance"]["packages"]["greenhouse-ext"]] * 2] not in rows
