@@ -24,7 +24,15 @@ BODY = (
     "Path('report.csv').write_text('epoch,score\\n1,0.5\\n')\n"
     "record_file('report.csv', 'tables/report.csv')"
 )
-PATHS = ["notebook.ipynb", "report.html", "metrics.json", "files/tables/report.csv"]
+PATHS = [
+    "notebook.ipynb",
+    "report.html",
+    "metrics.json",
+    "files/tables/report.csv",
+    "environment/requirements.txt",
+    "environment/python_env.yaml",
+    "environment/platform.json",
+]
 
 
 @pytest.fixture(scope="module")
