@@ -125,7 +125,38 @@ def diff_environment(a: Provenance | None, b: Provenance | None) -> dict[str, An
         "python": {"a": a.python, "b": b.python},
         "kernel": {"a": a.kernel, "b": b.kernel},
         "packages": packages,
+        "origins": _origin_changes(a, b),
+        "platform": [
+            {"name": c.name, "a": c.a, "b": c.b} for c in changes(_platform(a), _platform(b))
+        ],
     }
+
+
+def _origins(prov: Provenance) -> dict[str, Any]:
+    env = prov.environment
+    return {d.name: d.origin for d in env.packages} if env is not None else {}
+
+
+def _origin_changes(a: Provenance, b: Provenance) -> list[dict[str, Any]]:
+    """Packages on both sides whose origin differs (an index pin became an editable, ...)."""
+    old, new = _origins(a), _origins(b)
+    return [
+        {"name": name, "a": old[name], "b": new[name]}
+        for name in sorted(old.keys() & new.keys())
+        if old[name] != new[name]
+    ]
+
+
+def _platform(prov: Provenance) -> dict[str, Any]:
+    env = prov.environment
+    if env is None:
+        return {}
+    plat = dict(env.platform)
+    libc = plat.pop("libc", None) or {}
+    gpu = plat.pop("gpu", None)
+    plat["libc"] = " ".join(str(v) for v in libc.values() if v) or None
+    plat["gpu"] = ", ".join((gpu or {}).get("names") or []) or None
+    return plat
 
 
 def environment_changed(environment: Mapping[str, Any] | None) -> bool:
@@ -133,7 +164,11 @@ def environment_changed(environment: Mapping[str, Any] | None) -> bool:
     if environment is None:
         return False
     sides = (environment["python"], environment["kernel"])
-    return any(side["a"] != side["b"] for side in sides) or any(environment["packages"].values())
+    return (
+        any(side["a"] != side["b"] for side in sides)
+        or any(environment["packages"].values())
+        or bool(environment.get("origins") or environment.get("platform"))
+    )
 
 
 def _large_payloads(cell: Mapping[str, Any] | None) -> list[tuple[str, int, str]]:

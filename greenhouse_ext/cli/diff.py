@@ -206,7 +206,19 @@ def _print_environment(environment: Mapping[str, Any] | None, color: bool) -> No
     rows += [(p["name"], p["a"], p["b"]) for p in packages["changed"]]
     rows += [(p["name"], MISSING, p["version"]) for p in packages["added"]]
     rows += [(p["name"], p["version"], MISSING) for p in packages["removed"]]
+    rows += [
+        (f"{o['name']} (origin)", _origin(o["a"]), _origin(o["b"]))
+        for o in environment.get("origins", [])
+    ]
+    rows += [
+        (f"platform {p['name']}", str(p["a"]), str(p["b"])) for p in environment.get("platform", [])
+    ]
     print_table(("", "A", "B"), rows)
+
+
+def _origin(origin: Mapping[str, Any]) -> str:
+    where = origin.get("path") or origin.get("url") or ""
+    return " ".join(str(part) for part in (origin.get("kind"), where) if part)
 
 
 def _print_cells(cells: list[dict[str, Any]], color: bool) -> None:

@@ -245,6 +245,8 @@ def test_runs_against_a_file() -> None:
             "removed": [{"name": "scipy", "version": "1.11.0"}],
             "changed": [{"name": "numpy", "a": "1.26.0", "b": "2.0.0"}],
         },
+        "origins": [],
+        "platform": [],
     }
 
     file_side = compare(subject(base_notebook()), run_b).to_dict()
