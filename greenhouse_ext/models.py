@@ -122,6 +122,25 @@ class RecordedFile:
 
 
 @dataclass
+class NotebookFormat:
+    """How a notebook file was written, and what reading it changed (never the stored source).
+
+    ``format`` is ``ipynb`` or a Jupytext format (``py:percent``, ``md:myst``...);
+    ``nbformat``/``nbformat_minor`` the version the file declared (4 for text notebooks);
+    ``upgraded`` that it was converted to nbformat 4 to run; ``ids_normalised`` that
+    missing, duplicated or illegal cell ids were replaced; ``paired`` the files of a
+    Jupytext pair (this one included), relative to the notebook's folder.
+    """
+
+    format: str
+    nbformat: int
+    nbformat_minor: int
+    upgraded: bool = False
+    ids_normalised: bool = False
+    paired: list[str] = field(default_factory=list)
+
+
+@dataclass
 class Provenance:
     """Where a run came from: source, environment, code version, inputs."""
 
@@ -136,6 +155,7 @@ class Provenance:
     user: str
     greenhouse_version: str
     papermill_version: str
+    notebook_format: NotebookFormat | None = None
 
 
 @dataclass
@@ -271,6 +291,11 @@ class Run:
                     **{
                         **prov,
                         "inputs": [InputFile(**i) for i in prov.get("inputs") or []],
+                        "notebook_format": (
+                            NotebookFormat(**prov["notebook_format"])
+                            if prov.get("notebook_format")
+                            else None
+                        ),
                     }
                 )
                 if prov

@@ -14,6 +14,7 @@ from typing import Any
 
 from ..errors import InvalidInput, NotFound
 from ..models import Parameter, ParameterSet
+from ..notebooks import read_notebook
 from .masking import shorten
 from .statements import comments_by_line, line_ranges, parse_cell, parse_leniently
 from .types import (
@@ -96,7 +97,7 @@ def read_parameters(path: str | os.PathLike[str]) -> ParameterSet:
     Parameters
     ----------
     path : str or path-like
-        An ``.ipynb`` file.
+        A notebook file of any format `greenhouse_ext.notebooks` reads.
 
     Returns
     -------
@@ -108,20 +109,11 @@ def read_parameters(path: str | os.PathLike[str]) -> ParameterSet:
     NotFound
         If there is no file at ``path``.
     InvalidInput
-        If the file is not a readable JSON notebook.
+        If the file is not a notebook greenhouse reads.
     """
-    file = Path(path)
-    try:
-        text = file.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise NotFound(f"Notebook not found: {file} does not exist.") from None
-    except (IsADirectoryError, UnicodeDecodeError) as exc:
-        raise InvalidInput(f"{file} is not a notebook: {exc}") from None
-    try:
-        nb = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InvalidInput(f"{file} is not a notebook: invalid JSON ({exc}).") from None
-    return discover(nb, notebook=str(path))
+    if not Path(path).exists():
+        raise NotFound(f"Notebook not found: {path} does not exist.")
+    return discover(read_notebook(path).notebook, notebook=str(path))
 
 
 def _parameters_cell_index(cells: list[Any]) -> int | None:

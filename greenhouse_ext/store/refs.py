@@ -10,6 +10,7 @@ from typing import Any
 
 from ..errors import InvalidInput, NotFound
 from ..models import Run, Version
+from ..notebooks import names_notebook, read_notebook
 from .index import Store
 
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,199}")
@@ -93,7 +94,7 @@ def _find_run(store: Store, ref: str) -> Run | None:
 
 
 def file_subject(ref: str, base: Path | None = None) -> Subject | None:
-    """The notebook file ``ref`` names (a path ending in .ipynb, or any existing file).
+    """The notebook file ``ref`` names (a path ending like a notebook, or any existing file).
 
     Returns None when ``ref`` names no file, so it is for the store to resolve.
 
@@ -102,22 +103,16 @@ def file_subject(ref: str, base: Path | None = None) -> Subject | None:
     InvalidInput
         The reference is empty, or the file is not a notebook.
     NotFound
-        ``ref`` ends in .ipynb and no such file exists.
+        ``ref`` ends like a notebook (`names_notebook`) and no such file exists.
     """
     if not ref:
         raise InvalidInput(f"An empty reference: give {REF_FORMS}")
     path = Path(base or Path.cwd(), ref)
-    if not (ref.endswith(".ipynb") or path.is_file()):
+    if not (names_notebook(ref) or path.is_file()):
         return None
     if not path.is_file():
         raise NotFound(f"Notebook file {ref!r} does not exist")
-    try:
-        notebook = json.loads(path.read_bytes())
-    except ValueError as exc:
-        raise InvalidInput(f"{ref!r} is not valid notebook JSON: {exc}") from None
-    if not isinstance(notebook, dict) or not isinstance(notebook.get("cells"), list):
-        raise InvalidInput(f"{ref!r} is not a notebook: it has no list of cells")
-    return Subject(ref=ref, kind="file", notebook=notebook)
+    return Subject(ref=ref, kind="file", notebook=read_notebook(path, ref).notebook)
 
 
 def _run_subject(store: Store, ref: str, run: Run, version: Version | None) -> Subject:
