@@ -88,8 +88,10 @@ def read_notebook(path: str | os.PathLike[str], name: str | None = None) -> Note
     """
     file = Path(path)
     label = name or str(path)
+    if file.is_dir():
+        raise InvalidInput(f"{label!r} is not a notebook: it is a folder")
     if not file.is_file():
-        raise NotFound(f"Notebook {label!r} does not exist or is not a file")
+        raise NotFound(f"Notebook {label!r} does not exist")
     result = parse_notebook(file.read_bytes(), label)
     result.format.paired = _paired(file, result)
     return result
@@ -195,8 +197,8 @@ def _normalise_ids(notebook: Any) -> bool:
 
 
 def _check_schema(notebook: Any, name: str) -> None:
-    """Raise InvalidInput at the first place ``notebook`` breaks its nbformat schema."""
-    from jsonschema.exceptions import best_match
+    """Raise InvalidInput at the most relevant place ``notebook`` breaks its nbformat schema."""
+    from jsonschema.exceptions import relevance
     from nbformat.validator import ValidationError, better_validation_error, get_validator
 
     major, minor = notebook.get("nbformat"), notebook.get("nbformat_minor", 0)
@@ -209,14 +211,17 @@ def _check_schema(notebook: Any, name: str) -> None:
     except ValidationError:
         pass  # jsonschema (slower) says where, and what was expected there
     validator = get_validator(version=major, version_minor=minor, name="jsonschema")
-    error = best_match(validator.iter_errors(notebook))
-    if error is None:
-        return
-    better = better_validation_error(error, major, minor)
-    raise InvalidInput(
-        f"{name!r} is not a valid nbformat {major}.{minor} notebook: "
-        f"at {_json_path(better.absolute_path)} {_expected(better.message)}"
-    )
+    for error in sorted(validator.iter_errors(notebook), key=relevance):
+        better = better_validation_error(error, major, minor)
+        where = list(better.absolute_path)
+        # A cell or output missing a field nbformat fills in (``outputs``...) still runs,
+        # as it always did; a field of the wrong shape, or no cells at all, does not.
+        if better.validator == "required" and where:
+            continue
+        raise InvalidInput(
+            f"{name!r} is not a valid nbformat {major}.{minor} notebook: "
+            f"at {_json_path(where)} {_expected(better.message)}"
+        )
 
 
 def _json_path(parts: Iterable[Any]) -> str:

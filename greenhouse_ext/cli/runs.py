@@ -339,7 +339,9 @@ def _checkout(store: Store, run: Run, *, source: bool) -> Path:
     digest = run.source_object if source else run.output_object
     if digest is None:
         raise NotFound(f"Run {run.id} has no {'source' if source else 'executed'} notebook")
-    return store.checkout(digest, f"{run.id}.{'source' if source else 'output'}.ipynb")
+    # A text notebook's source is its text, named with its own suffix.
+    suffix = Path(run.notebook).suffix if source else ".ipynb"
+    return store.checkout(digest, f"{run.id}.{'source' if source else 'output'}{suffix}")
 
 
 def _echo_cell(done: int, total: int, current: int | None) -> None:

@@ -122,7 +122,7 @@ def test_params_check_reads_every_file_before_exiting_2(project: Path) -> None:
         done.stderr.splitlines()[0]
         == "missing.ipynb: Notebook not found: missing.ipynb does not exist."
     )
-    assert "notes.ipynb: notes.ipynb is not a notebook: invalid JSON" in done.stderr
+    assert "notes.ipynb: 'notes.ipynb' is not valid notebook JSON" in done.stderr
     assert "b.ipynb: Line 1: the default does not fit" in done.stderr
     assert done.stdout.endswith("1 with a malformed parameters cell, 2 not readable\n")
 

@@ -413,9 +413,9 @@ def test_read_parameters_missing_file(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        ("{not json", "is not a notebook: invalid JSON"),
-        ("[1, 2]", "is not a Jupyter notebook"),
-        ('{"cells": 3}', "is not a Jupyter notebook"),
+        ("{not json", "is not valid notebook JSON"),
+        ("[1, 2]", r"is not a notebook: at \$ expected a JSON object"),
+        ('{"cells": 3}', r"is not a notebook: at \$.nbformat expected 2, 3 or 4"),
         (b"\xff\xfe\x00", "is not a notebook"),
         (None, "is not a notebook"),
     ],
