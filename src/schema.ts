@@ -522,6 +522,16 @@ export interface components {
       user: string;
       greenhouse_version: string;
       papermill_version: string;
+      /** @description How the notebook file was written (ipynb, or a Jupytext format such as py:percent), the nbformat version it declared, whether reading upgraded it to format 4 or normalised its cell ids, and the files of its Jupytext pair. Null in runs recorded before it was kept. */
+      notebook_format?: null | components['schemas']['NotebookFormat'];
+    };
+    NotebookFormat: {
+      format: string;
+      nbformat: number;
+      nbformat_minor: number;
+      upgraded: boolean;
+      ids_normalised: boolean;
+      paired: string[];
     };
     Run: {
       id: string;

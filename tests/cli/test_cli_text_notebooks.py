@@ -114,7 +114,8 @@ def test_publish_and_reproduce_a_text_notebook(project):
 def test_sweep_over_a_myst_notebook(project):
     folder, _ = project
     done = greenhouse("sweep", "notes.md", "-p", "rate", "0.1,0.2", cwd=folder, check=True)
-    assert "2 succeeded, 0 failed" in done.stdout
+    assert "2 succeeded, 0 failed" in done.stderr
+    assert [line.split()[1] for line in done.stdout.splitlines()[1:]] == ["succeeded"] * 2
 
 
 def test_a_pair_records_one_source_hash_and_both_files(project):
