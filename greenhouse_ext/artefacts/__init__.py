@@ -1,6 +1,12 @@
 """What is made of runs: versions, reports, diffs, reproductions, gates and drift history."""
 
-from .diff import Comparison, compare, environment_changed
+from .diff import (
+    Comparison,
+    binary_payloads,
+    compare,
+    environment_changed,
+    restore_payloads,
+)
 from .gate import GateReport, Outcome, check
 from .history import History, history, plot_history
 from .locations import verify_at, write_to
@@ -16,6 +22,7 @@ __all__ = [
     "Outcome",
     "Reproduction",
     "VerifyResult",
+    "binary_payloads",
     "check",
     "compare",
     "environment_changed",
@@ -27,6 +34,7 @@ __all__ = [
     "render_html",
     "reproduce",
     "reproduction_of",
+    "restore_payloads",
     "set_alias",
     "verify",
     "verify_at",

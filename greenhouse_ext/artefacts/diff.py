@@ -25,6 +25,7 @@ on either side they are ``[]``/null.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -35,9 +36,10 @@ from ..notebook_api import read_metrics
 from ..parameters import discover
 from ..store import Subject
 from .changes import ADDED, CHANGED, REMOVED, Change, changes, environment_changes
-from .normalise import map_strings, normalise_notebook, parse_stand_in, stand_in
+from .normalise import is_binary, map_strings, normalise_notebook, parse_stand_in, stand_in
 
 BASE64_CAP = 1024
+PAYLOAD_SEND_CAP = 4 * 1024 * 1024
 
 _BASE64 = re.compile(r"[A-Za-z0-9+/=\r\n]+")
 
@@ -246,6 +248,34 @@ def strip_payloads(value: Any) -> Any:
 
 def _stood_in_if_payload(text: str) -> str:
     return stand_in(text) if len(text) > BASE64_CAP and _BASE64.fullmatch(text) else text
+
+
+def binary_payloads(*notebooks: Mapping[str, Any]) -> dict[str, str]:
+    """Map the sha256 of each binary output payload (an image...) to the payload itself.
+
+    Payloads over ``PAYLOAD_SEND_CAP`` are left out, so their stand-ins stay stand-ins.
+    The hash is `stand_in`'s, so `restore_payloads` can put the images back in a diff
+    meant for a browser.
+    """
+    found: dict[str, str] = {}
+    for nb in notebooks:
+        for cell in nb.get("cells", []):
+            for output in cell.get("outputs") or []:
+                for mime, value in (output.get("data") or {}).items():
+                    text = "".join(value) if isinstance(value, list) else value
+                    if is_binary(mime) and isinstance(text, str) and len(text) <= PAYLOAD_SEND_CAP:
+                        found[hashlib.sha256(text.encode()).hexdigest()] = text
+    return found
+
+
+def restore_payloads(value: Any, payloads: Mapping[str, str]) -> Any:
+    """Return a copy of ``value`` with the stand-in of each payload in ``payloads`` put back."""
+
+    def restored(text: str) -> str:
+        parsed = parse_stand_in(text)
+        return payloads.get(parsed[1], text) if parsed else text
+
+    return map_strings(value, restored)
 
 
 @dataclass

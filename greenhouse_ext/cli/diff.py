@@ -261,7 +261,10 @@ def _render_notebook_diff(comparison: Comparison, color: bool) -> str:
         pretty_print_diff,
     )
 
+    from ..artefacts.diff import strip_payloads
+
     out = io.StringIO()
     config = PrettyPrintConfig(out=out, use_git=False, use_diff=False, use_color=color)
-    pretty_print_diff(comparison.base, comparison.notebook_diff, "", config)
+    # The diff's payloads are stand-ins: the base's get the same form, not nbdime's "snip".
+    pretty_print_diff(strip_payloads(comparison.base), comparison.notebook_diff, "", config)
     return out.getvalue()

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import wait_for_run
-from notebooks import write_notebook
+from notebooks import png, write_notebook
 
+from greenhouse_ext.artefacts.diff import PAYLOAD_SEND_CAP
+from greenhouse_ext.artefacts.normalise import parse_stand_in
 from greenhouse_ext.models import Run, RunStatus
 
 PARAMETERS = 'rate = 0.1\napi_token = ""  # | secret'
@@ -60,6 +65,46 @@ async def test_diff_of_notebook_files_under_the_root(api, runs):
 
     assert reply.code == 200
     assert reply.json["a"] == "a.ipynb"
+
+
+def _image_notebook(path: Path, *images: str) -> None:
+    outputs = [
+        {"output_type": "display_data", "data": {"image/png": data}, "metadata": {}}
+        for data in images
+    ]
+    cell = {
+        "cell_type": "code",
+        "execution_count": 1,
+        "id": "plot",
+        "metadata": {},
+        "outputs": outputs,
+        "source": "plot()",
+    }
+    nb = {"cells": [cell], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    path.write_text(json.dumps(nb))
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, dict):
+        return [text for item in value.values() for text in _strings(item)]
+    if isinstance(value, list):
+        return [text for item in value for text in _strings(item)]
+    return [value] if isinstance(value, str) else []
+
+
+async def test_diff_sends_the_images_a_browser_shows_and_stands_in_the_huge_ones(api, jp_root_dir):
+    old, new, huge = png(26_000, 1), png(26_000, 2), png(PAYLOAD_SEND_CAP + 1, 3)
+    _image_notebook(jp_root_dir / "a.ipynb", old, png(100_000, 4))
+    _image_notebook(jp_root_dir / "b.ipynb", new, huge)
+
+    reply = await api("GET", "diff", params={"a": "a.ipynb", "b": "b.ipynb"})
+
+    assert reply.code == 200, reply.body
+    texts = _strings(reply.json["notebook"]["nbdime"]) + _strings(reply.json["base"])
+    assert old in texts and new in texts
+    assert [parse_stand_in(text) for text in texts if parse_stand_in(text)] == [
+        (len(huge), hashlib.sha256(huge.encode()).hexdigest())
+    ]
 
 
 @pytest.mark.usefixtures("runs", "outside")
