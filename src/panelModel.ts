@@ -81,6 +81,7 @@ export class PanelModel implements IDisposable {
     }
     const epoch = ++this._epoch;
     this._notebook = path;
+    this._editedSource = null;
     this.form.clear();
     this.history.show(path);
     this._changed.emit('notebook');
@@ -104,6 +105,35 @@ export class PanelModel implements IDisposable {
         this._loadParameters(path, this._epoch),
         this.history.load()
       ]);
+    }
+  }
+
+  /**
+   * Show the parameters the notebook's parameters cell declares as edited, before
+   * it is saved; the fields keep the values typed in them.
+   *
+   * @param source - The source of the cell tagged `parameters` in the editor.
+   * @returns A promise settled once the form shows them (errors are kept in the state).
+   */
+  async showEditedParameters(source: string): Promise<void> {
+    const path = this._notebook;
+    if (path === null || source === this._editedSource) {
+      return;
+    }
+    this._editedSource = source;
+    const epoch = this._epoch;
+    try {
+      const set = await requestAPI<IParameterSet>('parameters', {
+        method: 'POST',
+        body: JSON.stringify({ notebook: path, source })
+      });
+      if (epoch === this._epoch && !this._isDisposed) {
+        this.form.setParameters(set);
+      }
+    } catch (error) {
+      if (epoch === this._epoch && !this._isDisposed) {
+        this.form.setParametersError(messageOf(error));
+      }
     }
   }
 
@@ -175,6 +205,7 @@ export class PanelModel implements IDisposable {
   private _isDisposed = false;
   private _epoch = 0;
   private _notebook: string | null = null;
+  private _editedSource: string | null = null;
 }
 
 /**

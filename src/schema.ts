@@ -32,7 +32,8 @@ export interface paths {
     /** The parameters a notebook declares in its cell tagged `parameters`. */
     get: operations['describeParameters'];
     put?: never;
-    post?: never;
+    /** The parameters a notebook would declare with this parameters cell (its unsaved edits). */
+    post: operations['describeEditedParameters'];
     delete?: never;
     options?: never;
     head?: never;
@@ -476,6 +477,12 @@ export interface components {
       maximum: number | null;
       /** @description Whether the value must not be shown. */
       secret: boolean;
+    };
+    DescribeEditedParameters: {
+      /** @description The notebook's path, relative to the server's root. */
+      notebook: string;
+      /** @description The source of its cell tagged `parameters`. */
+      source: string;
     };
     ParameterSet: {
       notebook: string;
@@ -955,6 +962,33 @@ export interface operations {
       400: components['responses']['BadRequest'];
       403: components['responses']['Forbidden'];
       404: components['responses']['NotFound'];
+      413: components['responses']['TooLarge'];
+    };
+  };
+  describeEditedParameters: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['DescribeEditedParameters'];
+      };
+    };
+    responses: {
+      /** @description The parameter set; `notebook` is the path as given. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ParameterSet'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      403: components['responses']['Forbidden'];
       413: components['responses']['TooLarge'];
     };
   };

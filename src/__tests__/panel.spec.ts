@@ -39,7 +39,8 @@ const VERSION = {
  * The sidebar on train.ipynb, attached to the document, with the history `runs`.
  */
 async function panelOn(
-  runs: RunOrSummary[] = [run('r-1', 'succeeded', { metrics: { mse: 0.12 } })]
+  runs: RunOrSummary[] = [run('r-1', 'succeeded', { metrics: { mse: 0.12 } })],
+  confirmRun?: (notebook: string) => Promise<boolean>
 ) {
   const server = new FakeServer()
     .on('GET parameters', {
@@ -78,7 +79,7 @@ async function panelOn(
   }
   const timers = new FakeTimers();
   const model = new PanelModel({ timers });
-  const panel = new GreenhousePanel({ model, commands, trans });
+  const panel = new GreenhousePanel({ model, commands, trans, confirmRun });
   Widget.attach(panel, document.body);
   await model.setNotebook('train.ipynb');
   await settle();
@@ -152,6 +153,60 @@ describe('GreenhousePanel', () => {
       notebook: 'train.ipynb',
       parameters: { pin: 1234 }
     });
+  });
+
+  it('asks before running and sends nothing when the answer is no', async () => {
+    const asked: string[] = [];
+    let answer = false;
+    const confirm = async (notebook: string) => {
+      asked.push(notebook);
+      return answer;
+    };
+    const { node, server } = await panelOn([], confirm);
+    server.on('POST runs', run('r-2', 'queued'));
+    const runButton = node.querySelector<HTMLButtonElement>(
+      '.jp-greenhouse-run-button'
+    )!;
+
+    runButton.click();
+    await settle();
+    expect(asked).toEqual(['train.ipynb']);
+    expect(server.called('POST')).toEqual([]);
+    expect(runButton.disabled).toBe(false);
+
+    answer = true;
+    runButton.click();
+    await settle();
+    expect(server.called('POST')).toEqual(['runs']);
+  });
+
+  it('follows the parameters cell as edited, keeping the values typed', async () => {
+    const { node, model, server } = await panelOn([]);
+    type(field(node, 'epochs').querySelector('input')!, '7');
+    server.on('POST parameters', {
+      notebook: 'train.ipynb',
+      parameters: [
+        parameter('epochs', 'int', { default: 50 }),
+        parameter('seed', 'int', { default: 3 })
+      ],
+      warnings: []
+    });
+
+    await model.showEditedParameters('epochs = 50\nseed = 3');
+    await model.showEditedParameters('epochs = 50\nseed = 3');
+
+    expect(server.calls.filter(c => c.method === 'POST')).toEqual([
+      {
+        method: 'POST',
+        endPoint: 'parameters',
+        body: { notebook: 'train.ipynb', source: 'epochs = 50\nseed = 3' }
+      }
+    ]);
+    const names = [
+      ...node.querySelectorAll<HTMLElement>('.jp-greenhouse-param')
+    ].map(item => item.dataset.name);
+    expect(names).toEqual(['epochs', 'seed']);
+    expect(field(node, 'epochs').querySelector('input')!.value).toBe('7');
   });
 
   it('offers true, false and None for a bool | None, and sends the choice', async () => {

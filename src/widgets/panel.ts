@@ -87,6 +87,7 @@ export class GreenhousePanel extends Panel {
   constructor(options: GreenhousePanel.IOptions) {
     super();
     const { model, commands, trans } = options;
+    this._confirmRun = options.confirmRun ?? null;
     this._model = model;
     this._commands = commands;
     this._trans = trans;
@@ -206,6 +207,12 @@ export class GreenhousePanel extends Panel {
     this._starting = true;
     this._updateButtons();
     try {
+      const notebook = this._model.notebook;
+      if (notebook !== null && this._confirmRun) {
+        if (!(await this._confirmRun(notebook))) {
+          return null;
+        }
+      }
       return await action();
     } catch (error) {
       this._runMessage.textContent =
@@ -318,6 +325,7 @@ export class GreenhousePanel extends Panel {
   private _runMessage: HTMLElement;
   private _diffButton: HTMLButtonElement;
   private _starting = false;
+  private _confirmRun: ((notebook: string) => Promise<boolean>) | null;
 }
 
 /**
@@ -340,5 +348,10 @@ export namespace GreenhousePanel {
      * The translation bundle.
      */
     trans: TranslationBundle;
+    /**
+     * Asked before a run or sweep of a notebook starts (to save unsaved edits
+     * first, for one); answering false cancels it.
+     */
+    confirmRun?: (notebook: string) => Promise<boolean>;
   }
 }

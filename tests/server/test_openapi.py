@@ -136,6 +136,7 @@ async def test_every_operation_answers_as_documented(checked, jp_root_dir, green
 
     await call("GET", "version")
     await call("GET", "parameters", params={"path": "nb.ipynb"})
+    await call("POST", "parameters", body={"notebook": "nb.ipynb", "source": "rate = 0.3"})
     created = await call("POST", "runs", body={"notebook": "nb.ipynb", "parameters": {"rate": 0.2}})
     run = await wait_for_run(call, created.json["id"])
     assert run["status"] == "succeeded", run["error"]

@@ -73,7 +73,7 @@ def cli_run(root: Path, notebook: str, **values: object) -> str:
     return run_id
 
 
-def test_diff_of_runs_with_changed_images_shows_both_images(
+def test_diff_images_and_unsaved_edits(
     page: Any, lab_url: str, lab_token: str, lab_root: Path, screenshots: Path
 ) -> None:
     plots_notebook(lab_root / "plots.ipynb")
@@ -103,3 +103,27 @@ def test_diff_of_runs_with_changed_images_shows_both_images(
     assert [width for _, width in sources] == [120, 120]
     assert not [text for text in errors if "ERR_INVALID_URL" in text]
     shot(page, screenshots, "20-diff-images")
+
+    # Unsaved edits of the parameters cell: the form follows them, Run asks first.
+    page.click('.lm-TabBar-tab[data-type="document-title"]:has-text("plots.ipynb")')
+    page.locator(".jp-Notebook .jp-Cell").first.locator(".cm-content").click()
+    page.keyboard.press("Control+End")
+    page.keyboard.type("\nscale = 2")
+    page.wait_for_selector('.jp-greenhouse-param[data-name="scale"]', timeout=20_000)
+    page.click(".jp-greenhouse-run-button")
+    dialog = page.locator(".jp-Dialog")
+    assert "unsaved changes" in dialog.inner_text()
+    buttons = dialog.locator(".jp-Dialog-button").all_inner_texts()
+    assert buttons == ["Cancel", "Run the Saved Version", "Save and Run"]
+    shot(page, screenshots, "21-unsaved-edits")
+    dialog.locator('.jp-Dialog-button:has-text("Cancel")').click()
+    dialog.wait_for(state="detached")
+    assert page.locator(".jp-greenhouse-run").count() == 2
+    page.click(".jp-greenhouse-run-button")
+    dialog.locator('.jp-Dialog-button:has-text("Save and Run")').click()
+    page.wait_for_function(
+        "() => document.querySelectorAll('.jp-greenhouse-run[data-status=\"succeeded\"]')"
+        ".length === 3",
+        timeout=180_000,
+    )
+    assert "scale = 2" in (lab_root / "plots.ipynb").read_text()

@@ -21,7 +21,7 @@ from ...execution import (
     version_filter,
 )
 from ...models import Run, RunStatus
-from ...parameters import ValueLimit, parameter_set_with_fields, read_parameters
+from ...parameters import ValueLimit, discover, parameter_set_with_fields, read_parameters
 from ...store import Store
 from .base import GreenhouseHandler
 
@@ -44,7 +44,11 @@ REPORT_POLICY = (
 
 
 class ParametersHandler(GreenhouseHandler):
-    """``GET parameters?path=NB``: the parameters a notebook declares."""
+    """``GET parameters?path=NB``: the parameters a notebook declares.
+
+    ``POST parameters`` with ``{notebook, source}``: those it would declare with
+    ``source`` as its parameters cell, for a form following unsaved edits.
+    """
 
     @tornado.web.authenticated
     @authorized
@@ -52,6 +56,18 @@ class ParametersHandler(GreenhouseHandler):
         """Answer the notebook's parameters, each with its form field, named by the path given."""
         path = self.query("path")
         spec = read_parameters(self.confined(path, "notebook"))
+        self.reply({**parameter_set_with_fields(spec), "notebook": path})
+
+    @tornado.web.authenticated
+    @authorized
+    async def post(self) -> None:
+        """Answer the parameters a notebook's parameters cell declares with the source given."""
+        request = self.body(required={"notebook": "string", "source": "string"}, optional={})
+        path = request["notebook"]
+        self.confined(path, "notebook")
+        tags = {"tags": ["parameters"]}
+        cell = {"cell_type": "code", "metadata": tags, "source": request["source"]}
+        spec = discover({"cells": [cell]}, path)
         self.reply({**parameter_set_with_fields(spec), "notebook": path})
 
 
