@@ -410,26 +410,33 @@ describe('GreenhousePanel', () => {
     ]);
   });
 
-  it('refuses a sweep with an invalid further value, naming it', async () => {
-    const { node, server } = await panelOn([]);
+  it('marks an invalid further value on its own input, and counts only valid ones', async () => {
+    const { node, model, server } = await panelOn([]);
     const epochs = field(node, 'epochs');
-    type(
-      epochs.querySelector<HTMLInputElement>('.jp-greenhouse-param-more')!,
-      '20; 500'
-    );
-    expect(epochs.classList.contains('jp-greenhouse-invalid')).toBe(true);
+    const more = epochs.querySelector<HTMLInputElement>(
+      '.jp-greenhouse-param-more'
+    )!;
+    type(more, '20; 500; 30');
+    expect(epochs.classList.contains('jp-greenhouse-invalid')).toBe(false);
     expect(
       epochs.querySelector('.jp-greenhouse-param-error')?.textContent
+    ).toBe('');
+    expect(more.getAttribute('aria-invalid')).toBe('true');
+    expect(
+      epochs.querySelector('.jp-greenhouse-param-more-error')?.textContent
     ).toMatch(/^500: /);
+    const sweep = node.querySelector<HTMLButtonElement>(
+      '.jp-greenhouse-sweep-button'
+    )!;
+    expect(sweep.textContent).toBe('Sweep (3 runs)');
+    expect(sweep.disabled).toBe(true);
 
-    node
-      .querySelector<HTMLButtonElement>('.jp-greenhouse-sweep-button')!
-      .click();
-    await settle();
+    await expect(model.sweep()).rejects.toThrow('epochs: 500: ');
     expect(server.called('POST')).toEqual([]);
-    expect(node.querySelector('.jp-greenhouse-run-message')?.textContent).toBe(
-      'Fix the values marked above; nothing was sent.'
-    );
+
+    type(more, '20; 30');
+    expect(more.getAttribute('aria-invalid')).toBe('false');
+    expect(sweep.disabled).toBe(false);
   });
 
   it('shows a server refusal under the Run button', async () => {

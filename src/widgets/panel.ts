@@ -14,7 +14,9 @@
  *   Inside: `.jp-greenhouse-param-input` (input, select or textarea),
  *   `.jp-greenhouse-param-range` (a bounded number's slider),
  *   `.jp-greenhouse-param-help`, `.jp-greenhouse-param-more` (further values for a
- *   sweep, separated by `;`), and `.jp-greenhouse-param-error` (empty when valid).
+ *   sweep, separated by `;`; `.jp-greenhouse-invalid-input` while one is bad) with
+ *   its `.jp-greenhouse-param-more-error`, and `.jp-greenhouse-param-error` (the
+ *   main value's problem; both empty when valid).
  * - `.jp-greenhouse-run-button`, `.jp-greenhouse-sweep-button`,
  *   `.jp-greenhouse-reset-button`: Run, Sweep (enabled once a field has further
  *   values), and back to the defaults; `.jp-greenhouse-run-message`: why the last
@@ -304,7 +306,8 @@ export class GreenhousePanel extends Panel {
     this._runButton.disabled =
       this._starting || model.form.parameterSet === null;
     const size = model.form.sweepSize;
-    this._sweepButton.disabled = this._runButton.disabled || size < 2;
+    this._sweepButton.disabled =
+      this._runButton.disabled || size < 2 || !model.form.moreValuesValid;
     this._sweepButton.textContent =
       size < 2
         ? this._trans.__('Sweep')

@@ -35,7 +35,7 @@ def plots_notebook(path: Path) -> None:
             "cell_type": "code",
             "id": "parameters",
             "metadata": {"tags": ["parameters"]},
-            "source": "seed = 1",
+            "source": 'seed = 1\nfeatures: list[str] = ["bill_depth_mm"]',
             "outputs": [],
             "execution_count": None,
         },
@@ -104,6 +104,24 @@ def test_diff_images_and_unsaved_edits(
     assert not [text for text in errors if "ERR_INVALID_URL" in text]
     shot(page, screenshots, "20-diff-images")
 
+    # Validation on the right field: a sweep's further value, a list written with commas.
+    seed = page.locator('.jp-greenhouse-param[data-name="seed"]')
+    seed.locator(".jp-greenhouse-param-more").fill("2; x; 3")
+    sweep_button = page.locator(".jp-greenhouse-sweep-button")
+    assert sweep_button.inner_text() == "Sweep (3 runs)"
+    assert sweep_button.is_disabled()
+    assert "jp-greenhouse-invalid" not in (seed.get_attribute("class") or "")
+    assert seed.locator(".jp-greenhouse-param-more-error").inner_text().startswith("x: ")
+    seed.locator(".jp-greenhouse-param-more").fill("")
+    features = page.locator('.jp-greenhouse-param[data-name="features"]')
+    features.locator(".jp-greenhouse-param-input").fill("[bill")
+    error = features.locator(".jp-greenhouse-param-error").inner_text()
+    assert error.startswith("expected a list: values separated by commas")
+    features.locator(".jp-greenhouse-param-input").fill("bill_depth_mm, body_mass_g")
+    assert features.locator(".jp-greenhouse-param-error").inner_text() == ""
+    shot(page, screenshots, "21-validation")
+    features.locator(".jp-greenhouse-param-input").fill('["bill_depth_mm"]')
+
     # Unsaved edits of the parameters cell: the form follows them, Run asks first.
     page.click('.lm-TabBar-tab[data-type="document-title"]:has-text("plots.ipynb")')
     page.locator(".jp-Notebook .jp-Cell").first.locator(".cm-content").click()
@@ -115,7 +133,7 @@ def test_diff_images_and_unsaved_edits(
     assert "unsaved changes" in dialog.inner_text()
     buttons = dialog.locator(".jp-Dialog-button").all_inner_texts()
     assert buttons == ["Cancel", "Run the Saved Version", "Save and Run"]
-    shot(page, screenshots, "21-unsaved-edits")
+    shot(page, screenshots, "22-unsaved-edits")
     dialog.locator('.jp-Dialog-button:has-text("Cancel")').click()
     dialog.wait_for(state="detached")
     assert page.locator(".jp-greenhouse-run").count() == 2
