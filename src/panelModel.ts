@@ -154,13 +154,14 @@ export class PanelModel implements IDisposable {
   /**
    * Start a sweep: every combination of the fields' values, each an ordinary run.
    *
-   * @returns The started sweep; its runs join the history as they finish.
+   * @returns The started sweep; it is listed at once, and its runs join the
+   * history as its process records them.
    * @throws {InvalidFormError} When a value is invalid (nothing is sent).
    * @throws {GreenhouseRequestError} When the server refuses.
    */
   async sweep(): Promise<IStartedSweep> {
     const started = await this.form.submitSweep(this._requireNotebook());
-    this.history.watchSweep(started.id);
+    this.history.watchSweep(started.id, started.size);
     return started;
   }
 

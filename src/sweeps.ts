@@ -119,6 +119,32 @@ export interface ISweepGroup {
 }
 
 /**
+ * How many of a sweep's runs are queued, running and finished, and how many of
+ * the finished did not succeed.
+ *
+ * @param runs - The sweep's runs recorded so far.
+ * @param total - How many runs it makes: those not recorded yet count as queued.
+ * @returns The counts.
+ */
+export function sweepCounts(
+  runs: readonly RunOrSummary[],
+  total: number
+): { queued: number; running: number; finished: number; failed: number } {
+  const running = runs.filter(run => run.status === 'running').length;
+  const recordedQueued = runs.filter(run => run.status === 'queued').length;
+  const finished = runs.length - running - recordedQueued;
+  const failed = runs.filter(
+    run => !['queued', 'running', 'succeeded'].includes(run.status)
+  ).length;
+  return {
+    queued: Math.max(total, runs.length) - running - finished,
+    running,
+    finished,
+    failed
+  };
+}
+
+/**
  * Runs with the runs of each sweep gathered where the sweep's first run was listed.
  *
  * @param runs - Runs, newest first.

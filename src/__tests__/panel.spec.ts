@@ -386,8 +386,18 @@ describe('GreenhousePanel', () => {
       notebook: 'train.ipynb',
       parameters: { epochs: [50, 20, 30], model: ['linear', 'constant'] }
     });
-    expect(node.querySelector('.jp-greenhouse-run-message')?.textContent).toBe(
-      'Sweep s-1 started: its runs appear below as they finish.'
+    const message = node.querySelector('.jp-greenhouse-run-message')!;
+    expect(message.textContent).toBe(
+      'Sweep s-1 started: its runs appear below as they start.'
+    );
+    expect(message.classList).toContain('jp-greenhouse-run-message-info');
+    const pending = node.querySelector(
+      '.jp-greenhouse-sweep[data-sweep-id="s-1"]'
+    )!;
+    expect(
+      pending.querySelector('.jp-greenhouse-sweep-summary')?.textContent
+    ).toBe(
+      'Sweep s-1: 6 runs: 6 queued, 0 running, 0 finished (0 not succeeded)'
     );
 
     await timers.tick();
@@ -399,7 +409,9 @@ describe('GreenhousePanel', () => {
     expect(group.querySelectorAll('.jp-greenhouse-run')).toHaveLength(2);
     expect(
       group.querySelector('.jp-greenhouse-sweep-summary')?.textContent
-    ).toBe('Sweep s-1: 2 runs (1 not succeeded)');
+    ).toBe(
+      'Sweep s-1: 2 runs: 0 queued, 0 running, 2 finished (1 not succeeded)'
+    );
     const rows = [
       ...group.querySelectorAll('.jp-greenhouse-sweep-table tr')
     ].map(row => [...row.children].map(cell => cell.textContent));

@@ -191,9 +191,10 @@ export class GreenhousePanel extends Panel {
     return this._start(async () => {
       const sweep = await this._model.sweep();
       this._runMessage.textContent = this._trans.__(
-        'Sweep %1 started: its runs appear below as they finish.',
+        'Sweep %1 started: its runs appear below as they start.',
         sweep.id
       );
+      this._runMessage.classList.add('jp-greenhouse-run-message-info');
       return sweep.id;
     });
   }
@@ -206,6 +207,7 @@ export class GreenhousePanel extends Panel {
    */
   private async _start(action: () => Promise<string>): Promise<string | null> {
     this._runMessage.textContent = '';
+    this._runMessage.classList.remove('jp-greenhouse-run-message-info');
     this._starting = true;
     this._updateButtons();
     try {

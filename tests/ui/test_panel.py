@@ -112,6 +112,12 @@ def test_sweep_from_the_form_groups_its_runs_with_a_table(
     assert sweep_button.inner_text() == "Sweep (3 runs)"
     shot(page, screenshots, "08-sweep-values")
     sweep_button.click()
+    # The sweep shows at once, before its process has recorded a run.
+    started = page.locator(".jp-greenhouse-sweep .jp-greenhouse-sweep-summary")
+    started.wait_for(timeout=3_000)
+    assert "3 runs: " in started.inner_text()
+    message = page.locator(".jp-greenhouse-run-message")
+    assert "jp-greenhouse-run-message-info" in (message.get_attribute("class") or "")
 
     page.wait_for_function(
         "() => [...document.querySelectorAll('.jp-greenhouse-sweep-table tr[data-run-id]')]"
@@ -120,7 +126,8 @@ def test_sweep_from_the_form_groups_its_runs_with_a_table(
     )
     sweep = page.locator(".jp-greenhouse-sweep")
     assert sweep.count() == 1
-    assert "3 runs (0 not succeeded)" in sweep.locator(".jp-greenhouse-sweep-summary").inner_text()
+    summary = sweep.locator(".jp-greenhouse-sweep-summary").inner_text()
+    assert "3 runs: 0 queued, 0 running, 3 finished (0 not succeeded)" in summary
     table = sweep.locator(".jp-greenhouse-sweep-table")
     columns = table.locator("th").all_inner_texts()
     assert "epochs" in columns and "r2" in columns
