@@ -106,6 +106,7 @@ export class HistoryModel implements IDisposable {
     this._notebook = path;
     this._runs = [];
     this._selection = [];
+    this._dropped = null;
     this._startedSweeps.clear();
     this._scheduleHistory(this._epoch);
   }
@@ -256,12 +257,22 @@ export class HistoryModel implements IDisposable {
    * @param id - The run's id.
    */
   toggleSelected(id: string): void {
+    this._dropped = null;
     if (this._selection.includes(id)) {
       this._selection = this._selection.filter(item => item !== id);
     } else {
-      this._selection = [...this._selection, id].slice(-2);
+      const chosen = [...this._selection, id];
+      this._dropped = chosen.length > 2 ? chosen[0] : null;
+      this._selection = chosen.slice(-2);
     }
     this._changed.emit('selection');
+  }
+
+  /**
+   * The run the last choice unchose (a third choice drops the oldest), or null.
+   */
+  get dropped(): string | null {
+    return this._dropped;
   }
 
   /**
@@ -401,6 +412,7 @@ export class HistoryModel implements IDisposable {
   private _notebook: string | null = null;
   private _runs: RunOrSummary[] = [];
   private _selection: string[] = [];
+  private _dropped: string | null = null;
   private _logs = new Map<string, { text: string; offset: number }>();
   private _lastError: string | null = null;
 }

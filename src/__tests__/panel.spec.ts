@@ -524,6 +524,47 @@ describe('GreenhousePanel', () => {
     expect(executed[0][0]).toBe(CommandIDs.diff);
   });
 
+  it('says a cancelled run was cancelled by the user, not interrupted', async () => {
+    const error = {
+      reason: 'cancelled',
+      ename: 'KeyboardInterrupt',
+      evalue: 'interrupted by the user',
+      cell_index: 2
+    };
+    const { node } = await panelOn([run('r-1', 'cancelled', { error })]);
+
+    expect(node.querySelector('.jp-greenhouse-run-error')?.textContent).toBe(
+      'Cancelled by the user (cell 2)'
+    );
+  });
+
+  it('says which runs are chosen, and which one a third choice unchose', async () => {
+    const { node } = await panelOn([
+      run('r-3', 'succeeded'),
+      run('r-2', 'succeeded'),
+      run('r-1', 'succeeded')
+    ]);
+    const note = node.querySelector('.jp-greenhouse-selection')!;
+    const boxes = [
+      ...node.querySelectorAll<HTMLInputElement>('.jp-greenhouse-run-select')
+    ];
+    const check = (index: number) => {
+      boxes[index].checked = true;
+      boxes[index].dispatchEvent(new Event('change'));
+    };
+    expect(note.textContent).toBe('');
+
+    check(0);
+    expect(note.textContent).toBe('Chosen for a diff: r-3; choose one more.');
+    check(1);
+    expect(note.textContent).toBe('Diff will compare r-3 and r-2.');
+    check(2);
+    expect(note.textContent).toBe(
+      'Diff will compare r-2 and r-1. r-3 is no longer chosen (two at most).'
+    );
+    expect(boxes[0].checked).toBe(false);
+  });
+
   it('lists the versions of an artefact and verifies one', async () => {
     const { node, server } = await panelOn();
     server

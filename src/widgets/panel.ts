@@ -32,7 +32,8 @@
  *   `.jp-greenhouse-cancel-button` (while it runs),
  *   `.jp-greenhouse-open-notebook-button`, `.jp-greenhouse-open-report-button`
  *   (once finished) and `.jp-greenhouse-publish-button` (once succeeded).
- * - `.jp-greenhouse-diff-button`: diff the two chosen runs (disabled until two are).
+ * - `.jp-greenhouse-diff-button`: diff the two chosen runs (disabled until two are);
+ *   `.jp-greenhouse-selection` says which runs are chosen.
  * - `.jp-greenhouse-artefacts-refresh`: list the artefacts again.
  * - `.jp-greenhouse-artefact[data-name=N]`: artefact N (a `<details>` that lists
  *   its versions when opened).
@@ -150,12 +151,16 @@ export class GreenhousePanel extends Panel {
       element('h3', 'jp-greenhouse-section-title', trans.__('Runs')),
       actions
     );
+    this._selectionNote = element('div', 'jp-greenhouse-selection', undefined, {
+      'aria-live': 'polite'
+    });
 
     this._notebookSection = new Panel();
     this._notebookSection.addClass('jp-greenhouse-notebook-section');
     this._notebookSection.addWidget(new ParameterForm(model, trans));
     this._notebookSection.addWidget(new Widget({ node: runBar }));
     this._notebookSection.addWidget(new Widget({ node: historyHeader }));
+    this._notebookSection.addWidget(new Widget({ node: this._selectionNote }));
     this._notebookSection.addWidget(new RunList({ model, commands, trans }));
 
     this.addWidget(new Widget({ node: this._header }));
@@ -315,6 +320,7 @@ export class GreenhousePanel extends Panel {
         ? this._trans.__('Sweep')
         : this._trans.__('Sweep (%1 runs)', size);
     this._diffButton.disabled = model.history.selection.length !== 2;
+    this._selectionNote.textContent = selectionNote(model, this._trans);
     if (this._commands.hasCommand(CommandIDs.diff)) {
       this._commands.notifyCommandChanged(CommandIDs.diff);
     }
@@ -329,8 +335,26 @@ export class GreenhousePanel extends Panel {
   private _sweepButton: HTMLButtonElement;
   private _runMessage: HTMLElement;
   private _diffButton: HTMLButtonElement;
+  private _selectionNote: HTMLElement;
   private _starting = false;
   private _confirmRun: ((notebook: string) => Promise<boolean>) | null;
+}
+
+/**
+ * Which runs are chosen for a diff, and which one a third choice unchose.
+ */
+function selectionNote(model: PanelModel, trans: TranslationBundle): string {
+  const chosen = model.history.selection;
+  const dropped = model.history.dropped;
+  const note =
+    chosen.length === 2
+      ? trans.__('Diff will compare %1 and %2.', chosen[0], chosen[1])
+      : chosen.length === 1
+        ? trans.__('Chosen for a diff: %1; choose one more.', chosen[0])
+        : '';
+  return dropped === null
+    ? note
+    : `${note} ${trans.__('%1 is no longer chosen (two at most).', dropped)}`;
 }
 
 /**

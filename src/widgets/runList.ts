@@ -386,11 +386,13 @@ class RunItem {
    */
   private _why(error: IRunError): string {
     const { trans } = this._options;
-    let text = error.reason;
+    // A cancellation reaches the kernel as a KeyboardInterrupt: no one's error.
+    const cancelled = error.reason === 'cancelled';
+    let text = cancelled ? trans.__('Cancelled by the user') : error.reason;
     if (error.cell_index !== null) {
       text += trans.__(' (cell %1)', error.cell_index);
     }
-    if (error.ename) {
+    if (error.ename && !cancelled) {
       text += `: ${error.ename}${error.evalue ? `: ${error.evalue}` : ''}`;
     }
     return text;

@@ -73,7 +73,7 @@ def cli_run(root: Path, notebook: str, **values: object) -> str:
     return run_id
 
 
-def test_diff_images_and_unsaved_edits(
+def test_diff_images_selection_validation_and_unsaved_edits(
     page: Any, lab_url: str, lab_token: str, lab_root: Path, screenshots: Path
 ) -> None:
     plots_notebook(lab_root / "plots.ipynb")
@@ -89,6 +89,8 @@ def test_diff_images_and_unsaved_edits(
         page.locator(
             f'.jp-greenhouse-run[data-run-id="{run_id}"] .jp-greenhouse-run-select'
         ).check()
+    note = page.locator(".jp-greenhouse-selection").inner_text()
+    assert note == f"Diff will compare {runs[0]} and {runs[1]}."
     page.click(".jp-greenhouse-diff-button")
     page.wait_for_selector(".jp-greenhouse-diff .jp-greenhouse-diff-notebook", timeout=60_000)
     images = page.locator(".jp-greenhouse-diff-notebook img")
