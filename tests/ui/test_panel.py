@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
+
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 RUN_TIMEOUT_MS = 180_000
 
@@ -33,6 +36,10 @@ def open_panel(page: Any, lab_url: str, lab_token: str) -> None:
 
 def run_and_wait(page: Any, finished: int) -> None:
     page.click(".jp-greenhouse-run-button")
+    # Lab marks the notebook changed once its kernel reports its language: Run asks.
+    save = page.locator('.jp-Dialog .jp-Dialog-button:has-text("Save and Run")')
+    with contextlib.suppress(PlaywrightTimeout):
+        save.click(timeout=3_000)
     page.wait_for_function(
         "n => document.querySelectorAll('.jp-greenhouse-run[data-status=\"succeeded\"]')"
         ".length >= n",
