@@ -139,8 +139,11 @@ def verify_command(ctx: click.Context, ref: str, at: str | None, as_json: bool) 
 
 def _print_verification(result: VerifyResult) -> None:
     if result.ok:
-        click.echo(f"{result.ref} intact: {result.checked} files match the manifest")
+        click.echo(f"{result.ref} intact: {result.files} files match the manifest")
         return
-    click.echo(f"{result.ref} damaged: {len(result.problems)} of {result.checked} files")
+    click.echo(
+        f"{result.ref} damaged: {len(result.problems)} of {result.checked} files (the "
+        f"manifest and the {result.files} it lists)"
+    )
     for problem in result.problems:
         click.echo(f"  {problem.problem:<8} {problem.path}")

@@ -132,6 +132,7 @@ def prepare(
     if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
         raise InvalidInput(f"{str(notebook)!r} is not a notebook: it has no list of cells")
     check_options(kernel, timeout, timeout_run)
+    require_kernel(nb, kernel, str(notebook))
     spec = discover(nb, str(notebook))
     coerced = validate(spec, values, text_values=text_values, limit=value_limit)
     return Job(
@@ -170,13 +171,45 @@ def check_kernel(name: str) -> str:
     InvalidInput
         No such kernel; the message lists the installed ones.
     """
-    from jupyter_client.kernelspec import KernelSpecManager
-
-    installed = KernelSpecManager().find_kernel_specs()
+    installed = installed_kernels()
     if name.lower() not in installed:
-        known = ", ".join(sorted(installed)) or "none"
+        known = ", ".join(installed) or "none"
         raise InvalidInput(f"No kernel named {name!r} is installed (installed: {known})")
     return name
+
+
+def installed_kernels() -> list[str]:
+    """The names of the kernels installed here, sorted."""
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    return sorted(KernelSpecManager().find_kernel_specs())
+
+
+def require_kernel(nb: Mapping[str, Any], kernel: str | None, notebook: str) -> None:
+    """Refuse a notebook whose metadata names no kernel when ``kernel`` names none either.
+
+    Raises
+    ------
+    InvalidInput
+        Naming ``--kernel`` and the installed kernels.
+    """
+    if kernel is not None or _kernel_name(nb) is not None:
+        return
+    known = ", ".join(installed_kernels()) or "none"
+    raise InvalidInput(
+        f"{notebook!r} names no kernel (its metadata has no kernelspec): choose one with "
+        f"--kernel NAME (installed: {known})"
+    )
+
+
+def check_notebook_kernel(notebook: str | os.PathLike[str], kernel: str | None) -> None:
+    """`require_kernel` for a notebook file; one that cannot be read is left to `prepare`."""
+    try:
+        nb = json.loads(Path(notebook).read_bytes())
+    except (OSError, ValueError):
+        return
+    if isinstance(nb, dict):
+        require_kernel(nb, kernel, str(notebook))
 
 
 class Recorder:
@@ -423,7 +456,7 @@ def _provenance(job: Job, trace: ExecutionTrace, env: dict[str, Any]) -> Provena
 def _kernel_name(nb: Any) -> str | None:
     if nb is None:
         return None
-    name = nb.get("metadata", {}).get("kernelspec", {}).get("name")
+    name = (nb.get("metadata") or {}).get("kernelspec", {}).get("name")
     return str(name) if name else None
 
 

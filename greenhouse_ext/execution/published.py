@@ -14,7 +14,7 @@ from ..models import Version, VersionRef
 from ..parameters import DEFAULT_VALUE_LIMIT, ValueLimit, discover, validate
 from ..store import Store, check_name, resolve_version
 from . import provenance
-from .execute import Job, check_options
+from .execute import Job, check_options, require_kernel
 
 
 def names_file(ref: str) -> bool:
@@ -124,6 +124,7 @@ def prepare_version(
             "in the API)"
         )
     check_options(kernel, timeout, timeout_run)
+    require_kernel(json.loads(source), kernel, version.ref)
     recorded = {k: v for k, v in run.parameters.items() if k not in secrets}
     coerced = validate(spec, {**recorded, **values}, text_values=text_values, limit=value_limit)
     path = _notebook_path(store.root.parent, run.notebook)

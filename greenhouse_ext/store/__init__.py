@@ -16,6 +16,7 @@ from .objects import sha256_bytes
 from .records import MANIFEST, record_objects
 from .refs import Subject, check_name, file_subject, resolve, resolve_version
 from .runs import LiveRecord, unsaved_record
+from .sweeps import SweepSummary
 from .transfer import TransferReport, transfer
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "Store",
     "StoreConfig",
     "Subject",
+    "SweepSummary",
     "TransferReport",
     "check_index_folder",
     "check_name",

@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from ..errors import NotFound, OutdatedStore, StoreUnavailable
-from .config import CONFIG_FILENAME, config_path, read_config, redacted
+from .config import CONFIG_FILENAME, config_path, env_index_url, read_config, redacted
 from .migrations import HEAD, REVISIONS, SCRIPTS
 from .objects import Objects, sha256_bytes
 from .runs import RunIndex
@@ -23,11 +23,11 @@ from .schema import (
     revision_of,
     revision_table,
 )
+from .sweeps import SweepIndex
 from .versions import VersionIndex
 
 STORE_DIRNAME = ".greenhouse"
 STORE_ENV = "GREENHOUSE_STORE"
-INDEX_URL_ENV = "GREENHOUSE_INDEX_URL"
 OBJECTS_URL_ENV = "GREENHOUSE_OBJECTS_URL"
 CHECKOUT_MODE = 0o444
 
@@ -62,7 +62,7 @@ def is_search_boundary(folder: Path) -> bool:
     return (folder / ".git").exists() or os.path.ismount(folder)
 
 
-class Store(RunIndex, VersionIndex):
+class Store(RunIndex, VersionIndex, SweepIndex):
     """The one place that reads and writes the index, and its objects (`Objects`).
 
     Parameters
@@ -91,7 +91,7 @@ class Store(RunIndex, VersionIndex):
         storage_options: dict[str, Any] | None = None,
     ) -> None:
         self.root = Path(root)
-        index_url = index_url or os.environ.get(INDEX_URL_ENV)
+        index_url = index_url or env_index_url()
         objects_url = objects_url or os.environ.get(OBJECTS_URL_ENV)
         own_index, own_objects = (
             f"sqlite:///{self.root / 'index.sqlite'}",
@@ -208,7 +208,7 @@ def _addresses(root: Path, local: bool) -> tuple[str | None, str | None, dict[st
     if config is None:
         return None, None, {}
     return (
-        os.environ.get(INDEX_URL_ENV) or config.index,
+        env_index_url() or config.index,
         os.environ.get(OBJECTS_URL_ENV) or config.objects,
         config.storage_options(),
     )
@@ -223,7 +223,7 @@ def describe(root: str | os.PathLike[str], local: bool = False) -> dict[str, Any
     """
     root = Path(root)
     index, objects, options = _addresses(root, local)
-    index = index or os.environ.get(INDEX_URL_ENV) or f"sqlite:///{root / 'index.sqlite'}"
+    index = index or env_index_url() or f"sqlite:///{root / 'index.sqlite'}"
     objects = objects or os.environ.get(OBJECTS_URL_ENV) or str(root / "objects")
     config = config_path(root.parent)
     url = sa.make_url(index)
@@ -277,7 +277,7 @@ def upgrade(root: str | os.PathLike[str], index_url: str | None = None) -> tuple
     from alembic import command
     from alembic.config import Config
 
-    index_url = index_url or _addresses(Path(root), False)[0] or os.environ.get(INDEX_URL_ENV)
+    index_url = index_url or _addresses(Path(root), False)[0] or env_index_url()
     if index_url is None and not (Path(root) / "index.sqlite").is_file():
         raise NotFound(f"There is no store at {root} to upgrade")
     engine = make_engine(index_url or f"sqlite:///{Path(root) / 'index.sqlite'}")

@@ -192,11 +192,16 @@ def test_verify_catches_a_flipped_byte_and_a_missing_file(
     project: Path, runs: dict[str, str]
 ) -> None:
     version = as_json("publish", runs["succeeded"], "--name", "churn", cwd=project)
-    assert ok("verify", "churn@1", cwd=project).stdout.startswith("churn@1 intact: 5 files")
+    intact = f"churn@1 intact: {len(version['files'])} files match the manifest\n"
+    assert ok("verify", "churn@1", cwd=project).stdout == intact
     report = next(f for f in version["files"] if f["path"] == "report.html")
     flip_byte(object_file(project, report["sha256"]))
     done = greenhouse("verify", "churn", cwd=project)
     assert done.returncode == 1
+    files = len(version["files"])
+    assert done.stdout.startswith(
+        f"churn@1 damaged: 1 of {files + 1} files (the manifest and the {files} it lists)\n"
+    )
     assert "changed  report.html" in done.stdout
     object_file(project, version["manifest_sha256"]).unlink()
     result = json.loads(greenhouse("verify", "churn@1", "--json", cwd=project).stdout)
