@@ -86,12 +86,16 @@ def versions_command(ctx: click.Context, name: str, as_json: bool) -> None:
 @click.argument("ref", metavar="NAME@N")
 @click.argument("alias")
 @click.option("--to", "to", metavar="URL", help="Also move the alias in the index at this URL.")
+@click.option("--json", "as_json", is_flag=True, help="Print the alias and its version as JSON.")
 @click.pass_context
-def alias_command(ctx: click.Context, ref: str, alias: str, to: str | None) -> None:
+def alias_command(ctx: click.Context, ref: str, alias: str, to: str | None, as_json: bool) -> None:
     """Point ALIAS at version NAME@N (or NAME@OTHER-ALIAS); it moves atomically."""
     from ..artefacts import set_alias
 
     version = set_alias(open_store(ctx), ref, alias, to)
+    if as_json:
+        print_json({"alias": f"{version.name}@{alias}", "version": version.to_dict()})
+        return
     click.echo(f"{version.name}@{alias} -> {version.ref}")
 
 
@@ -104,12 +108,17 @@ def alias_command(ctx: click.Context, ref: str, alias: str, to: str | None) -> N
     type=click.Path(file_okay=False),
     help="Folder to write the files into; existing files there are never replaced.",
 )
+@click.option("--json", "as_json", is_flag=True, help="Print the files written as JSON.")
 @click.pass_context
-def get_command(ctx: click.Context, ref: str, out_dir: str) -> None:
+def get_command(ctx: click.Context, ref: str, out_dir: str, as_json: bool) -> None:
     """Write the files of REF (NAME@N, NAME@ALIAS or NAME) into a folder."""
     from ..artefacts import export
 
-    for path in export(open_store(ctx), ref, out_dir):
+    paths = export(open_store(ctx), ref, out_dir)
+    if as_json:
+        print_json({"ref": ref, "out": str(out_dir), "files": [str(p) for p in paths]})
+        return
+    for path in paths:
         click.echo(str(path))
 
 

@@ -168,11 +168,17 @@ def show_command(ctx: click.Context, run_id: str, as_json: bool) -> None:
 @cli.command("open")
 @click.argument("run_id", metavar="RUN")
 @click.option("--source", is_flag=True, help="The source notebook instead of the executed one.")
+@click.option("--json", "as_json", is_flag=True, help="Print the run id and the path as JSON.")
 @click.pass_context
-def open_command(ctx: click.Context, run_id: str, source: bool) -> None:
+def open_command(ctx: click.Context, run_id: str, source: bool, as_json: bool) -> None:
     """Print the path of RUN's executed notebook (a copy; the store is never edited)."""
     store = open_store(ctx)
-    click.echo(str(_checkout(store, store.get_run(run_id), source=source)))
+    run = store.get_run(run_id)
+    path = _checkout(store, run, source=source)
+    if as_json:
+        print_json({"run": run.id, "source": source, "path": str(path)})
+        return
+    click.echo(str(path))
 
 
 def _checkout(store: Store, run: Run, *, source: bool) -> Path:

@@ -250,3 +250,53 @@ def test_publish_and_verify_count_the_manifest_files_alike(project: Path) -> Non
     assert verified.stdout == (
         f"score@{version['number']} intact: {count.group(1)} files match the manifest\n"
     )
+
+
+def commands() -> list[str]:
+    import click
+
+    from greenhouse_ext.cli import cli
+
+    def walk(group: click.Group, prefix: str) -> list[str]:
+        found = []
+        for name, command in group.commands.items():
+            if isinstance(command, click.Group):
+                found += walk(command, f"{prefix}{name} ")
+            else:
+                found.append(f"{prefix}{name}")
+        return found
+
+    return walk(cli, "")
+
+
+@pytest.mark.parametrize("command", commands())
+def test_every_command_has_json(command: str) -> None:
+    from greenhouse_ext.cli import cli
+
+    found: Any = cli
+    for name in command.split():
+        found = found.commands[name]
+    assert any("--json" in p.opts for p in found.params)
+
+
+def test_alias_get_open_and_upgrade_print_json(project: Path) -> None:
+    done = greenhouse("run", "score.ipynb", "--json", "--kernel-start", "plain", cwd=project)
+    run_id = json.loads(done.stdout)["id"]
+    version = json.loads(
+        greenhouse("publish", run_id, "--name", "js", "--json", cwd=project).stdout
+    )
+    alias = json.loads(greenhouse("alias", "js@1", "prod", "--json", cwd=project).stdout)
+    assert alias["alias"] == "js@prod"
+    assert alias["version"]["aliases"] == ["prod"]
+    assert alias["version"]["manifest_sha256"] == version["manifest_sha256"]
+    got = json.loads(greenhouse("get", "js@prod", "--out", "out", "--json", cwd=project).stdout)
+    assert got["ref"] == "js@prod" and got["out"] == "out"
+    assert sorted(got["files"]) == sorted(
+        [f"out/{f['path']}" for f in version["files"]] + ["out/manifest.json"]
+    )
+    opened = json.loads(greenhouse("open", run_id, "--source", "--json", cwd=project).stdout)
+    assert opened["run"] == run_id and opened["source"] is True
+    assert Path(opened["path"]).read_bytes() == (project / "score.ipynb").read_bytes()
+    upgraded = json.loads(greenhouse("store", "upgrade", "--json", cwd=project).stdout)
+    assert upgraded["upgraded"] is False and upgraded["before"] == upgraded["after"]
+    assert upgraded["store"] == str(project / ".greenhouse")
