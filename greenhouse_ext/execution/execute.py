@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import os
 import sys
 import tempfile
@@ -310,7 +309,6 @@ def execute(
     stderr = MaskingWriter(sys.stderr, job.secrets) if log_output else None
     try:
         with (
-            _quiet_papermill_inspection(),
             _kernel_killed_on(cancel, recorder.trace),
             _source_file(job) as source_path,
         ):
@@ -377,27 +375,6 @@ def _kernel_killed_on(cancel: threading.Event | None, trace: ExecutionTrace) -> 
     finally:
         done.set()
         watcher.join()
-
-
-class _InspectionNoise(logging.Filter):
-    """Drops papermill's regex-inspection warnings: greenhouse validated the values already."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        return not message.startswith(("Unable to parse line", "Passed unknown parameter"))
-
-
-@contextmanager
-def _quiet_papermill_inspection() -> Iterator[None]:
-    loggers = [logging.getLogger(name) for name in ("papermill", "papermill.translators")]
-    noise = _InspectionNoise()
-    for logger in loggers:
-        logger.addFilter(noise)
-    try:
-        yield
-    finally:
-        for logger in loggers:
-            logger.removeFilter(noise)
 
 
 def job_for_papermill(

@@ -21,6 +21,7 @@ BODY = (
     "record('score', rate * 10)\n"
     "record_file = None"
 )
+TYPED_CELL = "rate: float = 0.5  # | min=0, max=1\nlabel = 'a'"
 BAD_CELL = "rate: float = 0.5\nepochs: int = 'ten'\nlabel = 'a'  # | mni=0\na, b = 1, 2"
 SHARED = (
     "-p",
@@ -61,11 +62,12 @@ def listed(project: Path, env: dict[str, str] | None = None) -> list[dict[str, A
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One store for the module: a notebook, one with a bad cell, one naming no kernel."""
+    """One store for the module: notebooks plain, typed, with a bad cell, naming no kernel."""
     root = tmp_path_factory.mktemp("options")
     (root / ".greenhouse").mkdir()
     write_notebook(root / "score.ipynb", PARAMS, BODY)
     write_notebook(root / "bad.ipynb", BAD_CELL, BODY)
+    write_notebook(root / "typed.ipynb", TYPED_CELL, BODY)
     nb = json.loads(write_notebook(root / "nokernel.ipynb", PARAMS, BODY).read_text())
     del nb["metadata"]["kernelspec"]
     (root / "nokernel.ipynb").write_text(json.dumps(nb))
@@ -300,3 +302,54 @@ def test_alias_get_open_and_upgrade_print_json(project: Path) -> None:
     upgraded = json.loads(greenhouse("store", "upgrade", "--json", cwd=project).stdout)
     assert upgraded["upgraded"] is False and upgraded["before"] == upgraded["after"]
     assert upgraded["store"] == str(project / ".greenhouse")
+
+
+@pytest.mark.parametrize(
+    ("engine", "notebook", "said", "unsaid"),
+    [
+        (
+            "greenhouse",
+            "typed.ipynb",
+            ["Passed unknown parameter: nosuch", "greenhouse: recorded run "],
+            ["Unable to parse line", "Passed unknown parameter: rate"],
+        ),
+        (
+            "greenhouse",
+            "bad.ipynb",
+            ["greenhouse: warning: bad.ipynb: Line 3: unknown option 'mni=0'"],
+            ["Unable to parse line"],
+        ),
+        (
+            "nbclient",
+            "typed.ipynb",
+            ["Unable to parse line 1", "Passed unknown parameter: rate"],
+            ["greenhouse:"],
+        ),
+    ],
+    ids=["greenhouse", "greenhouse-bad-cell", "papermills-own"],
+)
+def test_papermill_engine_keeps_only_warnings_that_matter(
+    project: Path, engine: str, notebook: str, said: list[str], unsaid: list[str]
+) -> None:
+    write_notebook(
+        project / "typed.ipynb", "rate: float = 0.5  # | min=0, max=1\nlabel = 'a'", BODY
+    )
+    papermill = Path(sys.executable).parent / "papermill"
+    done = subprocess.run(
+        [
+            str(papermill), "--engine", engine, "--no-progress-bar", notebook, "out.ipynb",
+            "-p", "rate", "0.1", "-p", "nosuch", "1",
+        ],
+        cwd=project, capture_output=True, text=True, timeout=180, check=False,
+        env={k: v for k, v in os.environ.items() if not k.startswith("GREENHOUSE_")},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    for text in said:
+        assert text in done.stderr, done.stderr
+    for text in unsaid:
+        assert text not in done.stderr, done.stderr
+    recorded = re.search(r"greenhouse: recorded run (\w+) \(succeeded\)", done.stderr)
+    if engine == "greenhouse":
+        assert recorded is not None
+        shown = greenhouse("show", recorded.group(1), "--json", cwd=project)
+        assert json.loads(shown.stdout)["parameters"]["rate"] == 0.1
