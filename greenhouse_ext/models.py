@@ -343,6 +343,32 @@ class Version:
 
 
 @dataclass
+class AliasEvent:
+    """One change of an alias: set, moved or removed, by whom, when and why.
+
+    ``from_number`` is None when the alias was set for the first time, ``to_number`` when
+    it was removed.
+    """
+
+    name: str
+    alias: str
+    from_number: int | None
+    to_number: int | None
+    user: str
+    at: str
+    reason: str | None = None
+
+    @property
+    def action(self) -> str:
+        if self.from_number is None:
+            return "set"
+        return "removed" if self.to_number is None else "moved"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**dataclasses.asdict(self), "action": self.action}
+
+
+@dataclass
 class Execution:
     """What one execution produced, before it is stored: the record and the bytes it refers to."""
 

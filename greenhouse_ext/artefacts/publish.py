@@ -11,9 +11,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict
 from pathlib import Path, PurePosixPath
 
-from ..errors import Conflict, GreenhouseError, InvalidInput
+from ..errors import Conflict, GreenhouseError
 from ..models import ManifestFile, Run, RunStatus, Version, now
 from ..store import MANIFEST, Store, check_name, record_objects, resolve_version
+from .aliases import check_alias
 from .locations import Location, write_to
 from .manifest import (
     MANIFEST_FORMAT,
@@ -27,14 +28,6 @@ NOTEBOOK = "notebook.ipynb"
 REPORT = "report.html"
 METRICS = "metrics.json"
 FILES_DIR = "files"
-
-
-def check_alias(alias: str) -> str:
-    """Return ``alias`` if it is a valid alias name; a number would read as a version."""
-    check_name(alias, "alias")
-    if alias.isdigit():
-        raise InvalidInput(f"{alias!r} is not a valid alias: NAME@{alias} means version {alias}")
-    return alias
 
 
 def publish(
@@ -157,29 +150,6 @@ def captured_path(name: str) -> str:
     """Where a captured file goes in a version: ``files/`` + its name made relative and safe."""
     parts = [p for p in PurePosixPath(name.replace("\\", "/")).parts if p not in ("/", ".", "..")]
     return "/".join([FILES_DIR, *(parts or ["unnamed"])])
-
-
-def set_alias(store: Store, ref: str, alias: str, to: str | None = None) -> Version:
-    """Point ``alias`` at the version ``ref`` names, atomically; also at ``to`` if given.
-
-    Raises
-    ------
-    InvalidInput
-        A bad reference, alias or URL.
-    NotFound
-        No such version.
-    """
-    check_alias(alias)
-    location = Location(to) if to is not None else None
-    version = resolve_version(store, ref)
-    store.set_alias(version.name, alias, version.number)
-    version = store.get_version(version.name, version.number)
-    if location is not None:
-        if location.holds(version):
-            location.write_index(store, version.name)
-        else:
-            write_to(store, version, location.url)
-    return version
 
 
 def verify(store: Store, ref: str) -> VerifyResult:

@@ -396,7 +396,7 @@ def _environment(folder: Path) -> dict[str, Any]:
         "packages": provenance.packages(),
         "git": provenance.git_state(folder),
         "host": host(),
-        "user": provenance.user(),
+        "user": identity.user(),
     }
 
 
