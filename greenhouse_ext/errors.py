@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 
 class GreenhouseError(Exception):
     """Root of every error greenhouse raises on purpose.
@@ -60,3 +62,16 @@ class StoreUnavailable(GreenhouseError):
 
     exit_code = 3
     http_status = 503
+
+
+def nearest(word: str, candidates: Iterable[str], n: int = 3) -> list[str]:
+    """The candidates closest to ``word`` (a misspelling's likely meaning), closest first."""
+    import difflib  # only when a message needs it: off the commands' read path
+
+    return difflib.get_close_matches(word, list(candidates), n=n, cutoff=0.6)
+
+
+def did_you_mean(word: str, candidates: Iterable[str]) -> str:
+    """``"; did you mean X?"`` naming the nearest candidates, or ``""`` when none is close."""
+    close = nearest(word, candidates)
+    return f"; did you mean {' or '.join(close)}?" if close else ""

@@ -14,7 +14,17 @@ from .identity import host
 from .index import Store, describe, find_store_root, upgrade
 from .objects import sha256_bytes
 from .records import MANIFEST, record_objects
-from .refs import Subject, check_name, file_subject, resolve, resolve_version
+from .refs import (
+    Subject,
+    check_name,
+    file_subject,
+    find_run,
+    find_sweep,
+    find_version,
+    missing_notebook,
+    resolve,
+    resolve_version,
+)
 from .runs import LiveRecord, unsaved_record
 from .transfer import TransferReport, transfer
 
@@ -32,9 +42,13 @@ __all__ = [
     "config_path",
     "describe",
     "file_subject",
+    "find_run",
     "find_store_root",
+    "find_sweep",
+    "find_version",
     "host",
     "identity",
+    "missing_notebook",
     "read_config",
     "record_objects",
     "resolve",
