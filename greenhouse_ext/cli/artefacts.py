@@ -36,7 +36,9 @@ def publish_command(
     to: str | None,
     as_json: bool,
 ) -> None:
-    """Publish the succeeded RUN as the next version of NAME."""
+    """Publish the succeeded RUN as the next version of NAME.
+
+    RUN is a run id, a unique prefix of one, or NAME@N, NAME@ALIAS or NAME (its run)."""
     from ..artefacts import publish
 
     version = publish(open_store(ctx), run_id, name, aliases, to)
@@ -60,12 +62,10 @@ def _copy_url(version: Version, to: str | None) -> str | None:
 @click.pass_context
 def versions_command(ctx: click.Context, name: str, as_json: bool) -> None:
     """List the versions of NAME, oldest first, with their aliases and metrics."""
-    from ..errors import NotFound
-    from ..store import check_name
+    from ..store import find_name
 
-    versions = open_store(ctx).list_versions(check_name(name))
-    if not versions:
-        raise NotFound(f"Nothing is published as {name!r}; `greenhouse publish` makes versions")
+    store = open_store(ctx)
+    versions = store.list_versions(find_name(store, name))
     if as_json:
         print_json([v.to_dict() for v in versions])
         return
@@ -88,7 +88,8 @@ def versions_command(ctx: click.Context, name: str, as_json: bool) -> None:
 @click.option("--to", "to", metavar="URL", help="Also move the alias in the index at this URL.")
 @click.pass_context
 def alias_command(ctx: click.Context, ref: str, alias: str, to: str | None) -> None:
-    """Point ALIAS at version NAME@N (or NAME@OTHER-ALIAS); it moves atomically."""
+    """Point ALIAS at version NAME@N (or NAME@OTHER-ALIAS, NAME, or the run it was published
+    from); it moves atomically."""
     from ..artefacts import set_alias
 
     version = set_alias(open_store(ctx), ref, alias, to)
@@ -106,7 +107,7 @@ def alias_command(ctx: click.Context, ref: str, alias: str, to: str | None) -> N
 )
 @click.pass_context
 def get_command(ctx: click.Context, ref: str, out_dir: str) -> None:
-    """Write the files of REF (NAME@N, NAME@ALIAS or NAME) into a folder."""
+    """Write the files of REF (NAME@N, NAME@ALIAS, NAME or a published run) into a folder."""
     from ..artefacts import export
 
     for path in export(open_store(ctx), ref, out_dir):
@@ -125,7 +126,9 @@ def get_command(ctx: click.Context, ref: str, out_dir: str) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.pass_context
 def verify_command(ctx: click.Context, ref: str, at: str | None, as_json: bool) -> None:
-    """Recompute the sha256 of every file of REF; exit 1 if any changed or is missing."""
+    """Recompute the sha256 of every file of REF; exit 1 if any changed or is missing.
+
+    REF is NAME@N, NAME@ALIAS, NAME (its latest version) or a published run."""
     from ..artefacts import verify, verify_at
 
     result = verify_at(at, ref) if at is not None else verify(open_store(ctx), ref)

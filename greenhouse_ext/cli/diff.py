@@ -109,7 +109,7 @@ def _print_sweep(store: Store, sweep_id: str, as_json: bool) -> None:
     if as_json:
         print_json(
             {
-                "sweep": sweep_id,
+                "sweep": runs[0].sweep_id,
                 "runs": [
                     {
                         "id": r.id,

@@ -208,9 +208,12 @@ def _print_summary(run: Run, store: Store) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the whole record as JSON.")
 @click.pass_context
 def show_command(ctx: click.Context, run_id: str, as_json: bool) -> None:
-    """Show the record of RUN (an id, or a unique prefix of one)."""
+    """Show the record of RUN: a run id, a unique prefix of one, or NAME@N, NAME@ALIAS or
+    NAME for the run a version was published from."""
+    from ..store import find_run
+
     store = open_store(ctx)
-    run = store.get_run(run_id)
+    run = find_run(store, run_id)
     if as_json:
         print_json(run.to_dict())
         return
@@ -235,7 +238,11 @@ def show_command(ctx: click.Context, run_id: str, as_json: bool) -> None:
 
 
 @cli.command("runs")
-@click.option("--notebook", help="Only runs of this notebook.")
+@click.option(
+    "--notebook",
+    metavar="PATH",
+    help="Only runs of this notebook (relative to the working directory).",
+)
 @click.option(
     "--status",
     type=click.Choice(["queued", "running", "succeeded", "failed", "cancelled", "interrupted"]),
@@ -267,7 +274,7 @@ def show_command(ctx: click.Context, run_id: str, as_json: bool) -> None:
     "--sweep",
     "sweep_id",
     metavar="ID",
-    help="The runs of sweep ID as its results table (parameters and metrics).",
+    help="The runs of sweep ID (or a unique prefix of it) as its results table.",
 )
 @click.option("--sort", metavar="NAME", help="With --sweep: sort by this metric or parameter.")
 @click.pass_context
@@ -284,8 +291,9 @@ def runs_command(
     check_orphans: bool,
 ) -> None:
     """List runs, newest first."""
-    from ..execution import notebook_label, version_filter
+    from ..execution import version_filter
     from ..models import RunStatus
+    from ..store import find_notebook
 
     store = open_store(ctx)
     if check_orphans:
@@ -300,7 +308,7 @@ def runs_command(
         else:
             print_table(*results_table(runs))
         return
-    label = notebook_label(Path(notebook), store.root.parent) if notebook else None
+    label = find_notebook(store, notebook) if notebook else None
     wanted = version_filter(store, from_ref) if from_ref else None
     runs = store.list_runs(
         label, RunStatus(status) if status else None, limit, user=user, from_version=wanted
@@ -328,9 +336,13 @@ def runs_command(
 @click.option("--source", is_flag=True, help="The source notebook instead of the executed one.")
 @click.pass_context
 def open_command(ctx: click.Context, run_id: str, source: bool) -> None:
-    """Print the path of RUN's executed notebook (a copy; the store is never edited)."""
+    """Print the path of RUN's executed notebook (a copy; the store is never edited).
+
+    RUN is a run id, a unique prefix of one, or NAME@N, NAME@ALIAS or NAME (its run)."""
+    from ..store import find_run
+
     store = open_store(ctx)
-    click.echo(str(_checkout(store, store.get_run(run_id), source=source)))
+    click.echo(str(_checkout(store, find_run(store, run_id), source=source)))
 
 
 def _checkout(store: Store, run: Run, *, source: bool) -> Path:

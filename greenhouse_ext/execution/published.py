@@ -37,7 +37,7 @@ def version_filter(store: Store, ref: str) -> tuple[str, int | None]:
         As `greenhouse_ext.store.find_version`: nothing of that name, number or alias is published.
     """
     version = find_version(store, ref)
-    return version.name, version.number if "@" in ref else None
+    return version.name, None if ref == version.name else version.number
 
 
 def prepare_version(

@@ -8,12 +8,13 @@ run where a version is wanted means its version (`find_version`).
 from __future__ import annotations
 
 import json
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import InvalidInput, NotFound, did_you_mean
+from ..errors import InvalidInput, NotFound, did_you_mean, missing_notebook
 from ..models import FILE_REF_FORMS, MIN_PREFIX, REF_FORMS, Run, Version
 from .index import Store
 from .runs import ambiguous
@@ -59,15 +60,21 @@ def resolve_version(store: Store, ref: str) -> Version:
     check_name(name)
     if "@" in ref and not suffix.isdigit():
         check_name(suffix, "alias")
-    names = store.artefact_names()
-    if name not in names:
-        hint = did_you_mean(name, names) or "; `greenhouse publish` makes versions"
-        raise NotFound(f"Nothing is published as {name!r}{hint}")
+    find_name(store, name)
     if "@" not in ref:
         return store.get_version(name)
     if suffix.isdigit():
         return store.get_version(name, int(suffix))
     return store.get_version(name, alias=suffix)
+
+
+def find_name(store: Store, name: str) -> str:
+    """``name`` if something is published as it; else NotFound suggesting the nearest names."""
+    names = store.artefact_names()
+    if check_name(name) not in names:
+        hint = did_you_mean(name, names) or "; `greenhouse publish` makes versions"
+        raise NotFound(f"Nothing is published as {name!r}{hint}")
+    return name
 
 
 def find_version(store: Store, ref: str) -> Version:
@@ -182,7 +189,7 @@ def file_subject(ref: str, base: Path | None = None) -> Subject | None:
     if not (ref.endswith(".ipynb") or path.is_file()):
         return None
     if not path.is_file():
-        raise NotFound(missing_notebook(ref, base))
+        raise missing_notebook(ref, base)
     try:
         notebook = json.loads(path.read_bytes())
     except ValueError as exc:
@@ -192,13 +199,33 @@ def file_subject(ref: str, base: Path | None = None) -> Subject | None:
     return Subject(ref=ref, kind="file", notebook=notebook)
 
 
-def missing_notebook(ref: str, base: Path | None = None) -> str:
-    """The message for a notebook path that names no file, suggesting the nearest one."""
-    given = Path(ref)
-    folder = Path(base or Path.cwd(), given.parent)
-    near = [(given.parent / p.name).as_posix() for p in folder.glob("*.ipynb")]
-    hint = did_you_mean(given.as_posix(), sorted(near)) if folder.is_dir() else ""
-    return f"Notebook file {ref!r} does not exist{hint}"
+def find_notebook(store: Store, path: str) -> str:
+    """The notebook label runs of ``path`` are recorded under (relative to the project).
+
+    ``path`` is relative to the working directory, like every other path.
+
+    Raises
+    ------
+    NotFound
+        No file is at ``path`` and no run was recorded under it; the message suggests the
+        nearest notebook, or the path from here when ``path`` was given from the project.
+    """
+    resolved = Path(path).resolve()
+    project = store.root.parent.resolve()
+    label = (
+        resolved.relative_to(project).as_posix()
+        if resolved.is_relative_to(project)
+        else (resolved.as_posix())
+    )
+    if resolved.is_file() or store.list_runs(label, limit=1):
+        return label
+    if store.list_runs(path, limit=1):
+        here = os.path.relpath(project / path)
+        raise NotFound(
+            f"Notebook file {path!r} does not exist here: paths are relative to the working "
+            f"directory; give {here}"
+        )
+    raise missing_notebook(path)
 
 
 def _run_and_version(store: Store, ref: str, *, files: bool = False) -> tuple[Run, Version | None]:

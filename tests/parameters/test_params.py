@@ -406,7 +406,7 @@ def test_read_parameters(tmp_path: Path) -> None:
 
 
 def test_read_parameters_missing_file(tmp_path: Path) -> None:
-    with pytest.raises(NotFound, match=r"Notebook not found: .*nope\.ipynb does not exist"):
+    with pytest.raises(NotFound, match=r"Notebook file '.*nope\.ipynb' does not exist"):
         read_parameters(tmp_path / "nope.ipynb")
 
 
