@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from .group import cli, format_values, open_store, print_json, print_table
+from .group import cli, open_store, print_json, print_table
 
 if TYPE_CHECKING:
     from ..artefacts import VerifyResult
@@ -62,6 +62,7 @@ def _copy_url(version: Version, to: str | None) -> str | None:
 @click.pass_context
 def versions_command(ctx: click.Context, name: str, as_json: bool) -> None:
     """List the versions of NAME, oldest first, with their aliases and metrics."""
+    from ..display import show_values
     from ..store import find_name
 
     store = open_store(ctx)
@@ -75,7 +76,7 @@ def versions_command(ctx: click.Context, name: str, as_json: bool) -> None:
             v.created_at[:19].replace("T", " "),
             v.run_id,
             ",".join(v.aliases) or "-",
-            format_values(v.metrics),
+            show_values(v.metrics),
         )
         for v in versions
     ]

@@ -14,7 +14,6 @@ from ..parameters import DEFAULT_MAX_VALUE_BYTES, ValueLimit
 from .cancellation import EXIT_CANCELLED, Cancellation
 from .group import (
     cli,
-    format_values,
     kernel_option,
     open_store,
     print_json,
@@ -185,15 +184,18 @@ def _prepare_version(
 
 
 def _print_summary(run: Run, store: Store) -> None:
+    from ..display import show_values
+    from ..models import SUMMARY_VALUE_CHARS
+
     duration = f" in {run.duration_s:.2f}s" if run.duration_s is not None else ""
     click.echo(f"run {run.id} {run.status.value}{duration}")
     click.echo(f"  notebook    {run.notebook}")
     if run.from_version is not None:
         click.echo(f"  version     {run.from_version.ref}")
     if run.parameters:
-        click.echo(f"  parameters  {format_values(run.parameters)}")
+        click.echo(f"  parameters  {show_values(run.parameters, SUMMARY_VALUE_CHARS)}")
     if run.metrics:
-        click.echo(f"  metrics     {format_values(run.metrics)}")
+        click.echo(f"  metrics     {show_values(run.metrics, SUMMARY_VALUE_CHARS)}")
     if run.error is not None:
         error = run.error
         where = f" in cell {error.cell_index + 1}" if error.cell_index is not None else ""
@@ -291,6 +293,7 @@ def runs_command(
     check_orphans: bool,
 ) -> None:
     """List runs, newest first."""
+    from ..display import show_values
     from ..execution import version_filter
     from ..models import RunStatus
     from ..store import find_notebook
@@ -324,7 +327,7 @@ def runs_command(
             r.created_at[:19].replace("T", " "),
             f"{r.duration_s:.1f}s" if r.duration_s is not None else "-",
             r.notebook,
-            format_values(r.to_summary(METRICS_COLUMN_CHARS)["metrics"]),
+            show_values(r.metrics, METRICS_COLUMN_CHARS),
         )
         for r in runs
     ]

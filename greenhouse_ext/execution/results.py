@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from ..display import show_value
 from ..errors import InvalidInput, NotFound
 from ..models import Run
 from ..store import Store, find_sweep
@@ -101,9 +102,7 @@ def _error_cell(run: Run) -> str:
 
 
 def _cell(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:.6g}"
-    return value if isinstance(value, str) else repr(value)
+    return show_value(value)
 
 
 def sweep_runs(store: Store, sweep_ref: str) -> list[Run]:
