@@ -83,7 +83,7 @@ def discover(nb: Mapping[str, Any], notebook: str = "") -> ParameterSet:
     cell_type = cell.get("cell_type", "code")
     if cell_type != "code":
         warning = (
-            f"Cell {index} is tagged 'parameters' but is a {cell_type} cell: nothing was read."
+            f"Cell {index + 1} is tagged 'parameters' but is a {cell_type} cell: nothing was read."
         )
         return ParameterSet(notebook, [], index, [warning])
     parameters, warnings = _CellReader(_source(cell.get("source", ""))).read()

@@ -355,7 +355,7 @@ def test_tagged_markdown_cell_reads_nothing() -> None:
     spec = discover(notebook(cell("a = 1", ("parameters",), kind="markdown")))
     assert (spec.parameters, spec.cell_index) == ([], 0)
     assert spec.warnings == [
-        "Cell 0 is tagged 'parameters' but is a markdown cell: nothing was read."
+        "Cell 1 is tagged 'parameters' but is a markdown cell: nothing was read."
     ]
 
 
