@@ -212,11 +212,9 @@ def find_notebook(store: Store, path: str) -> str:
     """
     resolved = Path(path).resolve()
     project = store.root.parent.resolve()
-    label = (
-        resolved.relative_to(project).as_posix()
-        if resolved.is_relative_to(project)
-        else (resolved.as_posix())
-    )
+    # As run records name a notebook: relative to the project when inside it.
+    inside = resolved.is_relative_to(project)
+    label = (resolved.relative_to(project) if inside else resolved).as_posix()
     if resolved.is_file() or store.list_runs(label, limit=1):
         return label
     if store.list_runs(path, limit=1):
