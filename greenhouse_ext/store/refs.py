@@ -146,7 +146,8 @@ def find_sweep(store: Store, ref: str) -> str:
     if ids:
         raise InvalidInput(ambiguous("Sweep id prefix", ref, ids))
     raise NotFound(
-        f"No sweep {ref!r} in the store at {store.root}; `greenhouse runs` shows sweep ids"
+        f"No sweep {ref!r} in the store at {store.root}; "
+        "`greenhouse sweep` prints the id of each sweep it starts"
     )
 
 
