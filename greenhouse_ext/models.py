@@ -16,6 +16,17 @@ SUMMARY_VALUE_CHARS = 200
 """The longest value text a run's summary (its form in listings) carries whole."""
 TRUNCATION_MARK = "…"
 """What ends a value a summary cut."""
+MIN_PREFIX = 4
+"""The fewest characters of a run or sweep id that a reference may give: a unique prefix."""
+LISTED_MATCHES = 10
+"""How many matching ids a message about an ambiguous prefix lists."""
+REF_FORMS = (
+    f"a run id (or a unique prefix of {MIN_PREFIX}+ characters), NAME@N, NAME@ALIAS "
+    "or NAME (its latest version)"
+)
+"""Every form a reference to a run or version takes, as help texts and messages quote them."""
+FILE_REF_FORMS = REF_FORMS.replace(" or NAME", ", NAME") + " or a path to an .ipynb file"
+"""The forms of a reference to anything compared (`diff`, `check`): a notebook file too."""
 INTERNAL_RUN_FIELDS = ("pid", "identity", "source_object", "output_object")
 """Fields of a run that are stored but never served: see `Run.to_dict`."""
 

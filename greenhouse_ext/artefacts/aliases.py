@@ -7,7 +7,7 @@ from typing import Any
 
 from ..errors import InvalidInput
 from ..models import AliasEvent, Version
-from ..store import Store, check_name, resolve_version
+from ..store import Store, check_name, find_name, find_version
 from .locations import Location, write_to
 
 MAX_REASON_CHARS = 2000
@@ -58,7 +58,7 @@ def set_alias(
     check_alias(alias)
     reason = check_reason(reason)
     location = Location(to) if to is not None else None
-    version = resolve_version(store, ref)
+    version = find_version(store, ref)
     event = store.set_alias(version.name, alias, version.number, reason)
     version = store.get_version(version.name, version.number)
     if location is not None:
@@ -77,7 +77,7 @@ def remove_alias(store: Store, name: str, alias: str, reason: str | None = None)
     NotFound
         ``name`` has no such alias.
     """
-    return store.remove_alias(check_name(name), check_alias(alias), check_reason(reason))
+    return store.remove_alias(find_name(store, name), check_alias(alias), check_reason(reason))
 
 
 @dataclass
@@ -111,6 +111,5 @@ def alias_history(store: Store, name: str) -> AliasHistory:
     NotFound
         Nothing is published as ``name``.
     """
-    check_name(name)
-    store.get_version(name)
+    find_name(store, name)
     return AliasHistory(name, store.alias_history(name), store.aliases(name))

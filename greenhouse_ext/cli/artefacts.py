@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from .group import cli, format_values, open_store, print_json, print_table
+from .group import cli, open_store, print_json, print_table
 
 if TYPE_CHECKING:
     from ..artefacts import AliasHistory, VerifyResult
@@ -36,7 +36,9 @@ def publish_command(
     to: str | None,
     as_json: bool,
 ) -> None:
-    """Publish the succeeded RUN as the next version of NAME."""
+    """Publish the succeeded RUN as the next version of NAME.
+
+    RUN is a run id, a unique prefix of one, or NAME@N, NAME@ALIAS or NAME (its run)."""
     from ..artefacts import publish
 
     version = publish(open_store(ctx), run_id, name, aliases, to)
@@ -60,12 +62,11 @@ def _copy_url(version: Version, to: str | None) -> str | None:
 @click.pass_context
 def versions_command(ctx: click.Context, name: str, as_json: bool) -> None:
     """List the versions of NAME, oldest first, with their aliases and metrics."""
-    from ..errors import NotFound
-    from ..store import check_name
+    from ..display import show_values
+    from ..store import find_name
 
-    versions = open_store(ctx).list_versions(check_name(name))
-    if not versions:
-        raise NotFound(f"Nothing is published as {name!r}; `greenhouse publish` makes versions")
+    store = open_store(ctx)
+    versions = store.list_versions(find_name(store, name))
     if as_json:
         print_json([v.to_dict() for v in versions])
         return
@@ -75,7 +76,7 @@ def versions_command(ctx: click.Context, name: str, as_json: bool) -> None:
             v.created_at[:19].replace("T", " "),
             v.run_id,
             ",".join(v.aliases) or "-",
-            format_values(v.metrics),
+            show_values(v.metrics),
         )
         for v in versions
     ]
@@ -101,7 +102,8 @@ def alias_command(
     to: str | None,
     as_json: bool,
 ) -> None:
-    """Point ALIAS at version NAME@N (or NAME@OTHER-ALIAS); it moves atomically.
+    """Point ALIAS at version NAME@N (or NAME@OTHER-ALIAS, NAME, or the run it was published
+    from); it moves atomically.
 
     Every change is recorded with who made it, when, and the --reason given:
     `greenhouse alias --history NAME` lists them, and `greenhouse alias --remove NAME ALIAS`
@@ -178,7 +180,7 @@ def _print_history(history: AliasHistory, as_json: bool) -> None:
 )
 @click.pass_context
 def get_command(ctx: click.Context, ref: str, out_dir: str) -> None:
-    """Write the files of REF (NAME@N, NAME@ALIAS or NAME) into a folder."""
+    """Write the files of REF (NAME@N, NAME@ALIAS, NAME or a published run) into a folder."""
     from ..artefacts import export
 
     for path in export(open_store(ctx), ref, out_dir):
@@ -197,7 +199,9 @@ def get_command(ctx: click.Context, ref: str, out_dir: str) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.pass_context
 def verify_command(ctx: click.Context, ref: str, at: str | None, as_json: bool) -> None:
-    """Recompute the sha256 of every file of REF; exit 1 if any changed or is missing."""
+    """Recompute the sha256 of every file of REF; exit 1 if any changed or is missing.
+
+    REF is NAME@N, NAME@ALIAS, NAME (its latest version) or a published run."""
     from ..artefacts import verify, verify_at
 
     result = verify_at(at, ref) if at is not None else verify(open_store(ctx), ref)

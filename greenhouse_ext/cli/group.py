@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -129,11 +129,3 @@ def print_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     for row in [header, *rows]:
         click.echo("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
-
-
-def format_values(values: Mapping[str, Any]) -> str:
-    """``name=value`` pairs on one line: floats to 6 significant digits, the rest as JSON."""
-    return " ".join(
-        f"{k}={v:.6g}" if isinstance(v, float) else f"{k}={json.dumps(v, ensure_ascii=False)}"
-        for k, v in values.items()
-    )

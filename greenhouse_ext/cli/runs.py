@@ -14,7 +14,6 @@ from ..parameters import DEFAULT_MAX_VALUE_BYTES, ValueLimit
 from .cancellation import EXIT_CANCELLED, Cancellation
 from .group import (
     cli,
-    format_values,
     kernel_option,
     open_store,
     print_json,
@@ -185,15 +184,18 @@ def _prepare_version(
 
 
 def _print_summary(run: Run, store: Store) -> None:
+    from ..display import show_values
+    from ..models import SUMMARY_VALUE_CHARS
+
     duration = f" in {run.duration_s:.2f}s" if run.duration_s is not None else ""
     click.echo(f"run {run.id} {run.status.value}{duration}")
     click.echo(f"  notebook    {run.notebook}")
     if run.from_version is not None:
         click.echo(f"  version     {run.from_version.ref}")
     if run.parameters:
-        click.echo(f"  parameters  {format_values(run.parameters)}")
+        click.echo(f"  parameters  {show_values(run.parameters, SUMMARY_VALUE_CHARS)}")
     if run.metrics:
-        click.echo(f"  metrics     {format_values(run.metrics)}")
+        click.echo(f"  metrics     {show_values(run.metrics, SUMMARY_VALUE_CHARS)}")
     if run.error is not None:
         error = run.error
         where = f" in cell {error.cell_index + 1}" if error.cell_index is not None else ""
@@ -208,9 +210,12 @@ def _print_summary(run: Run, store: Store) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the whole record as JSON.")
 @click.pass_context
 def show_command(ctx: click.Context, run_id: str, as_json: bool) -> None:
-    """Show the record of RUN (an id, or a unique prefix of one)."""
+    """Show the record of RUN: a run id, a unique prefix of one, or NAME@N, NAME@ALIAS or
+    NAME for the run a version was published from."""
+    from ..store import find_run
+
     store = open_store(ctx)
-    run = store.get_run(run_id)
+    run = find_run(store, run_id)
     if as_json:
         print_json(run.to_dict())
         return
@@ -235,7 +240,11 @@ def show_command(ctx: click.Context, run_id: str, as_json: bool) -> None:
 
 
 @cli.command("runs")
-@click.option("--notebook", help="Only runs of this notebook.")
+@click.option(
+    "--notebook",
+    metavar="PATH",
+    help="Only runs of this notebook (relative to the working directory).",
+)
 @click.option(
     "--status",
     type=click.Choice(["queued", "running", "succeeded", "failed", "cancelled", "interrupted"]),
@@ -267,7 +276,7 @@ def show_command(ctx: click.Context, run_id: str, as_json: bool) -> None:
     "--sweep",
     "sweep_id",
     metavar="ID",
-    help="The runs of sweep ID as its results table (parameters and metrics).",
+    help="The runs of sweep ID (or a unique prefix of it) as its results table.",
 )
 @click.option("--sort", metavar="NAME", help="With --sweep: sort by this metric or parameter.")
 @click.pass_context
@@ -284,8 +293,10 @@ def runs_command(
     check_orphans: bool,
 ) -> None:
     """List runs, newest first."""
-    from ..execution import notebook_label, version_filter
+    from ..display import show_values
+    from ..execution import version_filter
     from ..models import RunStatus
+    from ..store import find_notebook
 
     store = open_store(ctx)
     if check_orphans:
@@ -300,7 +311,7 @@ def runs_command(
         else:
             print_table(*results_table(runs))
         return
-    label = notebook_label(Path(notebook), store.root.parent) if notebook else None
+    label = find_notebook(store, notebook) if notebook else None
     wanted = version_filter(store, from_ref) if from_ref else None
     runs = store.list_runs(
         label, RunStatus(status) if status else None, limit, user=user, from_version=wanted
@@ -316,7 +327,7 @@ def runs_command(
             r.created_at[:19].replace("T", " "),
             f"{r.duration_s:.1f}s" if r.duration_s is not None else "-",
             r.notebook,
-            format_values(r.to_summary(METRICS_COLUMN_CHARS)["metrics"]),
+            show_values(r.metrics, METRICS_COLUMN_CHARS),
         )
         for r in runs
     ]
@@ -328,9 +339,13 @@ def runs_command(
 @click.option("--source", is_flag=True, help="The source notebook instead of the executed one.")
 @click.pass_context
 def open_command(ctx: click.Context, run_id: str, source: bool) -> None:
-    """Print the path of RUN's executed notebook (a copy; the store is never edited)."""
+    """Print the path of RUN's executed notebook (a copy; the store is never edited).
+
+    RUN is a run id, a unique prefix of one, or NAME@N, NAME@ALIAS or NAME (its run)."""
+    from ..store import find_run
+
     store = open_store(ctx)
-    click.echo(str(_checkout(store, store.get_run(run_id), source=source)))
+    click.echo(str(_checkout(store, find_run(store, run_id), source=source)))
 
 
 def _checkout(store: Store, run: Run, *, source: bool) -> Path:

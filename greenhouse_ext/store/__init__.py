@@ -14,7 +14,18 @@ from .identity import host
 from .index import Store, describe, find_store_root, upgrade
 from .objects import sha256_bytes
 from .records import MANIFEST, record_objects
-from .refs import Subject, check_name, file_subject, resolve, resolve_version
+from .refs import (
+    Subject,
+    check_name,
+    file_subject,
+    find_name,
+    find_notebook,
+    find_run,
+    find_sweep,
+    find_version,
+    resolve,
+    resolve_version,
+)
 from .runs import LiveRecord, unsaved_record
 from .transfer import TransferReport, transfer
 
@@ -32,7 +43,12 @@ __all__ = [
     "config_path",
     "describe",
     "file_subject",
+    "find_name",
+    "find_notebook",
+    "find_run",
     "find_store_root",
+    "find_sweep",
+    "find_version",
     "host",
     "identity",
     "read_config",

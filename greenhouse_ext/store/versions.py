@@ -186,6 +186,16 @@ class VersionIndex:
             version.aliases = sorted(a for a, n in names.items() if n == version.number)
         return versions
 
+    def versions_of_run(self, run_id: str) -> list[Version]:
+        """The versions published from run ``run_id``, oldest first."""
+        with self._engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(versions_table.c.number, versions_table.c.record)
+                .where(versions_table.c.run_id == run_id)
+                .order_by(versions_table.c.created_at, versions_table.c.name)
+            ).all()
+        return [self._with_aliases(_version_of(r)) for r in rows]
+
     def set_alias(
         self, name: str, alias: str, number: int, reason: str | None = None
     ) -> AliasEvent | None:

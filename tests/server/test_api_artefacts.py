@@ -159,7 +159,7 @@ async def test_alias_moves_to_the_version_given(api, runs):
     ("path", "body", "status", "words"),
     [
         ("model/aliases/production", {"version": 9}, 404, "'model' has no version 9"),
-        ("other/aliases/production", {"version": 1}, 404, "'other' has no version 1"),
+        ("other/aliases/production", {"version": 1}, 404, "Nothing is published as 'other'"),
         ("model/aliases/production", {"version": "1"}, 400, "'version' must be an integer"),
         ("model/aliases/production", {"version": 0}, 400, "'version' must be 1 or more"),
         ("model/aliases/production", {}, 400, "'version' is required"),

@@ -6,8 +6,8 @@ import tornado.web
 from jupyter_server.auth.decorator import authorized
 
 from ...artefacts import alias_history, publish, remove_alias, set_alias, verify
-from ...errors import InvalidInput, NotFound
-from ...store import Store, check_name
+from ...errors import InvalidInput
+from ...store import Store, check_name, find_name
 from .base import GreenhouseHandler
 
 
@@ -44,9 +44,8 @@ class VersionsHandler(GreenhouseHandler):
     @authorized
     async def get(self, name: str) -> None:
         """Answer ``{"name", "versions": [...]}``; 404 when nothing is published as ``name``."""
-        versions = await self.with_store(Store.list_versions, check_name(name))
-        if not versions:
-            raise NotFound(f"Nothing is published as {name!r}")
+        await self.with_store(find_name, name)
+        versions = await self.with_store(Store.list_versions, name)
         self.reply({"name": name, "versions": [v.to_dict() for v in versions]})
 
 
