@@ -75,7 +75,7 @@ export interface paths {
       query?: never;
       header?: never;
       path: {
-        /** @description A run id, or a unique prefix of one (at least 4 characters). */
+        /** @description A run id, a unique prefix of one (at least 4 characters), or `NAME@N`, `NAME@ALIAS` or `NAME` for the run that version was published from. */
         id: components['parameters']['RunId'];
       };
       cookie?: never;
@@ -95,7 +95,7 @@ export interface paths {
       query?: never;
       header?: never;
       path: {
-        /** @description A run id, or a unique prefix of one (at least 4 characters). */
+        /** @description A run id, a unique prefix of one (at least 4 characters), or `NAME@N`, `NAME@ALIAS` or `NAME` for the run that version was published from. */
         id: components['parameters']['RunId'];
       };
       cookie?: never;
@@ -120,7 +120,7 @@ export interface paths {
       query?: never;
       header?: never;
       path: {
-        /** @description A run id, or a unique prefix of one (at least 4 characters). */
+        /** @description A run id, a unique prefix of one (at least 4 characters), or `NAME@N`, `NAME@ALIAS` or `NAME` for the run that version was published from. */
         id: components['parameters']['RunId'];
       };
       cookie?: never;
@@ -140,7 +140,7 @@ export interface paths {
       query?: never;
       header?: never;
       path: {
-        /** @description A run id, or a unique prefix of one (at least 4 characters). */
+        /** @description A run id, a unique prefix of one (at least 4 characters), or `NAME@N`, `NAME@ALIAS` or `NAME` for the run that version was published from. */
         id: components['parameters']['RunId'];
       };
       cookie?: never;
@@ -160,7 +160,7 @@ export interface paths {
       query?: never;
       header?: never;
       path: {
-        /** @description A run id, or a unique prefix of one (at least 4 characters). */
+        /** @description A run id, a unique prefix of one (at least 4 characters), or `NAME@N`, `NAME@ALIAS` or `NAME` for the run that version was published from. */
         id: components['parameters']['RunId'];
       };
       cookie?: never;
@@ -209,7 +209,7 @@ export interface paths {
       query?: never;
       header?: never;
       path: {
-        /** @description A sweep id. */
+        /** @description A sweep id (`GET` also takes a unique prefix of at least 4 characters). */
         id: components['parameters']['SweepId'];
       };
       cookie?: never;
@@ -232,7 +232,7 @@ export interface paths {
       query?: never;
       header?: never;
       path: {
-        /** @description A sweep id. */
+        /** @description A sweep id (`GET` also takes a unique prefix of at least 4 characters). */
         id: components['parameters']['SweepId'];
       };
       cookie?: never;
@@ -258,7 +258,7 @@ export interface paths {
       query?: never;
       header?: never;
       path: {
-        /** @description A run id, or a unique prefix of one (at least 4 characters). */
+        /** @description A run id, a unique prefix of one (at least 4 characters), or `NAME@N`, `NAME@ALIAS` or `NAME` for the run that version was published from. */
         id: components['parameters']['RunId'];
       };
       cookie?: never;
@@ -776,7 +776,7 @@ export interface components {
       version: string;
     };
     PublishRequest: {
-      /** @description A run id or a unique prefix of one. */
+      /** @description A run id, a unique prefix of one, or NAME@N, NAME@ALIAS or NAME (the run of that version). */
       run: string;
       name: string;
       /** @description Aliases to point at it (not numbers). */
@@ -949,9 +949,9 @@ export interface components {
     };
   };
   parameters: {
-    /** @description A run id, or a unique prefix of one (at least 4 characters). */
+    /** @description A run id, a unique prefix of one (at least 4 characters), or `NAME@N`, `NAME@ALIAS` or `NAME` for the run that version was published from. */
     RunId: string;
-    /** @description A sweep id. */
+    /** @description A sweep id (`GET` also takes a unique prefix of at least 4 characters). */
     SweepId: string;
     /** @description An artefact's name (letters, digits, `.`, `_`, `-`). */
     ArtefactName: string;
@@ -1084,7 +1084,7 @@ export interface operations {
       query?: never;
       header?: never;
       path: {
-        /** @description A run id, or a unique prefix of one (at least 4 characters). */
+        /** @description A run id, a unique prefix of one (at least 4 characters), or `NAME@N`, `NAME@ALIAS` or `NAME` for the run that version was published from. */
         id: components['parameters']['RunId'];
       };
       cookie?: never;
@@ -1112,7 +1112,7 @@ export interface operations {
       query?: never;
       header?: never;
       path: {
-        /** @description A run id, or a unique prefix of one (at least 4 characters). */
+        /** @description A run id, a unique prefix of one (at least 4 characters), or `NAME@N`, `NAME@ALIAS` or `NAME` for the run that version was published from. */
         id: components['parameters']['RunId'];
       };
       cookie?: never;
@@ -1156,7 +1156,7 @@ export interface operations {
       };
       header?: never;
       path: {
-        /** @description A run id, or a unique prefix of one (at least 4 characters). */
+        /** @description A run id, a unique prefix of one (at least 4 characters), or `NAME@N`, `NAME@ALIAS` or `NAME` for the run that version was published from. */
         id: components['parameters']['RunId'];
       };
       cookie?: never;
@@ -1184,7 +1184,7 @@ export interface operations {
       query?: never;
       header?: never;
       path: {
-        /** @description A run id, or a unique prefix of one (at least 4 characters). */
+        /** @description A run id, a unique prefix of one (at least 4 characters), or `NAME@N`, `NAME@ALIAS` or `NAME` for the run that version was published from. */
         id: components['parameters']['RunId'];
       };
       cookie?: never;
@@ -1220,7 +1220,7 @@ export interface operations {
       query?: never;
       header?: never;
       path: {
-        /** @description A run id, or a unique prefix of one (at least 4 characters). */
+        /** @description A run id, a unique prefix of one (at least 4 characters), or `NAME@N`, `NAME@ALIAS` or `NAME` for the run that version was published from. */
         id: components['parameters']['RunId'];
       };
       cookie?: never;
@@ -1291,7 +1291,7 @@ export interface operations {
       };
       header?: never;
       path: {
-        /** @description A sweep id. */
+        /** @description A sweep id (`GET` also takes a unique prefix of at least 4 characters). */
         id: components['parameters']['SweepId'];
       };
       cookie?: never;
@@ -1318,7 +1318,7 @@ export interface operations {
       query?: never;
       header?: never;
       path: {
-        /** @description A sweep id. */
+        /** @description A sweep id (`GET` also takes a unique prefix of at least 4 characters). */
         id: components['parameters']['SweepId'];
       };
       cookie?: never;
@@ -1353,7 +1353,7 @@ export interface operations {
       query?: never;
       header?: never;
       path: {
-        /** @description A run id, or a unique prefix of one (at least 4 characters). */
+        /** @description A run id, a unique prefix of one (at least 4 characters), or `NAME@N`, `NAME@ALIAS` or `NAME` for the run that version was published from. */
         id: components['parameters']['RunId'];
       };
       cookie?: never;
