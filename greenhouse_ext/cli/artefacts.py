@@ -63,7 +63,7 @@ def versions_command(ctx: click.Context, name: str, as_json: bool) -> None:
     from ..errors import NotFound
     from ..store import check_name
 
-    versions = open_store(ctx).list_versions(check_name(name))
+    versions = open_store(ctx, reading=True).list_versions(check_name(name))
     if not versions:
         raise NotFound(f"Nothing is published as {name!r}; `greenhouse publish` makes versions")
     if as_json:

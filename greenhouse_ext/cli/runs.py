@@ -209,7 +209,7 @@ def _print_summary(run: Run, store: Store) -> None:
 @click.pass_context
 def show_command(ctx: click.Context, run_id: str, as_json: bool) -> None:
     """Show the record of RUN (an id, or a unique prefix of one)."""
-    store = open_store(ctx)
+    store = open_store(ctx, reading=True)
     run = store.get_run(run_id)
     if as_json:
         print_json(run.to_dict())
@@ -284,10 +284,9 @@ def runs_command(
     check_orphans: bool,
 ) -> None:
     """List runs, newest first."""
-    from ..execution import notebook_label, version_filter
     from ..models import RunStatus
 
-    store = open_store(ctx)
+    store = open_store(ctx, reading=True)
     if check_orphans:
         for run_id in store.mark_interrupted():
             click.echo(f"greenhouse: run {run_id} lost its process: now interrupted", err=True)
@@ -300,8 +299,12 @@ def runs_command(
         else:
             print_table(*results_table(runs))
         return
-    label = notebook_label(Path(notebook), store.root.parent) if notebook else None
-    wanted = version_filter(store, from_ref) if from_ref else None
+    label, wanted = None, None
+    if notebook or from_ref:
+        from ..execution import notebook_label, version_filter
+
+        label = notebook_label(Path(notebook), store.root.parent) if notebook else None
+        wanted = version_filter(store, from_ref) if from_ref else None
     runs = store.list_runs(
         label, RunStatus(status) if status else None, limit, user=user, from_version=wanted
     )
@@ -329,7 +332,7 @@ def runs_command(
 @click.pass_context
 def open_command(ctx: click.Context, run_id: str, source: bool) -> None:
     """Print the path of RUN's executed notebook (a copy; the store is never edited)."""
-    store = open_store(ctx)
+    store = open_store(ctx, reading=True)
     click.echo(str(_checkout(store, store.get_run(run_id), source=source)))
 
 
