@@ -11,11 +11,13 @@ from pathlib import Path
 
 import pytest
 from notebooks import write_notebook
+from services import team_project
 
 from greenhouse_ext.artefacts import publish, verify
 from greenhouse_ext.errors import Conflict, NotFound
 from greenhouse_ext.models import Execution, RecordedFile, Run, RunStatus
 from greenhouse_ext.store import Store, sha256_bytes
+from greenhouse_ext.store.config import StoreConfig
 from greenhouse_ext.store.gc import Policy, collect_garbage, delete_run
 
 DAY_S = 86400
@@ -267,3 +269,27 @@ def test_delete_removes_the_run_its_log_and_only_its_own_objects(store: Store) -
     assert not store.log_path("doomed").exists()
     assert store.has_object(stray), "delete removes only what the run named"
     assert store.has_object(store.get_run("neighbour").source_object or "")
+
+
+def test_gc_on_a_team_store_postgresql_and_s3(tmp_path: Path, team: StoreConfig) -> None:
+    store = Store.open(team_project(tmp_path / "project", team) / ".greenhouse")
+    assert store.index_url.startswith("postgresql") and store.objects_url.startswith("s3://")
+    for index in range(3):
+        seed(store, f"r{index}", age_days=5 - index, output=f"out {index}".encode())
+    stray = store.put_object(b"left by a killed writer")
+    store.put_object(b"another leftover")
+    time.sleep(1.5)
+    fresh = store.put_object(b"written for a record not stored yet")
+
+    planned = collect_garbage(store, Policy(keep_last=1, grace_s=1), dry_run=True)
+    removal = collect_garbage(store, Policy(keep_last=1, grace_s=1))
+
+    assert [r.id for r, _ in removal.runs] == [r.id for r, _ in planned.runs] == ["r0", "r1"]
+    assert (removal.objects, removal.bytes) == (planned.objects, planned.bytes)
+    assert removal.objects == 4, "two outputs and two strays past the grace"
+    assert stored_ids(store) == {"r2"}
+    assert not store.has_object(stray) and store.has_object(fresh)
+    kept = store.get_run("r2")
+    assert store.get_object(kept.output_object or "") == b"out 2"
+    assert store.get_object(kept.source_object or "") == b"source of a.ipynb"
+    store.close()
