@@ -278,11 +278,12 @@ def test_gc_on_a_team_store_postgresql_and_s3(tmp_path: Path, team: StoreConfig)
         seed(store, f"r{index}", age_days=5 - index, output=f"out {index}".encode())
     stray = store.put_object(b"left by a killed writer")
     store.put_object(b"another leftover")
-    time.sleep(1.5)
+    # S3 keeps whole seconds: the grace leaves a margin on both sides.
+    time.sleep(10)
     fresh = store.put_object(b"written for a record not stored yet")
 
-    planned = collect_garbage(store, Policy(keep_last=1, grace_s=1), dry_run=True)
-    removal = collect_garbage(store, Policy(keep_last=1, grace_s=1))
+    planned = collect_garbage(store, Policy(keep_last=1, grace_s=7), dry_run=True)
+    removal = collect_garbage(store, Policy(keep_last=1, grace_s=7))
 
     assert [r.id for r, _ in removal.runs] == [r.id for r, _ in planned.runs] == ["r0", "r1"]
     assert (removal.objects, removal.bytes) == (planned.objects, planned.bytes)
