@@ -253,21 +253,24 @@ def _unreachable(
     Kept: what a stored run (but ``excluded``) or version names; an object written since
     ``started`` (written again for a record not stored yet); one written since
     ``spared_since`` unless the removed runs (``named``) named it; and the parts of all
-    of these. With ``spared_since`` None, only what the removed runs named may go.
+    of these. With ``spared_since`` None, every file written before ``started`` that
+    nothing names is returned: the caller chooses among them.
     """
     files = store.objects.listing()
     referenced = _referenced(store, excluded)
 
     def spared(stored: StoredFile) -> bool:
-        removable = stored.digest in named or spared_since is None
-        since = started if removable else spared_since
-        return stored.modified is None or stored.modified >= (since or started)
+        if stored.modified is None:
+            return True
+        if spared_since is None or stored.digest in named:
+            return stored.modified >= started
+        return stored.modified >= spared_since
 
     candidates = [f for f in files if f.digest not in referenced and not spared(f)]
     if not any(f.digest is not None for f in candidates):
         return candidates
-    removable = {f.key for f in candidates}
-    kept = {f.digest for f in files if f.digest is not None and f.key not in removable}
+    doomed = {f.key for f in candidates}
+    kept = {f.digest for f in files if f.digest is not None and f.key not in doomed}
     reachable = _with_parts(store, kept)
     return [f for f in candidates if f.digest not in reachable]
 
