@@ -72,10 +72,20 @@ def nearest(word: str, candidates: Iterable[str], n: int = 3) -> list[str]:
     return difflib.get_close_matches(word, list(candidates), n=n, cutoff=0.6)
 
 
+LISTED_MATCHES = 10
+"""How many matching ids a message about an ambiguous prefix lists."""
+
+
 def did_you_mean(word: str, candidates: Iterable[str]) -> str:
     """``"; did you mean X?"`` naming the nearest candidates, or ``""`` when none is close."""
     close = nearest(word, candidates)
     return f"; did you mean {' or '.join(close)}?" if close else ""
+
+
+def ambiguous(what: str, prefix: str, ids: list[str]) -> str:
+    """The message for a prefix of several ids: the first `LISTED_MATCHES` of them."""
+    listed = ", ".join(ids[:LISTED_MATCHES]) + (", ..." if len(ids) > LISTED_MATCHES else "")
+    return f"{what} {prefix!r} is ambiguous: it matches {listed}; give more characters"
 
 
 def missing_notebook(ref: str, base: Path | None = None) -> NotFound:

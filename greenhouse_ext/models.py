@@ -18,8 +18,6 @@ TRUNCATION_MARK = "…"
 """What ends a value a summary cut."""
 MIN_PREFIX = 4
 """The fewest characters of a run or sweep id that a reference may give: a unique prefix."""
-LISTED_MATCHES = 10
-"""How many matching ids a message about an ambiguous prefix lists."""
 REF_FORMS = (
     f"a run id (or a unique prefix of {MIN_PREFIX}+ characters), NAME@N, NAME@ALIAS "
     "or NAME (its latest version)"

@@ -65,7 +65,7 @@ def versions_command(ctx: click.Context, name: str, as_json: bool) -> None:
     from ..display import show_values
     from ..store import find_name
 
-    store = open_store(ctx)
+    store = open_store(ctx, reading=True)
     versions = store.list_versions(find_name(store, name))
     if as_json:
         print_json([v.to_dict() for v in versions])

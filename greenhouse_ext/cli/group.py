@@ -67,14 +67,20 @@ def cli(ctx: click.Context, store: str | None, local: bool) -> None:
     ctx.obj = {"store": store, "local": local}
 
 
-def open_store(ctx: click.Context) -> Store:
+def open_store(ctx: click.Context, *, reading: bool = False) -> Store:
     """The store named by ``--store`` / ``$GREENHOUSE_STORE``, or found from the cwd.
 
     Its index and objects are the team store's where the project's ``greenhouse.toml``
     names one, unless ``--local`` is given. A store found above the working folder with
     no git work tree to say that it is the project's own is named on stderr, the first
-    time it is used from that folder.
+    time it is used from that folder. A command that only reads gives ``reading``: a
+    folder's own store is then read without importing SQLAlchemy (see
+    :mod:`greenhouse_ext.store.reading`).
     """
+    if reading:
+        from ..store.reading import open_for_reading
+
+        return open_for_reading(store_root(ctx), ctx.obj["local"])
     from ..store import Store
 
     return Store.open(store_root(ctx), local=ctx.obj["local"])

@@ -214,7 +214,7 @@ def show_command(ctx: click.Context, run_id: str, as_json: bool) -> None:
     NAME for the run a version was published from."""
     from ..store import find_run
 
-    store = open_store(ctx)
+    store = open_store(ctx, reading=True)
     run = find_run(store, run_id)
     if as_json:
         print_json(run.to_dict())
@@ -294,11 +294,10 @@ def runs_command(
 ) -> None:
     """List runs, newest first."""
     from ..display import show_values
-    from ..execution import version_filter
     from ..models import RunStatus
     from ..store import find_notebook
 
-    store = open_store(ctx)
+    store = open_store(ctx, reading=True)
     if check_orphans:
         for run_id in store.mark_interrupted():
             click.echo(f"greenhouse: run {run_id} lost its process: now interrupted", err=True)
@@ -312,7 +311,11 @@ def runs_command(
             print_table(*results_table(runs))
         return
     label = find_notebook(store, notebook) if notebook else None
-    wanted = version_filter(store, from_ref) if from_ref else None
+    wanted = None
+    if from_ref:
+        from ..execution import version_filter
+
+        wanted = version_filter(store, from_ref)
     runs = store.list_runs(
         label, RunStatus(status) if status else None, limit, user=user, from_version=wanted
     )
@@ -344,7 +347,7 @@ def open_command(ctx: click.Context, run_id: str, source: bool) -> None:
     RUN is a run id, a unique prefix of one, or NAME@N, NAME@ALIAS or NAME (its run)."""
     from ..store import find_run
 
-    store = open_store(ctx)
+    store = open_store(ctx, reading=True)
     click.echo(str(_checkout(store, find_run(store, run_id), source=source)))
 
 

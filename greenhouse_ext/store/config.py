@@ -26,11 +26,6 @@ from typing import Any
 
 from ..errors import InvalidInput
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:
-    import tomli as tomllib
-
 CONFIG_FILENAME = "greenhouse.toml"
 ENDPOINT_ENV = "AWS_ENDPOINT_URL"
 INDEX_SCHEMES = ("sqlite", "postgresql")
@@ -157,8 +152,8 @@ def read_config(project: Path) -> StoreConfig | None:
     except FileNotFoundError:
         return None
     try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
+        data = _toml().loads(text)
+    except _toml().TOMLDecodeError as exc:
         raise InvalidInput(f"{path} is not valid TOML: {exc}") from None
     table = data.get("store")
     if table is None:
@@ -235,3 +230,15 @@ def redacted(url: str) -> str:
     return urllib.parse.urlunsplit(
         parts._replace(netloc=netloc, query=urllib.parse.urlencode(safe_query, safe="*"))
     )
+
+
+def _toml() -> Any:
+    """The TOML reader, imported when a configuration is read (most commands read none)."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+
+        return tomllib
+    else:
+        import tomli
+
+        return tomli

@@ -12,12 +12,13 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..errors import InvalidInput, NotFound, did_you_mean, missing_notebook
+from ..errors import InvalidInput, NotFound, ambiguous, did_you_mean, missing_notebook
 from ..models import FILE_REF_FORMS, MIN_PREFIX, REF_FORMS, Run, Version
-from .index import Store
-from .runs import ambiguous
+
+if TYPE_CHECKING:
+    from .index import Store
 
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,199}")
 

@@ -10,9 +10,15 @@ from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
-from ..errors import Conflict, InvalidInput, NotFound, StoreUnavailable
-from ..models import (
+from ..errors import (
     LISTED_MATCHES,
+    Conflict,
+    InvalidInput,
+    NotFound,
+    StoreUnavailable,
+    ambiguous,
+)
+from ..models import (
     MIN_PREFIX,
     Execution,
     Progress,
@@ -298,12 +304,6 @@ class RunIndex:
             if self.save_run(run, replaces=(expected,)):
                 gone.append(run.id)
         return gone
-
-
-def ambiguous(what: str, prefix: str, ids: list[str]) -> str:
-    """The message for a prefix of several ids: the first `LISTED_MATCHES` of them."""
-    listed = ", ".join(ids[:LISTED_MATCHES]) + (", ..." if len(ids) > LISTED_MATCHES else "")
-    return f"{what} {prefix!r} is ambiguous: it matches {listed}; give more characters"
 
 
 def unsaved_record(run: Run, reason: str) -> Run:
