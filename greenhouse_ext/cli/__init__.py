@@ -4,11 +4,24 @@ from __future__ import annotations
 
 import sys
 
-from . import artefacts, diff, listing, operate, params, project, runs, sharing, storage, sweep
+from . import (
+    artefacts,
+    cleaning,
+    diff,
+    listing,
+    operate,
+    params,
+    project,
+    runs,
+    sharing,
+    storage,
+    sweep,
+)
 from .group import cli
 
 __all__ = [
     "artefacts",
+    "cleaning",
     "cli",
     "diff",
     "listing",

@@ -7,7 +7,7 @@ import contextlib
 import functools
 import json
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -282,14 +282,20 @@ def cli(ctx: click.Context, store: str | None, local: bool) -> None:
     ctx.obj = {"store": store, "local": local}
 
 
-def open_store(ctx: click.Context) -> Store:
+def open_store(ctx: click.Context, *, reading: bool = False) -> Store:
     """The store named by ``--store`` / ``$GREENHOUSE_STORE``, or found from the cwd.
 
     Its index and objects are the team store's where the project's ``greenhouse.toml``
     names one, unless ``--local`` is given. A store found above the working folder with
     no git work tree to say that it is the project's own is named on stderr, the first
-    time it is used from that folder.
+    time it is used from that folder. A command that only reads gives ``reading``: a
+    folder's own store is then read without importing SQLAlchemy (see
+    :mod:`greenhouse_ext.store.reading`).
     """
+    if reading:
+        from ..store.reading import open_for_reading
+
+        return open_for_reading(store_root(ctx), ctx.obj["local"])
     from ..store import Store
 
     return Store.open(store_root(ctx), local=ctx.obj["local"])
@@ -344,11 +350,3 @@ def print_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     for row in [header, *rows]:
         click.echo("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
-
-
-def format_values(values: Mapping[str, Any]) -> str:
-    """``name=value`` pairs on one line: floats to 6 significant digits, the rest as JSON."""
-    return " ".join(
-        f"{k}={v:.6g}" if isinstance(v, float) else f"{k}={json.dumps(v, ensure_ascii=False)}"
-        for k, v in values.items()
-    )

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from .group import cli, format_values, open_store, print_json, print_table
+from .group import cli, open_store, print_json, print_table
 
 if TYPE_CHECKING:
     from ..artefacts.listing import RunFilter
@@ -20,7 +19,11 @@ STATUSES = ("queued", "running", "succeeded", "failed", "cancelled", "interrupte
 
 
 @cli.command("runs")
-@click.option("--notebook", help="Only runs of this notebook.")
+@click.option(
+    "--notebook",
+    metavar="PATH",
+    help="Only runs of this notebook (relative to the working directory).",
+)
 @click.option("--status", type=click.Choice(STATUSES), help="Only runs with this status.")
 @click.option("--user", help="Only runs made by this user (as `greenhouse show` names them).")
 @click.option(
@@ -34,7 +37,8 @@ STATUSES = ("queued", "running", "succeeded", "failed", "cancelled", "interrupte
     "--sweep",
     "sweep_id",
     metavar="ID",
-    help="The runs of sweep ID as its results table (parameters and metrics), oldest first.",
+    help="The runs of sweep ID (or a unique prefix of it) as its results table (parameters "
+    "and metrics), oldest first.",
 )
 @click.option(
     "--since",
@@ -96,33 +100,45 @@ def runs_command(
     check_orphans: bool,
 ) -> None:
     """List runs, newest first; --where, --since and --sort look past the first --limit."""
-    from ..artefacts.listing import RunFilter, list_runs, parse_since, parse_where
-    from ..execution import notebook_label, results_table, version_filter
     from ..models import RunStatus
+    from ..store import find_notebook
 
-    where = parse_where(conditions)
-    start = parse_since(since) if since is not None else None
-    store = open_store(ctx)
+    store = open_store(ctx, reading=True)
     if check_orphans:
         for run_id in store.mark_interrupted():
             click.echo(f"greenhouse: run {run_id} lost its process: now interrupted", err=True)
-    wanted = RunFilter(
-        notebook=notebook_label(Path(notebook), store.root.parent) if notebook else None,
-        status=RunStatus(status) if status else None,
-        user=user,
-        sweep=sweep_id,
-        from_version=version_filter(store, from_ref) if from_ref else None,
-        since=start,
-        where=where,
-    )
-    if sweep_id is not None:
-        runs = _sweep_listing(store, wanted, sort)
-        if as_json:
-            print_json([r.to_dict() for r in runs])
-        else:
-            print_table(*results_table(runs))
-        return
-    runs = list_runs(store, wanted, limit, sort)
+    label = find_notebook(store, notebook) if notebook else None
+    wanted_status = RunStatus(status) if status else None
+    version = None
+    if from_ref:
+        from ..execution import version_filter
+
+        version = version_filter(store, from_ref)
+    if sweep_id is None and not (conditions or since or sort):
+        # The plain listing is the index's own page: no filter machinery is imported.
+        runs = store.list_runs(label, wanted_status, limit, user=user, from_version=version)
+    else:
+        from ..artefacts.listing import RunFilter, list_runs, parse_since, parse_where
+
+        wanted = RunFilter(
+            notebook=label,
+            status=wanted_status,
+            user=user,
+            sweep=sweep_id,
+            from_version=version,
+            since=parse_since(since) if since is not None else None,
+            where=parse_where(conditions),
+        )
+        if sweep_id is not None:
+            from ..execution import results_table
+
+            runs = _sweep_listing(store, wanted, sort)
+            if as_json:
+                print_json([r.to_dict() for r in runs])
+            else:
+                print_table(*results_table(runs))
+            return
+        runs = list_runs(store, wanted, limit, sort)
     if as_json:
         print_json([r.to_summary() for r in runs])
         return
@@ -164,7 +180,9 @@ def _record_cells(run: Run) -> tuple[str, ...]:
 
 
 def _metrics(run: Run) -> tuple[str]:
-    return (format_values(run.to_summary(METRICS_COLUMN_CHARS)["metrics"]),)
+    from ..display import show_values
+
+    return (show_values(run.metrics, METRICS_COLUMN_CHARS),)
 
 
 def _chosen(run: Run, names: list[str]) -> list[str]:

@@ -13,7 +13,6 @@ from .group import (
     ExecutionOptions,
     cli,
     execution_options,
-    format_values,
     open_store,
     print_json,
     store_root,
@@ -116,15 +115,18 @@ def _prepare_version(
 
 
 def _print_summary(run: Run, store: Store) -> None:
+    from ..display import show_values
+    from ..models import SUMMARY_VALUE_CHARS
+
     duration = f" in {run.duration_s:.2f}s" if run.duration_s is not None else ""
     click.echo(f"run {run.id} {run.status.value}{duration}")
     click.echo(f"  notebook    {run.notebook}")
     if run.from_version is not None:
         click.echo(f"  version     {run.from_version.ref}")
     if run.parameters:
-        click.echo(f"  parameters  {format_values(run.parameters)}")
+        click.echo(f"  parameters  {show_values(run.parameters, SUMMARY_VALUE_CHARS)}")
     if run.metrics:
-        click.echo(f"  metrics     {format_values(run.metrics)}")
+        click.echo(f"  metrics     {show_values(run.metrics, SUMMARY_VALUE_CHARS)}")
     if run.error is not None:
         error = run.error
         where = f" in cell {error.cell_index + 1}" if error.cell_index is not None else ""
@@ -139,9 +141,12 @@ def _print_summary(run: Run, store: Store) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the whole record as JSON.")
 @click.pass_context
 def show_command(ctx: click.Context, run_id: str, as_json: bool) -> None:
-    """Show the record of RUN (an id, or a unique prefix of one)."""
-    store = open_store(ctx)
-    run = store.get_run(run_id)
+    """Show the record of RUN: a run id, a unique prefix of one, or NAME@N, NAME@ALIAS or
+    NAME for the run a version was published from."""
+    from ..store import find_run
+
+    store = open_store(ctx, reading=True)
+    run = find_run(store, run_id)
     if as_json:
         print_json(run.to_dict())
         return
@@ -171,9 +176,13 @@ def show_command(ctx: click.Context, run_id: str, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the run id and the path as JSON.")
 @click.pass_context
 def open_command(ctx: click.Context, run_id: str, source: bool, as_json: bool) -> None:
-    """Print the path of RUN's executed notebook (a copy; the store is never edited)."""
-    store = open_store(ctx)
-    run = store.get_run(run_id)
+    """Print the path of RUN's executed notebook (a copy; the store is never edited).
+
+    RUN is a run id, a unique prefix of one, or NAME@N, NAME@ALIAS or NAME (its run)."""
+    from ..store import find_run
+
+    store = open_store(ctx, reading=True)
+    run = find_run(store, run_id)
     path = _checkout(store, run, source=source)
     if as_json:
         print_json({"run": run.id, "source": source, "path": str(path)})

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .._version import __version__
-from ..errors import InvalidInput, NotFound
+from ..errors import InvalidInput, NotFound, missing_notebook
 from ..models import (
     Execution,
     InputFile,
@@ -119,8 +119,10 @@ def prepare(
         Parameter values, the timeout, the kernel or declared inputs are wrong.
     """
     path = Path(notebook)
+    if not path.exists():
+        raise missing_notebook(str(notebook))
     if not path.is_file():
-        raise NotFound(f"Notebook {str(notebook)!r} does not exist or is not a file")
+        raise NotFound(f"Notebook {str(notebook)!r} is not a file")
     if path.suffix != ".ipynb":
         raise InvalidInput(f"{str(notebook)!r} is not a notebook: expected an .ipynb file")
     source = path.read_bytes()
@@ -406,7 +408,7 @@ def _environment(folder: Path) -> dict[str, Any]:
         "packages": provenance.packages(),
         "git": provenance.git_state(folder),
         "host": host(),
-        "user": provenance.user(),
+        "user": identity.user(),
     }
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from ..display import show_value
 from ..errors import InvalidInput, NotFound
 from ..models import Run
-from ..store import Store
+from ..store import Store, find_sweep
 
 ERROR_CELL_CHARS = 80
 """How much of a failed run's error the results table shows; `greenhouse show` has it all."""
@@ -109,23 +110,20 @@ def _error_cell(run: Run) -> str:
 
 
 def _cell(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:.6g}"
-    return value if isinstance(value, str) else repr(value)
+    return show_value(value)
 
 
-def sweep_runs(store: Store, sweep_id: str) -> list[Run]:
-    """The runs of a sweep, oldest first.
+def sweep_runs(store: Store, sweep_ref: str) -> list[Run]:
+    """The runs of a sweep (its id or a unique prefix of one), oldest first.
 
     Raises
     ------
+    InvalidInput
+        An ambiguous or too short prefix.
     NotFound
         The store holds no run of that sweep.
     """
-    runs = store.list_runs(sweep=sweep_id, oldest_first=True)
-    if not runs:
-        raise _no_sweep(store, sweep_id)
-    return runs
+    return store.list_runs(sweep=find_sweep(store, sweep_ref), oldest_first=True)
 
 
 def sweep_page(

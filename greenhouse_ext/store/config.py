@@ -26,11 +26,6 @@ from typing import Any
 
 from ..errors import InvalidInput
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:
-    import tomli as tomllib
-
 CONFIG_FILENAME = "greenhouse.toml"
 INDEX_URL_ENV = "GREENHOUSE_INDEX_URL"
 INDEX_URL_FORMS = (
@@ -209,8 +204,8 @@ def read_config(project: Path) -> StoreConfig | None:
     except FileNotFoundError:
         return None
     try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
+        data = _toml().loads(text)
+    except _toml().TOMLDecodeError as exc:
         raise InvalidInput(f"{path} is not valid TOML: {exc}") from None
     table = data.get("store")
     if table is None:
@@ -291,3 +286,15 @@ def redacted(url: str) -> str:
         base, _, _ = shown.partition("?")
         shown = f"{base}?{urllib.parse.urlencode(safe_query, safe='*')}"
     return shown
+
+
+def _toml() -> Any:
+    """The TOML reader, imported when a configuration is read (most commands read none)."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+
+        return tomllib
+    else:
+        import tomli
+
+        return tomli

@@ -362,7 +362,8 @@ class RunItem {
     const { trans } = this._options;
     let text = error.reason;
     if (error.cell_index !== null) {
-      text += trans.__(' (cell %1)', error.cell_index);
+      // Cells are numbered from 1 in text, as the CLI numbers them; the API's index is 0-based.
+      text += trans.__(' (cell %1)', error.cell_index + 1);
     }
     if (error.ename) {
       text += `: ${error.ename}${error.evalue ? `: ${error.evalue}` : ''}`;

@@ -111,6 +111,8 @@ PUBLIC_API = [
     "GET artefacts",
     "GET artefacts/([^/]+)/versions",
     "PUT artefacts/([^/]+)/aliases/([^/]+)",
+    "DELETE artefacts/([^/]+)/aliases/([^/]+)",
+    "GET artefacts/([^/]+)/alias-history",
     "POST verify",
     "POST reproduce",
 ]
