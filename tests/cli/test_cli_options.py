@@ -288,7 +288,7 @@ def test_alias_get_open_and_upgrade_print_json(project: Path) -> None:
         greenhouse("publish", run_id, "--name", "js", "--json", cwd=project).stdout
     )
     alias = json.loads(greenhouse("alias", "js@1", "prod", "--json", cwd=project).stdout)
-    assert alias["alias"] == "js@prod"
+    assert alias["change"]["alias"] == "prod" and alias["change"]["action"] == "set"
     assert alias["version"]["aliases"] == ["prod"]
     assert alias["version"]["manifest_sha256"] == version["manifest_sha256"]
     got = json.loads(greenhouse("get", "js@prod", "--out", "out", "--json", cwd=project).stdout)
