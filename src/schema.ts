@@ -76,7 +76,7 @@ export interface paths {
       query?: never;
       header?: never;
       path: {
-        /** @description A run id, or a unique prefix of one (at least 4 characters). */
+        /** @description A run id, a unique prefix of one (at least 4 characters), or `NAME@N`, `NAME@ALIAS` or `NAME` for the run that version was published from. */
         id: components['parameters']['RunId'];
       };
       cookie?: never;
@@ -96,7 +96,7 @@ export interface paths {
       query?: never;
       header?: never;
       path: {
-        /** @description A run id, or a unique prefix of one (at least 4 characters). */
+        /** @description A run id, a unique prefix of one (at least 4 characters), or `NAME@N`, `NAME@ALIAS` or `NAME` for the run that version was published from. */
         id: components['parameters']['RunId'];
       };
       cookie?: never;
@@ -121,7 +121,7 @@ export interface paths {
       query?: never;
       header?: never;
       path: {
-        /** @description A run id, or a unique prefix of one (at least 4 characters). */
+        /** @description A run id, a unique prefix of one (at least 4 characters), or `NAME@N`, `NAME@ALIAS` or `NAME` for the run that version was published from. */
         id: components['parameters']['RunId'];
       };
       cookie?: never;
@@ -141,7 +141,7 @@ export interface paths {
       query?: never;
       header?: never;
       path: {
-        /** @description A run id, or a unique prefix of one (at least 4 characters). */
+        /** @description A run id, a unique prefix of one (at least 4 characters), or `NAME@N`, `NAME@ALIAS` or `NAME` for the run that version was published from. */
         id: components['parameters']['RunId'];
       };
       cookie?: never;
@@ -161,7 +161,7 @@ export interface paths {
       query?: never;
       header?: never;
       path: {
-        /** @description A run id, or a unique prefix of one (at least 4 characters). */
+        /** @description A run id, a unique prefix of one (at least 4 characters), or `NAME@N`, `NAME@ALIAS` or `NAME` for the run that version was published from. */
         id: components['parameters']['RunId'];
       };
       cookie?: never;
@@ -210,7 +210,7 @@ export interface paths {
       query?: never;
       header?: never;
       path: {
-        /** @description A sweep id. */
+        /** @description A sweep id (`GET` also takes a unique prefix of at least 4 characters). */
         id: components['parameters']['SweepId'];
       };
       cookie?: never;
@@ -233,7 +233,7 @@ export interface paths {
       query?: never;
       header?: never;
       path: {
-        /** @description A sweep id. */
+        /** @description A sweep id (`GET` also takes a unique prefix of at least 4 characters). */
         id: components['parameters']['SweepId'];
       };
       cookie?: never;
@@ -259,7 +259,7 @@ export interface paths {
       query?: never;
       header?: never;
       path: {
-        /** @description A run id, or a unique prefix of one (at least 4 characters). */
+        /** @description A run id, a unique prefix of one (at least 4 characters), or `NAME@N`, `NAME@ALIAS` or `NAME` for the run that version was published from. */
         id: components['parameters']['RunId'];
       };
       cookie?: never;
@@ -363,8 +363,29 @@ export interface paths {
       cookie?: never;
     };
     get?: never;
-    /** Point an alias at a version (moving it from where it pointed). */
+    /** Point an alias at a version (moving it from where it pointed), recording the change. */
     put: operations['setAlias'];
+    post?: never;
+    /** Remove an alias, recording who removed it and why. */
+    delete: operations['removeAlias'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/artefacts/{name}/alias-history': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description An artefact's name (letters, digits, `.`, `_`, `-`). */
+        name: components['parameters']['ArtefactName'];
+      };
+      cookie?: never;
+    };
+    /** Every recorded change of an artefact's aliases, oldest first, and where each points now. */
+    get: operations['aliasHistory'];
+    put?: never;
     post?: never;
     delete?: never;
     options?: never;
@@ -762,13 +783,14 @@ export interface components {
       version: string;
     };
     PublishRequest: {
-      /** @description A run id or a unique prefix of one. */
+      /** @description A run id, a unique prefix of one, or NAME@N, NAME@ALIAS or NAME (the run of that version). */
       run: string;
       name: string;
       /** @description Aliases to point at it (not numbers). */
       aliases?: string[];
     };
-    Version: {
+    Version: components['schemas']['VersionFields'];
+    VersionFields: {
       name: string;
       number: number;
       run_id: string;
@@ -788,6 +810,38 @@ export interface components {
     };
     AliasRequest: {
       version: number;
+      /** @description Why the alias moves; kept in its history. */
+      reason?: string;
+    };
+    AliasEvent: {
+      name: string;
+      alias: string;
+      /** @enum {string} */
+      action: 'set' | 'moved' | 'removed';
+      /** @description Where the alias pointed before (null when it was first set). */
+      from_number: number | null;
+      /** @description Where it points after (null when it was removed). */
+      to_number: number | null;
+      /** @description The account that made the change. */
+      user: string;
+      /** Format: date-time */
+      at: string;
+      reason: string | null;
+    };
+    AliasMoved: {
+      change: components['schemas']['AliasEvent'] | null;
+    } & components['schemas']['VersionFields'];
+    AliasHistory: {
+      name: string;
+      events: components['schemas']['AliasEvent'][];
+      /** @description Where each alias points now. */
+      current: {
+        [key: string]: number;
+      };
+      /** @description Aliases set before their history was kept. */
+      unrecorded: {
+        [key: string]: number;
+      };
     };
     VerifyRequest: {
       /** @description `NAME@N`, `NAME@ALIAS` or `NAME`. */
@@ -902,9 +956,9 @@ export interface components {
     };
   };
   parameters: {
-    /** @description A run id, or a unique prefix of one (at least 4 characters). */
+    /** @description A run id, a unique prefix of one (at least 4 characters), or `NAME@N`, `NAME@ALIAS` or `NAME` for the run that version was published from. */
     RunId: string;
-    /** @description A sweep id. */
+    /** @description A sweep id (`GET` also takes a unique prefix of at least 4 characters). */
     SweepId: string;
     /** @description An artefact's name (letters, digits, `.`, `_`, `-`). */
     ArtefactName: string;
@@ -1064,7 +1118,7 @@ export interface operations {
       query?: never;
       header?: never;
       path: {
-        /** @description A run id, or a unique prefix of one (at least 4 characters). */
+        /** @description A run id, a unique prefix of one (at least 4 characters), or `NAME@N`, `NAME@ALIAS` or `NAME` for the run that version was published from. */
         id: components['parameters']['RunId'];
       };
       cookie?: never;
@@ -1092,7 +1146,7 @@ export interface operations {
       query?: never;
       header?: never;
       path: {
-        /** @description A run id, or a unique prefix of one (at least 4 characters). */
+        /** @description A run id, a unique prefix of one (at least 4 characters), or `NAME@N`, `NAME@ALIAS` or `NAME` for the run that version was published from. */
         id: components['parameters']['RunId'];
       };
       cookie?: never;
@@ -1136,7 +1190,7 @@ export interface operations {
       };
       header?: never;
       path: {
-        /** @description A run id, or a unique prefix of one (at least 4 characters). */
+        /** @description A run id, a unique prefix of one (at least 4 characters), or `NAME@N`, `NAME@ALIAS` or `NAME` for the run that version was published from. */
         id: components['parameters']['RunId'];
       };
       cookie?: never;
@@ -1164,7 +1218,7 @@ export interface operations {
       query?: never;
       header?: never;
       path: {
-        /** @description A run id, or a unique prefix of one (at least 4 characters). */
+        /** @description A run id, a unique prefix of one (at least 4 characters), or `NAME@N`, `NAME@ALIAS` or `NAME` for the run that version was published from. */
         id: components['parameters']['RunId'];
       };
       cookie?: never;
@@ -1200,7 +1254,7 @@ export interface operations {
       query?: never;
       header?: never;
       path: {
-        /** @description A run id, or a unique prefix of one (at least 4 characters). */
+        /** @description A run id, a unique prefix of one (at least 4 characters), or `NAME@N`, `NAME@ALIAS` or `NAME` for the run that version was published from. */
         id: components['parameters']['RunId'];
       };
       cookie?: never;
@@ -1271,7 +1325,7 @@ export interface operations {
       };
       header?: never;
       path: {
-        /** @description A sweep id. */
+        /** @description A sweep id (`GET` also takes a unique prefix of at least 4 characters). */
         id: components['parameters']['SweepId'];
       };
       cookie?: never;
@@ -1298,7 +1352,7 @@ export interface operations {
       query?: never;
       header?: never;
       path: {
-        /** @description A sweep id. */
+        /** @description A sweep id (`GET` also takes a unique prefix of at least 4 characters). */
         id: components['parameters']['SweepId'];
       };
       cookie?: never;
@@ -1333,7 +1387,7 @@ export interface operations {
       query?: never;
       header?: never;
       path: {
-        /** @description A run id, or a unique prefix of one (at least 4 characters). */
+        /** @description A run id, a unique prefix of one (at least 4 characters), or `NAME@N`, `NAME@ALIAS` or `NAME` for the run that version was published from. */
         id: components['parameters']['RunId'];
       };
       cookie?: never;
@@ -1511,13 +1565,74 @@ export interface operations {
       };
     };
     responses: {
-      /** @description The version the alias now points at. */
+      /** @description The version the alias now points at, and the change recorded (null when the alias already pointed there). */
       200: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          'application/json': components['schemas']['Version'];
+          'application/json': components['schemas']['AliasMoved'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      413: components['responses']['TooLarge'];
+      503: components['responses']['Unavailable'];
+    };
+  };
+  removeAlias: {
+    parameters: {
+      query?: {
+        /** @description Why the alias is removed; kept in its history. */
+        reason?: string;
+      };
+      header?: never;
+      path: {
+        /** @description An artefact's name (letters, digits, `.`, `_`, `-`). */
+        name: components['parameters']['ArtefactName'];
+        /** @description The alias, such as `production` (not a number). */
+        alias: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The removal as recorded. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['AliasEvent'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      413: components['responses']['TooLarge'];
+      503: components['responses']['Unavailable'];
+    };
+  };
+  aliasHistory: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description An artefact's name (letters, digits, `.`, `_`, `-`). */
+        name: components['parameters']['ArtefactName'];
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The history. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['AliasHistory'];
         };
       };
       400: components['responses']['BadRequest'];

@@ -1,5 +1,6 @@
 """What is made of runs: versions, reports, diffs, reproductions, gates and drift history."""
 
+from .aliases import AliasHistory, alias_history, remove_alias, set_alias
 from .diff import (
     Comparison,
     binary_payloads,
@@ -11,17 +12,19 @@ from .gate import GateReport, Outcome, check
 from .history import History, history, plot_history
 from .locations import verify_at, write_to
 from .manifest import VerifyResult
-from .publish import export, publish, set_alias, verify
+from .publish import export, publish, verify
 from .report import render_html
 from .reproduce import Reproduction, plan, reproduce, reproduction_of
 
 __all__ = [
+    "AliasHistory",
     "Comparison",
     "GateReport",
     "History",
     "Outcome",
     "Reproduction",
     "VerifyResult",
+    "alias_history",
     "binary_payloads",
     "check",
     "compare",
@@ -31,6 +34,7 @@ __all__ = [
     "plan",
     "plot_history",
     "publish",
+    "remove_alias",
     "render_html",
     "reproduce",
     "reproduction_of",

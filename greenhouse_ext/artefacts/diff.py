@@ -16,7 +16,7 @@ is ``{python: {a, b}, kernel: {a, b}, packages: {added: [{name, version}], remov
 [{name, version}], changed: [{name, a, b}]}}``; ``notebook`` is ``{changed_cells,
 nbdime}`` (see `changed_cells`; ``nbdime`` is the diff of the normalised notebooks).
 ``change`` is ``added``, ``removed`` or ``changed``, only differences are listed, and a
-missing side is null. ``delta`` (b - a) and ``percent`` (of ``|a|``; null when a is 0)
+missing side is null. ``delta`` (b - a) and ``percent`` (of ``|a|``; null when a is near 0)
 are set only when both are numbers. Parameters are effective values (recorded over the
 ``parameters`` cell's defaults, secrets left out); metrics are the run's, or those
 recorded in a file's outputs. Inputs and environment come from provenance: with a file
@@ -31,6 +31,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ..display import relative_change
 from ..models import Provenance
 from ..notebook_api import read_metrics
 from ..parameters import discover
@@ -78,7 +79,8 @@ def diff_metrics(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[dict[str, A
     """List the metrics whose values differ, as ``{name, change, a, b, delta, percent}``.
 
     ``delta`` is ``b - a`` and ``percent`` is ``100 * delta / |a|``, both only when both
-    values are numbers (booleans are not); ``percent`` is also null when ``a`` is 0.
+    values are numbers (booleans are not); ``percent`` is also null when ``a`` is near zero
+    (see `greenhouse_ext.display.relative_change`), where a percentage would say nothing.
     """
     rows = []
     for change in changes(a, b):
@@ -90,8 +92,7 @@ def diff_metrics(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[dict[str, A
 def _delta(old: Any, new: Any) -> tuple[float | None, float | None]:
     if not (_is_number(old) and _is_number(new)):
         return None, None
-    delta = new - old
-    return delta, (100 * delta / abs(old) if old else None)
+    return new - old, relative_change(old, new)
 
 
 def diff_inputs(a: Provenance | None, b: Provenance | None) -> list[dict[str, Any]]:

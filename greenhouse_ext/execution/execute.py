@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import os
 import sys
 import tempfile
@@ -17,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .._version import __version__
-from ..errors import InvalidInput, NotFound
+from ..errors import InvalidInput, NotFound, missing_notebook
 from ..models import (
     Execution,
     InputFile,
@@ -120,8 +119,10 @@ def prepare(
         Parameter values, the timeout, the kernel or declared inputs are wrong.
     """
     path = Path(notebook)
+    if not path.exists():
+        raise missing_notebook(str(notebook))
     if not path.is_file():
-        raise NotFound(f"Notebook {str(notebook)!r} does not exist or is not a file")
+        raise NotFound(f"Notebook {str(notebook)!r} is not a file")
     if path.suffix != ".ipynb":
         raise InvalidInput(f"{str(notebook)!r} is not a notebook: expected an .ipynb file")
     source = path.read_bytes()
@@ -132,6 +133,7 @@ def prepare(
     if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
         raise InvalidInput(f"{str(notebook)!r} is not a notebook: it has no list of cells")
     check_options(kernel, timeout, timeout_run)
+    require_kernel(nb, kernel, str(notebook))
     spec = discover(nb, str(notebook))
     coerced = validate(spec, values, text_values=text_values, limit=value_limit)
     return Job(
@@ -170,13 +172,45 @@ def check_kernel(name: str) -> str:
     InvalidInput
         No such kernel; the message lists the installed ones.
     """
-    from jupyter_client.kernelspec import KernelSpecManager
-
-    installed = KernelSpecManager().find_kernel_specs()
+    installed = installed_kernels()
     if name.lower() not in installed:
-        known = ", ".join(sorted(installed)) or "none"
+        known = ", ".join(installed) or "none"
         raise InvalidInput(f"No kernel named {name!r} is installed (installed: {known})")
     return name
+
+
+def installed_kernels() -> list[str]:
+    """The names of the kernels installed here, sorted."""
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    return sorted(KernelSpecManager().find_kernel_specs())
+
+
+def require_kernel(nb: Mapping[str, Any], kernel: str | None, notebook: str) -> None:
+    """Refuse a notebook whose metadata names no kernel when ``kernel`` names none either.
+
+    Raises
+    ------
+    InvalidInput
+        Naming ``--kernel`` and the installed kernels.
+    """
+    if kernel is not None or _kernel_name(nb) is not None:
+        return
+    known = ", ".join(installed_kernels()) or "none"
+    raise InvalidInput(
+        f"{notebook!r} names no kernel (its metadata has no kernelspec): choose one with "
+        f"--kernel NAME (installed: {known})"
+    )
+
+
+def check_notebook_kernel(notebook: str | os.PathLike[str], kernel: str | None) -> None:
+    """`require_kernel` for a notebook file; one that cannot be read is left to `prepare`."""
+    try:
+        nb = json.loads(Path(notebook).read_bytes())
+    except (OSError, ValueError):
+        return
+    if isinstance(nb, dict):
+        require_kernel(nb, kernel, str(notebook))
 
 
 class Recorder:
@@ -277,7 +311,6 @@ def execute(
     stderr = MaskingWriter(sys.stderr, job.secrets) if log_output else None
     try:
         with (
-            _quiet_papermill_inspection(),
             _kernel_killed_on(cancel, recorder.trace),
             _source_file(job) as source_path,
         ):
@@ -346,27 +379,6 @@ def _kernel_killed_on(cancel: threading.Event | None, trace: ExecutionTrace) -> 
         watcher.join()
 
 
-class _InspectionNoise(logging.Filter):
-    """Drops papermill's regex-inspection warnings: greenhouse validated the values already."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        return not message.startswith(("Unable to parse line", "Passed unknown parameter"))
-
-
-@contextmanager
-def _quiet_papermill_inspection() -> Iterator[None]:
-    loggers = [logging.getLogger(name) for name in ("papermill", "papermill.translators")]
-    noise = _InspectionNoise()
-    for logger in loggers:
-        logger.addFilter(noise)
-    try:
-        yield
-    finally:
-        for logger in loggers:
-            logger.removeFilter(noise)
-
-
 def job_for_papermill(
     input_path: str, parameters: Mapping[str, Any], kernel: str, project_root: Path
 ) -> Job:
@@ -396,7 +408,7 @@ def _environment(folder: Path) -> dict[str, Any]:
         "packages": provenance.packages(),
         "git": provenance.git_state(folder),
         "host": host(),
-        "user": provenance.user(),
+        "user": identity.user(),
     }
 
 
@@ -423,7 +435,7 @@ def _provenance(job: Job, trace: ExecutionTrace, env: dict[str, Any]) -> Provena
 def _kernel_name(nb: Any) -> str | None:
     if nb is None:
         return None
-    name = nb.get("metadata", {}).get("kernelspec", {}).get("name")
+    name = (nb.get("metadata") or {}).get("kernelspec", {}).get("name")
     return str(name) if name else None
 
 

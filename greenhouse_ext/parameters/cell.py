@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import InvalidInput, NotFound
+from ..errors import InvalidInput, missing_notebook
 from ..models import Parameter, ParameterSet
 from .masking import shorten
 from .statements import comments_by_line, line_ranges, parse_cell, parse_leniently
@@ -83,7 +83,7 @@ def discover(nb: Mapping[str, Any], notebook: str = "") -> ParameterSet:
     cell_type = cell.get("cell_type", "code")
     if cell_type != "code":
         warning = (
-            f"Cell {index} is tagged 'parameters' but is a {cell_type} cell: nothing was read."
+            f"Cell {index + 1} is tagged 'parameters' but is a {cell_type} cell: nothing was read."
         )
         return ParameterSet(notebook, [], index, [warning])
     parameters, warnings = _CellReader(_source(cell.get("source", ""))).read()
@@ -114,7 +114,7 @@ def read_parameters(path: str | os.PathLike[str]) -> ParameterSet:
     try:
         text = file.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise NotFound(f"Notebook not found: {file} does not exist.") from None
+        raise missing_notebook(str(path)) from None
     except (IsADirectoryError, UnicodeDecodeError) as exc:
         raise InvalidInput(f"{file} is not a notebook: {exc}") from None
     try:

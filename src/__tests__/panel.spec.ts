@@ -534,7 +534,7 @@ describe('GreenhousePanel', () => {
     const { node } = await panelOn([run('r-1', 'cancelled', { error })]);
 
     expect(node.querySelector('.jp-greenhouse-run-error')?.textContent).toBe(
-      'Cancelled by the user (cell 2)'
+      'Cancelled by the user (cell 3)'
     );
   });
 

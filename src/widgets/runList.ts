@@ -390,7 +390,8 @@ class RunItem {
     const cancelled = error.reason === 'cancelled';
     let text = cancelled ? trans.__('Cancelled by the user') : error.reason;
     if (error.cell_index !== null) {
-      text += trans.__(' (cell %1)', error.cell_index);
+      // Cells are numbered from 1 in text, as the CLI numbers them; the API's index is 0-based.
+      text += trans.__(' (cell %1)', error.cell_index + 1);
     }
     if (error.ename && !cancelled) {
       text += `: ${error.ename}${error.evalue ? `: ${error.evalue}` : ''}`;

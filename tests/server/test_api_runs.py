@@ -107,7 +107,7 @@ async def test_parameters_through_a_symlink_that_stays_in_the_root(api, notebook
     ("path", "status", "words"),
     [
         (None, 400, "'path' is required"),
-        ("missing.ipynb", 404, "not found"),
+        ("missing.ipynb", 404, "does not exist"),
         ("work", 400, "not a notebook"),
         ("../outside/nb.ipynb", 400, "leads out of the server's root"),
         ("work/../../outside/nb.ipynb", 400, "leads out of the server's root"),

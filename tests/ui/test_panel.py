@@ -49,7 +49,7 @@ def run_and_wait(page: Any, finished: int) -> None:
 
 
 def test_parameterise_run_diff_and_publish(
-    page: Any, lab_url: str, lab_token: str, screenshots: Path
+    page: Any, lab_url: str, lab_token: str, lab_root: Path, screenshots: Path
 ) -> None:
     page.goto(f"{lab_url}/lab/tree/train.ipynb?token={lab_token}")
     page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
@@ -104,6 +104,43 @@ def test_parameterise_run_diff_and_publish(
     version.wait_for()
     assert version.locator('.jp-greenhouse-metric[data-name="r2"]').count() == 1
     shot(page, screenshots, "07-published")
+
+    # Aliases are decisions: moving one asks first, shows both versions' metrics, keeps why.
+    runs.nth(1).locator(".jp-greenhouse-publish-button").click()
+    page.fill(".jp-greenhouse-publish-name", "linefit")
+    page.click(".jp-Dialog .jp-mod-accept")
+    page.wait_for_selector('.jp-Dialog[aria-label*="published as linefit@2"]')
+    page.click(".jp-Dialog .jp-mod-accept")
+    choose_alias(page, "linefit@1", "production")
+    page.wait_for_selector('[data-ref="linefit@1"] .jp-greenhouse-alias:text-is("production")')
+    choose_alias(page, "linefit@2", "production")
+    confirm = page.wait_for_selector(".jp-Dialog:has(.jp-greenhouse-alias-form)")
+    assert "production points at linefit@1" in confirm.inner_text()
+    r2 = page.locator('.jp-greenhouse-alias-metric[data-name="r2"]')
+    assert r2.get_attribute("data-changed") == "true"
+    assert r2.locator("td").all_inner_texts()[3].startswith(("+", "-"))
+    shot(page, screenshots, "08-move-alias")
+    page.fill(".jp-greenhouse-alias-reason", "more epochs fit better")
+    page.click(".jp-Dialog .jp-mod-accept")
+    page.wait_for_selector('[data-ref="linefit@2"] .jp-greenhouse-alias:text-is("production")')
+    history = subprocess.run(
+        [sys.executable, "-m", "greenhouse_ext", "alias", "--history", "linefit", "--json"],
+        cwd=lab_root,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    events = json.loads(history.stdout)["events"]
+    assert [(e["action"], e["from_number"], e["to_number"], e["reason"]) for e in events] == [
+        ("set", None, 1, None),
+        ("moved", 1, 2, "more epochs fit better"),
+    ]
+
+
+def choose_alias(page: Any, ref: str, alias: str) -> None:
+    page.locator(f'[data-ref="{ref}"] .jp-greenhouse-alias-button').click()
+    page.fill(".jp-Dialog input", alias)
+    page.click(".jp-Dialog .jp-mod-accept")
 
 
 def test_sweep_from_the_form_groups_its_runs_with_a_table(

@@ -22,7 +22,7 @@ from ...execution import (
 )
 from ...models import Run, RunStatus
 from ...parameters import ValueLimit, discover, parameter_set_with_fields, read_parameters
-from ...store import Store
+from ...store import Store, find_run
 from .base import GreenhouseHandler
 
 LIST_LIMIT_DEFAULT = 50
@@ -129,8 +129,9 @@ class RunHandler(GreenhouseHandler):
     @tornado.web.authenticated
     @authorized
     async def get(self, run_id: str) -> None:
-        """Answer the record (an id or a unique prefix of one)."""
-        self.reply((await self.with_store(Store.get_run, run_id)).to_dict())
+        """Answer the record: ``{id}`` is a run id, a unique prefix of one, or ``NAME@N``,
+        ``NAME@ALIAS`` or ``NAME`` for the run a version was published from."""
+        self.reply((await self.with_store(find_run, run_id)).to_dict())
 
 
 class CancelHandler(GreenhouseHandler):
@@ -176,7 +177,7 @@ class ReportHandler(GreenhouseHandler):
     @authorized
     async def get(self, run_id: str) -> None:
         """Render the report (in a worker thread) and answer it as HTML."""
-        run = await self.with_store(Store.get_run, run_id)
+        run = await self.with_store(find_run, run_id)
         notebook = json.loads(await self.with_store(Store.get_object, _output(run)))
         html = await self.off_loop(render_html, notebook, run=run)
         self.finish(html, set_content_type="text/html; charset=UTF-8")
@@ -198,7 +199,7 @@ def _list(
 
 def _executed(store: Store, run_id: str) -> bytes:
     """The bytes of the run's executed notebook."""
-    return store.get_object(_output(store.get_run(run_id)))
+    return store.get_object(_output(find_run(store, run_id)))
 
 
 def _start(
