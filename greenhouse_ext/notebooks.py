@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import InvalidInput, NotFound
+from .errors import InvalidInput, missing_notebook
 from .models import NotebookFormat
 
 TEXT_SUFFIXES = (".py", ".md", ".myst", ".mystnb", ".Rmd", ".R", ".r", ".jl")
@@ -91,7 +91,7 @@ def read_notebook(path: str | os.PathLike[str], name: str | None = None) -> Note
     if file.is_dir():
         raise InvalidInput(f"{label!r} is not a notebook: it is a folder")
     if not file.is_file():
-        raise NotFound(f"Notebook {label!r} does not exist")
+        raise missing_notebook(label)
     result = parse_notebook(file.read_bytes(), label)
     result.format.paired = _paired(file, result)
     return result

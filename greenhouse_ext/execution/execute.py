@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
 import tempfile
@@ -16,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .._version import __version__
-from ..errors import InvalidInput
+from ..errors import GreenhouseError, InvalidInput
 from ..models import (
     Execution,
     InputFile,
@@ -134,7 +133,7 @@ def prepare(
         source=read.source,
         spec=spec,
         parameters=coerced,
-        kernel=kernel or language_kernel(read),
+        kernel=run_kernel(read, kernel),
         timeout=timeout,
         timeout_run=timeout_run,
         inputs=provenance.hash_inputs(inputs, path.parent),
@@ -143,18 +142,27 @@ def prepare(
     )
 
 
-def language_kernel(read: NotebookFile) -> str | None:
-    """None when the notebook names its kernel, else an installed kernel for its language.
-
-    Text notebooks often name no kernel; Jupytext knows their language.
+def run_kernel(read: NotebookFile, kernel: str | None) -> str | None:
+    """The kernel to run ``read`` with: ``kernel`` if given, else None when the notebook
+    names its own. Text notebooks and notebooks of format 2 or 3 often name none: they get
+    an installed kernel for their language (Jupytext and their metadata know it).
 
     Raises
     ------
     InvalidInput
-        The notebook names no kernel and none for its language is installed.
+        An nbformat 4 ``.ipynb`` that names no kernel, with no ``kernel`` given (the
+        message names --kernel and the installed kernels); or no kernel for the language.
     """
+    if kernel is not None:
+        return kernel
     if read.kernel_name is not None:
         return None
+    if read.format.format == "ipynb" and read.format.nbformat >= 4:
+        known = ", ".join(installed_kernels()) or "none"
+        raise InvalidInput(
+            f"{read.name!r} names no kernel (its metadata has no kernelspec): choose one with "
+            f"--kernel NAME (installed: {known})"
+        )
     from jupyter_client.kernelspec import KernelSpecManager
 
     language = read.language.lower()
@@ -195,13 +203,27 @@ def check_kernel(name: str) -> str:
     InvalidInput
         No such kernel; the message lists the installed ones.
     """
-    from jupyter_client.kernelspec import KernelSpecManager
-
-    installed = KernelSpecManager().find_kernel_specs()
+    installed = installed_kernels()
     if name.lower() not in installed:
-        known = ", ".join(sorted(installed)) or "none"
+        known = ", ".join(installed) or "none"
         raise InvalidInput(f"No kernel named {name!r} is installed (installed: {known})")
     return name
+
+
+def installed_kernels() -> list[str]:
+    """The names of the kernels installed here, sorted."""
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    return sorted(KernelSpecManager().find_kernel_specs())
+
+
+def check_notebook_kernel(notebook: str | os.PathLike[str], kernel: str | None) -> None:
+    """`run_kernel`'s check for a notebook file; one that cannot be read is left to `prepare`."""
+    try:
+        read = read_notebook(notebook)
+    except GreenhouseError:
+        return
+    run_kernel(read, kernel)
 
 
 class Recorder:
@@ -302,7 +324,6 @@ def execute(
     stderr = MaskingWriter(sys.stderr, job.secrets) if log_output else None
     try:
         with (
-            _quiet_papermill_inspection(),
             _kernel_killed_on(cancel, recorder.trace),
             _source_file(job) as source_path,
         ):
@@ -379,27 +400,6 @@ def _kernel_killed_on(cancel: threading.Event | None, trace: ExecutionTrace) -> 
         watcher.join()
 
 
-class _InspectionNoise(logging.Filter):
-    """Drops papermill's regex-inspection warnings: greenhouse validated the values already."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        return not message.startswith(("Unable to parse line", "Passed unknown parameter"))
-
-
-@contextmanager
-def _quiet_papermill_inspection() -> Iterator[None]:
-    loggers = [logging.getLogger(name) for name in ("papermill", "papermill.translators")]
-    noise = _InspectionNoise()
-    for logger in loggers:
-        logger.addFilter(noise)
-    try:
-        yield
-    finally:
-        for logger in loggers:
-            logger.removeFilter(noise)
-
-
 def job_for_papermill(
     input_path: str, parameters: Mapping[str, Any], kernel: str, project_root: Path
 ) -> Job:
@@ -435,7 +435,7 @@ def _environment(folder: Path) -> dict[str, Any]:
         "packages": provenance.packages(),
         "git": provenance.git_state(folder),
         "host": host(),
-        "user": provenance.user(),
+        "user": identity.user(),
     }
 
 
@@ -463,7 +463,7 @@ def _provenance(job: Job, trace: ExecutionTrace, env: dict[str, Any]) -> Provena
 def _kernel_name(nb: Any) -> str | None:
     if nb is None:
         return None
-    name = nb.get("metadata", {}).get("kernelspec", {}).get("name")
+    name = (nb.get("metadata") or {}).get("kernelspec", {}).get("name")
     return str(name) if name else None
 
 

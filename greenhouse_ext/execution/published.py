@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import difflib
 import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from ..errors import InvalidInput, NotFound
-from ..models import Version, VersionRef
+from ..models import VersionRef
 from ..notebooks import names_notebook, parse_notebook
 from ..parameters import DEFAULT_VALUE_LIMIT, ValueLimit, discover, validate
-from ..store import Store, check_name, resolve_version
+from ..store import Store, find_version
 from . import provenance
-from .execute import Job, check_options, language_kernel
+from .execute import Job, check_options, run_kernel
 
 
 def names_file(ref: str) -> bool:
@@ -30,26 +29,6 @@ def names_file(ref: str) -> bool:
     return names_notebook(ref) or any(s in ref for s in separators)
 
 
-def find_version(store: Store, ref: str) -> Version:
-    """The version ``ref`` names (``NAME@N``, ``NAME@ALIAS`` or ``NAME``).
-
-    Raises
-    ------
-    InvalidInput
-        ``ref`` is not of that form.
-    NotFound
-        No such name, number or alias; the message suggests what exists.
-    """
-    name = ref.partition("@")[0]
-    check_name(name)
-    names = store.artefact_names()
-    if name not in names:
-        close = difflib.get_close_matches(name, names, n=3)
-        hint = f"did you mean {' or '.join(close)}?" if close else "`greenhouse publish` makes one"
-        raise NotFound(f"Nothing is published as {name!r}: {hint}")
-    return resolve_version(store, ref)
-
-
 def version_filter(store: Store, ref: str) -> tuple[str, int | None]:
     """The name and number a ``--from`` filter means: ``NAME`` is every version of NAME.
 
@@ -58,10 +37,10 @@ def version_filter(store: Store, ref: str) -> tuple[str, int | None]:
     Raises
     ------
     InvalidInput, NotFound
-        As `find_version`: nothing of that name, number or alias is published.
+        As `greenhouse_ext.store.find_version`: nothing of that name, number or alias is published.
     """
     version = find_version(store, ref)
-    return version.name, version.number if "@" in ref else None
+    return version.name, None if ref == version.name else version.number
 
 
 def prepare_version(
@@ -138,7 +117,7 @@ def prepare_version(
         source=source,
         spec=spec,
         parameters=coerced,
-        kernel=kernel or language_kernel(read),
+        kernel=run_kernel(read, kernel),
         timeout=timeout,
         timeout_run=timeout_run,
         inputs=provenance.hash_inputs(dict.fromkeys([*declared, *inputs]), path.parent),

@@ -9,10 +9,9 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from ..errors import InvalidInput, NotFound
+from ..errors import InvalidInput
 from ..models import Parameter, ParameterSet
 from ..notebooks import read_notebook
 from .masking import shorten
@@ -84,7 +83,7 @@ def discover(nb: Mapping[str, Any], notebook: str = "") -> ParameterSet:
     cell_type = cell.get("cell_type", "code")
     if cell_type != "code":
         warning = (
-            f"Cell {index} is tagged 'parameters' but is a {cell_type} cell: nothing was read."
+            f"Cell {index + 1} is tagged 'parameters' but is a {cell_type} cell: nothing was read."
         )
         return ParameterSet(notebook, [], index, [warning])
     parameters, warnings = _CellReader(_source(cell.get("source", ""))).read()
@@ -111,8 +110,6 @@ def read_parameters(path: str | os.PathLike[str]) -> ParameterSet:
     InvalidInput
         If the file is not a notebook greenhouse reads.
     """
-    if not Path(path).exists():
-        raise NotFound(f"Notebook not found: {path} does not exist.")
     return discover(read_notebook(path).notebook, notebook=str(path))
 
 

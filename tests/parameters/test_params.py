@@ -355,7 +355,7 @@ def test_tagged_markdown_cell_reads_nothing() -> None:
     spec = discover(notebook(cell("a = 1", ("parameters",), kind="markdown")))
     assert (spec.parameters, spec.cell_index) == ([], 0)
     assert spec.warnings == [
-        "Cell 0 is tagged 'parameters' but is a markdown cell: nothing was read."
+        "Cell 1 is tagged 'parameters' but is a markdown cell: nothing was read."
     ]
 
 
@@ -406,7 +406,7 @@ def test_read_parameters(tmp_path: Path) -> None:
 
 
 def test_read_parameters_missing_file(tmp_path: Path) -> None:
-    with pytest.raises(NotFound, match=r"Notebook not found: .*nope\.ipynb does not exist"):
+    with pytest.raises(NotFound, match=r"Notebook file '.*nope\.ipynb' does not exist"):
         read_parameters(tmp_path / "nope.ipynb")
 
 
