@@ -4,14 +4,29 @@ from __future__ import annotations
 
 import sys
 
-from . import artefacts, diff, environment, operate, params, project, runs, sharing, storage, sweep
+from . import (
+    artefacts,
+    cleaning,
+    diff,
+    environment,
+    listing,
+    operate,
+    params,
+    project,
+    runs,
+    sharing,
+    storage,
+    sweep,
+)
 from .group import cli
 
 __all__ = [
     "artefacts",
+    "cleaning",
     "cli",
     "diff",
     "environment",
+    "listing",
     "main",
     "operate",
     "params",
