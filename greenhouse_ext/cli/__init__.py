@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from . import artefacts, diff, operate, params, project, runs, sharing, storage, sweep
+from . import artefacts, diff, operate, params, project, runs, scheduling, sharing, storage, sweep
 from .group import cli
 
 __all__ = [
@@ -16,6 +16,7 @@ __all__ = [
     "params",
     "project",
     "runs",
+    "scheduling",
     "sharing",
     "storage",
     "sweep",

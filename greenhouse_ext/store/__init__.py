@@ -13,15 +13,22 @@ from .config import (
 from .identity import host
 from .index import Store, describe, find_store_root, upgrade
 from .objects import sha256_bytes
+from .occurrences import ACTIVE_OCCURRENCE, Attempt, Occurrence
 from .records import MANIFEST, record_objects
 from .refs import Subject, check_name, file_subject, resolve, resolve_version
 from .runs import LiveRecord, unsaved_record
+from .schedules import ScheduleRow, SchedulerRow, utc_moment, utc_text
 from .transfer import TransferReport, transfer
 
 __all__ = [
+    "ACTIVE_OCCURRENCE",
     "CONFIG_FILENAME",
     "MANIFEST",
+    "Attempt",
     "LiveRecord",
+    "Occurrence",
+    "ScheduleRow",
+    "SchedulerRow",
     "Store",
     "StoreConfig",
     "Subject",
@@ -43,5 +50,7 @@ __all__ = [
     "transfer",
     "unsaved_record",
     "upgrade",
+    "utc_moment",
+    "utc_text",
     "write_config",
 ]

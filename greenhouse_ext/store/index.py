@@ -13,7 +13,9 @@ from ..errors import NotFound, OutdatedStore, StoreUnavailable
 from .config import CONFIG_FILENAME, config_path, read_config, redacted
 from .migrations import HEAD, REVISIONS, SCRIPTS
 from .objects import Objects, sha256_bytes
+from .occurrences import OccurrenceIndex
 from .runs import RunIndex
+from .schedules import ScheduleIndex
 from .schema import (
     begin_writing,
     dialect_insert,
@@ -62,7 +64,7 @@ def is_search_boundary(folder: Path) -> bool:
     return (folder / ".git").exists() or os.path.ismount(folder)
 
 
-class Store(RunIndex, VersionIndex):
+class Store(RunIndex, VersionIndex, ScheduleIndex, OccurrenceIndex):
     """The one place that reads and writes the index, and its objects (`Objects`).
 
     Parameters

@@ -17,5 +17,6 @@ REVISIONS = (
     "0003_team_store",
     "0004_sweep_column",
     "0005_from_version",
+    "0006_schedules",
 )
 HEAD = REVISIONS[-1]
