@@ -33,7 +33,7 @@ from .alerts import Alert, deliver, events_for, parse_events, run_link
 from .attempts import Verdict, judge, prepare_job, retry_delay
 from .clock import Clock, SystemClock
 from .occurrences import FIRE, QUEUED, SKIPPED, plan
-from .schedules import ScheduleSpec, due_fire_times
+from .schedules import ScheduleSpec, due_fire_times, next_fire_times
 
 DEFAULT_LEASE_S = 60.0
 DEFAULT_TICK_S = 1.0
@@ -143,11 +143,8 @@ class Scheduler:
             spec = ScheduleSpec.from_dict(schedule.spec)
             due = due_fire_times(spec, utc_moment(after), now)
             if not due:
-                upcoming = due_fire_times(spec, utc_moment(after), now + timedelta(days=1))
-                self._next[schedule.id] = (
-                    after,
-                    upcoming[0] if upcoming else now + timedelta(days=1),
-                )
+                upcoming = next_fire_times(spec, now, 1)
+                self._next[schedule.id] = (after, upcoming[0] if upcoming else now)
                 continue
             for decision in plan(spec, due, now, schedule.paused, active.get(schedule.id, 0)):
                 occurrence = Occurrence(
