@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from datetime import datetime, timedelta, timezone
 from typing import Protocol
 
@@ -31,7 +30,8 @@ class SystemClock:
 
 
 class FakeClock:
-    """A clock that stands still until moved: `sleep` moves it instead of waiting."""
+    """A clock that stands still until moved: `sleep` moves it on by the time asked, while
+    waiting a little real time (runs are real processes)."""
 
     def __init__(self, start: datetime) -> None:
         self.moment = start.astimezone(timezone.utc)
@@ -41,7 +41,7 @@ class FakeClock:
 
     def sleep(self, seconds: float, stop: threading.Event) -> None:
         self.advance(seconds)
-        time.sleep(0)
+        stop.wait(min(seconds, 0.2))
 
     def advance(self, seconds: float) -> None:
         """Move the clock on by ``seconds``."""

@@ -153,7 +153,7 @@ def check_policies(
 
 
 def fire_times(spec: ScheduleSpec, after: datetime) -> Iterator[datetime]:
-    """The schedule's fire times strictly after ``after``, in order, timezone-aware.
+    """The schedule's fire times strictly after ``after``, in order, in UTC.
 
     A cron schedule fires in its zone with Debian cron's daylight-saving rules (cronsim):
     a time skipped by spring-forward fires at the first minute after the gap, a time
@@ -163,7 +163,10 @@ def fire_times(spec: ScheduleSpec, after: datetime) -> Iterator[datetime]:
     if spec.cron is not None:
         zone = ZoneInfo(spec.tz)
         start = after.astimezone(zone)
-        yield from CronSim(spec.cron, start)
+        # In UTC: two times of one zone compare by their wall clock, fold ignored, so the
+        # two 02:00 of a fall-back night would be taken for one.
+        for moment in CronSim(spec.cron, start):
+            yield moment.astimezone(timezone.utc)
         return
     step = timedelta(seconds=spec.every_s or 1)
     moment = EPOCH + step * ((after - EPOCH) // step + 1)
