@@ -29,9 +29,9 @@ from ..store import (
     utc_moment,
     utc_text,
 )
-from .alerts import Alert, deliver, events_for, parse_events, run_link
 from .attempts import Verdict, judge, prepare_job, retry_delay
 from .clock import Clock, SystemClock
+from .notices import alerts_for, send_later
 from .occurrences import FIRE, QUEUED, SKIPPED, plan
 from .schedules import ScheduleSpec, due_fire_times, next_fire_times
 
@@ -382,65 +382,17 @@ class Scheduler:
         failed: tuple[str, ...],
         duration: float | None,
     ) -> None:
-        """Send the alerts an outcome raises, off the loop, and record each delivery."""
-        spec = ScheduleSpec.from_dict(schedule.spec)
-        if not spec.notify:
-            return
+        """Send the alerts an outcome raises, off the loop; each delivery is recorded."""
         previous = self.store.previous_outcome(occurrence) if outcome != "started" else None
-        events = events_for(previous, outcome, duration, parse_events(spec.notify_on))
-        for event in events:
-            alert = Alert(
-                schedule=schedule.name,
-                event=event,
-                fire_time=utc_moment(occurrence.fire_at),
-                zone=spec.tz,
-                version=occurrence.version or schedule.target,
-                outcome=outcome,
-                reason=reason,
-                failed_conditions=failed,
-                duration_s=duration,
-                run_id=occurrence.run_id,
-                attempt=max(occurrence.attempt, 1),
-                link=run_link(occurrence.run_id),
-            )
-            thread = threading.Thread(
-                target=self._send,
-                args=(occurrence, schedule, spec, alert),
-                daemon=True,
-                name="greenhouse-scheduler-alert",
-            )
-            self._alerts = [t for t in self._alerts if t.is_alive()] + [thread]
-            thread.start()
+        alerts = alerts_for(occurrence, schedule, previous, outcome, reason, failed, duration)
+        for alert in alerts:
 
-    def _send(
-        self, occurrence: Occurrence, schedule: ScheduleRow, spec: ScheduleSpec, alert: Alert
-    ) -> None:
-        try:
-            deliveries = deliver(spec.notify, alert)
-            self.store.add_deliveries(
-                occurrence.id,
-                [
-                    {
-                        "channel": d.channel,
-                        "event": d.event,
-                        "delivered": d.delivered,
-                        "attempts": d.attempts,
-                        "error": d.error,
-                        "at": utc_text(d.at),
-                    }
-                    for d in deliveries
-                ],
-            )
-            for d in deliveries:
-                what = "alert sent" if d.delivered else "alert failed"
-                self._say(
-                    what,
-                    schedule,
-                    occurrence,
-                    f"{d.event} to {d.channel}" + (f": {d.error}" if d.error else ""),
-                )
-        except Exception as exc:  # a failed delivery never stops the scheduler
-            self._say("alert failed", schedule, occurrence, f"{type(exc).__name__}: {exc}")
+            def said(what: str, detail: str) -> None:
+                self._say(what, schedule, occurrence, detail)
+
+            urls = ScheduleSpec.from_dict(schedule.spec).notify
+            thread = send_later(self.store, occurrence.id, urls, alert, said)
+            self._alerts = [t for t in self._alerts if t.is_alive()] + [thread]
 
     def _say(
         self, what: str, schedule: ScheduleRow, occurrence: Occurrence, detail: str | None = None
