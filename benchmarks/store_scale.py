@@ -1,11 +1,13 @@
-"""How long ``greenhouse show`` and ``greenhouse open`` take on a store of many runs.
+"""How long the read commands take on a store of many runs.
 
 Fills a fresh store with N runs (default 10,000) through ``Store.save_run``; every run's
 executed notebook carries the same image of SIZE MB (kept once, as the store keeps a
 shared output). Then times, each as a fresh process as a user would start it,
-``greenhouse show RUN``, ``greenhouse show RUN --json`` and ``greenhouse open RUN`` (which
-rebuilds the notebook and writes a copy), on runs picked across the store, and prints the
-median and the slowest. ``greenhouse --help`` is timed alike: the start-up cost they share.
+``greenhouse --help``, ``greenhouse runs --limit 20``, ``greenhouse show RUN``,
+``greenhouse show RUN --json`` and ``greenhouse open RUN`` (which rebuilds the notebook and
+writes a copy), on runs picked across the store, and prints the median and the slowest,
+in wall-clock time and in the CPU time of the process (its own work, whatever else the
+machine is doing), against each command's target.
 
 Usage: ``python benchmarks/store_scale.py [--runs N] [--size-mb SIZE] [--rounds R]``.
 """
@@ -15,6 +17,7 @@ from __future__ import annotations
 import argparse
 import base64
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -28,7 +31,13 @@ from greenhouse_ext.models import Run, RunStatus
 from greenhouse_ext.store import Store
 
 MB = 1_000_000
-TARGET_S = 0.5
+TARGETS_S = {
+    "greenhouse --help": 0.15,
+    "greenhouse runs --limit 20": 0.3,
+    "greenhouse show RUN": 0.3,
+    "greenhouse show RUN --json": 0.3,
+    "greenhouse open RUN": 0.5,
+}
 
 
 def fill(store: Store, runs: int, size_mb: float) -> list[str]:
@@ -53,11 +62,16 @@ def fill(store: Store, runs: int, size_mb: float) -> list[str]:
     return ids
 
 
-def timed(store: Path, *args: str) -> float:
+def timed(store: Path, *args: str) -> tuple[float, float]:
+    """The wall-clock and CPU seconds of one ``greenhouse`` process."""
     command = [str(Path(sys.executable).parent / "greenhouse"), "--store", str(store), *args]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     subprocess.run(command, check=True, capture_output=True)
-    return time.perf_counter() - started
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    return wall, cpu
 
 
 def main() -> None:
@@ -76,16 +90,20 @@ def main() -> None:
         picks = [ids[i * (len(ids) - 1) // max(args.rounds - 1, 1)] for i in range(args.rounds)]
         commands = {
             "greenhouse --help": lambda _: ["--help"],
+            "greenhouse runs --limit 20": lambda _: ["runs", "--limit", "20"],
             "greenhouse show RUN": lambda run: ["show", run],
             "greenhouse show RUN --json": lambda run: ["show", run, "--json"],
             "greenhouse open RUN": lambda run: ["open", run],
         }
+        print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
         for label, make in commands.items():
-            times = [timed(root, *make(run)) for run in picks]
-            verdict = "ok" if label.endswith("--help") or max(times) < TARGET_S else "OVER"
+            walls, cpus = zip(*(timed(root, *make(run)) for run in picks), strict=True)
+            target = TARGETS_S[label]
+            verdict = "ok" if statistics.median(walls) < target else "OVER"
             print(
-                f"  {label:<28} median {statistics.median(times):.3f} s   "
-                f"max {max(times):.3f} s   ({verdict}, target < {TARGET_S} s)"
+                f"  {label:<28} wall median {statistics.median(walls):.3f} s "
+                f"max {max(walls):.3f} s   cpu median {statistics.median(cpus):.3f} s   "
+                f"({verdict}, target < {target} s)"
             )
 
 

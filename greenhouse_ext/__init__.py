@@ -5,9 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from ._version import __version__
-from .notebook_api import record, record_file
 
 __all__ = ["__version__", "record", "record_file"]
+
+
+def __getattr__(name: str) -> Any:
+    # The notebook API is imported on first use: the command line never needs it.
+    if name in ("record", "record_file"):
+        from . import notebook_api
+
+        return getattr(notebook_api, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _jupyter_labextension_paths() -> list[dict[str, str]]:

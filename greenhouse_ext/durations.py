@@ -37,8 +37,10 @@ def parse_duration(text: str, *, what: str = "duration") -> int:
 
 def format_duration(seconds: float) -> str:
     """Write seconds back in the largest unit that divides them, as ``parse_duration`` reads."""
+    if not float(seconds).is_integer() or seconds <= 0:
+        return f"{seconds:g}s"
     whole = int(seconds)
-    for unit, size in sorted(UNITS.items(), key=lambda item: -item[1]):
-        if whole and whole % size == 0:
-            return f"{whole // size}{unit}"
-    return f"{seconds:g}s"
+    unit, size = next(
+        (u, s) for u, s in sorted(UNITS.items(), key=lambda i: -i[1]) if whole % s == 0
+    )
+    return f"{whole // size}{unit}"

@@ -16,6 +16,15 @@ SUMMARY_VALUE_CHARS = 200
 """The longest value text a run's summary (its form in listings) carries whole."""
 TRUNCATION_MARK = "…"
 """What ends a value a summary cut."""
+MIN_PREFIX = 4
+"""The fewest characters of a run or sweep id that a reference may give: a unique prefix."""
+REF_FORMS = (
+    f"a run id (or a unique prefix of {MIN_PREFIX}+ characters), NAME@N, NAME@ALIAS "
+    "or NAME (its latest version)"
+)
+"""Every form a reference to a run or version takes, as help texts and messages quote them."""
+FILE_REF_FORMS = REF_FORMS.replace(" or NAME", ", NAME") + " or a path to an .ipynb file"
+"""The forms of a reference to anything compared (`diff`, `check`): a notebook file too."""
 INTERNAL_RUN_FIELDS = ("pid", "identity", "source_object", "output_object")
 """Fields of a run that are stored but never served: see `Run.to_dict`."""
 
@@ -122,6 +131,25 @@ class RecordedFile:
 
 
 @dataclass
+class NotebookFormat:
+    """How a notebook file was written, and what reading it changed (never the stored source).
+
+    ``format`` is ``ipynb`` or a Jupytext format (``py:percent``, ``md:myst``...);
+    ``nbformat``/``nbformat_minor`` the version the file declared (4 for text notebooks);
+    ``upgraded`` that it was converted to nbformat 4 to run; ``ids_normalised`` that
+    missing, duplicated or illegal cell ids were replaced; ``paired`` the files of a
+    Jupytext pair (this one included), relative to the notebook's folder.
+    """
+
+    format: str
+    nbformat: int
+    nbformat_minor: int
+    upgraded: bool = False
+    ids_normalised: bool = False
+    paired: list[str] = field(default_factory=list)
+
+
+@dataclass
 class Provenance:
     """Where a run came from: source, environment, code version, inputs."""
 
@@ -136,6 +164,7 @@ class Provenance:
     user: str
     greenhouse_version: str
     papermill_version: str
+    notebook_format: NotebookFormat | None = None
 
 
 @dataclass
@@ -271,6 +300,11 @@ class Run:
                     **{
                         **prov,
                         "inputs": [InputFile(**i) for i in prov.get("inputs") or []],
+                        "notebook_format": (
+                            NotebookFormat(**prov["notebook_format"])
+                            if prov.get("notebook_format")
+                            else None
+                        ),
                     }
                 )
                 if prov
@@ -340,6 +374,32 @@ class Version:
                 "aliases": list(data.get("aliases") or []),
             }
         )
+
+
+@dataclass
+class AliasEvent:
+    """One change of an alias: set, moved or removed, by whom, when and why.
+
+    ``from_number`` is None when the alias was set for the first time, ``to_number`` when
+    it was removed.
+    """
+
+    name: str
+    alias: str
+    from_number: int | None
+    to_number: int | None
+    user: str
+    at: str
+    reason: str | None = None
+
+    @property
+    def action(self) -> str:
+        if self.from_number is None:
+            return "set"
+        return "removed" if self.to_number is None else "moved"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**dataclasses.asdict(self), "action": self.action}
 
 
 @dataclass

@@ -128,6 +128,11 @@ export type IEnvironmentDiff = Schemas['EnvironmentDiff'];
 export type IVersion = Schemas['Version'];
 
 /**
+ * The answer of moving an alias: the version it points at and the change recorded.
+ */
+export type IAliasMoved = Schemas['AliasMoved'];
+
+/**
  * The body of `POST publish`.
  */
 export type IPublishRequest = Schemas['PublishRequest'];

@@ -6,6 +6,7 @@ import { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 
 import type {
+  IAliasMoved,
   IArtefactNames,
   ICreateRun,
   IPublishRequest,
@@ -123,12 +124,18 @@ export class ArtefactsModel implements IDisposable {
    * @param name - The artefact's name.
    * @param alias - The alias, such as `production`.
    * @param version - The version's number.
+   * @param reason - Why it moves, kept in the alias's history (empty for none).
    */
-  async setAlias(name: string, alias: string, version: number): Promise<void> {
+  async setAlias(
+    name: string,
+    alias: string,
+    version: number,
+    reason = ''
+  ): Promise<void> {
     const path = `artefacts/${encodeURIComponent(name)}/aliases/${encodeURIComponent(alias)}`;
-    await requestAPI<IVersion>(path, {
+    await requestAPI<IAliasMoved>(path, {
       method: 'PUT',
-      body: JSON.stringify({ version })
+      body: JSON.stringify(reason ? { version, reason } : { version })
     });
     await this.loadVersions(name);
   }

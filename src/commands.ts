@@ -171,10 +171,7 @@ async function runNotebook(
     const notebook = app.serviceManager.contents.localPath(widget.context.path);
     const changed = notebook !== panel.model.notebook;
     try {
-      if (widget.context.model.dirty && !widget.context.model.readOnly) {
-        // The server runs the file on disk: run what the author sees.
-        await widget.context.save();
-      }
+      // The sidebar asks what to do with unsaved edits when the run starts.
       await (changed
         ? panel.model.setNotebook(notebook)
         : panel.model.refresh());

@@ -24,7 +24,7 @@ import {
   sameValue
 } from './parameters';
 import { GreenhouseRequestError, requestAPI } from './request';
-import { readValues, splitValues } from './sweeps';
+import { readMoreValues, splitValues } from './sweeps';
 
 /**
  * The parameter form holds values that cannot be sent; nothing was sent.
@@ -91,6 +91,7 @@ export class FormModel implements IDisposable {
     this._inputs.clear();
     this._initial.clear();
     this._fieldErrors.clear();
+    this._moreErrors.clear();
     this._formProblems = [];
   }
 
@@ -132,7 +133,8 @@ export class FormModel implements IDisposable {
       parameter,
       kind: inputKind(parameter.field),
       input: this._inputs.get(name) ?? initialInput(parameter),
-      error: this._fieldErrors.get(name) ?? null
+      error: this._fieldErrors.get(name) ?? null,
+      moreError: this._moreErrors.get(name) ?? null
     };
   }
 
@@ -172,19 +174,35 @@ export class FormModel implements IDisposable {
       return;
     }
     this._more.set(name, text);
-    this._setProblem(name, readValues(field.parameter, field.input, text));
+    const { error } = readMoreValues(field.parameter, text);
+    if (error === null) {
+      this._moreErrors.delete(name);
+    } else {
+      this._moreErrors.set(name, error);
+    }
+    this._changed.emit('form');
   }
 
   /**
    * How many runs a sweep of the form makes: the product of each field's count of
-   * values (1 when no field has further values).
+   * valid values (1 when no field has further values).
    */
   get sweepSize(): number {
     let size = 1;
-    for (const text of this._more.values()) {
-      size *= 1 + splitValues(text).length;
+    for (const [name, text] of this._more) {
+      const field = this.field(name);
+      if (field) {
+        size *= 1 + readMoreValues(field.parameter, text).values.length;
+      }
     }
     return size;
+  }
+
+  /**
+   * Whether every further value of a sweep can be read.
+   */
+  get moreValuesValid(): boolean {
+    return this._moreErrors.size === 0;
   }
 
   /**
@@ -192,6 +210,7 @@ export class FormModel implements IDisposable {
    */
   resetForm(): void {
     this._more.clear();
+    this._moreErrors.clear();
     this._inputs.clear();
     this._fieldErrors.clear();
     this._formProblems = [];
@@ -256,19 +275,24 @@ export class FormModel implements IDisposable {
     for (const [name, value] of Object.entries(values)) {
       parameters[name] = [value];
     }
+    const moreErrors: Record<string, string> = {};
     for (const [name, text] of this._more) {
       const field = this.field(name);
       if (!field || splitValues(text).length === 0) {
         continue;
       }
-      const result = readValues(field.parameter, field.input, text);
-      if (result.ok) {
-        parameters[name] = result.values;
-      } else {
-        errors[name] = result.error;
+      const main = readField(field.parameter.field, field.input);
+      const further = readMoreValues(field.parameter, text);
+      if (!main.ok) {
+        errors[name] = main.error;
+      } else if (further.error === null) {
+        parameters[name] = [main.value, ...further.values];
+      }
+      if (further.error !== null) {
+        moreErrors[name] = further.error;
       }
     }
-    this._refuseInvalid(errors);
+    this._refuseInvalid(errors, moreErrors);
     this._formProblems = [];
     const request: ICreateSweep = { notebook, parameters };
     return this._post<IStartedSweep>('sweeps', request);
@@ -303,10 +327,14 @@ export class FormModel implements IDisposable {
   /**
    * Show the invalid fields' problems and throw, if there are any.
    */
-  private _refuseInvalid(errors: Record<string, string>): void {
-    const invalid = Object.entries(errors);
+  private _refuseInvalid(
+    errors: Record<string, string>,
+    moreErrors: Record<string, string> = {}
+  ): void {
+    const invalid = [...Object.entries(errors), ...Object.entries(moreErrors)];
     if (invalid.length > 0) {
-      this._fieldErrors = new Map(invalid);
+      this._fieldErrors = new Map(Object.entries(errors));
+      this._moreErrors = new Map(Object.entries(moreErrors));
       this._changed.emit('form');
       throw new InvalidFormError(
         invalid.map(([name, error]) => `${name}: ${error}`)
@@ -365,6 +393,7 @@ export class FormModel implements IDisposable {
   private _initial = new Map<string, FieldInput>();
   private _more = new Map<string, string>();
   private _fieldErrors = new Map<string, string>();
+  private _moreErrors = new Map<string, string>();
   private _formProblems: string[] = [];
 }
 
@@ -397,6 +426,10 @@ export namespace FormModel {
      * Why its input cannot be sent, if it cannot.
      */
     error: string | null;
+    /**
+     * Why one of its further values for a sweep cannot be sent, if one cannot.
+     */
+    moreError: string | null;
   }
 
   /**

@@ -66,6 +66,14 @@ export class HistoryModel implements IDisposable {
   }
 
   /**
+   * The sweeps started from this sidebar that are still running, with how many
+   * runs each makes (its runs join {@link runs} as its process records them).
+   */
+  get startedSweeps(): ReadonlyMap<string, number> {
+    return this._startedSweeps;
+  }
+
+  /**
    * The ids of the runs chosen for a diff, oldest choice first (at most two).
    */
   get selection(): readonly string[] {
@@ -98,6 +106,8 @@ export class HistoryModel implements IDisposable {
     this._notebook = path;
     this._runs = [];
     this._selection = [];
+    this._dropped = null;
+    this._startedSweeps.clear();
     this._scheduleHistory(this._epoch);
   }
 
@@ -142,8 +152,14 @@ export class HistoryModel implements IDisposable {
    * Poll a sweep until its process ends, adding its runs to the history as they come.
    *
    * @param id - The sweep's id.
+   * @param size - How many runs it makes, when it was just started here: it is
+   * listed in {@link startedSweeps} until its process ends.
    */
-  watchSweep(id: string): void {
+  watchSweep(id: string, size?: number): void {
+    if (size !== undefined) {
+      this._startedSweeps.set(id, size);
+      this._changed.emit('runs');
+    }
     const handle = this._timers.setTimeout(async () => {
       this._sweepPolls.delete(id);
       try {
@@ -154,6 +170,8 @@ export class HistoryModel implements IDisposable {
         sweep.runs.forEach(run => this.put(run));
         if (sweep.active) {
           this.watchSweep(id);
+        } else if (this._startedSweeps.delete(id)) {
+          this._changed.emit('runs');
         }
       } catch (error) {
         if (!this._isDisposed) {
@@ -239,12 +257,22 @@ export class HistoryModel implements IDisposable {
    * @param id - The run's id.
    */
   toggleSelected(id: string): void {
+    this._dropped = null;
     if (this._selection.includes(id)) {
       this._selection = this._selection.filter(item => item !== id);
     } else {
-      this._selection = [...this._selection, id].slice(-2);
+      const chosen = [...this._selection, id];
+      this._dropped = chosen.length > 2 ? chosen[0] : null;
+      this._selection = chosen.slice(-2);
     }
     this._changed.emit('selection');
+  }
+
+  /**
+   * The run the last choice unchose (a third choice drops the oldest), or null.
+   */
+  get dropped(): string | null {
+    return this._dropped;
   }
 
   /**
@@ -376,6 +404,7 @@ export class HistoryModel implements IDisposable {
   private _historyPoll: unknown = null;
   private _timers: ITimers;
   private _sweepPolls = new Map<string, unknown>();
+  private _startedSweeps = new Map<string, number>();
   private _historyLimit: number;
   private _logLimit: number;
   private _isDisposed = false;
@@ -383,6 +412,7 @@ export class HistoryModel implements IDisposable {
   private _notebook: string | null = null;
   private _runs: RunOrSummary[] = [];
   private _selection: string[] = [];
+  private _dropped: string | null = null;
   private _logs = new Map<string, { text: string; offset: number }>();
   private _lastError: string | null = null;
 }

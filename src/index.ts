@@ -38,6 +38,7 @@ import { addCommands } from './commands';
 // eslint-disable-next-line jupyter/prefer-lazy-imports
 import { PanelModel } from './panelModel';
 import { requestAPI } from './request';
+import { confirmUnsaved, parametersSource } from './unsaved';
 // eslint-disable-next-line jupyter/prefer-lazy-imports
 import { GreenhousePanel, greenhouseIcon } from './widgets/panel';
 
@@ -46,6 +47,10 @@ import { GreenhousePanel, greenhouseIcon } from './widgets/panel';
  * elsewhere (the CLI, a sweep, a teammate on a shared store).
  */
 const HISTORY_INTERVAL_MS = 5000;
+/**
+ * How long the parameters cell must rest before the form follows its edits.
+ */
+const EDIT_DELAY_MS = 400;
 
 /**
  * Checks at start-up that the greenhouse server extension answers, and adds the
@@ -119,7 +124,20 @@ const panelPlugin: JupyterFrontEndPlugin<void> = {
   ) => {
     const trans = (translator ?? nullTranslator).load('greenhouse_ext');
     const model = new PanelModel({ historyInterval: HISTORY_INTERVAL_MS });
-    const panel = new GreenhousePanel({ model, commands: app.commands, trans });
+    const confirmRun = async (notebook: string) => {
+      const widget = tracker.find(
+        candidate =>
+          app.serviceManager.contents.localPath(candidate.context.path) ===
+          notebook
+      );
+      return widget ? confirmUnsaved(widget.context, trans) : true;
+    };
+    const panel = new GreenhousePanel({
+      model,
+      commands: app.commands,
+      trans,
+      confirmRun
+    });
     app.shell.add(panel, 'left', { rank: 900 });
     restorer?.add(panel, panel.id);
 
@@ -142,7 +160,8 @@ const panelPlugin: JupyterFrontEndPlugin<void> = {
 
 /**
  * Keep the model on the notebook in focus: switch when focus or the notebook's
- * path changes, and read its parameters again whenever it is saved.
+ * path changes, read its parameters again whenever it is saved, and follow its
+ * parameters cell as it is edited.
  */
 function followFocus(
   app: JupyterFrontEnd,
@@ -157,12 +176,24 @@ function followFocus(
     );
   };
   const reread = () => void model.refresh();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const edited = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      const source = watched?.isReady ? parametersSource(watched.model) : null;
+      if (source !== null && watched?.model.dirty) {
+        void model.showEditedParameters(source);
+      }
+    }, EDIT_DELAY_MS);
+  };
   const follow = () => {
     watched?.pathChanged.disconnect(show);
     watched?.fileChanged.disconnect(reread);
+    watched?.model.contentChanged.disconnect(edited);
     watched = tracker.currentWidget?.context ?? null;
     watched?.pathChanged.connect(show);
     watched?.fileChanged.connect(reread);
+    watched?.model.contentChanged.connect(edited);
     show();
   };
   tracker.currentChanged.connect(follow);

@@ -81,6 +81,7 @@ export class PanelModel implements IDisposable {
     }
     const epoch = ++this._epoch;
     this._notebook = path;
+    this._editedSource = null;
     this.form.clear();
     this.history.show(path);
     this._changed.emit('notebook');
@@ -108,6 +109,35 @@ export class PanelModel implements IDisposable {
   }
 
   /**
+   * Show the parameters the notebook's parameters cell declares as edited, before
+   * it is saved; the fields keep the values typed in them.
+   *
+   * @param source - The source of the cell tagged `parameters` in the editor.
+   * @returns A promise settled once the form shows them (errors are kept in the state).
+   */
+  async showEditedParameters(source: string): Promise<void> {
+    const path = this._notebook;
+    if (path === null || source === this._editedSource) {
+      return;
+    }
+    this._editedSource = source;
+    const epoch = this._epoch;
+    try {
+      const set = await requestAPI<IParameterSet>('parameters', {
+        method: 'POST',
+        body: JSON.stringify({ notebook: path, source })
+      });
+      if (epoch === this._epoch && !this._isDisposed) {
+        this.form.setParameters(set);
+      }
+    } catch (error) {
+      if (epoch === this._epoch && !this._isDisposed) {
+        this.form.setParametersError(messageOf(error));
+      }
+    }
+  }
+
+  /**
    * Start a run of the notebook with the form's values.
    *
    * @returns The new run, already in the history and polled until it finishes.
@@ -124,13 +154,14 @@ export class PanelModel implements IDisposable {
   /**
    * Start a sweep: every combination of the fields' values, each an ordinary run.
    *
-   * @returns The started sweep; its runs join the history as they finish.
+   * @returns The started sweep; it is listed at once, and its runs join the
+   * history as its process records them.
    * @throws {InvalidFormError} When a value is invalid (nothing is sent).
    * @throws {GreenhouseRequestError} When the server refuses.
    */
   async sweep(): Promise<IStartedSweep> {
     const started = await this.form.submitSweep(this._requireNotebook());
-    this.history.watchSweep(started.id);
+    this.history.watchSweep(started.id, started.size);
     return started;
   }
 
@@ -175,6 +206,7 @@ export class PanelModel implements IDisposable {
   private _isDisposed = false;
   private _epoch = 0;
   private _notebook: string | null = null;
+  private _editedSource: string | null = null;
 }
 
 /**

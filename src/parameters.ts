@@ -262,15 +262,46 @@ function fromText(type: IParameterType, text: string): JSONValue {
       throw new MismatchError(`expected ${expected(type)}`);
     }
   }
+  if (type.kind === 'list' && !JSON_START.test(text)) {
+    // A list typed as people write one, `a, b`: items read as the item type reads them.
+    const item = type.item ?? ANY;
+    return text
+      .split(',')
+      .map(piece => piece.trim())
+      .filter(piece => piece !== '')
+      .map((piece, index) => {
+        try {
+          return fromText(item, piece);
+        } catch (error) {
+          const message = (error as Error).message;
+          throw new MismatchError(`[${index}]: ${message}, got ${piece}`);
+        }
+      });
+  }
   try {
     return JSON.parse(text) as JSONValue;
-  } catch (error) {
+  } catch {
     if (type.kind === 'json') {
       return text;
     }
-    throw new MismatchError(`not valid JSON (${(error as Error).message})`);
+    throw new MismatchError(
+      JSON_EXAMPLES[type.kind] ?? `expected ${expected(type)}`
+    );
   }
 }
+
+/**
+ * Text that is meant as JSON rather than as a list written with commas.
+ */
+const JSON_START = /^\s*["[{]/;
+
+/**
+ * What a list or dict that could not be read should look like.
+ */
+const JSON_EXAMPLES: Partial<Record<IParameterType['kind'], string>> = {
+  list: 'expected a list: values separated by commas (a, b), or JSON (["a", "b"])',
+  dict: 'expected a dict as JSON, such as {"a": 1}'
+};
 
 function coerce(
   type: IParameterType,

@@ -32,7 +32,8 @@ export interface paths {
     /** The parameters a notebook declares in its cell tagged `parameters`. */
     get: operations['describeParameters'];
     put?: never;
-    post?: never;
+    /** The parameters a notebook would declare with this parameters cell (its unsaved edits). */
+    post: operations['describeEditedParameters'];
     delete?: never;
     options?: never;
     head?: never;
@@ -75,7 +76,7 @@ export interface paths {
       query?: never;
       header?: never;
       path: {
-        /** @description A run id, or a unique prefix of one (at least 4 characters). */
+        /** @description A run id, a unique prefix of one (at least 4 characters), or `NAME@N`, `NAME@ALIAS` or `NAME` for the run that version was published from. */
         id: components['parameters']['RunId'];
       };
       cookie?: never;
@@ -95,7 +96,7 @@ export interface paths {
       query?: never;
       header?: never;
       path: {
-        /** @description A run id, or a unique prefix of one (at least 4 characters). */
+        /** @description A run id, a unique prefix of one (at least 4 characters), or `NAME@N`, `NAME@ALIAS` or `NAME` for the run that version was published from. */
         id: components['parameters']['RunId'];
       };
       cookie?: never;
@@ -120,7 +121,7 @@ export interface paths {
       query?: never;
       header?: never;
       path: {
-        /** @description A run id, or a unique prefix of one (at least 4 characters). */
+        /** @description A run id, a unique prefix of one (at least 4 characters), or `NAME@N`, `NAME@ALIAS` or `NAME` for the run that version was published from. */
         id: components['parameters']['RunId'];
       };
       cookie?: never;
@@ -140,7 +141,7 @@ export interface paths {
       query?: never;
       header?: never;
       path: {
-        /** @description A run id, or a unique prefix of one (at least 4 characters). */
+        /** @description A run id, a unique prefix of one (at least 4 characters), or `NAME@N`, `NAME@ALIAS` or `NAME` for the run that version was published from. */
         id: components['parameters']['RunId'];
       };
       cookie?: never;
@@ -160,7 +161,7 @@ export interface paths {
       query?: never;
       header?: never;
       path: {
-        /** @description A run id, or a unique prefix of one (at least 4 characters). */
+        /** @description A run id, a unique prefix of one (at least 4 characters), or `NAME@N`, `NAME@ALIAS` or `NAME` for the run that version was published from. */
         id: components['parameters']['RunId'];
       };
       cookie?: never;
@@ -209,7 +210,7 @@ export interface paths {
       query?: never;
       header?: never;
       path: {
-        /** @description A sweep id. */
+        /** @description A sweep id (`GET` also takes a unique prefix of at least 4 characters). */
         id: components['parameters']['SweepId'];
       };
       cookie?: never;
@@ -232,7 +233,7 @@ export interface paths {
       query?: never;
       header?: never;
       path: {
-        /** @description A sweep id. */
+        /** @description A sweep id (`GET` also takes a unique prefix of at least 4 characters). */
         id: components['parameters']['SweepId'];
       };
       cookie?: never;
@@ -258,7 +259,7 @@ export interface paths {
       query?: never;
       header?: never;
       path: {
-        /** @description A run id, or a unique prefix of one (at least 4 characters). */
+        /** @description A run id, a unique prefix of one (at least 4 characters), or `NAME@N`, `NAME@ALIAS` or `NAME` for the run that version was published from. */
         id: components['parameters']['RunId'];
       };
       cookie?: never;
@@ -362,8 +363,29 @@ export interface paths {
       cookie?: never;
     };
     get?: never;
-    /** Point an alias at a version (moving it from where it pointed). */
+    /** Point an alias at a version (moving it from where it pointed), recording the change. */
     put: operations['setAlias'];
+    post?: never;
+    /** Remove an alias, recording who removed it and why. */
+    delete: operations['removeAlias'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/artefacts/{name}/alias-history': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description An artefact's name (letters, digits, `.`, `_`, `-`). */
+        name: components['parameters']['ArtefactName'];
+      };
+      cookie?: never;
+    };
+    /** Every recorded change of an artefact's aliases, oldest first, and where each points now. */
+    get: operations['aliasHistory'];
+    put?: never;
     post?: never;
     delete?: never;
     options?: never;
@@ -477,6 +499,12 @@ export interface components {
       /** @description Whether the value must not be shown. */
       secret: boolean;
     };
+    DescribeEditedParameters: {
+      /** @description The notebook's path, relative to the server's root. */
+      notebook: string;
+      /** @description The source of its cell tagged `parameters`. */
+      source: string;
+    };
     ParameterSet: {
       notebook: string;
       parameters: components['schemas']['Parameter'][];
@@ -522,6 +550,16 @@ export interface components {
       user: string;
       greenhouse_version: string;
       papermill_version: string;
+      /** @description How the notebook file was written (ipynb, or a Jupytext format such as py:percent), the nbformat version it declared, whether reading upgraded it to format 4 or normalised its cell ids, and the files of its Jupytext pair. Null in runs recorded before it was kept. */
+      notebook_format?: null | components['schemas']['NotebookFormat'];
+    };
+    NotebookFormat: {
+      format: string;
+      nbformat: number;
+      nbformat_minor: number;
+      upgraded: boolean;
+      ids_normalised: boolean;
+      paired: string[];
     };
     Run: {
       id: string;
@@ -755,13 +793,14 @@ export interface components {
       version: string;
     };
     PublishRequest: {
-      /** @description A run id or a unique prefix of one. */
+      /** @description A run id, a unique prefix of one, or NAME@N, NAME@ALIAS or NAME (the run of that version). */
       run: string;
       name: string;
       /** @description Aliases to point at it (not numbers). */
       aliases?: string[];
     };
-    Version: {
+    Version: components['schemas']['VersionFields'];
+    VersionFields: {
       name: string;
       number: number;
       run_id: string;
@@ -781,6 +820,38 @@ export interface components {
     };
     AliasRequest: {
       version: number;
+      /** @description Why the alias moves; kept in its history. */
+      reason?: string;
+    };
+    AliasEvent: {
+      name: string;
+      alias: string;
+      /** @enum {string} */
+      action: 'set' | 'moved' | 'removed';
+      /** @description Where the alias pointed before (null when it was first set). */
+      from_number: number | null;
+      /** @description Where it points after (null when it was removed). */
+      to_number: number | null;
+      /** @description The account that made the change. */
+      user: string;
+      /** Format: date-time */
+      at: string;
+      reason: string | null;
+    };
+    AliasMoved: {
+      change: components['schemas']['AliasEvent'] | null;
+    } & components['schemas']['VersionFields'];
+    AliasHistory: {
+      name: string;
+      events: components['schemas']['AliasEvent'][];
+      /** @description Where each alias points now. */
+      current: {
+        [key: string]: number;
+      };
+      /** @description Aliases set before their history was kept. */
+      unrecorded: {
+        [key: string]: number;
+      };
     };
     VerifyRequest: {
       /** @description `NAME@N`, `NAME@ALIAS` or `NAME`. */
@@ -895,9 +966,9 @@ export interface components {
     };
   };
   parameters: {
-    /** @description A run id, or a unique prefix of one (at least 4 characters). */
+    /** @description A run id, a unique prefix of one (at least 4 characters), or `NAME@N`, `NAME@ALIAS` or `NAME` for the run that version was published from. */
     RunId: string;
-    /** @description A sweep id. */
+    /** @description A sweep id (`GET` also takes a unique prefix of at least 4 characters). */
     SweepId: string;
     /** @description An artefact's name (letters, digits, `.`, `_`, `-`). */
     ArtefactName: string;
@@ -955,6 +1026,33 @@ export interface operations {
       400: components['responses']['BadRequest'];
       403: components['responses']['Forbidden'];
       404: components['responses']['NotFound'];
+      413: components['responses']['TooLarge'];
+    };
+  };
+  describeEditedParameters: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['DescribeEditedParameters'];
+      };
+    };
+    responses: {
+      /** @description The parameter set; `notebook` is the path as given. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ParameterSet'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      403: components['responses']['Forbidden'];
       413: components['responses']['TooLarge'];
     };
   };
@@ -1030,7 +1128,7 @@ export interface operations {
       query?: never;
       header?: never;
       path: {
-        /** @description A run id, or a unique prefix of one (at least 4 characters). */
+        /** @description A run id, a unique prefix of one (at least 4 characters), or `NAME@N`, `NAME@ALIAS` or `NAME` for the run that version was published from. */
         id: components['parameters']['RunId'];
       };
       cookie?: never;
@@ -1058,7 +1156,7 @@ export interface operations {
       query?: never;
       header?: never;
       path: {
-        /** @description A run id, or a unique prefix of one (at least 4 characters). */
+        /** @description A run id, a unique prefix of one (at least 4 characters), or `NAME@N`, `NAME@ALIAS` or `NAME` for the run that version was published from. */
         id: components['parameters']['RunId'];
       };
       cookie?: never;
@@ -1102,7 +1200,7 @@ export interface operations {
       };
       header?: never;
       path: {
-        /** @description A run id, or a unique prefix of one (at least 4 characters). */
+        /** @description A run id, a unique prefix of one (at least 4 characters), or `NAME@N`, `NAME@ALIAS` or `NAME` for the run that version was published from. */
         id: components['parameters']['RunId'];
       };
       cookie?: never;
@@ -1130,7 +1228,7 @@ export interface operations {
       query?: never;
       header?: never;
       path: {
-        /** @description A run id, or a unique prefix of one (at least 4 characters). */
+        /** @description A run id, a unique prefix of one (at least 4 characters), or `NAME@N`, `NAME@ALIAS` or `NAME` for the run that version was published from. */
         id: components['parameters']['RunId'];
       };
       cookie?: never;
@@ -1166,7 +1264,7 @@ export interface operations {
       query?: never;
       header?: never;
       path: {
-        /** @description A run id, or a unique prefix of one (at least 4 characters). */
+        /** @description A run id, a unique prefix of one (at least 4 characters), or `NAME@N`, `NAME@ALIAS` or `NAME` for the run that version was published from. */
         id: components['parameters']['RunId'];
       };
       cookie?: never;
@@ -1237,7 +1335,7 @@ export interface operations {
       };
       header?: never;
       path: {
-        /** @description A sweep id. */
+        /** @description A sweep id (`GET` also takes a unique prefix of at least 4 characters). */
         id: components['parameters']['SweepId'];
       };
       cookie?: never;
@@ -1264,7 +1362,7 @@ export interface operations {
       query?: never;
       header?: never;
       path: {
-        /** @description A sweep id. */
+        /** @description A sweep id (`GET` also takes a unique prefix of at least 4 characters). */
         id: components['parameters']['SweepId'];
       };
       cookie?: never;
@@ -1299,7 +1397,7 @@ export interface operations {
       query?: never;
       header?: never;
       path: {
-        /** @description A run id, or a unique prefix of one (at least 4 characters). */
+        /** @description A run id, a unique prefix of one (at least 4 characters), or `NAME@N`, `NAME@ALIAS` or `NAME` for the run that version was published from. */
         id: components['parameters']['RunId'];
       };
       cookie?: never;
@@ -1477,13 +1575,74 @@ export interface operations {
       };
     };
     responses: {
-      /** @description The version the alias now points at. */
+      /** @description The version the alias now points at, and the change recorded (null when the alias already pointed there). */
       200: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          'application/json': components['schemas']['Version'];
+          'application/json': components['schemas']['AliasMoved'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      413: components['responses']['TooLarge'];
+      503: components['responses']['Unavailable'];
+    };
+  };
+  removeAlias: {
+    parameters: {
+      query?: {
+        /** @description Why the alias is removed; kept in its history. */
+        reason?: string;
+      };
+      header?: never;
+      path: {
+        /** @description An artefact's name (letters, digits, `.`, `_`, `-`). */
+        name: components['parameters']['ArtefactName'];
+        /** @description The alias, such as `production` (not a number). */
+        alias: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The removal as recorded. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['AliasEvent'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      413: components['responses']['TooLarge'];
+      503: components['responses']['Unavailable'];
+    };
+  };
+  aliasHistory: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description An artefact's name (letters, digits, `.`, `_`, `-`). */
+        name: components['parameters']['ArtefactName'];
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The history. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['AliasHistory'];
         };
       };
       400: components['responses']['BadRequest'];

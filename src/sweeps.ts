@@ -30,6 +30,35 @@ export function splitValues(text: string): string[] {
 }
 
 /**
+ * Read a field's further values alone.
+ *
+ * @param parameter - The parameter as the server declares it.
+ * @param more - The field's further values, separated by `;`.
+ * @returns The values that could be read, typed, and the first problem (naming
+ * its value), if any.
+ */
+export function readMoreValues(
+  parameter: IParameter,
+  more: string
+): { values: JSONValue[]; error: string | null } {
+  const values: JSONValue[] = [];
+  let error: string | null = null;
+  for (const text of splitValues(more)) {
+    const typed = asInput(parameter, text);
+    const result =
+      typed === null
+        ? { ok: false as const, error: 'expected true or false' }
+        : readField(parameter.field, typed);
+    if (result.ok) {
+      values.push(result.value);
+    } else {
+      error ??= `${text}: ${result.error}`;
+    }
+  }
+  return { values, error };
+}
+
+/**
  * Read a field's main input and its further values as the sweep's values.
  *
  * @param parameter - The parameter as the server declares it.
@@ -46,19 +75,10 @@ export function readValues(
   if (!first.ok) {
     return first;
   }
-  const values: JSONValue[] = [first.value];
-  for (const text of splitValues(more)) {
-    const typed = asInput(parameter, text);
-    const result =
-      typed === null
-        ? { ok: false as const, error: 'expected true or false' }
-        : readField(parameter.field, typed);
-    if (!result.ok) {
-      return { ok: false, error: `${text}: ${result.error}` };
-    }
-    values.push(result.value);
-  }
-  return { ok: true, values };
+  const further = readMoreValues(parameter, more);
+  return further.error === null
+    ? { ok: true, values: [first.value, ...further.values] }
+    : { ok: false, error: further.error };
 }
 
 /**
@@ -96,6 +116,32 @@ export interface ISweepGroup {
    * Its runs, in the order they were listed.
    */
   runs: RunOrSummary[];
+}
+
+/**
+ * How many of a sweep's runs are queued, running and finished, and how many of
+ * the finished did not succeed.
+ *
+ * @param runs - The sweep's runs recorded so far.
+ * @param total - How many runs it makes: those not recorded yet count as queued.
+ * @returns The counts.
+ */
+export function sweepCounts(
+  runs: readonly RunOrSummary[],
+  total: number
+): { queued: number; running: number; finished: number; failed: number } {
+  const running = runs.filter(run => run.status === 'running').length;
+  const recordedQueued = runs.filter(run => run.status === 'queued').length;
+  const finished = runs.length - running - recordedQueued;
+  const failed = runs.filter(
+    run => !['queued', 'running', 'succeeded'].includes(run.status)
+  ).length;
+  return {
+    queued: Math.max(total, runs.length) - running - finished,
+    running,
+    finished,
+    failed
+  };
 }
 
 /**

@@ -16,7 +16,13 @@ def test_parse_duration_reads_each_unit(text, seconds):
 
 @pytest.mark.parametrize(
     ("text", "said"),
-    [("0s", "is zero"), ("5", "is not a duration"), ("1.5h", "is not a duration"), ("-3d", "is not a duration"), ("3y", "is not a duration")],
+    [
+        ("0s", "is zero"),
+        ("5", "is not a duration"),
+        ("1.5h", "is not a duration"),
+        ("-3d", "is not a duration"),
+        ("3y", "is not a duration"),
+    ],
 )
 def test_parse_duration_refuses_with_the_right_form(text, said):
     with pytest.raises(InvalidInput, match=said) as caught:
@@ -25,7 +31,9 @@ def test_parse_duration_refuses_with_the_right_form(text, said):
     assert "30s" in str(caught.value)
 
 
-@pytest.mark.parametrize(("seconds", "text"), [(30, "30s"), (300, "5m"), (5400, "90m"), (86400, "1d"), (1.5, "1.5s")])
+@pytest.mark.parametrize(
+    ("seconds", "text"), [(30, "30s"), (300, "5m"), (5400, "90m"), (86400, "1d"), (1.5, "1.5s")]
+)
 def test_format_duration_round_trips(seconds, text):
     assert format_duration(seconds) == text
     if float(seconds).is_integer():

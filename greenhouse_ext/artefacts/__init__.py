@@ -1,21 +1,31 @@
 """What is made of runs: versions, reports, diffs, reproductions, gates and drift history."""
 
-from .diff import Comparison, compare, environment_changed
+from .aliases import AliasHistory, alias_history, remove_alias, set_alias
+from .diff import (
+    Comparison,
+    binary_payloads,
+    compare,
+    environment_changed,
+    restore_payloads,
+)
 from .gate import GateReport, Outcome, check
 from .history import History, history, plot_history
 from .locations import verify_at, write_to
 from .manifest import VerifyResult
-from .publish import export, publish, set_alias, verify
+from .publish import export, publish, verify
 from .report import render_html
 from .reproduce import Reproduction, plan, reproduce, reproduction_of
 
 __all__ = [
+    "AliasHistory",
     "Comparison",
     "GateReport",
     "History",
     "Outcome",
     "Reproduction",
     "VerifyResult",
+    "alias_history",
+    "binary_payloads",
     "check",
     "compare",
     "environment_changed",
@@ -24,9 +34,11 @@ __all__ = [
     "plan",
     "plot_history",
     "publish",
+    "remove_alias",
     "render_html",
     "reproduce",
     "reproduction_of",
+    "restore_payloads",
     "set_alias",
     "verify",
     "verify_at",

@@ -16,7 +16,7 @@ is ``{python: {a, b}, kernel: {a, b}, packages: {added: [{name, version}], remov
 [{name, version}], changed: [{name, a, b}]}}``; ``notebook`` is ``{changed_cells,
 nbdime}`` (see `changed_cells`; ``nbdime`` is the diff of the normalised notebooks).
 ``change`` is ``added``, ``removed`` or ``changed``, only differences are listed, and a
-missing side is null. ``delta`` (b - a) and ``percent`` (of ``|a|``; null when a is 0)
+missing side is null. ``delta`` (b - a) and ``percent`` (of ``|a|``; null when a is near 0)
 are set only when both are numbers. Parameters are effective values (recorded over the
 ``parameters`` cell's defaults, secrets left out); metrics are the run's, or those
 recorded in a file's outputs. Inputs and environment come from provenance: with a file
@@ -25,19 +25,22 @@ on either side they are ``[]``/null.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ..display import relative_change
 from ..models import Provenance
 from ..notebook_api import read_metrics
 from ..parameters import discover
 from ..store import Subject
 from .changes import ADDED, CHANGED, REMOVED, Change, changes, environment_changes
-from .normalise import map_strings, normalise_notebook, parse_stand_in, stand_in
+from .normalise import is_binary, map_strings, normalise_notebook, parse_stand_in, stand_in
 
 BASE64_CAP = 1024
+PAYLOAD_SEND_CAP = 4 * 1024 * 1024
 
 _BASE64 = re.compile(r"[A-Za-z0-9+/=\r\n]+")
 
@@ -76,7 +79,8 @@ def diff_metrics(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[dict[str, A
     """List the metrics whose values differ, as ``{name, change, a, b, delta, percent}``.
 
     ``delta`` is ``b - a`` and ``percent`` is ``100 * delta / |a|``, both only when both
-    values are numbers (booleans are not); ``percent`` is also null when ``a`` is 0.
+    values are numbers (booleans are not); ``percent`` is also null when ``a`` is near zero
+    (see `greenhouse_ext.display.relative_change`), where a percentage would say nothing.
     """
     rows = []
     for change in changes(a, b):
@@ -88,8 +92,7 @@ def diff_metrics(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[dict[str, A
 def _delta(old: Any, new: Any) -> tuple[float | None, float | None]:
     if not (_is_number(old) and _is_number(new)):
         return None, None
-    delta = new - old
-    return delta, (100 * delta / abs(old) if old else None)
+    return new - old, relative_change(old, new)
 
 
 def diff_inputs(a: Provenance | None, b: Provenance | None) -> list[dict[str, Any]]:
@@ -246,6 +249,34 @@ def strip_payloads(value: Any) -> Any:
 
 def _stood_in_if_payload(text: str) -> str:
     return stand_in(text) if len(text) > BASE64_CAP and _BASE64.fullmatch(text) else text
+
+
+def binary_payloads(*notebooks: Mapping[str, Any]) -> dict[str, str]:
+    """Map the sha256 of each binary output payload (an image...) to the payload itself.
+
+    Payloads over ``PAYLOAD_SEND_CAP`` are left out, so their stand-ins stay stand-ins.
+    The hash is `stand_in`'s, so `restore_payloads` can put the images back in a diff
+    meant for a browser.
+    """
+    found: dict[str, str] = {}
+    for nb in notebooks:
+        for cell in nb.get("cells", []):
+            for output in cell.get("outputs") or []:
+                for mime, value in (output.get("data") or {}).items():
+                    text = "".join(value) if isinstance(value, list) else value
+                    if is_binary(mime) and isinstance(text, str) and len(text) <= PAYLOAD_SEND_CAP:
+                        found[hashlib.sha256(text.encode()).hexdigest()] = text
+    return found
+
+
+def restore_payloads(value: Any, payloads: Mapping[str, str]) -> Any:
+    """Return a copy of ``value`` with the stand-in of each payload in ``payloads`` put back."""
+
+    def restored(text: str) -> str:
+        parsed = parse_stand_in(text)
+        return payloads.get(parsed[1], text) if parsed else text
+
+    return map_strings(value, restored)
 
 
 @dataclass

@@ -228,7 +228,7 @@ def _numbers(metrics: Mapping[str, Any], names: Sequence[str], where: str) -> di
     for name in dict.fromkeys(names):
         if name not in metrics:
             problems.append(f"metric {name!r} was not recorded by {where}")
-        elif not _is_number(metrics[name]):
+        elif not is_number(metrics[name]):
             problems.append(f"metric {name!r} of {where} is not a number: {metrics[name]!r}")
     if problems:
         recorded = ", ".join(sorted(metrics)) or "none"
@@ -236,7 +236,8 @@ def _numbers(metrics: Mapping[str, Any], names: Sequence[str], where: str) -> di
     return {name: float(metrics[name]) for name in names}
 
 
-def _is_number(value: Any) -> bool:
+def is_number(value: Any) -> bool:
+    """Whether ``value`` is a finite int or float (not a bool): what a condition compares."""
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import InvalidInput, NotFound
-from ..store import Store, check_name
+from ..errors import InvalidInput
+from ..store import Store, find_name
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -77,9 +77,7 @@ def history(store: Store, name: str, metrics: Sequence[str] = ()) -> History:
     NotFound
         Nothing is published under ``name``.
     """
-    versions = store.list_versions(check_name(name))
-    if not versions:
-        raise NotFound(f"Nothing is published as {name!r}; `greenhouse publish` makes versions")
+    versions = store.list_versions(find_name(store, name))
     recorded = sorted({metric for version in versions for metric in version.metrics})
     unknown = [metric for metric in metrics if metric not in recorded]
     if unknown:

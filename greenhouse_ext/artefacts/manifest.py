@@ -26,7 +26,10 @@ class FileProblem:
 
 @dataclass
 class VerifyResult:
-    """The outcome of recomputing every file's sha256 of one version."""
+    """The outcome of recomputing every file's sha256 of one version.
+
+    ``checked`` counts the manifest and the files it lists.
+    """
 
     ref: str
     location: str
@@ -36,6 +39,12 @@ class VerifyResult:
     @property
     def ok(self) -> bool:
         return not self.problems
+
+    @property
+    def files(self) -> int:
+        """How many files the manifest lists (the count `publish` gives): every one checked
+        but the manifest itself."""
+        return self.checked - 1
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "ok": self.ok}

@@ -11,9 +11,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict
 from pathlib import Path, PurePosixPath
 
-from ..errors import Conflict, GreenhouseError, InvalidInput
+from ..errors import Conflict, GreenhouseError
 from ..models import ManifestFile, Run, RunStatus, Version, now
-from ..store import MANIFEST, Store, check_name, record_objects, resolve_version
+from ..store import MANIFEST, Store, check_name, find_run, find_version, record_objects
+from .aliases import check_alias
 from .locations import Location, write_to
 from .manifest import (
     MANIFEST_FORMAT,
@@ -27,14 +28,6 @@ NOTEBOOK = "notebook.ipynb"
 REPORT = "report.html"
 METRICS = "metrics.json"
 FILES_DIR = "files"
-
-
-def check_alias(alias: str) -> str:
-    """Return ``alias`` if it is a valid alias name; a number would read as a version."""
-    check_name(alias, "alias")
-    if alias.isdigit():
-        raise InvalidInput(f"{alias!r} is not a valid alias: NAME@{alias} means version {alias}")
-    return alias
 
 
 def publish(
@@ -51,7 +44,7 @@ def publish(
     store : Store
         Where the run is and the version goes.
     run_ref : str
-        A run id or a unique prefix of one.
+        A run id or a unique prefix of one; a version's reference means its run.
     name : str
         The artefact's name; versions are numbered from 1 per name.
     aliases : iterable of str
@@ -94,7 +87,7 @@ def publish(
 
 
 def _publishable_run(store: Store, run_ref: str) -> Run:
-    run = store.get_run(run_ref)
+    run = find_run(store, run_ref)
     if run.status is not RunStatus.SUCCEEDED:
         raise Conflict(f"Run {run.id} is {run.status.value}: only a succeeded run can be published")
     if run.output_object is None:
@@ -159,29 +152,6 @@ def captured_path(name: str) -> str:
     return "/".join([FILES_DIR, *(parts or ["unnamed"])])
 
 
-def set_alias(store: Store, ref: str, alias: str, to: str | None = None) -> Version:
-    """Point ``alias`` at the version ``ref`` names, atomically; also at ``to`` if given.
-
-    Raises
-    ------
-    InvalidInput
-        A bad reference, alias or URL.
-    NotFound
-        No such version.
-    """
-    check_alias(alias)
-    location = Location(to) if to is not None else None
-    version = resolve_version(store, ref)
-    store.set_alias(version.name, alias, version.number)
-    version = store.get_version(version.name, version.number)
-    if location is not None:
-        if location.holds(version):
-            location.write_index(store, version.name)
-        else:
-            write_to(store, version, location.url)
-    return version
-
-
 def verify(store: Store, ref: str) -> VerifyResult:
     """Recompute the sha256 of every file of a stored version, the manifest included.
 
@@ -190,14 +160,14 @@ def verify(store: Store, ref: str) -> VerifyResult:
     store : Store
         The store holding the version.
     ref : str
-        ``NAME@N``, ``NAME@ALIAS`` or ``NAME`` (its latest version).
+        ``NAME@N``, ``NAME@ALIAS``, ``NAME`` (its latest version) or a published run.
 
     Returns
     -------
     VerifyResult
         ``ok`` when every file is present and unchanged; otherwise the problems.
     """
-    version = resolve_version(store, ref)
+    version = find_version(store, ref)
     expected = record_objects(version)
     problems = check_files(
         expected, lambda _, digest: store.get_object(digest) if store.has_object(digest) else None
@@ -221,7 +191,7 @@ def export(store: Store, ref: str, out_dir: str | os.PathLike[str]) -> list[Path
     Conflict
         ``out_dir`` holds different files at the version's paths, or the version is damaged.
     """
-    version = resolve_version(store, ref)
+    version = find_version(store, ref)
     contents = {f.path: read_checked(store, f.sha256, f.path) for f in version.files}
     contents[MANIFEST] = read_checked(store, version.manifest_sha256, MANIFEST)
     out = Path(out_dir)

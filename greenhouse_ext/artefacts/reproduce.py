@@ -14,6 +14,7 @@ from typing import Any
 from ..errors import Conflict, InvalidInput, NotFound
 from ..execution import provenance
 from ..models import SECRET_MASK, InputFile, ProgressCallback, Provenance, Run, RunStatus
+from ..notebooks import parse_notebook
 from ..parameters import discover
 from ..store import LiveRecord, Store, Subject, resolve
 from .changes import Change, changes, environment_changes
@@ -87,7 +88,9 @@ def plan(
     subject = resolve(store, ref, base)
     run, source_object = _succeeded_run(subject)
     source = store.get_object(source_object)
-    values, secret_values = _parameters(run, json.loads(source), secrets or {})
+    values, secret_values = _parameters(
+        run, parse_notebook(source, run.notebook).notebook, secrets or {}
+    )
     changes, inputs, warnings = _inputs(run, Path(store.root.parent, run.notebook).parent)
     return Plan(subject, run, source, values, secret_values, changes, inputs, warnings)
 
@@ -258,9 +261,11 @@ def _staged(source: bytes, original: Path, warnings: list[str]) -> Iterator[Path
     """Write the stored source beside the original notebook, so relative paths work."""
     prefix, folder = f".{original.stem}.reproduce-", original.parent
     try:
-        handle, name = tempfile.mkstemp(".ipynb", prefix, folder if folder.is_dir() else None)
+        handle, name = tempfile.mkstemp(
+            original.suffix, prefix, folder if folder.is_dir() else None
+        )
     except OSError:
-        handle, name = tempfile.mkstemp(".ipynb", prefix)
+        handle, name = tempfile.mkstemp(original.suffix, prefix)
     if Path(name).parent != folder:
         warnings.append(f"{folder} is gone or read-only: re-ran in a temporary folder")
     try:

@@ -4,13 +4,28 @@ from __future__ import annotations
 
 import sys
 
-from . import artefacts, diff, operate, params, project, runs, scheduling, sharing, storage, sweep
+from . import (
+    artefacts,
+    cleaning,
+    diff,
+    listing,
+    operate,
+    params,
+    project,
+    runs,
+    scheduling,
+    sharing,
+    storage,
+    sweep,
+)
 from .group import cli
 
 __all__ = [
     "artefacts",
+    "cleaning",
     "cli",
     "diff",
+    "listing",
     "main",
     "operate",
     "params",

@@ -6,10 +6,10 @@ from typing import TYPE_CHECKING
 
 import click
 
-from .group import cli, format_values, open_store, print_json, print_table
+from .group import cli, open_store, print_json, print_table
 
 if TYPE_CHECKING:
-    from ..artefacts import VerifyResult
+    from ..artefacts import AliasHistory, VerifyResult
     from ..models import Version
 
 EXIT_DAMAGED = 1
@@ -36,7 +36,9 @@ def publish_command(
     to: str | None,
     as_json: bool,
 ) -> None:
-    """Publish the succeeded RUN as the next version of NAME."""
+    """Publish the succeeded RUN as the next version of NAME.
+
+    RUN is a run id, a unique prefix of one, or NAME@N, NAME@ALIAS or NAME (its run)."""
     from ..artefacts import publish
 
     version = publish(open_store(ctx), run_id, name, aliases, to)
@@ -60,12 +62,11 @@ def _copy_url(version: Version, to: str | None) -> str | None:
 @click.pass_context
 def versions_command(ctx: click.Context, name: str, as_json: bool) -> None:
     """List the versions of NAME, oldest first, with their aliases and metrics."""
-    from ..errors import NotFound
-    from ..store import check_name
+    from ..display import show_values
+    from ..store import find_name
 
-    versions = open_store(ctx).list_versions(check_name(name))
-    if not versions:
-        raise NotFound(f"Nothing is published as {name!r}; `greenhouse publish` makes versions")
+    store = open_store(ctx, reading=True)
+    versions = store.list_versions(find_name(store, name))
     if as_json:
         print_json([v.to_dict() for v in versions])
         return
@@ -75,7 +76,7 @@ def versions_command(ctx: click.Context, name: str, as_json: bool) -> None:
             v.created_at[:19].replace("T", " "),
             v.run_id,
             ",".join(v.aliases) or "-",
-            format_values(v.metrics),
+            show_values(v.metrics),
         )
         for v in versions
     ]
@@ -84,15 +85,88 @@ def versions_command(ctx: click.Context, name: str, as_json: bool) -> None:
 
 @cli.command("alias")
 @click.argument("ref", metavar="NAME@N")
-@click.argument("alias")
+@click.argument("alias", required=False)
+@click.option("--reason", metavar="TEXT", help="Why the alias changes; kept in its history.")
+@click.option("--remove", is_flag=True, help="Remove ALIAS from NAME (give NAME and ALIAS).")
+@click.option("--history", is_flag=True, help="List every change of NAME's aliases (give NAME).")
 @click.option("--to", "to", metavar="URL", help="Also move the alias in the index at this URL.")
+@click.option("--json", "as_json", is_flag=True, help="Print the change or the history as JSON.")
 @click.pass_context
-def alias_command(ctx: click.Context, ref: str, alias: str, to: str | None) -> None:
-    """Point ALIAS at version NAME@N (or NAME@OTHER-ALIAS); it moves atomically."""
-    from ..artefacts import set_alias
+def alias_command(
+    ctx: click.Context,
+    ref: str,
+    alias: str | None,
+    reason: str | None,
+    remove: bool,
+    history: bool,
+    to: str | None,
+    as_json: bool,
+) -> None:
+    """Point ALIAS at version NAME@N (or NAME@OTHER-ALIAS, NAME, or the run it was published
+    from); it moves atomically.
 
-    version = set_alias(open_store(ctx), ref, alias, to)
-    click.echo(f"{version.name}@{alias} -> {version.ref}")
+    Every change is recorded with who made it, when, and the --reason given:
+    `greenhouse alias --history NAME` lists them, and `greenhouse alias --remove NAME ALIAS`
+    removes an alias.
+    """
+    from ..artefacts import alias_history, remove_alias, set_alias
+
+    if history:
+        if alias is not None or remove or reason is not None or to is not None:
+            raise click.UsageError("--history takes only NAME: greenhouse alias --history NAME")
+        _print_history(alias_history(open_store(ctx), ref), as_json)
+        return
+    if alias is None:
+        raise click.UsageError(
+            "Missing ALIAS: greenhouse alias NAME@N ALIAS, or --remove NAME ALIAS, "
+            "or --history NAME"
+        )
+    if remove:
+        if to is not None:
+            raise click.UsageError("--remove does not take --to")
+        event = remove_alias(open_store(ctx), ref, alias, reason)
+        if as_json:
+            print_json(event.to_dict())
+        else:
+            click.echo(
+                f"{event.name}@{alias} removed (it pointed at {event.name}@{event.from_number})"
+            )
+        return
+    version, change = set_alias(open_store(ctx), ref, alias, to, reason)
+    if as_json:
+        print_json({"version": version.to_dict(), "change": change and change.to_dict()})
+    elif change is None:
+        click.echo(f"{version.name}@{alias} -> {version.ref} (unchanged: it already pointed there)")
+    elif change.from_number is None:
+        click.echo(f"{version.name}@{alias} -> {version.ref}")
+    else:
+        click.echo(
+            f"{version.name}@{alias} -> {version.ref} (moved from version {change.from_number})"
+        )
+
+
+def _print_history(history: AliasHistory, as_json: bool) -> None:
+    if as_json:
+        print_json(history.to_dict())
+        return
+    rows = [
+        (
+            event.at[:19].replace("T", " "),
+            event.alias,
+            event.action,
+            "-" if event.from_number is None else str(event.from_number),
+            "-" if event.to_number is None else str(event.to_number),
+            event.user,
+            event.reason or "-",
+        )
+        for event in history.events
+    ]
+    if rows:
+        print_table(("WHEN (UTC)", "ALIAS", "CHANGE", "FROM", "TO", "BY", "REASON"), rows)
+    else:
+        click.echo(f"No alias of {history.name!r} has been changed since history was kept")
+    for alias, number in sorted(history.unrecorded.items()):
+        click.echo(f"{alias} -> {history.name}@{number} was set before alias history was kept")
 
 
 @cli.command("get")
@@ -104,12 +178,17 @@ def alias_command(ctx: click.Context, ref: str, alias: str, to: str | None) -> N
     type=click.Path(file_okay=False),
     help="Folder to write the files into; existing files there are never replaced.",
 )
+@click.option("--json", "as_json", is_flag=True, help="Print the files written as JSON.")
 @click.pass_context
-def get_command(ctx: click.Context, ref: str, out_dir: str) -> None:
-    """Write the files of REF (NAME@N, NAME@ALIAS or NAME) into a folder."""
+def get_command(ctx: click.Context, ref: str, out_dir: str, as_json: bool) -> None:
+    """Write the files of REF (NAME@N, NAME@ALIAS, NAME or a published run) into a folder."""
     from ..artefacts import export
 
-    for path in export(open_store(ctx), ref, out_dir):
+    paths = export(open_store(ctx), ref, out_dir)
+    if as_json:
+        print_json({"ref": ref, "out": str(out_dir), "files": [str(p) for p in paths]})
+        return
+    for path in paths:
         click.echo(str(path))
 
 
@@ -125,7 +204,9 @@ def get_command(ctx: click.Context, ref: str, out_dir: str) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.pass_context
 def verify_command(ctx: click.Context, ref: str, at: str | None, as_json: bool) -> None:
-    """Recompute the sha256 of every file of REF; exit 1 if any changed or is missing."""
+    """Recompute the sha256 of every file of REF; exit 1 if any changed or is missing.
+
+    REF is NAME@N, NAME@ALIAS, NAME (its latest version) or a published run."""
     from ..artefacts import verify, verify_at
 
     result = verify_at(at, ref) if at is not None else verify(open_store(ctx), ref)
@@ -139,8 +220,11 @@ def verify_command(ctx: click.Context, ref: str, at: str | None, as_json: bool) 
 
 def _print_verification(result: VerifyResult) -> None:
     if result.ok:
-        click.echo(f"{result.ref} intact: {result.checked} files match the manifest")
+        click.echo(f"{result.ref} intact: {result.files} files match the manifest")
         return
-    click.echo(f"{result.ref} damaged: {len(result.problems)} of {result.checked} files")
+    click.echo(
+        f"{result.ref} damaged: {len(result.problems)} of {result.checked} files (the "
+        f"manifest and the {result.files} it lists)"
+    )
     for problem in result.problems:
         click.echo(f"  {problem.problem:<8} {problem.path}")

@@ -7,10 +7,12 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import click
 
-from ..models import ProgressCallback
+if TYPE_CHECKING:
+    from ..models import ProgressCallback
 
 EXIT_CANCELLED = 130
 """The exit status of a cancelled command, as a shell gives one that Ctrl-C ended."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import json
 import os
 import sys
 from collections.abc import Mapping
@@ -109,7 +108,7 @@ def _print_sweep(store: Store, sweep_id: str, as_json: bool) -> None:
     if as_json:
         print_json(
             {
-                "sweep": sweep_id,
+                "sweep": runs[0].sweep_id,
                 "runs": [
                     {
                         "id": r.id,
@@ -143,7 +142,9 @@ def _title(text: str, color: bool, empty: str | None = None) -> None:
 
 
 def _value(value: Any) -> str:
-    return f"{value:.6g}" if isinstance(value, float) else json.dumps(value)
+    from ..display import show_value
+
+    return show_value(value, quote_text=True)
 
 
 def _side(row: Mapping[str, Any], side: str) -> str:
@@ -161,6 +162,8 @@ def _print_parameters(rows: list[dict[str, Any]], color: bool) -> None:
 
 
 def _print_metrics(rows: list[dict[str, Any]], color: bool) -> None:
+    from ..display import show_delta, show_percent
+
     if not rows:
         _title("Metrics", color, "no changes")
         return
@@ -170,8 +173,8 @@ def _print_metrics(rows: list[dict[str, Any]], color: bool) -> None:
             r["name"],
             _side(r, "a"),
             _side(r, "b"),
-            MISSING if r["delta"] is None else f"{r['delta']:+.6g}",
-            MISSING if r["percent"] is None else f"{r['percent']:+.1f}%",
+            MISSING if r["delta"] is None else show_delta(r["delta"]),
+            MISSING if r["percent"] is None else show_percent(r["percent"]),
         )
         for r in rows
     ]
@@ -261,7 +264,10 @@ def _render_notebook_diff(comparison: Comparison, color: bool) -> str:
         pretty_print_diff,
     )
 
+    from ..artefacts.diff import strip_payloads
+
     out = io.StringIO()
     config = PrettyPrintConfig(out=out, use_git=False, use_diff=False, use_color=color)
-    pretty_print_diff(comparison.base, comparison.notebook_diff, "", config)
+    # The diff's payloads are stand-ins: the base's get the same form, not nbdime's "snip".
+    pretty_print_diff(strip_payloads(comparison.base), comparison.notebook_diff, "", config)
     return out.getvalue()

@@ -238,8 +238,6 @@ def _print_history(found: History) -> None:
 
 
 def _value(value: Any) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, float):
-        return f"{value:.6g}"
-    return json.dumps(value)
+    from ..display import show_value
+
+    return "-" if value is None else show_value(value, quote_text=True)

@@ -56,12 +56,12 @@ def pull_command(ctx: click.Context, refs: tuple[str, ...], as_json: bool) -> No
 
 def _push_to_location(ctx: click.Context, refs: tuple[str, ...], to: str) -> None:
     from ..artefacts import write_to
-    from ..store import resolve_version
+    from ..store import find_version
 
     if len(refs) != 1:
         raise click.UsageError("--to copies one published version: give one NAME@N")
     store = open_store(ctx)
-    click.echo(write_to(store, resolve_version(store, refs[0]), to))
+    click.echo(write_to(store, find_version(store, refs[0]), to))
 
 
 def _stores(ctx: click.Context) -> tuple[Store, Store]:

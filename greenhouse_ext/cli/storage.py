@@ -34,8 +34,11 @@ def store_group() -> None:
     metavar="URL",
     help="The endpoint of an S3-compatible object store (else $AWS_ENDPOINT_URL or AWS).",
 )
+@click.option("--json", "as_json", is_flag=True, help="Print the file written and the store.")
 @click.pass_context
-def init_command(ctx: click.Context, index: str, objects: str, endpoint_url: str | None) -> None:
+def init_command(
+    ctx: click.Context, index: str, objects: str, endpoint_url: str | None, as_json: bool
+) -> None:
     """Make the project use a team store: write greenhouse.toml at its root.
 
     The store is reached first (its schema made in an empty database), so a file is
@@ -50,6 +53,16 @@ def init_command(ctx: click.Context, index: str, objects: str, endpoint_url: str
     check_index_folder(config.index)
     Store(root, config.index, config.objects, config.storage_options()).close()
     path = write_config(root.parent, config)
+    if as_json:
+        print_json(
+            {
+                "config": str(path),
+                "index": config.index,
+                "objects": config.objects,
+                "endpoint_url": config.endpoint_url,
+            }
+        )
+        return
     click.echo(f"wrote {path}: this project now uses the team store")
     click.echo(f"  index    {config.index}")
     click.echo(f"  objects  {config.objects}")
@@ -90,8 +103,9 @@ def info_command(ctx: click.Context, as_json: bool) -> None:
 
 
 @store_group.command("upgrade")
+@click.option("--json", "as_json", is_flag=True, help="Print the schema before and after as JSON.")
 @click.pass_context
-def upgrade_command(ctx: click.Context) -> None:
+def upgrade_command(ctx: click.Context, as_json: bool) -> None:
     """Migrate the store's index to this greenhouse's format (a no-op when it is already)."""
     from ..store import describe, upgrade
 
@@ -99,6 +113,11 @@ def upgrade_command(ctx: click.Context) -> None:
     info = describe(root)
     where = root if info["database"] == "sqlite" else info["index"]
     before, after = upgrade(root)
+    if as_json:
+        print_json(
+            {"store": str(where), "before": before, "after": after, "upgraded": before != after}
+        )
+        return
     if before == after:
         click.echo(f"The store at {where} is up to date (schema {after})")
     else:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -13,14 +12,13 @@ from ..errors import InvalidInput, StoreUnavailable
 from ..parameters import DEFAULT_MAX_SWEEP_RUNS
 from .cancellation import EXIT_CANCELLED, cancel_event
 from .group import (
+    ExecutionOptions,
     cli,
-    kernel_option,
+    execution_options,
     open_store,
     print_json,
     print_table,
     store_root,
-    timeout_option,
-    timeout_run_option,
 )
 
 if TYPE_CHECKING:
@@ -33,15 +31,11 @@ MAX_SWEEP_RUNS_ENV = "GREENHOUSE_MAX_SWEEP_RUNS"
 
 @cli.command("sweep")
 @click.argument("notebook", type=click.Path(dir_okay=False))
-@click.option(
-    "-p",
-    "--parameter",
-    "parameters",
-    nargs=2,
-    multiple=True,
-    metavar="NAME V1,V2,...",
-    help="Values of one parameter, separated by commas (repeatable); the sweep runs every "
+@execution_options(
+    "NAME V1,V2,...",
+    "Values of one parameter, separated by commas (repeatable); the sweep runs every "
     "combination. A value that itself holds a comma must be given in a --grid file.",
+    example="10,20",
 )
 @click.option(
     "--grid",
@@ -72,15 +66,6 @@ MAX_SWEEP_RUNS_ENV = "GREENHOUSE_MAX_SWEEP_RUNS"
     help="Re-run a run this many times (at most 10) after an infrastructure fault (a dead "
     "kernel, a lost worker); never after the notebook's own exception.",
 )
-@timeout_option
-@timeout_run_option
-@kernel_option
-@click.option(
-    "--kernel-start",
-    type=click.Choice(["fork", "plain"]),
-    help="fork: fresh kernels forked from a server that has imported ipykernel (default); "
-    "plain: start each kernel the ordinary way. Also $GREENHOUSE_KERNEL_START.",
-)
 @click.option(
     "--sort",
     metavar="NAME",
@@ -101,15 +86,11 @@ MAX_SWEEP_RUNS_ENV = "GREENHOUSE_MAX_SWEEP_RUNS"
 def sweep_command(
     ctx: click.Context,
     notebook: str,
-    parameters: tuple[tuple[str, str], ...],
+    execution: ExecutionOptions,
     grid: str | None,
     workers: int,
     dask_address: str | None,
     retries: int,
-    timeout: float | None,
-    timeout_run: float | None,
-    kernel: str | None,
-    kernel_start: str | None,
     sort: str | None,
     max_runs: int,
     as_json: bool,
@@ -118,9 +99,11 @@ def sweep_command(
     """Run NOTEBOOK once per parameter set and show every run's parameters and metrics.
 
     Every set is validated before the first run starts; one bad set rejects the sweep
-    (exit 2). Each run is an ordinary run in the store, tagged with the sweep's id
-    (`greenhouse runs --sweep ID` shows the table again), recorded as queued when the
-    sweep starts. Ctrl-C or SIGTERM cancels the sweep.
+    (exit 2). The values of -f files apply to every set; -p and --grid values win.
+    Each run is an ordinary run in the store, tagged with the sweep's id (`greenhouse
+    runs --sweep ID` shows the table again), recorded as queued when the sweep starts.
+    With --log-output, each worker copies its cells' output to its own (Dask workers:
+    to their logs). Ctrl-C or SIGTERM cancels the sweep.
 
     \b
     Exit status: 0 when every run succeeded; 1 when any failed; 2 for bad input;
@@ -128,7 +111,6 @@ def sweep_command(
     """
     from ..execution import (
         check_retries,
-        kernels,
         plan_sweep,
         results_table,
         run_sweep,
@@ -137,24 +119,27 @@ def sweep_command(
 
     check_retries(retries)
 
-    if bool(parameters) == bool(grid):
+    if bool(execution.parameters) == bool(grid):
         raise InvalidInput("Give the sweep's values either as -p NAME V1,V2 or as --grid FILE")
-    if kernel_start is not None:
-        os.environ[kernels.KERNEL_START_ENV] = kernel_start
-    kernels.kernel_start_mode()
+    execution.use_kernel_start()
     root = store_root(ctx)
     plan = plan_sweep(
         notebook,
-        _points(notebook, parameters, grid, max_runs),
-        kernel=kernel,
-        timeout=timeout,
-        timeout_run=timeout_run,
+        _points(notebook, execution.parameters, grid, max_runs),
+        base_values=execution.file_values(),
+        kernel=execution.kernel,
+        timeout=execution.timeout,
+        timeout_run=execution.timeout_run,
+        inputs=execution.inputs,
+        value_limit=execution.value_limit,
+        log_output=execution.log_output,
         project_root=root.parent,
         sweep_id=sweep_id,
     )
+    execution.check_cell(plan.tasks[0].job.spec)
     store = open_store(ctx)
     cancel = cancel_event()
-    backend = _backend(dask_address, workers, kernel)
+    backend = _backend(dask_address, workers, execution.kernel)
     if not as_json:
         size = len(plan.tasks)
         runs = "run" if size == 1 else "runs"

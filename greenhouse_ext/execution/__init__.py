@@ -3,7 +3,7 @@
 from .execute import Job, execute, notebook_label, prepare
 from .launcher import RunLauncher
 from .logs import LogChunk, read_log
-from .published import find_version, names_file, prepare_version, version_filter
+from .published import names_file, prepare_version, version_filter
 from .results import results_table, side_by_side, sorted_runs, sweep_page, sweep_runs
 from .sweep import (
     RETRIES_MAX,
@@ -27,7 +27,6 @@ __all__ = [
     "check_retries",
     "declared_parameters",
     "execute",
-    "find_version",
     "names_file",
     "notebook_label",
     "plan_sweep",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import json
+import logging
 import os
 import sys
 import tempfile
@@ -23,6 +24,7 @@ from papermill.translators import papermill_translators
 from traitlets.config import Config
 
 from ..models import CellTiming, RunError
+from ..parameters import discover
 from .kernels import ForkingKernelManager
 from .trace import ExecutionTrace
 
@@ -35,6 +37,47 @@ _KERNEL_PACKAGES_EXPRESSION = (
     "__import__('json').dumps({d.metadata['Name'].lower().replace('_', '-'): d.version "
     "for d in __import__('importlib.metadata').metadata.distributions() if d.metadata['Name']})"
 )
+
+
+class _MootInspectionWarnings(logging.Filter):
+    """Drops papermill's parameter-inspection warnings about a run of the greenhouse engine.
+
+    papermill reads the parameters cell with a regex before any engine starts: it cannot
+    parse typed declarations (``epochs: int = 50  # | min=1``) and then calls the values
+    given for them unknown. Greenhouse reads the cell itself (the engine says what is
+    really wrong with it), so under ``--engine greenhouse`` those lines go, and so does an
+    "unknown parameter" that the cell declares. Other engines keep every warning.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if not message.startswith(("Unable to parse line", "Passed unknown parameter: ")):
+            return True
+        call = _papermill_call()
+        if call is None or call.get("engine_name") != "greenhouse":
+            return True
+        if message.startswith("Unable to parse line"):
+            return False
+        nb = call.get("nb")
+        declared = {p.name for p in discover(nb, "").parameters} if nb is not None else set()
+        return message.removeprefix("Passed unknown parameter: ") not in declared
+
+
+def _papermill_call() -> dict[str, Any] | None:
+    """The local variables of the ``papermill.execute_notebook`` call that is logging."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        if (
+            frame.f_code.co_name == "execute_notebook"
+            and frame.f_globals.get("__name__") == "papermill.execute"
+        ):
+            return frame.f_locals
+        frame = frame.f_back  # type: ignore[assignment]
+    return None
+
+
+for _name in ("papermill", "papermill.translators"):
+    logging.getLogger(_name).addFilter(_MootInspectionWarnings())
 
 
 def _tagged(cells: list[Any], tag: str) -> int | None:
@@ -308,13 +351,25 @@ def _record_standalone(
     store = Store.open()
     values = nb_man.nb.metadata.get("papermill", {}).get("parameters", {})
     job = job_for_papermill(input_path or "", values, kernel_name, store.root.parent)
+    for warning in job.spec.warnings:
+        print(f"greenhouse: warning: {job.notebook}: {warning}", file=sys.stderr)
     recorder = Recorder(job)
     store.save_run(recorder.run)
     try:
         result = run_engine(recorder.trace)
     except BaseException as exc:
         recorder.interrupted(exc)
-        store.save_execution(recorder.finish())
+        _save(store, recorder)
         raise
-    store.save_execution(recorder.finish())
+    _save(store, recorder)
     return result
+
+
+def _save(store: Any, recorder: Any) -> None:
+    """Store the run and say on stderr which it is, as `greenhouse run` would."""
+    run = store.save_execution(recorder.finish())
+    print(
+        f"greenhouse: recorded run {run.id} ({run.status.value}) in the store at {store.root}; "
+        f"`greenhouse show {run.id}` shows it",
+        file=sys.stderr,
+    )

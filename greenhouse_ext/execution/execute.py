@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import logging
 import os
 import sys
 import tempfile
@@ -17,10 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from .._version import __version__
-from ..errors import InvalidInput, NotFound
+from ..errors import GreenhouseError, InvalidInput
 from ..models import (
     Execution,
     InputFile,
+    NotebookFormat,
     ParameterSet,
     ProgressCallback,
     Provenance,
@@ -33,6 +32,7 @@ from ..models import (
     now,
 )
 from ..notebook_api import FILE_MIME, iter_outputs, read_file_records, read_metrics
+from ..notebooks import NotebookFile, notebook_language, parse_notebook, read_notebook
 from ..parameters import (
     DEFAULT_VALUE_LIMIT,
     MaskingWriter,
@@ -67,6 +67,9 @@ class Job:
     from_version: VersionRef | None = None
     """The published version whose stored source this is: it runs instead of the file at
     ``path``, whose folder is still where the kernel runs (see `prepare_version`)."""
+    nb: Any = None
+    """The source as an nbformat 4 notebook (`greenhouse_ext.notebooks` read it)."""
+    notebook_format: NotebookFormat | None = None
 
     @property
     def public_parameters(self) -> dict[str, Any]:
@@ -79,7 +82,7 @@ class Job:
     @property
     def kernel_spec_name(self) -> str | None:
         """The kernel the notebook itself names in its metadata."""
-        return _kernel_name(json.loads(self.source))
+        return _kernel_name(self.nb)
 
 
 def notebook_label(path: Path, project_root: Path | None) -> str:
@@ -120,31 +123,61 @@ def prepare(
         Parameter values, the timeout, the kernel or declared inputs are wrong.
     """
     path = Path(notebook)
-    if not path.is_file():
-        raise NotFound(f"Notebook {str(notebook)!r} does not exist or is not a file")
-    if path.suffix != ".ipynb":
-        raise InvalidInput(f"{str(notebook)!r} is not a notebook: expected an .ipynb file")
-    source = path.read_bytes()
-    try:
-        nb = json.loads(source)
-    except ValueError as exc:
-        raise InvalidInput(f"{str(notebook)!r} is not valid notebook JSON: {exc}") from None
-    if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
-        raise InvalidInput(f"{str(notebook)!r} is not a notebook: it has no list of cells")
+    read = read_notebook(path, str(notebook))
     check_options(kernel, timeout, timeout_run)
-    spec = discover(nb, str(notebook))
+    spec = discover(read.notebook, str(notebook))
     coerced = validate(spec, values, text_values=text_values, limit=value_limit)
     return Job(
         notebook=notebook_label(path, project_root),
         path=path.resolve(),
-        source=source,
+        source=read.source,
         spec=spec,
         parameters=coerced,
-        kernel=kernel,
+        kernel=run_kernel(read, kernel),
         timeout=timeout,
         timeout_run=timeout_run,
         inputs=provenance.hash_inputs(inputs, path.parent),
+        nb=read.notebook,
+        notebook_format=read.format,
     )
+
+
+def run_kernel(read: NotebookFile, kernel: str | None) -> str | None:
+    """The kernel to run ``read`` with: ``kernel`` if given, else None when the notebook
+    names its own. Text notebooks and notebooks of format 2 or 3 often name none: they get
+    an installed kernel for their language (Jupytext and their metadata know it).
+
+    Raises
+    ------
+    InvalidInput
+        An nbformat 4 ``.ipynb`` that names no kernel, with no ``kernel`` given (the
+        message names --kernel and the installed kernels); or no kernel for the language.
+    """
+    if kernel is not None:
+        return kernel
+    if read.kernel_name is not None:
+        return None
+    if read.format.format == "ipynb" and read.format.nbformat >= 4:
+        known = ", ".join(installed_kernels()) or "none"
+        raise InvalidInput(
+            f"{read.name!r} names no kernel (its metadata has no kernelspec): choose one with "
+            f"--kernel NAME (installed: {known})"
+        )
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    language = read.language.lower()
+    specs = KernelSpecManager().get_all_specs()
+    found = sorted(
+        name
+        for name, entry in specs.items()
+        if str(entry["spec"].get("language", "")).lower() == language
+    )
+    if not found:
+        raise InvalidInput(
+            f"{read.name!r} names no kernel, and no kernel for its language ({read.language}) "
+            "is installed: install one or give a kernel"
+        )
+    return "python3" if "python3" in found else found[0]
 
 
 def check_options(kernel: str | None, timeout: float | None, timeout_run: float | None) -> None:
@@ -170,13 +203,27 @@ def check_kernel(name: str) -> str:
     InvalidInput
         No such kernel; the message lists the installed ones.
     """
-    from jupyter_client.kernelspec import KernelSpecManager
-
-    installed = KernelSpecManager().find_kernel_specs()
+    installed = installed_kernels()
     if name.lower() not in installed:
-        known = ", ".join(sorted(installed)) or "none"
+        known = ", ".join(installed) or "none"
         raise InvalidInput(f"No kernel named {name!r} is installed (installed: {known})")
     return name
+
+
+def installed_kernels() -> list[str]:
+    """The names of the kernels installed here, sorted."""
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    return sorted(KernelSpecManager().find_kernel_specs())
+
+
+def check_notebook_kernel(notebook: str | os.PathLike[str], kernel: str | None) -> None:
+    """`run_kernel`'s check for a notebook file; one that cannot be read is left to `prepare`."""
+    try:
+        read = read_notebook(notebook)
+    except GreenhouseError:
+        return
+    run_kernel(read, kernel)
 
 
 class Recorder:
@@ -277,7 +324,6 @@ def execute(
     stderr = MaskingWriter(sys.stderr, job.secrets) if log_output else None
     try:
         with (
-            _quiet_papermill_inspection(),
             _kernel_killed_on(cancel, recorder.trace),
             _source_file(job) as source_path,
         ):
@@ -287,6 +333,7 @@ def execute(
                 parameters=job.public_parameters,
                 engine_name="greenhouse",
                 kernel_name=job.kernel,
+                language=notebook_language(job.nb, job.path.name),
                 progress_bar=progress_bar,
                 execution_timeout=job.timeout,
                 request_save_on_cell_execute=False,
@@ -309,17 +356,24 @@ def execute(
 
 @contextmanager
 def _source_file(job: Job) -> Iterator[Path]:
-    """The file papermill reads: the notebook, or a version's stored source in a private copy.
+    """The file papermill reads: the notebook, or its source as read, in a private copy.
+
+    A version's stored source, and a notebook that reading changed (a text notebook, an
+    older format, normalised ids), run from a copy in nbformat 4.
 
     The copy lives in a temporary folder of its own, not beside the notebook: the kernel's
     folder is set apart from it, so nothing appears in the project while the run lasts.
     """
-    if job.from_version is None:
+    import nbformat
+
+    fmt = job.notebook_format
+    as_written = fmt is None or (fmt.format == "ipynb" and not (fmt.upgraded or fmt.ids_normalised))
+    if job.from_version is None and as_written:
         yield job.path
         return
     with tempfile.TemporaryDirectory(prefix="greenhouse-version-") as folder:
-        staged = Path(folder, job.path.name)
-        staged.write_bytes(job.source)
+        staged = Path(folder, job.path.with_suffix(".ipynb").name)
+        staged.write_text(nbformat.writes(job.nb), encoding="utf-8")
         yield staged
 
 
@@ -346,27 +400,6 @@ def _kernel_killed_on(cancel: threading.Event | None, trace: ExecutionTrace) -> 
         watcher.join()
 
 
-class _InspectionNoise(logging.Filter):
-    """Drops papermill's regex-inspection warnings: greenhouse validated the values already."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        return not message.startswith(("Unable to parse line", "Passed unknown parameter"))
-
-
-@contextmanager
-def _quiet_papermill_inspection() -> Iterator[None]:
-    loggers = [logging.getLogger(name) for name in ("papermill", "papermill.translators")]
-    noise = _InspectionNoise()
-    for logger in loggers:
-        logger.addFilter(noise)
-    try:
-        yield
-    finally:
-        for logger in loggers:
-            logger.removeFilter(noise)
-
-
 def job_for_papermill(
     input_path: str, parameters: Mapping[str, Any], kernel: str, project_root: Path
 ) -> Job:
@@ -375,13 +408,19 @@ def job_for_papermill(
 
     source = papermill_io.read(input_path).encode()
     path = Path(input_path)
+    # papermill reads JSON notebooks only, whatever the name ends with.
+    read = parse_notebook(
+        source, path.with_suffix(".ipynb").name if path.name else "notebook.ipynb"
+    )
     return Job(
         notebook=notebook_label(path, project_root),
         path=path.resolve(),
         source=source,
-        spec=discover(json.loads(source), input_path),
+        spec=discover(read.notebook, input_path),
         parameters=dict(parameters),
         kernel=kernel,
+        nb=read.notebook,
+        notebook_format=read.format,
     )
 
 
@@ -396,7 +435,7 @@ def _environment(folder: Path) -> dict[str, Any]:
         "packages": provenance.packages(),
         "git": provenance.git_state(folder),
         "host": host(),
-        "user": provenance.user(),
+        "user": identity.user(),
     }
 
 
@@ -406,7 +445,7 @@ def _provenance(job: Job, trace: ExecutionTrace, env: dict[str, Any]) -> Provena
     pkgs = trace.kernel_packages or env["packages"]
     kernel = job.kernel or _kernel_name(trace.nb) or "python3"
     return Provenance(
-        source_sha256=provenance.source_sha256(json.loads(job.source)),
+        source_sha256=provenance.source_sha256(job.nb),
         kernel=kernel,
         python=trace.kernel_python or provenance.python_version(),
         packages=pkgs,
@@ -417,13 +456,14 @@ def _provenance(job: Job, trace: ExecutionTrace, env: dict[str, Any]) -> Provena
         user=env["user"],
         greenhouse_version=__version__,
         papermill_version=papermill.__version__,
+        notebook_format=job.notebook_format,
     )
 
 
 def _kernel_name(nb: Any) -> str | None:
     if nb is None:
         return None
-    name = nb.get("metadata", {}).get("kernelspec", {}).get("name")
+    name = (nb.get("metadata") or {}).get("kernelspec", {}).get("name")
     return str(name) if name else None
 
 

@@ -21,7 +21,7 @@ from typing import Any, NoReturn
 from ..errors import Conflict, InvalidInput, NotFound
 from ..models import Run, RunError, RunStatus, new_run_id, now
 from ..parameters import DEFAULT_MAX_VALUE_BYTES, mask_secrets
-from ..store import Store, identity
+from ..store import Store, find_run, identity
 from .execute import Job
 from .processes import (
     VALUES_PREFIX,
@@ -281,7 +281,7 @@ class RunLauncher:
             The run has finished, or its cells have (its results are being saved), or no
             process of this machine runs it.
         """
-        run = self.store.get_run(run_ref)
+        run = find_run(self.store, run_ref)
         if run.status.finished:
             raise Conflict(
                 f"Run {run.id} is {run.status.value}: only a queued or running run can be cancelled"

@@ -6,7 +6,7 @@ import codecs
 from dataclasses import dataclass
 
 from ..errors import InvalidInput
-from ..store import Store
+from ..store import Store, find_run
 
 LOG_CHUNK_BYTES = 64 * 1024
 """The most bytes of a log one `read_log` call returns."""
@@ -55,7 +55,7 @@ def read_log(store: Store, run_ref: str, offset: int = 0, limit: int = LOG_CHUNK
     """
     if offset < 0:
         raise InvalidInput(f"offset must be 0 or more, got {offset}")
-    run = store.get_run(run_ref)
+    run = find_run(store, run_ref)
     try:
         with open(store.log_path(run.id), "rb") as handle:
             handle.seek(offset)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 import hashlib
 import json
 import os
@@ -113,14 +112,6 @@ def hash_inputs(paths: Iterable[str], base: str | os.PathLike[str]) -> list[Inpu
             "Declared inputs must be existing files: " + "; ".join(problems), problems
         )
     return found
-
-
-def user() -> str:
-    """The account running greenhouse."""
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return str(os.getuid())
 
 
 def python_version() -> str:

@@ -2,49 +2,31 @@
 
 from __future__ import annotations
 
-import difflib
-import json
 import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from ..errors import InvalidInput, NotFound
-from ..models import Version, VersionRef
+from ..models import VersionRef
+from ..notebooks import names_notebook, parse_notebook
 from ..parameters import DEFAULT_VALUE_LIMIT, ValueLimit, discover, validate
-from ..store import Store, check_name, resolve_version
+from ..store import Store, find_version
 from . import provenance
-from .execute import Job, check_options
+from .execute import Job, check_options, run_kernel
 
 
 def names_file(ref: str) -> bool:
-    """Whether ``greenhouse run REF`` runs a file: ``REF`` ends in .ipynb or holds a separator.
+    """Whether ``greenhouse run REF`` runs a file: a notebook's name, or a path.
+
+    ``REF`` ends like a notebook (``.ipynb``, or a text notebook's ``.py``, ``.md``...) or
+    holds a separator.
 
     Anything else (``penguins``, ``penguins@3``, ``penguins@production``) names a
     published version, even when a file of that name exists: write ``./penguins`` for it.
     """
     separators = {os.sep, "/"} | ({os.altsep} if os.altsep else set())
-    return ref.endswith(".ipynb") or any(s in ref for s in separators)
-
-
-def find_version(store: Store, ref: str) -> Version:
-    """The version ``ref`` names (``NAME@N``, ``NAME@ALIAS`` or ``NAME``).
-
-    Raises
-    ------
-    InvalidInput
-        ``ref`` is not of that form.
-    NotFound
-        No such name, number or alias; the message suggests what exists.
-    """
-    name = ref.partition("@")[0]
-    check_name(name)
-    names = store.artefact_names()
-    if name not in names:
-        close = difflib.get_close_matches(name, names, n=3)
-        hint = f"did you mean {' or '.join(close)}?" if close else "`greenhouse publish` makes one"
-        raise NotFound(f"Nothing is published as {name!r}: {hint}")
-    return resolve_version(store, ref)
+    return names_notebook(ref) or any(s in ref for s in separators)
 
 
 def version_filter(store: Store, ref: str) -> tuple[str, int | None]:
@@ -55,10 +37,10 @@ def version_filter(store: Store, ref: str) -> tuple[str, int | None]:
     Raises
     ------
     InvalidInput, NotFound
-        As `find_version`: nothing of that name, number or alias is published.
+        As `greenhouse_ext.store.find_version`: nothing of that name, number or alias is published.
     """
     version = find_version(store, ref)
-    return version.name, version.number if "@" in ref else None
+    return version.name, None if ref == version.name else version.number
 
 
 def prepare_version(
@@ -113,7 +95,8 @@ def prepare_version(
     if run.source_object is None:
         raise NotFound(f"Version {version.ref} has no stored notebook (run {run.id})")
     source = store.get_object(run.source_object)
-    spec = discover(json.loads(source), run.notebook)
+    read = parse_notebook(source, run.notebook)
+    spec = discover(read.notebook, run.notebook)
     secrets = sorted(p.name for p in spec.parameters if p.secret and p.name in run.parameters)
     missing = [name for name in secrets if name not in {**values, **(text_values or {})}]
     if missing:
@@ -134,11 +117,13 @@ def prepare_version(
         source=source,
         spec=spec,
         parameters=coerced,
-        kernel=kernel,
+        kernel=run_kernel(read, kernel),
         timeout=timeout,
         timeout_run=timeout_run,
         inputs=provenance.hash_inputs(dict.fromkeys([*declared, *inputs]), path.parent),
         from_version=VersionRef(version.name, version.number),
+        nb=read.notebook,
+        notebook_format=read.format,
     )
 
 

@@ -5,16 +5,19 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from ..display import show_value
 from ..errors import InvalidInput, NotFound
 from ..models import Run
-from ..store import Store
+from ..store import Store, find_sweep
 
 ERROR_CELL_CHARS = 80
 """How much of a failed run's error the results table shows; `greenhouse show` has it all."""
+RECORD_COLUMNS = ("id", "status", "created", "duration", "notebook", "user")
+"""What every run can be sorted by, besides its parameters and metrics."""
 
 
 def sorted_runs(runs: Sequence[Run], sort: str | None) -> list[Run]:
-    """``runs`` sorted by ``sort``: a parameter or metric (or ``status``/``duration``).
+    """``runs`` sorted by ``sort``: a parameter, a metric or one of `RECORD_COLUMNS`.
 
     Prefix ``-`` for descending; runs without that value come last. No ``sort`` keeps
     the order given.
@@ -22,15 +25,15 @@ def sorted_runs(runs: Sequence[Run], sort: str | None) -> list[Run]:
     Raises
     ------
     InvalidInput
-        ``sort`` names no parameter, metric, ``status`` or ``duration`` of the runs.
+        ``sort`` names no parameter or metric of the runs, nor a column of every run.
     """
     rows = list(runs)
     if not sort:
         return rows
     key = sort.lstrip("-")
     columns = [*_ordered_keys(r.parameters for r in runs), *_ordered_keys(r.metrics for r in runs)]
-    if key not in {*columns, "status", "duration"}:
-        choices = ", ".join([*columns, "status", "duration"])
+    if key not in {*columns, *RECORD_COLUMNS}:
+        choices = ", ".join([*columns, *RECORD_COLUMNS])
         raise InvalidInput(f"--sort {sort!r} names no column; sort by one of: {choices}")
     present = [r for r in rows if _sort_value(r, key) is not None]
     absent = [r for r in rows if _sort_value(r, key) is None]
@@ -76,10 +79,16 @@ def _ordered_keys(mappings: Iterable[dict[str, Any]]) -> list[str]:
 
 
 def _sort_value(run: Run, key: str) -> Any:
-    if key == "status":
-        return run.status.value
-    if key == "duration":
-        return run.duration_s
+    record = {
+        "id": run.id,
+        "status": run.status.value,
+        "created": run.created_at,
+        "duration": run.duration_s,
+        "notebook": run.notebook,
+        "user": run.provenance.user if run.provenance else None,
+    }
+    if key in record:
+        return record[key]
     if key in run.metrics:
         return run.metrics[key]
     return run.parameters.get(key)
@@ -101,23 +110,20 @@ def _error_cell(run: Run) -> str:
 
 
 def _cell(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:.6g}"
-    return value if isinstance(value, str) else repr(value)
+    return show_value(value)
 
 
-def sweep_runs(store: Store, sweep_id: str) -> list[Run]:
-    """The runs of a sweep, oldest first.
+def sweep_runs(store: Store, sweep_ref: str) -> list[Run]:
+    """The runs of a sweep (its id or a unique prefix of one), oldest first.
 
     Raises
     ------
+    InvalidInput
+        An ambiguous or too short prefix.
     NotFound
         The store holds no run of that sweep.
     """
-    runs = store.list_runs(sweep=sweep_id, oldest_first=True)
-    if not runs:
-        raise _no_sweep(store, sweep_id)
-    return runs
+    return store.list_runs(sweep=find_sweep(store, sweep_ref), oldest_first=True)
 
 
 def sweep_page(

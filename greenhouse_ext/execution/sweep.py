@@ -13,16 +13,22 @@ import os
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 from ..errors import Conflict, GreenhouseError, InvalidInput, StoreUnavailable
 from ..models import Execution, ParameterSet, Run, RunError, RunStatus, new_run_id, now
-from ..parameters import ParameterPoint, mask_secrets, read_parameters
+from ..parameters import (
+    DEFAULT_VALUE_LIMIT,
+    ParameterPoint,
+    ValueLimit,
+    mask_secrets,
+    read_parameters,
+)
 from ..store import Store, identity, unsaved_record
-from .execute import Job, prepare
+from .execute import Job, check_notebook_kernel, prepare
 
 CANCEL_GRACE_S = 60.0
 """How long a cancelled sweep waits for its runs in flight to report that they stopped."""
@@ -40,6 +46,7 @@ class Task:
     run_id: str
     sweep_id: str
     attempt: int = 1
+    log_output: bool = False
 
 
 @dataclass
@@ -74,13 +81,21 @@ def plan_sweep(
     notebook: str | os.PathLike[str],
     points: Sequence[ParameterPoint],
     *,
+    base_values: Mapping[str, Any] | None = None,
     kernel: str | None = None,
     timeout: float | None = None,
     timeout_run: float | None = None,
+    inputs: Iterable[str] = (),
+    value_limit: ValueLimit = DEFAULT_VALUE_LIMIT,
+    log_output: bool = False,
     project_root: Path | None = None,
     sweep_id: str | None = None,
 ) -> SweepPlan:
     """Validate every parameter set before anything runs; ``sweep_id`` defaults to a new id.
+
+    ``base_values`` are typed values every set starts from (its own values win);
+    ``kernel``, the timeouts, ``inputs`` and ``value_limit`` are as `prepare`'s, the same
+    for every run; ``log_output`` copies each run's cell output to its worker's own.
 
     Raises
     ------
@@ -91,16 +106,19 @@ def plan_sweep(
         The notebook does not exist.
     """
     sweep_id = sweep_id or new_run_id()
+    check_notebook_kernel(notebook, kernel)
     tasks = []
     for index, point in enumerate(points, start=1):
         try:
             job = prepare(
                 notebook,
-                point.values,
+                {**(base_values or {}), **point.values},
                 text_values=point.text_values,
                 kernel=kernel,
                 timeout=timeout,
                 timeout_run=timeout_run,
+                inputs=inputs,
+                value_limit=value_limit,
                 project_root=project_root,
             )
         except InvalidInput as exc:
@@ -111,7 +129,7 @@ def plan_sweep(
                 f"was not started: {exc.message}",
                 exc.problems,
             ) from None
-        tasks.append(Task(job=job, run_id=new_run_id(), sweep_id=sweep_id))
+        tasks.append(Task(job=job, run_id=new_run_id(), sweep_id=sweep_id, log_output=log_output))
     if not tasks:
         raise InvalidInput("The sweep has no parameter sets: give -p NAME V1,V2 or --grid FILE")
     return SweepPlan(id=sweep_id, notebook=tasks[0].job.notebook, tasks=tasks)

@@ -23,7 +23,7 @@ def execute_task(task: Task, cancel: threading.Event) -> Execution | None:
     """Execute one task in this process (a worker); None when the sweep was cancelled first."""
     if cancel.is_set():
         return None
-    execution = execute(task.job, run_id=task.run_id, cancel=cancel)
+    execution = execute(task.job, run_id=task.run_id, cancel=cancel, log_output=task.log_output)
     execution.run.sweep_id = task.sweep_id
     return execution
 

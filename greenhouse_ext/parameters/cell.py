@@ -9,11 +9,11 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from ..errors import InvalidInput, NotFound
+from ..errors import InvalidInput
 from ..models import Parameter, ParameterSet
+from ..notebooks import read_notebook
 from .masking import shorten
 from .statements import comments_by_line, line_ranges, parse_cell, parse_leniently
 from .types import (
@@ -83,7 +83,7 @@ def discover(nb: Mapping[str, Any], notebook: str = "") -> ParameterSet:
     cell_type = cell.get("cell_type", "code")
     if cell_type != "code":
         warning = (
-            f"Cell {index} is tagged 'parameters' but is a {cell_type} cell: nothing was read."
+            f"Cell {index + 1} is tagged 'parameters' but is a {cell_type} cell: nothing was read."
         )
         return ParameterSet(notebook, [], index, [warning])
     parameters, warnings = _CellReader(_source(cell.get("source", ""))).read()
@@ -96,7 +96,7 @@ def read_parameters(path: str | os.PathLike[str]) -> ParameterSet:
     Parameters
     ----------
     path : str or path-like
-        An ``.ipynb`` file.
+        A notebook file of any format `greenhouse_ext.notebooks` reads.
 
     Returns
     -------
@@ -108,20 +108,9 @@ def read_parameters(path: str | os.PathLike[str]) -> ParameterSet:
     NotFound
         If there is no file at ``path``.
     InvalidInput
-        If the file is not a readable JSON notebook.
+        If the file is not a notebook greenhouse reads.
     """
-    file = Path(path)
-    try:
-        text = file.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise NotFound(f"Notebook not found: {file} does not exist.") from None
-    except (IsADirectoryError, UnicodeDecodeError) as exc:
-        raise InvalidInput(f"{file} is not a notebook: {exc}") from None
-    try:
-        nb = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InvalidInput(f"{file} is not a notebook: invalid JSON ({exc}).") from None
-    return discover(nb, notebook=str(path))
+    return discover(read_notebook(path).notebook, notebook=str(path))
 
 
 def _parameters_cell_index(cells: list[Any]) -> int | None:

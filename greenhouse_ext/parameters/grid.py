@@ -11,51 +11,14 @@ from typing import Any
 
 from ..errors import InvalidInput
 from ..models import ParameterSet
+from .limits import DEFAULT_GRID_LIMIT, GridLimit
 from .masking import describe_value, shown_value, value_kind
-
-DEFAULT_MAX_SWEEP_RUNS = 5000
-"""The default limit of the runs one sweep makes."""
 
 GRID_FILE_HELP = (
     "A grid file (YAML or JSON) holds either a product, a mapping of names to lists of "
     "values (`product: {rate: [0.1, 0.2], region: [eu, us]}`), or an explicit list of "
     "parameter sets (`runs: [{rate: 0.1, region: eu}, {rate: 0.2}]`)."
 )
-
-
-@dataclass(frozen=True)
-class GridLimit:
-    """The most runs one sweep may make, and how the caller can raise it.
-
-    Parameters
-    ----------
-    max_runs : int
-        The limit, counted before any parameter set is built.
-    setting : str
-        What raises the limit, as the caller's front door spells it (a CLI option, a
-        server setting), for the message that refuses a larger sweep.
-    """
-
-    max_runs: int = DEFAULT_MAX_SWEEP_RUNS
-    setting: str = "max_sweep_runs"
-
-    def check(self, runs: int, counted: str) -> None:
-        """Refuse a sweep of ``runs`` runs over the limit; ``counted`` says how they add up.
-
-        Raises
-        ------
-        InvalidInput
-            ``runs`` is over `max_runs`; the message names the limit and the setting.
-        """
-        if runs > self.max_runs:
-            raise InvalidInput(
-                f"The sweep would make {runs:,} runs ({counted}), over the limit of "
-                f"{self.max_runs:,} runs per sweep; raise it with {self.setting}"
-            )
-
-
-DEFAULT_GRID_LIMIT = GridLimit()
-"""The limit of callers that set none."""
 
 
 @dataclass

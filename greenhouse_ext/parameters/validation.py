@@ -8,40 +8,15 @@ import keyword
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from ..errors import InvalidInput
 from ..models import SECRET_MASK, Parameter, ParameterSet
+from .limits import DEFAULT_MAX_VALUE_BYTES, DEFAULT_VALUE_LIMIT, ValueLimit
 from .masking import describe_value
 from .types import ANY, ParameterType, parse_type
 
 __all__ = ["DEFAULT_MAX_VALUE_BYTES", "ValueLimit", "mask_secrets", "split_secrets", "validate"]
-
-DEFAULT_MAX_VALUE_BYTES = 64 * 1024
-"""The default size limit of one parameter value, in bytes of its JSON (or command-line) form."""
-
-
-@dataclass(frozen=True)
-class ValueLimit:
-    """The largest parameter value accepted, and how the caller can raise it.
-
-    Parameters
-    ----------
-    max_bytes : int
-        The limit, in UTF-8 bytes of the value's JSON form (of the text, for a value
-        given on a command line).
-    setting : str
-        What raises the limit, as the caller's front door spells it (a CLI option, a
-        server setting), for the message that refuses a larger value.
-    """
-
-    max_bytes: int = DEFAULT_MAX_VALUE_BYTES
-    setting: str = "max_value_bytes"
-
-
-DEFAULT_VALUE_LIMIT = ValueLimit()
-"""The limit of callers that set none."""
 
 _TRUE = {"true", "yes", "1", "on"}
 _FALSE = {"false", "no", "0", "off"}

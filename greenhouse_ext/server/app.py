@@ -19,6 +19,7 @@ from ..store import Store, config_path
 from .handlers import VersionHandler
 from .handlers.artefacts import (
     AliasHandler,
+    AliasHistoryHandler,
     ArtefactsHandler,
     PublishHandler,
     VerifyHandler,
@@ -56,6 +57,7 @@ ROUTES = [
     (rf"{API}/artefacts", ArtefactsHandler),
     (rf"{API}/artefacts/([^/]+)/versions", VersionsHandler),
     (rf"{API}/artefacts/([^/]+)/aliases/([^/]+)", AliasHandler),
+    (rf"{API}/artefacts/([^/]+)/alias-history", AliasHistoryHandler),
     (rf"{API}/verify", VerifyHandler),
     (rf"{API}/reproduce", ReproduceHandler),
 ]

@@ -26,12 +26,12 @@ from typing import Any
 
 from ..errors import InvalidInput
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:
-    import tomli as tomllib
-
 CONFIG_FILENAME = "greenhouse.toml"
+INDEX_URL_ENV = "GREENHOUSE_INDEX_URL"
+INDEX_URL_FORMS = (
+    "sqlite:////ABSOLUTE/PATH/index.sqlite (four slashes), sqlite:///RELATIVE/PATH/index.sqlite "
+    "or postgresql+psycopg://USER@HOST:5432/DB"
+)
 ENDPOINT_ENV = "AWS_ENDPOINT_URL"
 INDEX_SCHEMES = ("sqlite", "postgresql")
 _SECRET_QUERY_KEYS = ("password", "secret", "key", "token")
@@ -103,6 +103,53 @@ def check_index_url(url: str) -> None:
         )
 
 
+def env_index_url() -> str | None:
+    """The index URL ``$GREENHOUSE_INDEX_URL`` gives, if any, checked by `check_index_form`."""
+    url = os.environ.get(INDEX_URL_ENV)
+    if not url:
+        return None
+    check_index_form(url, f"${INDEX_URL_ENV}")
+    return url
+
+
+def check_index_form(url: str, origin: str) -> None:
+    """Refuse an index URL that SQLAlchemy cannot use, saying the forms it takes.
+
+    Parameters
+    ----------
+    url : str
+        The URL.
+    origin : str
+        Where it was given, for the message (``$GREENHOUSE_INDEX_URL``).
+
+    Raises
+    ------
+    InvalidInput
+        Not an SQLAlchemy URL, not SQLite or PostgreSQL, an unknown driver, or an SQLite
+        URL with a host (``sqlite://tmp/x``: the path follows three slashes).
+    """
+    import sqlalchemy as sa
+
+    try:
+        parsed = sa.make_url(url)
+        backend = parsed.get_backend_name()
+        if backend not in INDEX_SCHEMES:
+            problem = f"the database {backend!r} is not supported"
+        elif backend == "sqlite" and (parsed.host or parsed.username or parsed.port):
+            problem = "an SQLite URL names no host: the path follows three slashes"
+        else:
+            parsed.get_dialect()
+            return
+    except sa.exc.NoSuchModuleError:
+        problem = "its driver is unknown"
+    except sa.exc.ArgumentError:
+        problem = "it is not a database URL"
+    raise InvalidInput(
+        f"The index URL {redacted(url)!r} in {origin} is malformed ({problem}): expected "
+        f"{INDEX_URL_FORMS}"
+    )
+
+
 def check_index_folder(url: str) -> None:
     """Refuse an SQLite index URL whose file would be in a folder that does not exist.
 
@@ -157,8 +204,8 @@ def read_config(project: Path) -> StoreConfig | None:
     except FileNotFoundError:
         return None
     try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
+        data = _toml().loads(text)
+    except _toml().TOMLDecodeError as exc:
         raise InvalidInput(f"{path} is not valid TOML: {exc}") from None
     table = data.get("store")
     if table is None:
@@ -224,14 +271,30 @@ def redacted(url: str) -> str:
     """``url`` as it may be shown: any password or key in it replaced by ``***``."""
     if "://" not in url:
         return url
+    # Only the secrets are replaced, in the text as given: taken apart and put together
+    # again, `sqlite:////abs/path` would come back as `sqlite://abs/path`, another URL.
     parts = urllib.parse.urlsplit(url)
-    netloc = parts.netloc
+    shown = url
     if parts.password is not None:
-        netloc = netloc.replace(f":{parts.password}@", ":***@", 1)
+        scheme, _, rest = shown.partition("://")
+        shown = f"{scheme}://{rest.replace(f':{parts.password}@', ':***@', 1)}"
     query = urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
-    safe_query = [
-        (k, "***" if any(s in k.lower() for s in _SECRET_QUERY_KEYS) else v) for k, v in query
-    ]
-    return urllib.parse.urlunsplit(
-        parts._replace(netloc=netloc, query=urllib.parse.urlencode(safe_query, safe="*"))
-    )
+    if any(s in k.lower() for k, _ in query for s in _SECRET_QUERY_KEYS):
+        safe_query = [
+            (k, "***" if any(s in k.lower() for s in _SECRET_QUERY_KEYS) else v) for k, v in query
+        ]
+        base, _, _ = shown.partition("?")
+        shown = f"{base}?{urllib.parse.urlencode(safe_query, safe='*')}"
+    return shown
+
+
+def _toml() -> Any:
+    """The TOML reader, imported when a configuration is read (most commands read none)."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+
+        return tomllib
+    else:
+        import tomli
+
+        return tomli

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import getpass
 import os
 import socket
 from pathlib import Path
@@ -17,6 +18,14 @@ _START_TIME_FIELD = 22
 INIT_PID_NAMESPACE = 0xEFFFFFFC
 """The inode of the machine's own pid namespace (the kernel's ``PROC_PID_INIT_INO``): no
 container's."""
+
+
+def user() -> str:
+    """The account running greenhouse: runs and alias changes record it."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return str(os.getuid())
 
 
 def host() -> str:

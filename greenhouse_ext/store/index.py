@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import os
-import uuid
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 
 from ..errors import NotFound, OutdatedStore, StoreUnavailable
-from .config import CONFIG_FILENAME, config_path, read_config, redacted
+from .checkouts import checkout
+from .config import config_path, env_index_url, read_config, redacted
+from .location import find_store_root
 from .migrations import HEAD, REVISIONS, SCRIPTS
-from .objects import Objects, sha256_bytes
+from .objects import Objects
 from .occurrences import OccurrenceIndex
 from .runs import RunIndex
 from .schedules import ScheduleIndex
@@ -25,46 +26,13 @@ from .schema import (
     revision_of,
     revision_table,
 )
+from .sweeps import SweepIndex
 from .versions import VersionIndex
 
-STORE_DIRNAME = ".greenhouse"
-STORE_ENV = "GREENHOUSE_STORE"
-INDEX_URL_ENV = "GREENHOUSE_INDEX_URL"
 OBJECTS_URL_ENV = "GREENHOUSE_OBJECTS_URL"
-CHECKOUT_MODE = 0o444
 
 
-def find_store_root(start: str | os.PathLike[str] | None = None) -> Path:
-    """Locate the store the way git finds ``.git``.
-
-    ``$GREENHOUSE_STORE`` wins; otherwise the nearest ``.greenhouse`` folder in ``start``
-    or one of its parents, searching no higher than the git work tree ``start`` is in
-    (its root holds ``.git``) or the file system ``start`` is on; otherwise
-    ``start/.greenhouse`` (created on first write). A folder holding a store
-    configuration (``greenhouse.toml``) is a project root too: its store is
-    ``.greenhouse`` there, whose index and objects the configuration names. So a project
-    never silently uses the store of a folder around it.
-    """
-    named = os.environ.get(STORE_ENV)
-    if named:
-        return Path(named).expanduser().resolve()
-    here = Path(start or os.getcwd()).resolve()
-    for folder in (here, *here.parents):
-        candidate = folder / STORE_DIRNAME
-        if candidate.is_dir() or (folder / CONFIG_FILENAME).is_file():
-            return candidate
-        if is_search_boundary(folder):
-            break
-    return here / STORE_DIRNAME
-
-
-def is_search_boundary(folder: Path) -> bool:
-    """Whether the upward search for a store ends at ``folder``: a git work tree's root,
-    or the top of a file system."""
-    return (folder / ".git").exists() or os.path.ismount(folder)
-
-
-class Store(RunIndex, VersionIndex, ScheduleIndex, OccurrenceIndex):
+class Store(RunIndex, VersionIndex, SweepIndex, ScheduleIndex, OccurrenceIndex):
     """The one place that reads and writes the index, and its objects (`Objects`).
 
     Parameters
@@ -93,7 +61,7 @@ class Store(RunIndex, VersionIndex, ScheduleIndex, OccurrenceIndex):
         storage_options: dict[str, Any] | None = None,
     ) -> None:
         self.root = Path(root)
-        index_url = index_url or os.environ.get(INDEX_URL_ENV)
+        index_url = index_url or env_index_url()
         objects_url = objects_url or os.environ.get(OBJECTS_URL_ENV)
         own_index, own_objects = (
             f"sqlite:///{self.root / 'index.sqlite'}",
@@ -181,15 +149,7 @@ class Store(RunIndex, VersionIndex, ScheduleIndex, OccurrenceIndex):
         change the stored object. A file already there is handed back only when its
         sha256 is ``digest``; one edited since (or damaged) is written afresh.
         """
-        target = self.root / "checkouts" / name
-        if target.is_file() and sha256_bytes(target.read_bytes()) == digest:
-            return target
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}")
-        tmp.write_bytes(self.get_object(digest))
-        tmp.chmod(CHECKOUT_MODE)
-        os.replace(tmp, target)
-        return target
+        return checkout(self.root, digest, name, self.get_object)
 
     def log_path(self, run_id: str) -> Path:
         """Where the process running ``run_id`` writes its log (a local file of the store)."""
@@ -210,7 +170,7 @@ def _addresses(root: Path, local: bool) -> tuple[str | None, str | None, dict[st
     if config is None:
         return None, None, {}
     return (
-        os.environ.get(INDEX_URL_ENV) or config.index,
+        env_index_url() or config.index,
         os.environ.get(OBJECTS_URL_ENV) or config.objects,
         config.storage_options(),
     )
@@ -225,7 +185,7 @@ def describe(root: str | os.PathLike[str], local: bool = False) -> dict[str, Any
     """
     root = Path(root)
     index, objects, options = _addresses(root, local)
-    index = index or os.environ.get(INDEX_URL_ENV) or f"sqlite:///{root / 'index.sqlite'}"
+    index = index or env_index_url() or f"sqlite:///{root / 'index.sqlite'}"
     objects = objects or os.environ.get(OBJECTS_URL_ENV) or str(root / "objects")
     config = config_path(root.parent)
     url = sa.make_url(index)
@@ -279,7 +239,7 @@ def upgrade(root: str | os.PathLike[str], index_url: str | None = None) -> tuple
     from alembic import command
     from alembic.config import Config
 
-    index_url = index_url or _addresses(Path(root), False)[0] or os.environ.get(INDEX_URL_ENV)
+    index_url = index_url or _addresses(Path(root), False)[0] or env_index_url()
     if index_url is None and not (Path(root) / "index.sqlite").is_file():
         raise NotFound(f"There is no store at {root} to upgrade")
     engine = make_engine(index_url or f"sqlite:///{Path(root) / 'index.sqlite'}")

@@ -14,6 +14,8 @@ import functools
 import hashlib
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, TypeGuard, TypeVar, cast
 
 import fsspec
@@ -21,7 +23,7 @@ from fsspec.implementations.local import LocalFileSystem
 
 from ..errors import Conflict, GreenhouseError, NotFound, StoreUnavailable
 from .config import redacted
-from .packing import pack, unpack
+from .packing import HEADER_BYTES, pack, parts, refers_to_parts, unpack
 
 _Method = TypeVar("_Method", bound=Callable[..., Any])
 _STORAGE_ERRNOS = frozenset(
@@ -29,6 +31,25 @@ _STORAGE_ERRNOS = frozenset(
 )
 """The errors of a file system that cannot take a write: full, over a limit, failing,
 read-only, or refusing permission."""
+
+
+_HEX = frozenset("0123456789abcdef")
+TEMPORARY = "tmp"
+"""The folder of the objects' location where a local write puts its file before renaming it."""
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """A file in the objects' location: an object, or a temporary file a write left.
+
+    ``modified`` is when it was last written (seconds since the epoch), None where the
+    file system does not say.
+    """
+
+    key: str
+    digest: str | None
+    size: int
+    modified: float | None
 
 
 def sha256_bytes(data: bytes) -> str:
@@ -137,6 +158,11 @@ class Objects:
         digest = sha256_bytes(data)
         key = self._key(digest)
         if self._fs.exists(key):
+            if self._renames:
+                # Written again now: `greenhouse gc` spares an unnamed object written
+                # lately, since its record may be about to name it.
+                with contextlib.suppress(OSError):
+                    self._fs.touch(key, truncate=False)
             return digest
         stored = packed(data)
         if not self._renames:
@@ -172,3 +198,49 @@ class Objects:
     def has(self, digest: str) -> bool:
         """True when an object with this sha256 is stored."""
         return bool(self._fs.exists(self._key(digest)))
+
+    @_reaching
+    def listing(self) -> list[StoredFile]:
+        """Every object stored, and every temporary file that writes left behind."""
+        if not self._fs.exists(self._root):
+            return []
+        found: dict[str, dict[str, Any]] = self._fs.find(self._root, detail=True)
+        files = []
+        for path, info in found.items():
+            relative = path[len(self._root) :].strip("/").split("/")
+            digest = "".join(relative)
+            if len(relative) == 2 and len(digest) == 64 and set(digest) <= _HEX:
+                files.append(StoredFile(path, digest, int(info["size"]), _modified(info)))
+            elif len(relative) == 2 and relative[0] == TEMPORARY:
+                files.append(StoredFile(path, None, int(info["size"]), _modified(info)))
+        return files
+
+    @_reaching
+    def parts(self, digest: str) -> list[str]:
+        """The digests of the objects that object ``digest`` is made of (its large runs).
+
+        Raises
+        ------
+        Conflict
+            The object is damaged: it does not unpack.
+        """
+        key = self._key(digest)
+        if not refers_to_parts(self._fs.cat_file(key, start=0, end=HEADER_BYTES)):
+            return []
+        return parts(self._fs.cat_file(key))
+
+    @_reaching
+    def remove(self, key: str) -> None:
+        """Remove a file of `listing`; one gone already is no error."""
+        with contextlib.suppress(FileNotFoundError):
+            self._fs.rm_file(key)
+
+
+def _modified(info: dict[str, Any]) -> float | None:
+    """When a file was last written, from what its file system tells of it."""
+    value = info.get("mtime", info.get("LastModified", info.get("created")))
+    if isinstance(value, datetime):
+        return value.timestamp()
+    if isinstance(value, int | float):
+        return float(value)
+    return None

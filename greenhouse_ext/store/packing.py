@@ -94,6 +94,33 @@ def unpack(stored: bytes, get_chunk: Callable[[str], bytes]) -> bytes:
     )
 
 
+def parts(stored: bytes) -> list[str]:
+    """The digests of the objects a packed file refers to: none for a whole one.
+
+    Raises
+    ------
+    Conflict
+        The file is damaged: it does not unpack.
+    """
+    if not refers_to_parts(stored):
+        return []
+    try:
+        content = json.loads(_decompressed(stored[7:8], stored[8:]))
+        return [part["object"] for part in content if part.get("object") is not None]
+    except _UNPACK_ERRORS as exc:
+        raise Conflict(f"A stored object is damaged: it does not unpack ({exc})") from None
+
+
+HEADER_BYTES = len(MAGIC) + 2
+"""How much of a packed file tells whether it refers to other objects (`refers_to_parts`)."""
+
+
+def refers_to_parts(head: bytes) -> bool:
+    """Whether a packed file, of which ``head`` is the start (at least `HEADER_BYTES`),
+    refers to objects of its own (its large runs, kept apart)."""
+    return head.startswith(MAGIC) and head[6:7] == _SPLIT
+
+
 def _compressed(kind: bytes, data: bytes) -> bytes:
     if zstd is not None:
         codec, body = _ZSTD, zstd.ZstdCompressor(level=3, write_checksum=True).compress(data)

@@ -10,8 +10,23 @@ from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
-from ..errors import Conflict, InvalidInput, NotFound, StoreUnavailable
-from ..models import Execution, Progress, ProgressCallback, Run, RunError, RunStatus
+from ..errors import (
+    LISTED_MATCHES,
+    Conflict,
+    InvalidInput,
+    NotFound,
+    StoreUnavailable,
+    ambiguous,
+)
+from ..models import (
+    MIN_PREFIX,
+    Execution,
+    Progress,
+    ProgressCallback,
+    Run,
+    RunError,
+    RunStatus,
+)
 from . import identity
 from .objects import Objects
 from .records import run_from_record, run_record
@@ -174,21 +189,49 @@ class RunIndex:
             return False
 
     def get_run(self, ref: str) -> Run:
-        """Return the run with this id, or with this unique id prefix (at least 4 characters)."""
+        """Return the run with this id, or with this unique id prefix (`MIN_PREFIX`+ characters).
+
+        Raises
+        ------
+        InvalidInput
+            ``ref`` is a prefix of several ids (the message lists them), or a prefix too
+            short to look up.
+        NotFound
+            No run's id is or starts with ``ref``.
+        """
         with self._engine.connect() as conn:
             row = conn.execute(sa.select(runs_table.c.record).where(runs_table.c.id == ref)).first()
-            if row is None and len(ref) >= 4 and ref.isalnum():
-                rows = conn.execute(
-                    sa.select(runs_table.c.record).where(runs_table.c.id.startswith(ref)).limit(2)
-                ).all()
-                if len(rows) > 1:
-                    raise InvalidInput(f"Run id prefix {ref!r} is ambiguous: give more characters")
-                row = rows[0] if rows else None
-        if row is None:
-            raise NotFound(
-                f"No run {ref!r} in the store at {self.root}; `greenhouse runs` lists them"
+        if row is not None:
+            return run_from_record(row.record)
+        ids = self.run_ids(ref) if len(ref) >= MIN_PREFIX and ref.isalnum() else []
+        if len(ids) == 1:
+            return self.get_run(ids[0])
+        if ids:
+            raise InvalidInput(ambiguous("Run id prefix", ref, ids))
+        if 0 < len(ref) < MIN_PREFIX and ref.isalnum() and self.run_ids(ref, 1):
+            raise InvalidInput(
+                f"Run id prefix {ref!r} is too short: give at least {MIN_PREFIX} characters"
             )
-        return run_from_record(row.record)
+        raise NotFound(f"No run {ref!r} in the store at {self.root}; `greenhouse runs` lists them")
+
+    def run_ids(self, prefix: str, limit: int = LISTED_MATCHES + 1) -> list[str]:
+        """The ids starting with ``prefix``, sorted, at most ``limit`` of them."""
+        return self._ids_starting(runs_table.c.id, prefix, limit)
+
+    def sweep_ids(self, prefix: str = "", limit: int = LISTED_MATCHES + 1) -> list[str]:
+        """The sweep ids starting with ``prefix``, sorted, at most ``limit`` of them."""
+        return self._ids_starting(runs_table.c.sweep_id, prefix, limit)
+
+    def _ids_starting(self, column: Any, prefix: str, limit: int) -> list[str]:
+        query = (
+            sa.select(column)
+            .distinct()
+            .where(column.startswith(prefix, autoescape=True))
+            .order_by(column)
+            .limit(limit)
+        )
+        with self._engine.connect() as conn:
+            return [str(value) for value in conn.execute(query).scalars()]
 
     def list_runs(
         self,

@@ -63,7 +63,20 @@ aliases_table = sa.Table(
     sa.Column("alias", sa.String(200), primary_key=True),
     sa.Column("number", sa.Integer, nullable=False),
 )
-# Schedules and what they fired (migration 0006): one row per occurrence, unique per
+# Every change of an alias, oldest first: who moved it from which version to which, and why.
+alias_events_table = sa.Table(
+    "alias_events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("alias", sa.String(200), nullable=False),
+    sa.Column("from_number", sa.Integer),
+    sa.Column("to_number", sa.Integer),
+    sa.Column("user_name", sa.Text, nullable=False),
+    sa.Column("at", sa.String(40), nullable=False),
+    sa.Column("reason", sa.Text),
+)
+# Schedules and what they fired (migration 0007): one row per occurrence, unique per
 # (schedule, fire time in UTC), so that inserting it is the claim.
 schedules_table = sa.Table(
     "schedules",
@@ -144,6 +157,7 @@ indexes = [
     sa.Index("ix_runs_from_version", runs_table.c.from_name, runs_table.c.from_number),
     # A version copied between stores is recognised by its name and manifest digest.
     sa.Index("ix_versions_manifest", versions_table.c.name, versions_table.c.manifest_sha256),
+    sa.Index("ix_alias_events_name", alias_events_table.c.name, alias_events_table.c.id),
     # A name is unique among the schedules not removed (a removed one keeps its history).
     sa.Index(
         "ux_schedules_name",

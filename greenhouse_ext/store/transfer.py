@@ -16,7 +16,7 @@ import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from ..errors import NotFound
+from ..errors import NotFound, did_you_mean
 from ..models import Run, Version
 from .index import Store
 from .records import record_objects
@@ -107,7 +107,7 @@ def _selection(source: Store, refs: Sequence[str]) -> tuple[list[Run], list[Vers
             except NotFound:
                 raise NotFound(
                     f"{ref!r} is neither a run nor a published name in the store at "
-                    f"{source.root}; give RUN, NAME or NAME@N"
+                    f"{source.root}; give RUN, NAME or NAME@N{did_you_mean(ref, names)}"
                 ) from None
     return runs, versions
 

@@ -8,10 +8,12 @@ from typing import Any
 import sqlalchemy as sa
 
 from ..errors import Conflict, NotFound
-from ..models import Version
+from ..models import AliasEvent, Version, now
+from .identity import user
 from .records import version_from_record, version_record
 from .schema import (
     MAX_VERSION_NUMBER,
+    alias_events_table,
     aliases_table,
     begin_writing,
     counters_table,
@@ -80,7 +82,7 @@ class VersionIndex:
                         )
                     )
                     for alias in aliases:
-                        conn.execute(self._alias_upsert(version.name, alias, number))
+                        self._move_alias(conn, version.name, alias, int(number), None)
                     conn.commit()
             except (sa.exc.IntegrityError, sa.exc.OperationalError) as exc:
                 if isinstance(exc, sa.exc.OperationalError) and not is_contention(exc):
@@ -184,11 +186,116 @@ class VersionIndex:
             version.aliases = sorted(a for a, n in names.items() if n == version.number)
         return versions
 
-    def set_alias(self, name: str, alias: str, number: int) -> None:
-        """Point ``alias`` at version ``number`` of ``name``, in one atomic statement."""
+    def versions_of_run(self, run_id: str) -> list[Version]:
+        """The versions published from run ``run_id``, oldest first."""
+        with self._engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(versions_table.c.number, versions_table.c.record)
+                .where(versions_table.c.run_id == run_id)
+                .order_by(versions_table.c.created_at, versions_table.c.name)
+            ).all()
+        return [self._with_aliases(_version_of(r)) for r in rows]
+
+    def set_alias(
+        self, name: str, alias: str, number: int, reason: str | None = None
+    ) -> AliasEvent | None:
+        """Point ``alias`` at version ``number`` of ``name`` and record the change.
+
+        The move and its event are one transaction, so the history never misses a move
+        nor records one that did not happen. An alias that already points there is left
+        alone and records nothing (returns None).
+        """
         self.get_version(name, number)
-        with self._engine.begin() as conn:
-            conn.execute(self._alias_upsert(name, alias, number))
+        with self._engine.connect() as conn:
+            begin_writing(conn)
+            event = self._move_alias(conn, name, alias, number, reason)
+            conn.commit()
+        return event
+
+    def remove_alias(self, name: str, alias: str, reason: str | None = None) -> AliasEvent:
+        """Remove ``alias`` of ``name`` and record the removal.
+
+        Raises
+        ------
+        NotFound
+            ``name`` has no such alias; the message lists the aliases it has.
+        """
+        with self._engine.connect() as conn:
+            begin_writing(conn)
+            current = self._current(conn, name, alias)
+            if current is None:
+                conn.rollback()
+                known = ", ".join(sorted(self.aliases(name))) or "none"
+                raise NotFound(f"{name!r} has no alias {alias!r} to remove (aliases: {known})")
+            conn.execute(
+                aliases_table.delete().where(
+                    aliases_table.c.name == name, aliases_table.c.alias == alias
+                )
+            )
+            event = self._record_event(conn, name, alias, current, None, reason)
+            conn.commit()
+        return event
+
+    def alias_history(self, name: str) -> list[AliasEvent]:
+        """Every recorded change of ``name``'s aliases, oldest first."""
+        table = alias_events_table
+        with self._engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(table).where(table.c.name == name).order_by(table.c.id)
+            ).all()
+        return [
+            AliasEvent(
+                name=r.name,
+                alias=r.alias,
+                from_number=r.from_number,
+                to_number=r.to_number,
+                user=r.user_name,
+                at=r.at,
+                reason=r.reason,
+            )
+            for r in rows
+        ]
+
+    def _current(self, conn: sa.Connection, name: str, alias: str) -> int | None:
+        """Where ``alias`` points now, its row locked until the transaction ends."""
+        number = conn.execute(
+            sa.select(aliases_table.c.number)
+            .where(aliases_table.c.name == name, aliases_table.c.alias == alias)
+            .with_for_update()
+        ).scalar()
+        return None if number is None else int(number)
+
+    def _move_alias(
+        self, conn: sa.Connection, name: str, alias: str, number: int, reason: str | None
+    ) -> AliasEvent | None:
+        current = self._current(conn, name, alias)
+        if current == number:
+            return None
+        conn.execute(self._alias_upsert(name, alias, number))
+        return self._record_event(conn, name, alias, current, number, reason)
+
+    def _record_event(
+        self,
+        conn: sa.Connection,
+        name: str,
+        alias: str,
+        from_number: int | None,
+        to_number: int | None,
+        reason: str | None,
+    ) -> AliasEvent:
+        event = AliasEvent(name, alias, from_number, to_number, user(), now(), reason)
+        conn.execute(
+            alias_events_table.insert().values(
+                name=name,
+                alias=alias,
+                from_number=from_number,
+                to_number=to_number,
+                user_name=event.user,
+                at=event.at,
+                reason=reason,
+            )
+        )
+        return event
 
     def aliases(self, name: str) -> dict[str, int]:
         """``{alias: version number}`` for ``name``."""

@@ -88,6 +88,23 @@ describe('ArtefactsModel', () => {
     expect(model.versions('train')).toEqual([version]);
   });
 
+  it('sends the reason for moving an alias', async () => {
+    const { model, server } = artefactsOn();
+    server
+      .on('PUT artefacts/train/aliases/production', {
+        ...version,
+        change: null
+      })
+      .on('GET artefacts/train/versions', { versions: [version] });
+
+    await model.setAlias('train', 'production', 2, 'higher recall');
+
+    expect(server.calls.find(c => c.method === 'PUT')?.body).toEqual({
+      version: 2,
+      reason: 'higher recall'
+    });
+  });
+
   it('keeps the outcome of a verification', async () => {
     const { model, server } = artefactsOn();
     const answer = {

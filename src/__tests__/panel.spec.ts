@@ -39,7 +39,8 @@ const VERSION = {
  * The sidebar on train.ipynb, attached to the document, with the history `runs`.
  */
 async function panelOn(
-  runs: RunOrSummary[] = [run('r-1', 'succeeded', { metrics: { mse: 0.12 } })]
+  runs: RunOrSummary[] = [run('r-1', 'succeeded', { metrics: { mse: 0.12 } })],
+  confirmRun?: (notebook: string) => Promise<boolean>
 ) {
   const server = new FakeServer()
     .on('GET parameters', {
@@ -78,7 +79,7 @@ async function panelOn(
   }
   const timers = new FakeTimers();
   const model = new PanelModel({ timers });
-  const panel = new GreenhousePanel({ model, commands, trans });
+  const panel = new GreenhousePanel({ model, commands, trans, confirmRun });
   Widget.attach(panel, document.body);
   await model.setNotebook('train.ipynb');
   await settle();
@@ -152,6 +153,60 @@ describe('GreenhousePanel', () => {
       notebook: 'train.ipynb',
       parameters: { pin: 1234 }
     });
+  });
+
+  it('asks before running and sends nothing when the answer is no', async () => {
+    const asked: string[] = [];
+    let answer = false;
+    const confirm = async (notebook: string) => {
+      asked.push(notebook);
+      return answer;
+    };
+    const { node, server } = await panelOn([], confirm);
+    server.on('POST runs', run('r-2', 'queued'));
+    const runButton = node.querySelector<HTMLButtonElement>(
+      '.jp-greenhouse-run-button'
+    )!;
+
+    runButton.click();
+    await settle();
+    expect(asked).toEqual(['train.ipynb']);
+    expect(server.called('POST')).toEqual([]);
+    expect(runButton.disabled).toBe(false);
+
+    answer = true;
+    runButton.click();
+    await settle();
+    expect(server.called('POST')).toEqual(['runs']);
+  });
+
+  it('follows the parameters cell as edited, keeping the values typed', async () => {
+    const { node, model, server } = await panelOn([]);
+    type(field(node, 'epochs').querySelector('input')!, '7');
+    server.on('POST parameters', {
+      notebook: 'train.ipynb',
+      parameters: [
+        parameter('epochs', 'int', { default: 50 }),
+        parameter('seed', 'int', { default: 3 })
+      ],
+      warnings: []
+    });
+
+    await model.showEditedParameters('epochs = 50\nseed = 3');
+    await model.showEditedParameters('epochs = 50\nseed = 3');
+
+    expect(server.calls.filter(c => c.method === 'POST')).toEqual([
+      {
+        method: 'POST',
+        endPoint: 'parameters',
+        body: { notebook: 'train.ipynb', source: 'epochs = 50\nseed = 3' }
+      }
+    ]);
+    const names = [
+      ...node.querySelectorAll<HTMLElement>('.jp-greenhouse-param')
+    ].map(item => item.dataset.name);
+    expect(names).toEqual(['epochs', 'seed']);
+    expect(field(node, 'epochs').querySelector('input')!.value).toBe('7');
   });
 
   it('offers true, false and None for a bool | None, and sends the choice', async () => {
@@ -331,8 +386,18 @@ describe('GreenhousePanel', () => {
       notebook: 'train.ipynb',
       parameters: { epochs: [50, 20, 30], model: ['linear', 'constant'] }
     });
-    expect(node.querySelector('.jp-greenhouse-run-message')?.textContent).toBe(
-      'Sweep s-1 started: its runs appear below as they finish.'
+    const message = node.querySelector('.jp-greenhouse-run-message')!;
+    expect(message.textContent).toBe(
+      'Sweep s-1 started: its runs appear below as they start.'
+    );
+    expect(message.classList).toContain('jp-greenhouse-run-message-info');
+    const pending = node.querySelector(
+      '.jp-greenhouse-sweep[data-sweep-id="s-1"]'
+    )!;
+    expect(
+      pending.querySelector('.jp-greenhouse-sweep-summary')?.textContent
+    ).toBe(
+      'Sweep s-1: 6 runs: 6 queued, 0 running, 0 finished (0 not succeeded)'
     );
 
     await timers.tick();
@@ -344,7 +409,9 @@ describe('GreenhousePanel', () => {
     expect(group.querySelectorAll('.jp-greenhouse-run')).toHaveLength(2);
     expect(
       group.querySelector('.jp-greenhouse-sweep-summary')?.textContent
-    ).toBe('Sweep s-1: 2 runs (1 not succeeded)');
+    ).toBe(
+      'Sweep s-1: 2 runs: 0 queued, 0 running, 2 finished (1 not succeeded)'
+    );
     const rows = [
       ...group.querySelectorAll('.jp-greenhouse-sweep-table tr')
     ].map(row => [...row.children].map(cell => cell.textContent));
@@ -355,26 +422,33 @@ describe('GreenhousePanel', () => {
     ]);
   });
 
-  it('refuses a sweep with an invalid further value, naming it', async () => {
-    const { node, server } = await panelOn([]);
+  it('marks an invalid further value on its own input, and counts only valid ones', async () => {
+    const { node, model, server } = await panelOn([]);
     const epochs = field(node, 'epochs');
-    type(
-      epochs.querySelector<HTMLInputElement>('.jp-greenhouse-param-more')!,
-      '20; 500'
-    );
-    expect(epochs.classList.contains('jp-greenhouse-invalid')).toBe(true);
+    const more = epochs.querySelector<HTMLInputElement>(
+      '.jp-greenhouse-param-more'
+    )!;
+    type(more, '20; 500; 30');
+    expect(epochs.classList.contains('jp-greenhouse-invalid')).toBe(false);
     expect(
       epochs.querySelector('.jp-greenhouse-param-error')?.textContent
+    ).toBe('');
+    expect(more.getAttribute('aria-invalid')).toBe('true');
+    expect(
+      epochs.querySelector('.jp-greenhouse-param-more-error')?.textContent
     ).toMatch(/^500: /);
+    const sweep = node.querySelector<HTMLButtonElement>(
+      '.jp-greenhouse-sweep-button'
+    )!;
+    expect(sweep.textContent).toBe('Sweep (3 runs)');
+    expect(sweep.disabled).toBe(true);
 
-    node
-      .querySelector<HTMLButtonElement>('.jp-greenhouse-sweep-button')!
-      .click();
-    await settle();
+    await expect(model.sweep()).rejects.toThrow('epochs: 500: ');
     expect(server.called('POST')).toEqual([]);
-    expect(node.querySelector('.jp-greenhouse-run-message')?.textContent).toBe(
-      'Fix the values marked above; nothing was sent.'
-    );
+
+    type(more, '20; 30');
+    expect(more.getAttribute('aria-invalid')).toBe('false');
+    expect(sweep.disabled).toBe(false);
   });
 
   it('shows a server refusal under the Run button', async () => {
@@ -448,6 +522,47 @@ describe('GreenhousePanel', () => {
     expect(diff.disabled).toBe(false);
     diff.click();
     expect(executed[0][0]).toBe(CommandIDs.diff);
+  });
+
+  it('says a cancelled run was cancelled by the user, not interrupted', async () => {
+    const error = {
+      reason: 'cancelled',
+      ename: 'KeyboardInterrupt',
+      evalue: 'interrupted by the user',
+      cell_index: 2
+    };
+    const { node } = await panelOn([run('r-1', 'cancelled', { error })]);
+
+    expect(node.querySelector('.jp-greenhouse-run-error')?.textContent).toBe(
+      'Cancelled by the user (cell 3)'
+    );
+  });
+
+  it('says which runs are chosen, and which one a third choice unchose', async () => {
+    const { node } = await panelOn([
+      run('r-3', 'succeeded'),
+      run('r-2', 'succeeded'),
+      run('r-1', 'succeeded')
+    ]);
+    const note = node.querySelector('.jp-greenhouse-selection')!;
+    const boxes = [
+      ...node.querySelectorAll<HTMLInputElement>('.jp-greenhouse-run-select')
+    ];
+    const check = (index: number) => {
+      boxes[index].checked = true;
+      boxes[index].dispatchEvent(new Event('change'));
+    };
+    expect(note.textContent).toBe('');
+
+    check(0);
+    expect(note.textContent).toBe('Chosen for a diff: r-3; choose one more.');
+    check(1);
+    expect(note.textContent).toBe('Diff will compare r-3 and r-2.');
+    check(2);
+    expect(note.textContent).toBe(
+      'Diff will compare r-2 and r-1. r-3 is no longer chosen (two at most).'
+    );
+    expect(boxes[0].checked).toBe(false);
   });
 
   it('lists the versions of an artefact and verifies one', async () => {

@@ -129,6 +129,14 @@ describe('readField', () => {
     ['list[int]', {}, '[64, 32]', [64, 32]],
     ['list[float]', {}, '[1, 2.5]', [1, 2.5]],
     ['list[str]', {}, '[]', []],
+    [
+      'list[str]',
+      {},
+      'bill_depth_mm, body_mass_g',
+      ['bill_depth_mm', 'body_mass_g']
+    ],
+    ['list[int]', {}, '64, 32', [64, 32]],
+    ['list[str]', {}, 'a', ['a']],
     ['list[int | None]', {}, '[1, null]', [1, null]],
     ['list[list[int]]', {}, '[[1], [2, 3]]', [[1], [2, 3]]],
     ['dict', {}, '{"a": [1]}', { a: [1] }],
@@ -177,7 +185,14 @@ describe('readField', () => {
       'maybe',
       'expected true or false or None'
     ],
-    ['list', {}, '[1, 2', 'not valid JSON'],
+    [
+      'list',
+      {},
+      '[1, 2',
+      'expected a list: values separated by commas (a, b), or JSON (["a", "b"])'
+    ],
+    ['list[int]', {}, '1, two', '[1]: expected a whole number'],
+    ['dict', {}, '{"a": ', 'expected a dict as JSON, such as {"a": 1}'],
     ['list', {}, '{"a": 1}', 'expected a list, got {"a":1} (dict)'],
     [
       'list[int]',

@@ -14,6 +14,7 @@ import { Widget } from '@lumino/widgets';
 import type { IReproduction, IVerifyResult, IVersion } from '../api';
 import { ArtefactsModel } from '../artefacts';
 import { messageOf } from '../errors';
+import { aliasTarget, confirmAliasMove } from './aliasDialog';
 import { button, element } from './dom';
 import { formatTime, formatValue } from './format';
 
@@ -217,15 +218,26 @@ export class ArtefactsView extends Widget {
       placeholder: trans.__('production'),
       okLabel: trans.__('Set')
     });
-    if (!answer.button.accept || !answer.value) {
+    const alias = answer.value?.trim() ?? '';
+    if (!answer.button.accept || !alias) {
       return;
     }
+    const current = aliasTarget(
+      this._model.versions(version.name) ?? [],
+      alias
+    );
+    if (current?.number === version.number) {
+      return;
+    }
+    let reason: string | null = '';
+    if (current) {
+      reason = await confirmAliasMove(alias, current, version, trans);
+      if (reason === null) {
+        return;
+      }
+    }
     try {
-      await this._model.setAlias(
-        version.name,
-        answer.value.trim(),
-        version.number
-      );
+      await this._model.setAlias(version.name, alias, version.number, reason);
     } catch (error) {
       await showErrorMessage(title, error as Error);
     }

@@ -13,6 +13,7 @@ import { NotebookDiffWidget } from 'nbdime/lib/diff/widget';
 import type { IDiffResult, IEnvironmentDiff, IValueChange } from '../api';
 import { element } from './dom';
 import { formatValue } from './format';
+import { withStandInImages } from './standIn';
 
 import 'nbdime/lib/common/collapsible.css';
 import 'nbdime/lib/upstreaming/flexpanel.css';
@@ -70,7 +71,7 @@ export class DiffView extends Panel {
     const model = new NotebookDiffModel(base, entries);
     const widget = new NotebookDiffWidget({
       model,
-      rendermime: this._rendermime
+      rendermime: withStandInImages(this._rendermime, trans)
     });
     widget.addClass('jp-greenhouse-diff-notebook');
     this.addWidget(widget);

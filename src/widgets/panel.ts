@@ -14,7 +14,9 @@
  *   Inside: `.jp-greenhouse-param-input` (input, select or textarea),
  *   `.jp-greenhouse-param-range` (a bounded number's slider),
  *   `.jp-greenhouse-param-help`, `.jp-greenhouse-param-more` (further values for a
- *   sweep, separated by `;`), and `.jp-greenhouse-param-error` (empty when valid).
+ *   sweep, separated by `;`; `.jp-greenhouse-invalid-input` while one is bad) with
+ *   its `.jp-greenhouse-param-more-error`, and `.jp-greenhouse-param-error` (the
+ *   main value's problem; both empty when valid).
  * - `.jp-greenhouse-run-button`, `.jp-greenhouse-sweep-button`,
  *   `.jp-greenhouse-reset-button`: Run, Sweep (enabled once a field has further
  *   values), and back to the defaults; `.jp-greenhouse-run-message`: why the last
@@ -30,7 +32,8 @@
  *   `.jp-greenhouse-cancel-button` (while it runs),
  *   `.jp-greenhouse-open-notebook-button`, `.jp-greenhouse-open-report-button`
  *   (once finished) and `.jp-greenhouse-publish-button` (once succeeded).
- * - `.jp-greenhouse-diff-button`: diff the two chosen runs (disabled until two are).
+ * - `.jp-greenhouse-diff-button`: diff the two chosen runs (disabled until two are);
+ *   `.jp-greenhouse-selection` says which runs are chosen.
  * - `.jp-greenhouse-artefacts-refresh`: list the artefacts again.
  * - `.jp-greenhouse-artefact[data-name=N]`: artefact N (a `<details>` that lists
  *   its versions when opened).
@@ -87,6 +90,7 @@ export class GreenhousePanel extends Panel {
   constructor(options: GreenhousePanel.IOptions) {
     super();
     const { model, commands, trans } = options;
+    this._confirmRun = options.confirmRun ?? null;
     this._model = model;
     this._commands = commands;
     this._trans = trans;
@@ -147,12 +151,16 @@ export class GreenhousePanel extends Panel {
       element('h3', 'jp-greenhouse-section-title', trans.__('Runs')),
       actions
     );
+    this._selectionNote = element('div', 'jp-greenhouse-selection', undefined, {
+      'aria-live': 'polite'
+    });
 
     this._notebookSection = new Panel();
     this._notebookSection.addClass('jp-greenhouse-notebook-section');
     this._notebookSection.addWidget(new ParameterForm(model, trans));
     this._notebookSection.addWidget(new Widget({ node: runBar }));
     this._notebookSection.addWidget(new Widget({ node: historyHeader }));
+    this._notebookSection.addWidget(new Widget({ node: this._selectionNote }));
     this._notebookSection.addWidget(new RunList({ model, commands, trans }));
 
     this.addWidget(new Widget({ node: this._header }));
@@ -188,9 +196,10 @@ export class GreenhousePanel extends Panel {
     return this._start(async () => {
       const sweep = await this._model.sweep();
       this._runMessage.textContent = this._trans.__(
-        'Sweep %1 started: its runs appear below as they finish.',
+        'Sweep %1 started: its runs appear below as they start.',
         sweep.id
       );
+      this._runMessage.classList.add('jp-greenhouse-run-message-info');
       return sweep.id;
     });
   }
@@ -203,9 +212,16 @@ export class GreenhousePanel extends Panel {
    */
   private async _start(action: () => Promise<string>): Promise<string | null> {
     this._runMessage.textContent = '';
+    this._runMessage.classList.remove('jp-greenhouse-run-message-info');
     this._starting = true;
     this._updateButtons();
     try {
+      const notebook = this._model.notebook;
+      if (notebook !== null && this._confirmRun) {
+        if (!(await this._confirmRun(notebook))) {
+          return null;
+        }
+      }
       return await action();
     } catch (error) {
       this._runMessage.textContent =
@@ -297,12 +313,14 @@ export class GreenhousePanel extends Panel {
     this._runButton.disabled =
       this._starting || model.form.parameterSet === null;
     const size = model.form.sweepSize;
-    this._sweepButton.disabled = this._runButton.disabled || size < 2;
+    this._sweepButton.disabled =
+      this._runButton.disabled || size < 2 || !model.form.moreValuesValid;
     this._sweepButton.textContent =
       size < 2
         ? this._trans.__('Sweep')
         : this._trans.__('Sweep (%1 runs)', size);
     this._diffButton.disabled = model.history.selection.length !== 2;
+    this._selectionNote.textContent = selectionNote(model, this._trans);
     if (this._commands.hasCommand(CommandIDs.diff)) {
       this._commands.notifyCommandChanged(CommandIDs.diff);
     }
@@ -317,7 +335,26 @@ export class GreenhousePanel extends Panel {
   private _sweepButton: HTMLButtonElement;
   private _runMessage: HTMLElement;
   private _diffButton: HTMLButtonElement;
+  private _selectionNote: HTMLElement;
   private _starting = false;
+  private _confirmRun: ((notebook: string) => Promise<boolean>) | null;
+}
+
+/**
+ * Which runs are chosen for a diff, and which one a third choice unchose.
+ */
+function selectionNote(model: PanelModel, trans: TranslationBundle): string {
+  const chosen = model.history.selection;
+  const dropped = model.history.dropped;
+  const note =
+    chosen.length === 2
+      ? trans.__('Diff will compare %1 and %2.', chosen[0], chosen[1])
+      : chosen.length === 1
+        ? trans.__('Chosen for a diff: %1; choose one more.', chosen[0])
+        : '';
+  return dropped === null
+    ? note
+    : `${note} ${trans.__('%1 is no longer chosen (two at most).', dropped)}`;
 }
 
 /**
@@ -340,5 +377,10 @@ export namespace GreenhousePanel {
      * The translation bundle.
      */
     trans: TranslationBundle;
+    /**
+     * Asked before a run or sweep of a notebook starts (to save unsaved edits
+     * first, for one); answering false cancels it.
+     */
+    confirmRun?: (notebook: string) => Promise<boolean>;
   }
 }

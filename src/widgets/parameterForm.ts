@@ -172,7 +172,13 @@ class Field {
         _model.form.setMoreValues(parameter.name, more.value)
       );
       this._more = more;
-      this.node.append(more);
+      this._moreError = element(
+        'div',
+        'jp-greenhouse-param-more-error',
+        undefined,
+        { role: 'alert' }
+      );
+      this.node.append(more, this._moreError);
     }
     if (parameter.help) {
       this.node.append(
@@ -205,6 +211,12 @@ class Field {
     }
     if (this._more && document.activeElement !== this._more) {
       this._more.value = this._model.form.moreValues(state.parameter.name);
+    }
+    if (this._more && this._moreError) {
+      const bad = state.moreError !== null;
+      this._more.classList.toggle('jp-greenhouse-invalid-input', bad);
+      this._more.setAttribute('aria-invalid', String(bad));
+      this._moreError.textContent = state.moreError ?? '';
     }
     this.node.classList.toggle('jp-greenhouse-invalid', state.error !== null);
     input.setAttribute('aria-invalid', String(state.error !== null));
@@ -302,5 +314,6 @@ class Field {
   private _input: HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement;
   private _range: HTMLInputElement | null = null;
   private _more: HTMLInputElement | null = null;
+  private _moreError: HTMLElement | null = null;
   private _error: HTMLElement;
 }

@@ -11,7 +11,7 @@ import type { IRunError, RunOrSummary } from '../api';
 import { CommandIDs } from '../commandIds';
 import { PanelModel } from '../panelModel';
 import { isFinished } from '../runs';
-import { groupRuns, resultsTable } from '../sweeps';
+import { groupRuns, resultsTable, sweepCounts } from '../sweeps';
 import { button, element } from './dom';
 import { formatDuration, formatTime, formatValue } from './format';
 
@@ -71,9 +71,23 @@ export class RunList extends Widget {
         group = new SweepItem(entry.sweep, trans);
         this._sweeps.set(entry.sweep, group);
       }
-      group.update(entry.runs, entry.runs.map(runNode));
+      const size = model.history.startedSweeps.get(entry.sweep);
+      group.update(entry.runs, entry.runs.map(runNode), size);
       seen.add(entry.sweep);
       nodes.push(group.node);
+    }
+    // A sweep just started shows before its process has recorded any run.
+    for (const [sweep, size] of model.history.startedSweeps) {
+      if (!seen.has(sweep)) {
+        let group = this._sweeps.get(sweep);
+        if (!group) {
+          group = new SweepItem(sweep, trans);
+          this._sweeps.set(sweep, group);
+        }
+        group.update([], [], size);
+        seen.add(sweep);
+        nodes.unshift(group.node);
+      }
     }
     for (const items of [this._items, this._sweeps]) {
       for (const id of [...items.keys()]) {
@@ -122,17 +136,29 @@ class SweepItem {
 
   /**
    * Show the sweep's runs so far: the summary, the table and each run's item.
+   *
+   * @param runs - Its runs recorded so far.
+   * @param items - Their items.
+   * @param size - How many runs it makes, if known: those not recorded yet count
+   * as queued.
    */
-  update(runs: RunOrSummary[], items: HTMLElement[]): void {
+  update(runs: RunOrSummary[], items: HTMLElement[], size?: number): void {
     const trans = this._trans;
-    const failed = runs.filter(run => run.status !== 'succeeded').length;
+    const total = Math.max(size ?? 0, runs.length);
+    const counts = sweepCounts(runs, total);
     this._summary.textContent = trans._n(
-      'Sweep %2: %1 run (%3 not succeeded)',
-      'Sweep %2: %1 runs (%3 not succeeded)',
-      runs.length,
+      'Sweep %2: %1 run: %3 queued, %4 running, %5 finished (%6 not succeeded)',
+      'Sweep %2: %1 runs: %3 queued, %4 running, %5 finished (%6 not succeeded)',
+      total,
       this.id,
-      failed
+      counts.queued,
+      counts.running,
+      counts.finished,
+      counts.failed
     );
+    this.node.dataset.queued = String(counts.queued);
+    this.node.dataset.running = String(counts.running);
+    this.node.dataset.finished = String(counts.finished);
     const { columns, rows } = resultsTable(runs);
     const head = element('tr');
     head.append(...columns.map(name => element('th', '', name)));
@@ -360,11 +386,14 @@ class RunItem {
    */
   private _why(error: IRunError): string {
     const { trans } = this._options;
-    let text = error.reason;
+    // A cancellation reaches the kernel as a KeyboardInterrupt: no one's error.
+    const cancelled = error.reason === 'cancelled';
+    let text = cancelled ? trans.__('Cancelled by the user') : error.reason;
     if (error.cell_index !== null) {
-      text += trans.__(' (cell %1)', error.cell_index);
+      // Cells are numbered from 1 in text, as the CLI numbers them; the API's index is 0-based.
+      text += trans.__(' (cell %1)', error.cell_index + 1);
     }
-    if (error.ename) {
+    if (error.ename && !cancelled) {
       text += `: ${error.ename}${error.evalue ? `: ${error.evalue}` : ''}`;
     }
     return text;

@@ -10,8 +10,9 @@ import fsspec
 import pytest
 from published import PATHS, flip_byte, location_url
 
+from greenhouse_ext.artefacts.aliases import set_alias
 from greenhouse_ext.artefacts.locations import verify_at, write_to
-from greenhouse_ext.artefacts.publish import publish, set_alias
+from greenhouse_ext.artefacts.publish import publish
 from greenhouse_ext.errors import Conflict, InvalidInput, NotFound
 from greenhouse_ext.models import Execution, Version
 from greenhouse_ext.store import Store

@@ -14,8 +14,9 @@ from typing import Any
 import pytest
 from published import PATHS, flip_byte, location_url
 
+from greenhouse_ext.artefacts.aliases import set_alias
 from greenhouse_ext.artefacts.locations import verify_at, write_to
-from greenhouse_ext.artefacts.publish import captured_path, export, publish, set_alias, verify
+from greenhouse_ext.artefacts.publish import captured_path, export, publish, verify
 from greenhouse_ext.artefacts.report import network_references
 from greenhouse_ext.errors import Conflict, GreenhouseError, InvalidInput, NotFound
 from greenhouse_ext.models import Execution, Run, RunStatus
@@ -134,9 +135,9 @@ def test_aliases_point_at_one_version_and_move(store: Store, run_id: str) -> Non
     assert first.aliases == ["production", "staging"]
     publish(store, run_id, "model", aliases=["staging"])
     assert store.aliases("model") == {"production": 1, "staging": 2}
-    moved = set_alias(store, "model@2", "production")
+    moved, _ = set_alias(store, "model@2", "production")
     assert moved.ref == "model@2" and moved.aliases == ["production", "staging"]
-    assert set_alias(store, "model@staging", "canary").number == 2
+    assert set_alias(store, "model@staging", "canary")[0].number == 2
     assert store.aliases("model") == {"canary": 2, "production": 2, "staging": 2}
     assert resolve_version(store, "model@production").number == 2
     assert store.get_version("model", 1).aliases == []

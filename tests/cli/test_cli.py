@@ -118,11 +118,10 @@ def test_params_check_reads_every_file_before_exiting_2(project: Path) -> None:
         "params", "--check", "missing.ipynb", "notes.ipynb", "b.ipynb", "train.ipynb", cwd=project
     )
     assert done.returncode == 2
-    assert (
-        done.stderr.splitlines()[0]
-        == "missing.ipynb: Notebook not found: missing.ipynb does not exist."
+    assert done.stderr.splitlines()[0].startswith(
+        "missing.ipynb: Notebook file 'missing.ipynb' does not exist"
     )
-    assert "notes.ipynb: notes.ipynb is not a notebook: invalid JSON" in done.stderr
+    assert "notes.ipynb: 'notes.ipynb' is not valid notebook JSON" in done.stderr
     assert "b.ipynb: Line 1: the default does not fit" in done.stderr
     assert done.stdout.endswith("1 with a malformed parameters cell, 2 not readable\n")
 

@@ -208,6 +208,19 @@ def test_big_outputs_are_compared_by_stand_in(tmp_path: Path) -> None:
     assert max(len(line) for line in human.stdout.splitlines()) <= BASE64_CAP
 
 
+def test_an_image_under_the_cap_is_printed_as_a_stand_in_on_both_sides(tmp_path: Path) -> None:
+    old, new = png(26_000, 1), png(26_000, 2)
+    image_notebook(tmp_path / "a.ipynb", old)
+    image_notebook(tmp_path / "b.ipynb", new)
+
+    human = greenhouse("diff", "a.ipynb", "b.ipynb", cwd=tmp_path)
+
+    assert human.returncode == 0, human.stderr
+    assert "<snip base64" not in human.stdout
+    assert f"<greenhouse: {len(old)} bytes omitted, sha256:" in human.stdout
+    assert human.stdout.count(f"<greenhouse: {len(new)} bytes omitted, sha256:") == 2
+
+
 def test_two_files_need_no_store_and_make_none(tmp_path: Path) -> None:
     subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
     write_notebook(tmp_path / "a.ipynb", None, "x = 1")

@@ -61,11 +61,12 @@ def runs(template: tuple[Path, dict[str, str]]) -> dict[str, str]:
     return template[1]
 
 
-def index_rows(project: Path) -> tuple[list[Any], list[Any]]:
+def index_rows(project: Path) -> tuple[list[Any], list[Any], list[Any]]:
     with sqlite3.connect(project / ".greenhouse" / "index.sqlite") as db:
         versions = db.execute("SELECT name, number, record FROM versions ORDER BY 1, 2").fetchall()
         aliases = db.execute("SELECT name, alias, number FROM aliases ORDER BY 1, 2").fetchall()
-    return versions, aliases
+        events = db.execute("SELECT * FROM alias_events ORDER BY id").fetchall()
+    return versions, aliases, events
 
 
 def objects(project: Path) -> list[str]:
@@ -120,8 +121,8 @@ def test_publish_twice_then_list_versions(project: Path, runs: dict[str, str]) -
         (["publish", "feedfacecafe", "--name", "churn"], "feedfacecafe"),
         (["publish", "{succeeded}", "--name", "churn", "--to", "nosuch://x"], "nosuch"),
         (["versions", "nothing"], "Nothing is published as 'nothing'"),
-        (["alias", "churn@1", "production"], "'churn' has no version 1"),
-        (["get", "churn@1", "--out", "out"], "'churn' has no version 1"),
+        (["alias", "churn@1", "production"], "Nothing is published as 'churn'"),
+        (["get", "churn@1", "--out", "out"], "Nothing is published as 'churn'"),
         (["verify", "churn"], "Nothing is published"),
         (["verify", "bad name"], "not a valid name"),
         (["verify", "churn", "--at", "file:///nonexistent"], "Nothing is published"),
@@ -168,6 +169,52 @@ def test_alias_points_and_moves(project: Path, runs: dict[str, str]) -> None:
     assert greenhouse("alias", "churn@7", "production", cwd=project).returncode == 2
 
 
+def test_alias_changes_keep_their_history(project: Path, runs: dict[str, str]) -> None:
+    for _ in range(2):
+        ok("publish", runs["succeeded"], "--name", "churn", cwd=project)
+    ok("alias", "churn@1", "production", "--reason", "first model", cwd=project)
+    moved = ok("alias", "churn@2", "production", "--reason", "better score", cwd=project)
+    assert moved.stdout.strip() == "churn@production -> churn@2 (moved from version 1)"
+    same = as_json("alias", "churn@2", "production", cwd=project)
+    assert same["change"] is None and same["version"]["number"] == 2
+    removed = as_json("alias", "--remove", "churn", "production", cwd=project)
+    assert (removed["action"], removed["from_number"], removed["to_number"]) == ("removed", 2, None)
+
+    table = ok("alias", "--history", "churn", cwd=project).stdout.splitlines()
+    assert table[0].split() == ["WHEN", "(UTC)", "ALIAS", "CHANGE", "FROM", "TO", "BY", "REASON"]
+    assert [line.split()[3:6] for line in table[1:]] == [
+        ["set", "-", "1"],
+        ["moved", "1", "2"],
+        ["removed", "2", "-"],
+    ]
+    assert table[2].endswith("better score")
+    history = as_json("alias", "--history", "churn", cwd=project)
+    assert [e["reason"] for e in history["events"]] == ["first model", "better score", None]
+    assert history["current"] == {}
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["alias", "churn@1"], "Missing ALIAS"),
+        (["alias", "--history", "churn", "production"], "--history takes only NAME"),
+        (["alias", "--remove", "churn", "canary"], "has no alias 'canary' to remove"),
+        (["alias", "churn@1", "production", "--reason", " "], "The reason is empty"),
+        (["alias", "--history", "chrun"], "Nothing is published as 'chrun'"),
+    ],
+    ids=["no-alias", "history-extra", "remove-unknown", "empty-reason", "history-unknown"],
+)
+def test_alias_mistakes_exit_2_and_change_nothing(
+    project: Path, runs: dict[str, str], args: list[str], said: str
+) -> None:
+    ok("publish", runs["succeeded"], "--name", "churn", "--alias", "production", cwd=project)
+    before = index_rows(project)
+    done = greenhouse(*args, cwd=project)
+    assert done.returncode == 2, done.stderr
+    assert said in done.stderr and "Traceback" not in done.stderr
+    assert index_rows(project) == before
+
+
 def test_get_writes_files_matching_the_manifest(project: Path, runs: dict[str, str]) -> None:
     ok("publish", runs["succeeded"], "--name", "churn", "--alias", "production", cwd=project)
     ok("get", "churn@production", "--out", "release", cwd=project)
@@ -192,11 +239,16 @@ def test_verify_catches_a_flipped_byte_and_a_missing_file(
     project: Path, runs: dict[str, str]
 ) -> None:
     version = as_json("publish", runs["succeeded"], "--name", "churn", cwd=project)
-    assert ok("verify", "churn@1", cwd=project).stdout.startswith("churn@1 intact: 5 files")
+    intact = f"churn@1 intact: {len(version['files'])} files match the manifest\n"
+    assert ok("verify", "churn@1", cwd=project).stdout == intact
     report = next(f for f in version["files"] if f["path"] == "report.html")
     flip_byte(object_file(project, report["sha256"]))
     done = greenhouse("verify", "churn", cwd=project)
     assert done.returncode == 1
+    files = len(version["files"])
+    assert done.stdout.startswith(
+        f"churn@1 damaged: 1 of {files + 1} files (the manifest and the {files} it lists)\n"
+    )
     assert "changed  report.html" in done.stdout
     object_file(project, version["manifest_sha256"]).unlink()
     result = json.loads(greenhouse("verify", "churn@1", "--json", cwd=project).stdout)

@@ -94,5 +94,5 @@ def test_a_sweeps_runs_are_found_by_id_and_older_records_still_read(
     assert [r.id for r in sweep_runs(store, "s2")] == [tagged[2].id]
     assert store.get_run(legacy.id).sweep_id is None
     assert len(store.list_runs()) == 5
-    with pytest.raises(NotFound, match="No runs of sweep 's3'"):
+    with pytest.raises(NotFound, match="No sweep 's3'"):
         sweep_runs(store, "s3")

@@ -355,7 +355,7 @@ def test_tagged_markdown_cell_reads_nothing() -> None:
     spec = discover(notebook(cell("a = 1", ("parameters",), kind="markdown")))
     assert (spec.parameters, spec.cell_index) == ([], 0)
     assert spec.warnings == [
-        "Cell 0 is tagged 'parameters' but is a markdown cell: nothing was read."
+        "Cell 1 is tagged 'parameters' but is a markdown cell: nothing was read."
     ]
 
 
@@ -406,16 +406,16 @@ def test_read_parameters(tmp_path: Path) -> None:
 
 
 def test_read_parameters_missing_file(tmp_path: Path) -> None:
-    with pytest.raises(NotFound, match=r"Notebook not found: .*nope\.ipynb does not exist"):
+    with pytest.raises(NotFound, match=r"Notebook file '.*nope\.ipynb' does not exist"):
         read_parameters(tmp_path / "nope.ipynb")
 
 
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        ("{not json", "is not a notebook: invalid JSON"),
-        ("[1, 2]", "is not a Jupyter notebook"),
-        ('{"cells": 3}', "is not a Jupyter notebook"),
+        ("{not json", "is not valid notebook JSON"),
+        ("[1, 2]", r"is not a notebook: at \$ expected a JSON object"),
+        ('{"cells": 3}', r"is not a notebook: at \$.nbformat expected 2, 3 or 4"),
         (b"\xff\xfe\x00", "is not a notebook"),
         (None, "is not a notebook"),
     ],

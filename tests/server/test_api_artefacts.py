@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import wait_for_run
-from notebooks import write_notebook
+from notebooks import png, write_notebook
 
+from greenhouse_ext.artefacts.diff import PAYLOAD_SEND_CAP
+from greenhouse_ext.artefacts.normalise import parse_stand_in
 from greenhouse_ext.models import Run, RunStatus
 
 PARAMETERS = 'rate = 0.1\napi_token = ""  # | secret'
@@ -60,6 +65,46 @@ async def test_diff_of_notebook_files_under_the_root(api, runs):
 
     assert reply.code == 200
     assert reply.json["a"] == "a.ipynb"
+
+
+def _image_notebook(path: Path, *images: str) -> None:
+    outputs = [
+        {"output_type": "display_data", "data": {"image/png": data}, "metadata": {}}
+        for data in images
+    ]
+    cell = {
+        "cell_type": "code",
+        "execution_count": 1,
+        "id": "plot",
+        "metadata": {},
+        "outputs": outputs,
+        "source": "plot()",
+    }
+    nb = {"cells": [cell], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    path.write_text(json.dumps(nb))
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, dict):
+        return [text for item in value.values() for text in _strings(item)]
+    if isinstance(value, list):
+        return [text for item in value for text in _strings(item)]
+    return [value] if isinstance(value, str) else []
+
+
+async def test_diff_sends_the_images_a_browser_shows_and_stands_in_the_huge_ones(api, jp_root_dir):
+    old, new, huge = png(26_000, 1), png(26_000, 2), png(PAYLOAD_SEND_CAP + 1, 3)
+    _image_notebook(jp_root_dir / "a.ipynb", old, png(100_000, 4))
+    _image_notebook(jp_root_dir / "b.ipynb", new, huge)
+
+    reply = await api("GET", "diff", params={"a": "a.ipynb", "b": "b.ipynb"})
+
+    assert reply.code == 200, reply.body
+    texts = _strings(reply.json["notebook"]["nbdime"]) + _strings(reply.json["base"])
+    assert old in texts and new in texts
+    assert [parse_stand_in(text) for text in texts if parse_stand_in(text)] == [
+        (len(huge), hashlib.sha256(huge.encode()).hexdigest())
+    ]
 
 
 @pytest.mark.usefixtures("runs", "outside")
@@ -159,7 +204,7 @@ async def test_alias_moves_to_the_version_given(api, runs):
     ("path", "body", "status", "words"),
     [
         ("model/aliases/production", {"version": 9}, 404, "'model' has no version 9"),
-        ("other/aliases/production", {"version": 1}, 404, "'other' has no version 1"),
+        ("other/aliases/production", {"version": 1}, 404, "Nothing is published as 'other'"),
         ("model/aliases/production", {"version": "1"}, 400, "'version' must be an integer"),
         ("model/aliases/production", {"version": 0}, 400, "'version' must be 1 or more"),
         ("model/aliases/production", {}, 400, "'version' is required"),
@@ -174,6 +219,56 @@ async def test_alias_refuses_bad_requests(api, runs, path, body, status, words):
 
     assert reply.code == status, reply.body
     assert words in reply.json["message"]
+
+
+async def test_alias_changes_are_recorded_with_their_reasons(api, runs):
+    await _publish(api, runs["a"], aliases=["production"])
+    await _publish(api, runs["b"])
+
+    moved = await api(
+        "PUT", "artefacts/model/aliases/production", body={"version": 2, "reason": "higher score"}
+    )
+    assert moved.code == 200, moved.body
+    assert (moved.json["change"]["from_number"], moved.json["change"]["to_number"]) == (1, 2)
+    again = await api("PUT", "artefacts/model/aliases/production", body={"version": 2})
+    assert again.code == 200 and again.json["change"] is None
+    removed = await api(
+        "DELETE", "artefacts/model/aliases/production", params={"reason": "incident 42"}
+    )
+    assert removed.code == 200, removed.body
+    assert (removed.json["action"], removed.json["from_number"]) == ("removed", 2)
+
+    history = await api("GET", "artefacts/model/alias-history")
+    assert history.code == 200
+    assert [
+        (e["action"], e["from_number"], e["to_number"], e["reason"]) for e in history.json["events"]
+    ] == [
+        ("set", None, 1, None),
+        ("moved", 1, 2, "higher score"),
+        ("removed", 2, None, "incident 42"),
+    ]
+    assert history.json["current"] == {}
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "extra", "status", "words"),
+    [
+        ("DELETE", "model/aliases/canary", {}, 404, "has no alias 'canary' to remove"),
+        ("DELETE", "model/aliases/production", {"params": {"reason": " "}}, 400, "reason is empty"),
+        ("PUT", "model/aliases/production", {"body": {"version": 1, "reason": 3}}, 400, "'reason'"),
+        ("GET", "other/alias-history", {}, 404, "Nothing is published as 'other'"),
+    ],
+    ids=["remove-unknown", "empty-reason", "reason-not-text", "history-unknown"],
+)
+async def test_alias_changes_refuse_bad_requests(api, runs, method, path, extra, status, words):
+    await _publish(api, runs["a"], aliases=["production"])
+
+    reply = await api(method, f"artefacts/{path}", **extra)
+
+    assert reply.code == status, reply.body
+    assert words in reply.json["message"]
+    history = (await api("GET", "artefacts/model/alias-history")).json
+    assert len(history["events"]) == 1
 
 
 # Verify ----------------------------------------------------------------------------------

@@ -76,6 +76,23 @@ async def test_parameters_of_a_notebook(api, notebook):
     ]
 
 
+async def test_parameters_of_an_edited_parameters_cell(api, notebook):
+    source = 'epochs = 5  # | min=1, max=9\nmodel = "tree"  # | choices=tree,forest'
+    body = {"notebook": "work/nb.ipynb", "source": source}
+
+    reply = await api("POST", "parameters", body=body)
+
+    assert reply.code == 200, reply.body
+    assert reply.json["notebook"] == "work/nb.ipynb"
+    fields = {p["name"]: p["field"] for p in reply.json["parameters"]}
+    assert (fields["epochs"]["maximum"], fields["model"]["choices"]) == (9, ["tree", "forest"])
+    outside = await api("POST", "parameters", body={**body, "notebook": "../x.ipynb"})
+    assert outside.code == 400
+    missing = await api("POST", "parameters", body={"notebook": "work/nb.ipynb"})
+    assert missing.code == 400
+    assert "source" in missing.json["message"]
+
+
 async def test_parameters_through_a_symlink_that_stays_in_the_root(api, notebook, jp_root_dir):
     (jp_root_dir / "link.ipynb").symlink_to(notebook)
 
@@ -90,7 +107,7 @@ async def test_parameters_through_a_symlink_that_stays_in_the_root(api, notebook
     ("path", "status", "words"),
     [
         (None, 400, "'path' is required"),
-        ("missing.ipynb", 404, "not found"),
+        ("missing.ipynb", 404, "does not exist"),
         ("work", 400, "not a notebook"),
         ("../outside/nb.ipynb", 400, "leads out of the server's root"),
         ("work/../../outside/nb.ipynb", 400, "leads out of the server's root"),

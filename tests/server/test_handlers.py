@@ -95,6 +95,7 @@ async def test_every_route_refuses_unauthenticated_requests(
 PUBLIC_API = [
     "GET version",
     "GET parameters",
+    "POST parameters",
     "GET runs",
     "POST runs",
     "GET runs/([^/]+)",
@@ -111,6 +112,8 @@ PUBLIC_API = [
     "GET artefacts",
     "GET artefacts/([^/]+)/versions",
     "PUT artefacts/([^/]+)/aliases/([^/]+)",
+    "DELETE artefacts/([^/]+)/aliases/([^/]+)",
+    "GET artefacts/([^/]+)/alias-history",
     "POST verify",
     "POST reproduce",
 ]

@@ -136,6 +136,7 @@ async def test_every_operation_answers_as_documented(checked, jp_root_dir, green
 
     await call("GET", "version")
     await call("GET", "parameters", params={"path": "nb.ipynb"})
+    await call("POST", "parameters", body={"notebook": "nb.ipynb", "source": "rate = 0.3"})
     created = await call("POST", "runs", body={"notebook": "nb.ipynb", "parameters": {"rate": 0.2}})
     run = await wait_for_run(call, created.json["id"])
     assert run["status"] == "succeeded", run["error"]
@@ -149,7 +150,9 @@ async def test_every_operation_answers_as_documented(checked, jp_root_dir, green
     await call("GET", "runs", params={"from": "model@dev"})
     await call("GET", "artefacts")
     await call("GET", "artefacts/model/versions")
-    await call("PUT", "artefacts/model/aliases/production", body={"version": 1})
+    await call("PUT", "artefacts/model/aliases/production", body={"version": 1, "reason": "r"})
+    await call("DELETE", "artefacts/model/aliases/dev", params={"reason": "unused"})
+    await call("GET", "artefacts/model/alias-history")
     await call("POST", "verify", body={"ref": "model@production"})
     reproducing = await call("POST", "reproduce", body={"ref": "model@1"})
     rerun = await wait_for_run(call, reproducing.json["id"])
@@ -202,6 +205,8 @@ async def test_every_operation_answers_as_documented(checked, jp_root_dir, green
         ("GET", "artefacts/nothing/versions", {}, 404),
         ("PUT", "artefacts/model/aliases/production", {"body": {"version": "one"}}, 400),
         ("PUT", "artefacts/nothing/aliases/production", {"body": {"version": 1}}, 404),
+        ("DELETE", "artefacts/model/aliases/canary", {}, 404),
+        ("GET", "artefacts/nothing/alias-history", {}, 404),
         ("POST", "verify", {"body": {}}, 400),
         ("POST", "verify", {"body": {"ref": "nothing"}}, 404),
         ("POST", "reproduce", {"body": {"ref": "nb.ipynb"}}, 400),

@@ -21,6 +21,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 
+from greenhouse_ext.artefacts import alias_history
 from greenhouse_ext.errors import OutdatedStore
 from greenhouse_ext.store import Store, sha256_bytes, upgrade
 from greenhouse_ext.store.migrations import HEAD, REVISIONS, SCRIPTS
@@ -160,6 +161,13 @@ def test_upgrade_fills_the_version_counters_manifests_and_users(old_store: Path)
     assert store.add_version(version, ["staging"]).number == 2
     assert store.get_version("model", alias="production").number == 1
     assert store.get_version("model", alias="staging").number == 2
+    # production was set before alias history: named as such, and its next move records it.
+    assert alias_history(store, "model").unrecorded == {"production": 1}
+    store.set_alias("model", "production", 2, "after the upgrade")
+    assert [(e.alias, e.from_number, e.to_number) for e in store.alias_history("model")] == [
+        ("staging", None, 2),
+        ("production", 1, 2),
+    ]
 
 
 def test_upgrade_indexes_the_sweep_each_run_belongs_to(old_store: Path) -> None:

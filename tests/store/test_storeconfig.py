@@ -113,6 +113,13 @@ def test_a_config_makes_its_folder_the_project_root(tmp_path: Path) -> None:
         ),
         ("s3://bucket/prefix", "s3://bucket/prefix"),
         ("/a/local/folder", "/a/local/folder"),
+        ("sqlite:////abs/index.sqlite", "sqlite:////abs/index.sqlite"),
+        ("sqlite:///rel/index.sqlite", "sqlite:///rel/index.sqlite"),
+        ("sqlite://", "sqlite://"),
+        (
+            "postgresql+psycopg://me:hunter2@db/gh?sslpassword=x&application_name=a",
+            "postgresql+psycopg://me:***@db/gh?sslpassword=***&application_name=a",
+        ),
     ],
 )
 def test_urls_are_shown_without_secrets(url: str, shown: str) -> None:

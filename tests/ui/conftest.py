@@ -91,7 +91,12 @@ def lab_url(lab_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         yield base
     finally:
         server.terminate()
-        server.wait(timeout=30)
+        try:
+            server.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            # A loaded machine can still be starting a kernel: stop waiting for it.
+            server.kill()
+            server.wait(timeout=30)
         log.close()
 
 

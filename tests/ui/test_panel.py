@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
+
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 RUN_TIMEOUT_MS = 180_000
 
@@ -33,6 +36,10 @@ def open_panel(page: Any, lab_url: str, lab_token: str) -> None:
 
 def run_and_wait(page: Any, finished: int) -> None:
     page.click(".jp-greenhouse-run-button")
+    # Lab marks the notebook changed once its kernel reports its language: Run asks.
+    save = page.locator('.jp-Dialog .jp-Dialog-button:has-text("Save and Run")')
+    with contextlib.suppress(PlaywrightTimeout):
+        save.click(timeout=3_000)
     page.wait_for_function(
         "n => document.querySelectorAll('.jp-greenhouse-run[data-status=\"succeeded\"]')"
         ".length >= n",
@@ -42,7 +49,7 @@ def run_and_wait(page: Any, finished: int) -> None:
 
 
 def test_parameterise_run_diff_and_publish(
-    page: Any, lab_url: str, lab_token: str, screenshots: Path
+    page: Any, lab_url: str, lab_token: str, lab_root: Path, screenshots: Path
 ) -> None:
     page.goto(f"{lab_url}/lab/tree/train.ipynb?token={lab_token}")
     page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
@@ -98,6 +105,43 @@ def test_parameterise_run_diff_and_publish(
     assert version.locator('.jp-greenhouse-metric[data-name="r2"]').count() == 1
     shot(page, screenshots, "07-published")
 
+    # Aliases are decisions: moving one asks first, shows both versions' metrics, keeps why.
+    runs.nth(1).locator(".jp-greenhouse-publish-button").click()
+    page.fill(".jp-greenhouse-publish-name", "linefit")
+    page.click(".jp-Dialog .jp-mod-accept")
+    page.wait_for_selector('.jp-Dialog[aria-label*="published as linefit@2"]')
+    page.click(".jp-Dialog .jp-mod-accept")
+    choose_alias(page, "linefit@1", "production")
+    page.wait_for_selector('[data-ref="linefit@1"] .jp-greenhouse-alias:text-is("production")')
+    choose_alias(page, "linefit@2", "production")
+    confirm = page.wait_for_selector(".jp-Dialog:has(.jp-greenhouse-alias-form)")
+    assert "production points at linefit@1" in confirm.inner_text()
+    r2 = page.locator('.jp-greenhouse-alias-metric[data-name="r2"]')
+    assert r2.get_attribute("data-changed") == "true"
+    assert r2.locator("td").all_inner_texts()[3].startswith(("+", "-"))
+    shot(page, screenshots, "08-move-alias")
+    page.fill(".jp-greenhouse-alias-reason", "more epochs fit better")
+    page.click(".jp-Dialog .jp-mod-accept")
+    page.wait_for_selector('[data-ref="linefit@2"] .jp-greenhouse-alias:text-is("production")')
+    history = subprocess.run(
+        [sys.executable, "-m", "greenhouse_ext", "alias", "--history", "linefit", "--json"],
+        cwd=lab_root,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    events = json.loads(history.stdout)["events"]
+    assert [(e["action"], e["from_number"], e["to_number"], e["reason"]) for e in events] == [
+        ("set", None, 1, None),
+        ("moved", 1, 2, "more epochs fit better"),
+    ]
+
+
+def choose_alias(page: Any, ref: str, alias: str) -> None:
+    page.locator(f'[data-ref="{ref}"] .jp-greenhouse-alias-button').click()
+    page.fill(".jp-Dialog input", alias)
+    page.click(".jp-Dialog .jp-mod-accept")
+
 
 def test_sweep_from_the_form_groups_its_runs_with_a_table(
     page: Any, lab_url: str, lab_token: str, screenshots: Path
@@ -112,6 +156,12 @@ def test_sweep_from_the_form_groups_its_runs_with_a_table(
     assert sweep_button.inner_text() == "Sweep (3 runs)"
     shot(page, screenshots, "08-sweep-values")
     sweep_button.click()
+    # The sweep shows at once, before its process has recorded a run.
+    started = page.locator(".jp-greenhouse-sweep .jp-greenhouse-sweep-summary")
+    started.wait_for(timeout=3_000)
+    assert "3 runs: " in started.inner_text()
+    message = page.locator(".jp-greenhouse-run-message")
+    assert "jp-greenhouse-run-message-info" in (message.get_attribute("class") or "")
 
     page.wait_for_function(
         "() => [...document.querySelectorAll('.jp-greenhouse-sweep-table tr[data-run-id]')]"
@@ -120,7 +170,8 @@ def test_sweep_from_the_form_groups_its_runs_with_a_table(
     )
     sweep = page.locator(".jp-greenhouse-sweep")
     assert sweep.count() == 1
-    assert "3 runs (0 not succeeded)" in sweep.locator(".jp-greenhouse-sweep-summary").inner_text()
+    summary = sweep.locator(".jp-greenhouse-sweep-summary").inner_text()
+    assert "3 runs: 0 queued, 0 running, 3 finished (0 not succeeded)" in summary
     table = sweep.locator(".jp-greenhouse-sweep-table")
     columns = table.locator("th").all_inner_texts()
     assert "epochs" in columns and "r2" in columns

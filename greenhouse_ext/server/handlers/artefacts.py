@@ -5,9 +5,9 @@ from __future__ import annotations
 import tornado.web
 from jupyter_server.auth.decorator import authorized
 
-from ...artefacts import publish, set_alias, verify
-from ...errors import InvalidInput, NotFound
-from ...store import Store, check_name
+from ...artefacts import alias_history, publish, remove_alias, set_alias, verify
+from ...errors import InvalidInput
+from ...store import Store, check_name, find_name
 from .base import GreenhouseHandler
 
 
@@ -44,24 +44,47 @@ class VersionsHandler(GreenhouseHandler):
     @authorized
     async def get(self, name: str) -> None:
         """Answer ``{"name", "versions": [...]}``; 404 when nothing is published as ``name``."""
-        versions = await self.with_store(Store.list_versions, check_name(name))
-        if not versions:
-            raise NotFound(f"Nothing is published as {name!r}")
+        await self.with_store(find_name, name)
+        versions = await self.with_store(Store.list_versions, name)
         self.reply({"name": name, "versions": [v.to_dict() for v in versions]})
 
 
 class AliasHandler(GreenhouseHandler):
-    """``PUT artefacts/{name}/aliases/{alias} {version}``: point an alias at a version."""
+    """``PUT|DELETE artefacts/{name}/aliases/{alias}``: move or remove an alias, recorded."""
 
     @tornado.web.authenticated
     @authorized
     async def put(self, name: str, alias: str) -> None:
-        """Move the alias and answer the version it now points at."""
-        number = self.body(required={"version": "integer"})["version"]
+        """Move the alias (``{version, reason?}``); answer the version and the change.
+
+        ``change`` is null when the alias already pointed at that version.
+        """
+        request = self.body(required={"version": "integer"}, optional={"reason": "string"})
+        number = request["version"]
         if number < 1:
             raise InvalidInput(f"field 'version' must be 1 or more, got {number}")
-        version = await self.with_store(set_alias, f"{check_name(name)}@{number}", alias)
-        self.reply(version.to_dict())
+        version, change = await self.with_store(
+            set_alias, f"{check_name(name)}@{number}", alias, None, request["reason"]
+        )
+        self.reply({**version.to_dict(), "change": change and change.to_dict()})
+
+    @tornado.web.authenticated
+    @authorized
+    async def delete(self, name: str, alias: str) -> None:
+        """Remove the alias (``?reason=`` kept with it); answer the recorded change."""
+        reason = self.optional_query("reason") or None
+        event = await self.with_store(remove_alias, name, alias, reason)
+        self.reply(event.to_dict())
+
+
+class AliasHistoryHandler(GreenhouseHandler):
+    """``GET artefacts/{name}/alias-history``: every change of a name's aliases."""
+
+    @tornado.web.authenticated
+    @authorized(action="read")
+    async def get(self, name: str) -> None:
+        """Answer the events, oldest first, and where each alias points now."""
+        self.reply((await self.with_store(alias_history, name)).to_dict())
 
 
 class VerifyHandler(GreenhouseHandler):

@@ -16,6 +16,7 @@ from jupyter_server.extension.handler import ExtensionHandlerMixin
 from tornado.httputil import responses
 
 from ...errors import GreenhouseError, InvalidInput, NotFound
+from ...notebooks import names_notebook
 from .checks import check_body, check_fields, check_text
 
 if TYPE_CHECKING:
@@ -126,12 +127,12 @@ class GreenhouseHandler(ExtensionHandlerMixin, APIHandler):
     def confined_ref(self, ref: str) -> str:
         """``ref`` unchanged, after checking that a reference naming a file stays in the root.
 
-        A reference is read as a file when it ends with ``.ipynb`` or names something
+        A reference is read as a file when it ends like a notebook or names something
         that exists under the root (`greenhouse_ext.store.refs.resolve` does the same), and
         an absolute one is refused outright, so nothing outside the root is ever read.
         """
         root = self.greenhouse.root
-        if ref.endswith(".ipynb") or os.path.isabs(ref) or os.path.lexists(root / ref):
+        if names_notebook(ref) or os.path.isabs(ref) or os.path.lexists(root / ref):
             self.confined(ref, "reference")
         return ref
 

@@ -21,8 +21,8 @@ from ...execution import (
     version_filter,
 )
 from ...models import Run, RunStatus
-from ...parameters import ValueLimit, parameter_set_with_fields, read_parameters
-from ...store import Store
+from ...parameters import ValueLimit, discover, parameter_set_with_fields, read_parameters
+from ...store import Store, find_run
 from .base import GreenhouseHandler
 
 LIST_LIMIT_DEFAULT = 50
@@ -44,7 +44,11 @@ REPORT_POLICY = (
 
 
 class ParametersHandler(GreenhouseHandler):
-    """``GET parameters?path=NB``: the parameters a notebook declares."""
+    """``GET parameters?path=NB``: the parameters a notebook declares.
+
+    ``POST parameters`` with ``{notebook, source}``: those it would declare with
+    ``source`` as its parameters cell, for a form following unsaved edits.
+    """
 
     @tornado.web.authenticated
     @authorized
@@ -52,6 +56,18 @@ class ParametersHandler(GreenhouseHandler):
         """Answer the notebook's parameters, each with its form field, named by the path given."""
         path = self.query("path")
         spec = read_parameters(self.confined(path, "notebook"))
+        self.reply({**parameter_set_with_fields(spec), "notebook": path})
+
+    @tornado.web.authenticated
+    @authorized
+    async def post(self) -> None:
+        """Answer the parameters a notebook's parameters cell declares with the source given."""
+        request = self.body(required={"notebook": "string", "source": "string"}, optional={})
+        path = request["notebook"]
+        self.confined(path, "notebook")
+        tags = {"tags": ["parameters"]}
+        cell = {"cell_type": "code", "metadata": tags, "source": request["source"]}
+        spec = discover({"cells": [cell]}, path)
         self.reply({**parameter_set_with_fields(spec), "notebook": path})
 
 
@@ -113,8 +129,9 @@ class RunHandler(GreenhouseHandler):
     @tornado.web.authenticated
     @authorized
     async def get(self, run_id: str) -> None:
-        """Answer the record (an id or a unique prefix of one)."""
-        self.reply((await self.with_store(Store.get_run, run_id)).to_dict())
+        """Answer the record: ``{id}`` is a run id, a unique prefix of one, or ``NAME@N``,
+        ``NAME@ALIAS`` or ``NAME`` for the run a version was published from."""
+        self.reply((await self.with_store(find_run, run_id)).to_dict())
 
 
 class CancelHandler(GreenhouseHandler):
@@ -160,7 +177,7 @@ class ReportHandler(GreenhouseHandler):
     @authorized
     async def get(self, run_id: str) -> None:
         """Render the report (in a worker thread) and answer it as HTML."""
-        run = await self.with_store(Store.get_run, run_id)
+        run = await self.with_store(find_run, run_id)
         notebook = json.loads(await self.with_store(Store.get_object, _output(run)))
         html = await self.off_loop(render_html, notebook, run=run)
         self.finish(html, set_content_type="text/html; charset=UTF-8")
@@ -182,7 +199,7 @@ def _list(
 
 def _executed(store: Store, run_id: str) -> bytes:
     """The bytes of the run's executed notebook."""
-    return store.get_object(_output(store.get_run(run_id)))
+    return store.get_object(_output(find_run(store, run_id)))
 
 
 def _start(

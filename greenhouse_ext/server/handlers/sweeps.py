@@ -19,7 +19,7 @@ from ...execution import (
     sweep_page,
 )
 from ...parameters import GridLimit, ParameterPoint, product_of_values, read_grid
-from ...store import Store
+from ...store import Store, find_sweep
 from .base import GreenhouseHandler
 
 CREATE_SWEEP_OPTIONS = {
@@ -84,6 +84,8 @@ class SweepCancelHandler(GreenhouseHandler):
 
 def _page(store: Store, sweep_id: str, offset: int, limit: int, active: bool) -> dict[str, Any]:
     """One page of a sweep's runs, with its results table and the count of all its runs."""
+    if not active:
+        sweep_id = find_sweep(store, sweep_id)
     total, runs = sweep_page(store, sweep_id, offset, limit, active=active)
     columns, rows = results_table(runs)
     return {

@@ -17,6 +17,7 @@ REVISIONS = (
     "0003_team_store",
     "0004_sweep_column",
     "0005_from_version",
-    "0006_schedules",
+    "0006_alias_events",
+    "0007_schedules",
 )
 HEAD = REVISIONS[-1]

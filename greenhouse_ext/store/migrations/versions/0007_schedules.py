@@ -1,8 +1,8 @@
 """Schedules, their occurrences (unique per schedule and fire time), attempts, schedulers
 and alert deliveries.
 
-Revision ID: 0006_schedules
-Revises: 0005_from_version
+Revision ID: 0007_schedules
+Revises: 0006_alias_events
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006_schedules"
-down_revision = "0005_from_version"
+revision = "0007_schedules"
+down_revision = "0006_alias_events"
 branch_labels = None
 depends_on = None
 
