@@ -171,6 +171,20 @@ def _read_values_file(path: str) -> dict[str, Any]:
     return data
 
 
+timeout_option = click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Fail a run when one cell runs longer than this (seconds).",
+)
+timeout_run_option = click.option(
+    "--timeout-run",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Fail a run when the whole of it (kernel start included) takes longer than "
+    "this (seconds); its kernel is stopped and the notebook so far kept.",
+)
+kernel_option = click.option("--kernel", help="Kernel to use (default: the notebook's own).")
+
+
 def execution_options(
     parameter_metavar: str, parameter_help: str, example: str
 ) -> Callable[[Command], Command]:
@@ -205,18 +219,9 @@ def execution_options(
             help="A data file the run reads (repeatable); its sha256 is recorded. Relative "
             "to the notebook's folder. A version's own inputs are read again anyway.",
         ),
-        click.option(
-            "--timeout",
-            type=click.FloatRange(min=0, min_open=True),
-            help="Fail a run when one cell runs longer than this (seconds).",
-        ),
-        click.option(
-            "--timeout-run",
-            type=click.FloatRange(min=0, min_open=True),
-            help="Fail a run when the whole of it (kernel start included) takes longer than "
-            "this (seconds); its kernel is stopped and the notebook so far kept.",
-        ),
-        click.option("--kernel", help="Kernel to use (default: the notebook's own)."),
+        timeout_option,
+        timeout_run_option,
+        kernel_option,
         click.option(
             "--kernel-start",
             type=click.Choice(["fork", "plain"]),

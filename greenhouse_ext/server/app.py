@@ -9,11 +9,12 @@ from pathlib import Path
 
 from jupyter_server.extension.application import ExtensionApp
 from tornado.ioloop import PeriodicCallback
-from traitlets import Float, Int, Type, Unicode, default
+from traitlets import Bool, Float, Int, Type, Unicode, default
 
 from ..errors import OutdatedStore, StoreUnavailable
 from ..execution import RunLauncher
 from ..parameters import DEFAULT_MAX_SWEEP_RUNS, DEFAULT_MAX_VALUE_BYTES, GridLimit, ValueLimit
+from ..scheduling.scheduler import Scheduler
 from ..store import Store, config_path
 from .handlers import VersionHandler
 from .handlers.artefacts import (
@@ -124,6 +125,21 @@ class GreenhouseApp(ExtensionApp):
         "which are then marked interrupted (reading runs never changes them).",
     )
 
+    scheduler = Bool(
+        False,
+        config=True,
+        help="Run a scheduler inside the server: it fires the store's schedules with the "
+        "same claims as `greenhouse scheduler`, so servers and standalone schedulers on one "
+        "store fire each occurrence once.",
+    )
+    scheduler_grace = Float(
+        10.0,
+        min=0,
+        config=True,
+        help="Seconds the server's scheduler gives running runs when the server stops, "
+        "before it cancels them and hands their occurrences on to the next scheduler.",
+    )
+
     @property
     def value_limit(self) -> ValueLimit:
         """The per-value size limit of parameters, naming the setting that raises it."""
@@ -177,6 +193,9 @@ class GreenhouseApp(ExtensionApp):
         )
         assert self.serverapp is not None
         self.serverapp.io_loop.add_callback(self._orphan_checks.start)
+        self._scheduling: tuple[Scheduler, threading.Thread] | None = None
+        if self.scheduler:
+            self._start_scheduler()
         if not self._store_exists():
             return
         try:
@@ -222,9 +241,28 @@ class GreenhouseApp(ExtensionApp):
         """Register the REST routes, relative to the server's base URL."""
         self.handlers.extend(ROUTES)
 
+    def _start_scheduler(self) -> None:
+        """Run the scheduler loop in a thread of its own, on the server's store."""
+        scheduler = Scheduler(self.store, log=lambda line: self.log.info("greenhouse: %s", line))
+        thread = threading.Thread(
+            target=scheduler.run,
+            kwargs={"grace": self.scheduler_grace},
+            name="greenhouse-scheduler",
+            daemon=True,
+        )
+        thread.start()
+        self._scheduling = (scheduler, thread)
+
     async def stop_extension(self) -> None:
-        """Release the store's connections; runs in progress go on in their own processes."""
+        """Stop the scheduler (its runs get `scheduler_grace`) and release the store's
+        connections; runs started by hand go on in their own processes."""
         self._orphan_checks.stop()
+        if self._scheduling is not None:
+            scheduler, thread = self._scheduling
+            scheduler.stop()
+            await asyncio.get_running_loop().run_in_executor(
+                None, thread.join, self.scheduler_grace + 30
+            )
         if self._opened is not None:
             self._opened[0].close()
 

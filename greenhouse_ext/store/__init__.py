@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from .objects import (
         sha256_bytes,
     )
+    from .occurrences import ACTIVE_OCCURRENCE, Attempt, Occurrence
     from .records import (
         MANIFEST,
         record_objects,
@@ -50,6 +51,7 @@ if TYPE_CHECKING:
         LiveRecord,
         unsaved_record,
     )
+    from .schedules import ScheduleRow, SchedulerRow, utc_moment, utc_text
     from .sweeps import SweepSummary
     from .transfer import (
         TransferReport,
@@ -59,6 +61,13 @@ if TYPE_CHECKING:
 # Each name is imported from its module on first use (PEP 562), so a command imports
 # only the modules it needs.
 _HOMES = {
+    "ACTIVE_OCCURRENCE": "occurrences",
+    "Attempt": "occurrences",
+    "Occurrence": "occurrences",
+    "ScheduleRow": "schedules",
+    "SchedulerRow": "schedules",
+    "utc_moment": "schedules",
+    "utc_text": "schedules",
     "CONFIG_FILENAME": "config",
     "LiveRecord": "runs",
     "MANIFEST": "records",
@@ -92,9 +101,14 @@ _HOMES = {
 }
 
 __all__ = [
+    "ACTIVE_OCCURRENCE",
     "CONFIG_FILENAME",
     "MANIFEST",
+    "Attempt",
     "LiveRecord",
+    "Occurrence",
+    "ScheduleRow",
+    "SchedulerRow",
     "Store",
     "StoreConfig",
     "Subject",
@@ -122,6 +136,8 @@ __all__ = [
     "transfer",
     "unsaved_record",
     "upgrade",
+    "utc_moment",
+    "utc_text",
     "write_config",
 ]
 

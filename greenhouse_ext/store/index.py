@@ -14,7 +14,9 @@ from .config import config_path, env_index_url, read_config, redacted
 from .location import find_store_root
 from .migrations import HEAD, REVISIONS, SCRIPTS
 from .objects import Objects
+from .occurrences import OccurrenceIndex
 from .runs import RunIndex
+from .schedules import ScheduleIndex
 from .schema import (
     begin_writing,
     dialect_insert,
@@ -30,7 +32,7 @@ from .versions import VersionIndex
 OBJECTS_URL_ENV = "GREENHOUSE_OBJECTS_URL"
 
 
-class Store(RunIndex, VersionIndex, SweepIndex):
+class Store(RunIndex, VersionIndex, SweepIndex, ScheduleIndex, OccurrenceIndex):
     """The one place that reads and writes the index, and its objects (`Objects`).
 
     Parameters

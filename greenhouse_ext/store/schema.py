@@ -76,6 +76,71 @@ alias_events_table = sa.Table(
     sa.Column("at", sa.String(40), nullable=False),
     sa.Column("reason", sa.Text),
 )
+# Schedules and what they fired (migration 0007): one row per occurrence, unique per
+# (schedule, fire time in UTC), so that inserting it is the claim.
+schedules_table = sa.Table(
+    "schedules",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("target", sa.Text, nullable=False),
+    sa.Column("spec", sa.Text, nullable=False),
+    sa.Column("paused", sa.Boolean, nullable=False, default=False),
+    sa.Column("created_at", sa.String(40), nullable=False),
+    sa.Column("removed_at", sa.String(40)),
+)
+occurrences_table = sa.Table(
+    "occurrences",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("schedule_id", sa.String(32), nullable=False),
+    sa.Column("fire_at", sa.String(40), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("reason", sa.Text),
+    sa.Column("claimed_by", sa.String(64)),
+    sa.Column("heartbeat_at", sa.String(40)),
+    sa.Column("attempt", sa.Integer, nullable=False, default=0),
+    sa.Column("run_id", sa.String(64)),
+    sa.Column("version", sa.String(250)),
+    sa.Column("next_attempt_at", sa.String(40)),
+    sa.Column("created_at", sa.String(40), nullable=False),
+    sa.Column("finished_at", sa.String(40)),
+    sa.Column("detail", sa.Text),
+    sa.UniqueConstraint("schedule_id", "fire_at", name="uq_occurrences_fire"),
+)
+attempts_table = sa.Table(
+    "attempts",
+    metadata,
+    sa.Column("occurrence_id", sa.String(32), primary_key=True),
+    sa.Column("number", sa.Integer, primary_key=True),
+    sa.Column("run_id", sa.String(64), nullable=False),
+    sa.Column("scheduler_id", sa.String(64), nullable=False),
+    sa.Column("started_at", sa.String(40), nullable=False),
+)
+schedulers_table = sa.Table(
+    "schedulers",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("host", sa.Text, nullable=False),
+    sa.Column("pid", sa.Integer, nullable=False),
+    sa.Column("version", sa.String(64), nullable=False),
+    sa.Column("started_at", sa.String(40), nullable=False),
+    sa.Column("heartbeat_at", sa.String(40), nullable=False),
+    sa.Column("stopped_at", sa.String(40)),
+)
+deliveries_table = sa.Table(
+    "deliveries",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("occurrence_id", sa.String(32), nullable=False),
+    sa.Column("channel", sa.Text, nullable=False),
+    sa.Column("event", sa.String(32), nullable=False),
+    sa.Column("delivered", sa.Boolean, nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("error", sa.Text),
+    sa.Column("at", sa.String(40), nullable=False),
+)
 # Alembic's own table: the revision the index's schema is at (see ``migrations``).
 _revisionmetadata = sa.MetaData()
 revision_table = sa.Table(
@@ -93,6 +158,16 @@ indexes = [
     # A version copied between stores is recognised by its name and manifest digest.
     sa.Index("ix_versions_manifest", versions_table.c.name, versions_table.c.manifest_sha256),
     sa.Index("ix_alias_events_name", alias_events_table.c.name, alias_events_table.c.id),
+    # A name is unique among the schedules not removed (a removed one keeps its history).
+    sa.Index(
+        "ux_schedules_name",
+        schedules_table.c.name,
+        unique=True,
+        sqlite_where=schedules_table.c.removed_at.is_(None),
+        postgresql_where=schedules_table.c.removed_at.is_(None),
+    ),
+    sa.Index("ix_occurrences_status", occurrences_table.c.status),
+    sa.Index("ix_deliveries_occurrence", deliveries_table.c.occurrence_id),
 ]
 
 

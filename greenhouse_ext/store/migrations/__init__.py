@@ -18,5 +18,6 @@ REVISIONS = (
     "0004_sweep_column",
     "0005_from_version",
     "0006_alias_events",
+    "0007_schedules",
 )
 HEAD = REVISIONS[-1]

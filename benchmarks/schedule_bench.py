@@ -1,0 +1,145 @@
+"""What a scheduler costs: an idle scheduler holding many schedules, and the delay from a
+fire time to its run's start.
+
+- **Idle**: a store with ``--schedules`` cron schedules (none due for an hour) and a
+  `greenhouse scheduler` process looking at it every second for ``--seconds``: its CPU
+  share of one core (from /proc) and, in-process, the median and p95 time of one tick.
+- **Delay**: ``--occurrences`` fire times of an ``--every 2s`` schedule (max-concurrent
+  high enough to run each) under 1 and under 3 scheduler processes: the median and p95
+  of the time from each fire time to its run's record saying it started.
+
+Usage: ``python benchmarks/schedule_bench.py [--schedules 1000] [--seconds 60]
+[--occurrences 50] [--skip-delay]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from notebooks import write_notebook
+
+from greenhouse_ext.scheduling.scheduler import Scheduler
+from greenhouse_ext.scheduling.schedules import ScheduleSpec
+from greenhouse_ext.store import ScheduleRow, Store, utc_moment, utc_text
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def quantiles(values: list[float]) -> str:
+    ordered = sorted(values)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    return f"median {statistics.median(ordered) * 1000:.1f} ms, p95 {p95 * 1000:.1f} ms"
+
+
+def idle(folder: Path, schedules: int, seconds: float) -> None:
+    store = Store(folder / ".greenhouse")
+    hour = (datetime.now(timezone.utc) + timedelta(hours=1)).hour
+    spec = ScheduleSpec(cron=f"0 {hour} * * *").to_dict()
+    created = utc_text(datetime.now(timezone.utc))
+    for index in range(schedules):
+        row = ScheduleRow(uuid.uuid4().hex[:12], f"s{index}", "nb.ipynb", spec, False, created)
+        store.add_schedule(row)
+    scheduler = Scheduler(store)
+    times = []
+    for _ in range(30):
+        start = time.perf_counter()
+        scheduler.tick()
+        times.append(time.perf_counter() - start)
+    print(f"idle: one tick over {schedules} schedules: {quantiles(times[1:])}")
+    store.close()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "greenhouse_ext", "scheduler"],
+        cwd=folder,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    time.sleep(5)  # start-up (imports) is not idling
+    before = cpu_seconds(process.pid)
+    time.sleep(seconds)
+    used = cpu_seconds(process.pid) - before
+    process.send_signal(signal.SIGTERM)
+    process.wait()
+    print(f"idle: CPU over {seconds:g} s: {used:.2f} s = {100 * used / seconds:.2f}% of a core")
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def delay(folder: Path, schedulers: int, occurrences: int) -> None:
+    write_notebook(folder / "nb.ipynb", "x = 1  # int", "y = x + 1")
+    subprocess.run(
+        [sys.executable, "-m", "greenhouse_ext", "schedule", "add", "nb.ipynb", "--every", "2s",
+         "--max-concurrent", "100"],
+        cwd=folder, check=True, capture_output=True,
+    )  # fmt: skip
+    processes = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "greenhouse_ext",
+                "scheduler",
+                "--tick",
+                "0.2",
+                "--grace",
+                "120",
+            ],
+            cwd=folder,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for _ in range(schedulers)
+    ]
+    time.sleep(2 * occurrences + 5)
+    for process in processes:
+        process.send_signal(signal.SIGTERM)
+    for process in processes:
+        process.wait()
+    store = Store(folder / ".greenhouse")
+    found = [o for o in store.find_occurrences() if o.run_id]
+    waits = []
+    for occurrence in found:
+        run = store.get_run(occurrence.run_id or "")
+        if run.started_at is not None:
+            started = datetime.fromisoformat(run.started_at)
+            waits.append((started - utc_moment(occurrence.fire_at)).total_seconds())
+    store.close()
+    print(
+        f"delay with {schedulers} scheduler(s), {len(waits)} occurrences: fire time to kernel "
+        f"start {quantiles(waits)}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--schedules", type=int, default=1000)
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--occurrences", type=int, default=50)
+    parser.add_argument("--skip-delay", action="store_true")
+    options = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp, "idle")
+        (folder / ".greenhouse").mkdir(parents=True)
+        idle(folder, options.schedules, options.seconds)
+        if not options.skip_delay:
+            for count in (1, 3):
+                folder = Path(tmp, f"delay-{count}")
+                (folder / ".greenhouse").mkdir(parents=True)
+                delay(folder, count, options.occurrences)
+
+
+if __name__ == "__main__":
+    main()
