@@ -23,7 +23,14 @@ BODY = (
     "Path('table.csv').write_text('a,b\\n1,2\\n')\n"
     "record_file('table.csv')"
 )
-FILES = ["files/table.csv", "manifest.json", "metrics.json", "notebook.ipynb", "report.html"]
+LOCK = [
+    "environment/platform.json",
+    "environment/python_env.yaml",
+    "environment/requirements.txt",
+]
+FILES = sorted(
+    ["files/table.csv", "manifest.json", "metrics.json", "notebook.ipynb", "report.html", *LOCK]
+)
 
 
 def ok(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -98,6 +105,9 @@ def test_publish_twice_then_list_versions(project: Path, runs: dict[str, str]) -
         "report.html",
         "metrics.json",
         "files/table.csv",
+        "environment/requirements.txt",
+        "environment/python_env.yaml",
+        "environment/platform.json",
     ]
     assert "published churn@2" in text.stdout and "staging" in text.stdout
     listed = as_json("versions", "churn", cwd=project)
