@@ -155,3 +155,11 @@ def history(store: Store, schedule: ScheduleRow, count: int = 20) -> list[dict[s
         }
         for o in occurrences
     ]
+
+
+def run_ids(store: Store, schedule: ScheduleRow) -> list[str]:
+    """The ids of every run a schedule's occurrences started (each attempt is a run),
+    newest occurrence first, then by attempt."""
+    occurrences = store.find_occurrences(schedule_id=schedule.id, newest_first=True)
+    attempts = store.attempts_of([o.id for o in occurrences])
+    return [a.run_id for o in occurrences for a in attempts.get(o.id, [])]
