@@ -435,10 +435,299 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/schedules': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The schedules (not removed), oldest first, with their next fire time, last outcome and paused state. */
+    get: operations['listSchedules'];
+    put?: never;
+    /**
+     * Add a schedule, checked whole as `greenhouse schedule add` checks it; nothing is stored when anything is wrong.
+     * @description The fields are the options of `greenhouse schedule add`, with `_` for `-`. Give
+     *     exactly one of `cron` (with `tz`, default UTC) and `every`. A `target` of
+     *     `NAME@ALIAS` is resolved at each fire time; `NAME@N` is one version; a notebook
+     *     path is relative to the server's root. The target is prepared once with the
+     *     schedule's `parameters`, so a missing version or alias, an unknown parameter or
+     *     a value of the wrong type is refused now. A 400's message names the fields that
+     *     are wrong (`cron`, `tz`, `every`, `retries`, `max_concurrent`, `notify`...).
+     *     Alert URLs must write credentials as `${VAR}`.
+     */
+    post: operations['createSchedule'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/schedules/preview': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The next fire times of a cron expression in a zone, or of an interval, for a form that shows them as they are typed. */
+    get: operations['previewSchedule'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/schedules/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description A schedule's id, or the name of a schedule not removed. */
+        id: components['parameters']['ScheduleId'];
+      };
+      cookie?: never;
+    };
+    /** A schedule's spec (alert URLs masked), its next 5 fire times, its last 20 occurrences with their runs and alerts. */
+    get: operations['describeSchedule'];
+    put?: never;
+    post?: never;
+    /** Remove a schedule; it fires no more, its occurrences and runs stay. */
+    delete: operations['removeSchedule'];
+    options?: never;
+    head?: never;
+    /**
+     * Pause (`{"paused": true}`) or resume (`{"paused": false}`) a schedule.
+     * @description While paused, its fire times are recorded as skipped (paused).
+     */
+    patch: operations['pauseSchedule'];
+    trace?: never;
+  };
+  '/schedules/{id}/occurrences': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description A schedule's id, or the name of a schedule not removed. */
+        id: components['parameters']['ScheduleId'];
+      };
+      cookie?: never;
+    };
+    /**
+     * A schedule's last occurrences, newest first, each with its attempts (runs) and alert deliveries.
+     * @description A removed schedule's occurrences are still answered, by its id.
+     */
+    get: operations['listOccurrences'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/schedules/{id}/trigger': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description A schedule's id, or the name of a schedule not removed. */
+        id: components['parameters']['ScheduleId'];
+      };
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Fire a schedule now, as an occurrence of its own, queued until a scheduler claims it.
+     * @description A scheduler must run on the store (`greenhouse scheduler`, or the server setting
+     *     `GreenhouseApp.scheduler`) for the occurrence to run.
+     */
+    post: operations['triggerSchedule'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/schedulers': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Each scheduler seen on the store, with its host, pid, version and last heartbeat. */
+    get: operations['listSchedulers'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
 }
 export type webhooks = Record<string, never>;
 export interface components {
   schemas: {
+    FireTime: {
+      /** @description In the schedule's zone, ISO 8601 with its offset. */
+      local: string;
+      /** @description In UTC, ISO 8601. */
+      utc: string;
+    };
+    ScheduleSummary: {
+      id: string;
+      name: string;
+      /** @description `NAME@ALIAS`, `NAME@N` or a notebook's absolute path. */
+      target: string;
+      /** @description Such as `cron '0 6 * * *' Europe/Berlin` or `every 1h`. */
+      when: string;
+      paused: boolean;
+      /** @description The next fire time in UTC, ISO 8601. */
+      next_fire: string | null;
+      last_outcome: components['schemas']['OccurrenceStatus'] | null;
+    };
+    ScheduleSpec: {
+      cron: string | null;
+      tz: string;
+      every_s: number | null;
+      parameters: {
+        [key: string]: string;
+      };
+      kernel: string | null;
+      timeout: number | null;
+      timeout_run: number | null;
+      inputs: string[];
+      /** @enum {unknown} */
+      catch_up: 'skip' | 'latest' | 'all';
+      catch_up_limit: number;
+      max_concurrent: number;
+      /** @enum {unknown} */
+      overlap: 'skip' | 'queue';
+      retries: number;
+      retry_delay: number;
+      checks: string[];
+      against: string | null;
+      max_drop: string[];
+      max_rise: string[];
+      publish: string | null;
+      alias: string | null;
+      /** @description Alert URLs, credentials masked. */
+      notify: string[];
+      notify_on: string;
+    };
+    CreateSchedule: {
+      /** @description `NAME@ALIAS`, `NAME@N` or a notebook path under the root. */
+      target: string;
+      /** @description Default: the target's name. */
+      name?: string;
+      cron?: string;
+      tz?: string;
+      /** @description `30s`, `5m`, `1h`, `1d`. */
+      every?: string;
+      /** @description Values as `-p NAME VALUE` writes them. */
+      parameters?: {
+        [key: string]: string;
+      };
+      timeout?: number;
+      timeout_run?: number;
+      kernel?: string;
+      inputs?: string[];
+      /**
+       * @default latest
+       * @enum {unknown}
+       */
+      catch_up?: 'skip' | 'latest' | 'all';
+      /** @default 10 */
+      catch_up_limit?: number;
+      /** @default 1 */
+      max_concurrent?: number;
+      /**
+       * @default skip
+       * @enum {unknown}
+       */
+      overlap?: 'skip' | 'queue';
+      /** @default 0 */
+      retries?: number;
+      /** @default 30 */
+      retry_delay?: number;
+      checks?: string[];
+      against?: string;
+      max_drop?: string[];
+      max_rise?: string[];
+      publish?: string;
+      alias?: string;
+      notify?: string[];
+      /** @default failure,recovery,gate */
+      notify_on?: string;
+    };
+    Schedule: {
+      created_at: string;
+      spec: components['schemas']['ScheduleSpec'];
+      next_fire_times: components['schemas']['FireTime'][];
+      occurrences: components['schemas']['Occurrence'][];
+    } & components['schemas']['ScheduleSummary'];
+    /** @enum {unknown} */
+    OccurrenceStatus:
+      | 'queued'
+      | 'claimed'
+      | 'running'
+      | 'retrying'
+      | 'succeeded'
+      | 'failed'
+      | 'gate_failed'
+      | 'skipped'
+      | 'cancelled'
+      | 'interrupted';
+    OccurrenceRow: {
+      id: string;
+      schedule_id: string;
+      /** @description The fire time in UTC. */
+      fire_at: string;
+      /** @enum {unknown} */
+      kind: 'scheduled' | 'manual';
+      status: components['schemas']['OccurrenceStatus'];
+      created_at: string;
+      reason: string | null;
+      attempt: number;
+      /** @description The run of its last attempt. */
+      run_id: string | null;
+      /** @description The version it ran, `NAME@N`. */
+      version: string | null;
+      next_attempt_at: string | null;
+      finished_at: string | null;
+      detail: Record<string, unknown>;
+    };
+    Occurrence: {
+      attempts: {
+        occurrence_id: string;
+        number: number;
+        run_id: string;
+        scheduler_id: string;
+        started_at: string;
+      }[];
+      deliveries: {
+        channel: string;
+        event: string;
+        delivered: boolean;
+        attempts: number;
+        error: string | null;
+        at: string;
+      }[];
+    } & components['schemas']['OccurrenceRow'];
+    Scheduler: {
+      id: string;
+      host: string;
+      pid: number;
+      version: string;
+      started_at: string;
+      heartbeat_at: string;
+      stopped_at: string | null;
+    };
     Error: {
       message: string;
       problems: string[];
@@ -970,6 +1259,8 @@ export interface components {
     RunId: string;
     /** @description A sweep id (`GET` also takes a unique prefix of at least 4 characters). */
     SweepId: string;
+    /** @description A schedule's id, or the name of a schedule not removed. */
+    ScheduleId: string;
     /** @description An artefact's name (letters, digits, `.`, `_`, `-`). */
     ArtefactName: string;
   };
@@ -1717,6 +2008,288 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
+      413: components['responses']['TooLarge'];
+      503: components['responses']['Unavailable'];
+    };
+  };
+  listSchedules: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The schedules. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            schedules: components['schemas']['ScheduleSummary'][];
+          };
+        };
+      };
+      400: components['responses']['BadRequest'];
+      403: components['responses']['Forbidden'];
+      413: components['responses']['TooLarge'];
+      503: components['responses']['Unavailable'];
+    };
+  };
+  createSchedule: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['CreateSchedule'];
+      };
+    };
+    responses: {
+      /** @description The schedule, as `GET schedules/{id}` describes it. */
+      201: {
+        headers: {
+          /** @description The URL of the schedule. */
+          Location?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Schedule'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      /** @description A schedule of that name exists. */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      413: components['responses']['TooLarge'];
+      503: components['responses']['Unavailable'];
+    };
+  };
+  previewSchedule: {
+    parameters: {
+      query?: {
+        /** @description A cron expression (five fields), such as `0 6 * * *`. */
+        cron?: string;
+        /** @description The cron expression's IANA time zone (default UTC). */
+        tz?: string;
+        /** @description An interval instead of `cron`, such as `30s`, `5m`, `1h`, `1d`. */
+        every?: string;
+        /** @description How many fire times. */
+        count?: number;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description When it fires, and the next fire times in its zone and in UTC. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            when: string;
+            next_fire_times: components['schemas']['FireTime'][];
+          };
+        };
+      };
+      400: components['responses']['BadRequest'];
+      403: components['responses']['Forbidden'];
+      413: components['responses']['TooLarge'];
+    };
+  };
+  describeSchedule: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description A schedule's id, or the name of a schedule not removed. */
+        id: components['parameters']['ScheduleId'];
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The schedule. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Schedule'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      413: components['responses']['TooLarge'];
+      503: components['responses']['Unavailable'];
+    };
+  };
+  removeSchedule: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description A schedule's id, or the name of a schedule not removed. */
+        id: components['parameters']['ScheduleId'];
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The schedule removed. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            id: string;
+            name: string;
+            removed_at: string;
+          };
+        };
+      };
+      400: components['responses']['BadRequest'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      413: components['responses']['TooLarge'];
+      503: components['responses']['Unavailable'];
+    };
+  };
+  pauseSchedule: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description A schedule's id, or the name of a schedule not removed. */
+        id: components['parameters']['ScheduleId'];
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          paused: boolean;
+        };
+      };
+    };
+    responses: {
+      /** @description The schedule as listed. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ScheduleSummary'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      413: components['responses']['TooLarge'];
+      503: components['responses']['Unavailable'];
+    };
+  };
+  listOccurrences: {
+    parameters: {
+      query?: {
+        /** @description At most this many occurrences. */
+        limit?: number;
+      };
+      header?: never;
+      path: {
+        /** @description A schedule's id, or the name of a schedule not removed. */
+        id: components['parameters']['ScheduleId'];
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The occurrences. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            occurrences: components['schemas']['Occurrence'][];
+          };
+        };
+      };
+      400: components['responses']['BadRequest'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      413: components['responses']['TooLarge'];
+      503: components['responses']['Unavailable'];
+    };
+  };
+  triggerSchedule: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description A schedule's id, or the name of a schedule not removed. */
+        id: components['parameters']['ScheduleId'];
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The occurrence, queued. */
+      202: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['OccurrenceRow'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      413: components['responses']['TooLarge'];
+      503: components['responses']['Unavailable'];
+    };
+  };
+  listSchedulers: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The schedulers. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            schedulers: components['schemas']['Scheduler'][];
+          };
+        };
+      };
+      400: components['responses']['BadRequest'];
+      403: components['responses']['Forbidden'];
       413: components['responses']['TooLarge'];
       503: components['responses']['Unavailable'];
     };

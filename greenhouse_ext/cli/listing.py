@@ -41,6 +41,13 @@ STATUSES = ("queued", "running", "succeeded", "failed", "cancelled", "interrupte
     "and metrics), oldest first.",
 )
 @click.option(
+    "--schedule",
+    "schedule_ref",
+    metavar="NAME|ID",
+    help="Only the runs of this schedule's occurrences (each attempt is a run); a removed "
+    "schedule by its id.",
+)
+@click.option(
     "--since",
     metavar="WHEN",
     help="Only runs created since then: a duration back from now (30m, 12h, 30d) or a "
@@ -91,6 +98,7 @@ def runs_command(
     user: str | None,
     from_ref: str | None,
     sweep_id: str | None,
+    schedule_ref: str | None,
     since: str | None,
     conditions: tuple[str, ...],
     columns: tuple[str, ...],
@@ -114,7 +122,7 @@ def runs_command(
         from ..execution import version_filter
 
         version = version_filter(store, from_ref)
-    if sweep_id is None and not (conditions or since or sort):
+    if sweep_id is None and schedule_ref is None and not (conditions or since or sort):
         # The plain listing is the index's own page: no filter machinery is imported.
         runs = store.list_runs(label, wanted_status, limit, user=user, from_version=version)
     else:
@@ -138,7 +146,10 @@ def runs_command(
             else:
                 print_table(*results_table(runs))
             return
-        runs = list_runs(store, wanted, limit, sort)
+        if schedule_ref is not None:
+            runs = _schedule_listing(store, schedule_ref, wanted, limit, sort)
+        else:
+            runs = list_runs(store, wanted, limit, sort)
     if as_json:
         print_json([r.to_summary() for r in runs])
         return
@@ -156,6 +167,19 @@ def _sweep_listing(store: Store, wanted: RunFilter, sort: str | None) -> list[Ru
 
     runs = [r for r in sweep_runs(store, str(wanted.sweep)) if _kept(r, wanted)]
     return sorted_runs(runs, sort)
+
+
+def _schedule_listing(
+    store: Store, ref: str, wanted: RunFilter, limit: int, sort: str | None
+) -> list[Run]:
+    """A schedule's runs that pass the filters: the newest first, or sorted; at most
+    ``limit``. NotFound for no such schedule."""
+    from ..execution import sorted_runs
+    from ..scheduling.registration import run_ids
+
+    runs = [store.get_run(run_id) for run_id in run_ids(store, store.get_schedule(ref))]
+    kept = sorted((r for r in runs if _kept(r, wanted)), key=lambda r: r.created_at, reverse=True)
+    return sorted_runs(kept, sort)[:limit]
 
 
 def _kept(run: Run, wanted: RunFilter) -> bool:

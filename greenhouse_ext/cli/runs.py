@@ -167,12 +167,19 @@ def show_command(ctx: click.Context, run_id: str, as_json: bool) -> None:
 
     store = open_store(ctx, reading=True)
     run = find_run(store, run_id)
+    occurrence = store.occurrence_of_run(run.id)
     if as_json:
-        print_json(run.to_dict())
+        print_json({**run.to_dict(), **({"occurrence": occurrence} if occurrence else {})})
         return
     _print_summary(run, store)
     click.echo(f"  created     {run.created_at}")
     click.echo(f"  finished    {run.finished_at or '-'}")
+    if occurrence:
+        click.echo(
+            f"  occurrence  {occurrence['occurrence']} of schedule {occurrence['schedule']} "
+            f"({occurrence['schedule_id']}), fire time {occurrence['fire_at']} "
+            f"({occurrence['kind']}), attempt {occurrence['attempt']}"
+        )
     prov = run.provenance
     if prov is None:
         return

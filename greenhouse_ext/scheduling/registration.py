@@ -122,26 +122,44 @@ def describe(store: Store, schedule: ScheduleRow, now: datetime, count: int = 20
     """Everything `schedule show` says: the spec (alert URLs masked), the next 5 fire
     times in its zone and in UTC, the last ``count`` occurrences with runs and alerts."""
     spec = ScheduleSpec.from_dict(schedule.spec)
-    zone = ZoneInfo(spec.tz)
-    upcoming = next_fire_times(spec, now, 5)
-    occurrences = store.find_occurrences(schedule_id=schedule.id, limit=count, newest_first=True)
-    ids = [o.id for o in occurrences]
-    attempts, deliveries = store.attempts_of(ids), store.deliveries_of(ids)
     shown = {**spec.to_dict(), "notify": [mask_url(url) for url in spec.notify]}
     return {
         **summary(store, schedule, now),
         "created_at": schedule.created_at,
         "spec": shown,
-        "next_fire_times": [
-            {"local": m.astimezone(zone).isoformat(), "utc": m.astimezone(timezone.utc).isoformat()}
-            for m in upcoming
-        ],
-        "occurrences": [
-            {
-                **{k: v for k, v in o.__dict__.items() if k not in ("claimed_by", "heartbeat_at")},
-                "attempts": [a.__dict__ for a in attempts.get(o.id, [])],
-                "deliveries": deliveries.get(o.id, []),
-            }
-            for o in occurrences
-        ],
+        "next_fire_times": preview(spec, now),
+        "occurrences": history(store, schedule, count),
     }
+
+
+def preview(spec: ScheduleSpec, now: datetime, count: int = 5) -> list[dict[str, str]]:
+    """The next ``count`` fire times after ``now``, each in the schedule's zone and in UTC."""
+    zone = ZoneInfo(spec.tz)
+    return [
+        {"local": m.astimezone(zone).isoformat(), "utc": m.astimezone(timezone.utc).isoformat()}
+        for m in next_fire_times(spec, now, count)
+    ]
+
+
+def history(store: Store, schedule: ScheduleRow, count: int = 20) -> list[dict[str, Any]]:
+    """The last ``count`` occurrences of a schedule, newest first, each with its attempts
+    (the runs it ran) and its alert deliveries."""
+    occurrences = store.find_occurrences(schedule_id=schedule.id, limit=count, newest_first=True)
+    ids = [o.id for o in occurrences]
+    attempts, deliveries = store.attempts_of(ids), store.deliveries_of(ids)
+    return [
+        {
+            **{k: v for k, v in o.__dict__.items() if k not in ("claimed_by", "heartbeat_at")},
+            "attempts": [a.__dict__ for a in attempts.get(o.id, [])],
+            "deliveries": deliveries.get(o.id, []),
+        }
+        for o in occurrences
+    ]
+
+
+def run_ids(store: Store, schedule: ScheduleRow) -> list[str]:
+    """The ids of every run a schedule's occurrences started (each attempt is a run),
+    newest occurrence first, then by attempt."""
+    occurrences = store.find_occurrences(schedule_id=schedule.id, newest_first=True)
+    attempts = store.attempts_of([o.id for o in occurrences])
+    return [a.run_id for o in occurrences for a in attempts.get(o.id, [])]

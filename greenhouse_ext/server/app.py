@@ -36,6 +36,14 @@ from .handlers.runs import (
     RunHandler,
     RunsHandler,
 )
+from .handlers.schedules import (
+    OccurrencesHandler,
+    ScheduleHandler,
+    SchedulePreviewHandler,
+    SchedulersHandler,
+    SchedulesHandler,
+    TriggerHandler,
+)
 from .handlers.sweeps import SweepCancelHandler, SweepHandler, SweepsHandler
 
 API = "/greenhouse/api"
@@ -60,6 +68,12 @@ ROUTES = [
     (rf"{API}/artefacts/([^/]+)/alias-history", AliasHistoryHandler),
     (rf"{API}/verify", VerifyHandler),
     (rf"{API}/reproduce", ReproduceHandler),
+    (rf"{API}/schedules", SchedulesHandler),
+    (rf"{API}/schedules/preview", SchedulePreviewHandler),
+    (rf"{API}/schedules/([^/]+)", ScheduleHandler),
+    (rf"{API}/schedules/([^/]+)/occurrences", OccurrencesHandler),
+    (rf"{API}/schedules/([^/]+)/trigger", TriggerHandler),
+    (rf"{API}/schedulers", SchedulersHandler),
 ]
 """The REST routes, relative to the server's base URL."""
 

@@ -21,6 +21,7 @@ from .schema import (
     deliveries_table,
     dialect_insert,
     occurrences_table,
+    schedules_table,
 )
 
 ACTIVE_OCCURRENCE = ("claimed", "running", "retrying")
@@ -230,6 +231,27 @@ class OccurrenceIndex:
             for row in conn.execute(query).mappings():
                 found.setdefault(row["occurrence_id"], []).append(Attempt(**row))
         return found
+
+    def occurrence_of_run(self, run_id: str) -> dict[str, Any] | None:
+        """The schedule, occurrence and attempt number that ran ``run_id``; None for a run
+        no schedule started."""
+        attempt, occurrence, schedule = attempts_table, occurrences_table, schedules_table
+        query = (
+            sa.select(
+                schedule.c.id.label("schedule_id"),
+                schedule.c.name.label("schedule"),
+                occurrence.c.id.label("occurrence"),
+                occurrence.c.fire_at,
+                occurrence.c.kind,
+                attempt.c.number.label("attempt"),
+            )
+            .join(occurrence, occurrence.c.id == attempt.c.occurrence_id)
+            .join(schedule, schedule.c.id == occurrence.c.schedule_id)
+            .where(attempt.c.run_id == run_id)
+        )
+        with self._engine.connect() as conn:
+            row = conn.execute(query).mappings().first()
+        return dict(row) if row is not None else None
 
     def add_deliveries(self, occurrence_id: str, deliveries: Iterable[Mapping[str, Any]]) -> None:
         """Record alert deliveries (channel masked, event, delivered, attempts, error, at)."""

@@ -104,6 +104,19 @@ class StoreReader:
             return self._store().get_run(ref)
         return run_from_record(rows[0][0])
 
+    def occurrence_of_run(self, run_id: str) -> dict[str, Any] | None:
+        """`Store.occurrence_of_run`: the schedule, occurrence and attempt that ran a run."""
+        row = self._db.execute(
+            "SELECT s.id, s.name, o.id, o.fire_at, o.kind, a.number FROM attempts a "
+            "JOIN occurrences o ON o.id = a.occurrence_id "
+            "JOIN schedules s ON s.id = o.schedule_id WHERE a.run_id = ?",
+            (run_id,),
+        ).fetchone()
+        if row is None:
+            return None
+        keys = ("schedule_id", "schedule", "occurrence", "fire_at", "kind", "attempt")
+        return dict(zip(keys, row, strict=True))
+
     def list_runs(self, *args: Any, **kwargs: Any) -> list[Run]:
         """`Store.list_runs`, with the same filters and order."""
         try:

@@ -62,10 +62,12 @@ import { CommandIDs } from '../commandIds';
 import { messageOf } from '../errors';
 import { InvalidFormError } from '../formModel';
 import { PanelModel } from '../panelModel';
+import { SchedulesModel } from '../schedules';
 import { ArtefactsView } from './artefacts';
 import { button, element } from './dom';
 import { ParameterForm } from './parameterForm';
 import { RunList } from './runList';
+import { SchedulesView } from './schedules';
 
 /**
  * The greenhouse icon: a small glasshouse.
@@ -166,6 +168,9 @@ export class GreenhousePanel extends Panel {
     this.addWidget(new Widget({ node: this._header }));
     this.addWidget(this._notebookSection);
     this.addWidget(new ArtefactsView(model.artefacts, trans));
+    this.addWidget(
+      new SchedulesView({ model: new SchedulesModel(), commands, trans })
+    );
     model.changed.connect(this._onChanged, this);
     this._renderHeader();
     this._updateButtons();

@@ -116,6 +116,15 @@ PUBLIC_API = [
     "GET artefacts/([^/]+)/alias-history",
     "POST verify",
     "POST reproduce",
+    "GET schedules",
+    "POST schedules",
+    "GET schedules/preview",
+    "GET schedules/([^/]+)",
+    "PATCH schedules/([^/]+)",
+    "DELETE schedules/([^/]+)",
+    "GET schedules/([^/]+)/occurrences",
+    "POST schedules/([^/]+)/trigger",
+    "GET schedulers",
 ]
 
 

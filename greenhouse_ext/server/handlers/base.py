@@ -17,7 +17,7 @@ from tornado.httputil import responses
 
 from ...errors import GreenhouseError, InvalidInput, NotFound
 from ...notebooks import names_notebook
-from .checks import check_body, check_fields, check_text
+from .checks import check_body, check_fields, check_text, option_as_field
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -40,6 +40,10 @@ class GreenhouseHandler(ExtensionHandlerMixin, APIHandler):
     """
 
     auth_resource = "greenhouse"
+    names_fields = False
+    """Whether a 400's message names request fields where the core named command-line
+    options (``--max-concurrent`` becomes ``max_concurrent``): set by handlers whose body
+    fields are the options of a command."""
 
     @property
     def greenhouse(self) -> Services:
@@ -159,6 +163,12 @@ class GreenhouseHandler(ExtensionHandlerMixin, APIHandler):
         error = exc_info[1] if exc_info else None
         status_code, body = error_reply(status_code, error)
         body = hide_root(body, self._root_forms())
+        if self.names_fields and isinstance(error, InvalidInput):
+            body = {
+                **body,
+                "message": option_as_field(body["message"]),
+                "problems": [option_as_field(problem) for problem in body["problems"]],
+            }
         if status_code == 405:
             self.set_header("Allow", ", ".join(self.allowed_methods()))
         self.set_status(status_code)

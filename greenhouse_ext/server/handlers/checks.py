@@ -25,6 +25,7 @@ FIELD_KINDS: dict[str, tuple[str, Callable[[Any], bool]]] = {
             or (isinstance(v, float) and v.is_integer())
         ),
     ),
+    "boolean": ("true or false", lambda v: isinstance(v, bool)),
     "object": ("an object", lambda v: isinstance(v, dict)),
     "objects": (
         "a list of objects",
@@ -47,6 +48,7 @@ what such a field holds by its kind, never by quoting it."""
 _JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _JSON_NESTING = re.compile(r"[\[\]{}]")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_OPTION = re.compile(r"(?<![\w-])--([a-z][a-z0-9]*(?:-[a-z0-9]+)*)")
 
 
 def check_fields(
@@ -106,6 +108,12 @@ def _given(kind: str, value: Any) -> str:
         index = next(i for i, item in enumerate(value) if not isinstance(item, dict))
         return f"a list whose item {index} is {value_kind(value[index])}"
     return value_kind(value)
+
+
+def option_as_field(text: str) -> str:
+    """A core message with each command-line option (``--catch-up``) named as the request
+    body's field instead (``catch_up``)."""
+    return _OPTION.sub(lambda found: found.group(1).replace("-", "_"), text)
 
 
 def check_text(text: str, what: str) -> None:
