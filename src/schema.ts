@@ -841,6 +841,30 @@ export interface components {
       papermill_version: string;
       /** @description How the notebook file was written (ipynb, or a Jupytext format such as py:percent), the nbformat version it declared, whether reading upgraded it to format 4 or normalised its cell ids, and the files of its Jupytext pair. Null in runs recorded before it was kept. */
       notebook_format?: null | components['schemas']['NotebookFormat'];
+      /** @description What the kernel that ran the notebook said about its own environment before the first cell: its interpreter, every distribution with where it came from, the platform and the recorded environment variables (secret ones masked). Status unknown, with the reason, for a kernel that did not answer. Null in runs recorded before it was kept. */
+      environment?: null | components['schemas']['KernelEnvironment'];
+    };
+    KernelEnvironment: {
+      /** @enum {string} */
+      status: 'recorded' | 'unknown';
+      reason?: string | null;
+      executable?: string | null;
+      version?: string | null;
+      implementation?: string | null;
+      prefix?: string | null;
+      base_prefix?: string | null;
+      packages: {
+        name: string;
+        version: string;
+        /** @description kind is index, editable (with path, and commit and dirty for a git working tree), git (url, commit), local-file, local-folder, url or conda. */
+        origin: {
+          kind: string;
+        };
+      }[];
+      platform: Record<string, unknown>;
+      variables: {
+        [key: string]: string | null;
+      };
     };
     NotebookFormat: {
       format: string;
@@ -1076,6 +1100,18 @@ export interface components {
           b: string;
         }[];
       };
+      /** @description Packages on both sides whose origin differs (an index pin became an editable...). */
+      origins?: {
+        name: string;
+        a: Record<string, unknown>;
+        b: Record<string, unknown>;
+      }[];
+      /** @description The kernels' platforms (system, machine, release, libc, cpus, gpu), side by side. */
+      platform?: {
+        name: string;
+        a: unknown;
+        b: unknown;
+      }[];
     };
     PackageVersion: {
       name: string;

@@ -226,50 +226,59 @@ def _print_described(store: Any, schedule_id: str, as_json: bool) -> None:
 
 @schedule_group.command("pause")
 @click.argument("schedule")
+@click.option("--json", "as_json", is_flag=True, help="Print the schedule as JSON.")
 @click.pass_context
-def pause_command(ctx: click.Context, schedule: str) -> None:
+def pause_command(ctx: click.Context, schedule: str, as_json: bool) -> None:
     """Pause a schedule: its fire times are recorded as skipped (paused) until resumed."""
-    store = open_store(ctx)
-    row = store.get_schedule(schedule)
-    store.set_paused(row.id, True)
-    click.echo(f"schedule {row.name} paused")
+    from ..scheduling.registration import set_paused
+
+    done = set_paused(open_store(ctx), schedule, True, _now())
+    _say(done, f"schedule {done['name']} paused", as_json)
 
 
 @schedule_group.command("resume")
 @click.argument("schedule")
+@click.option("--json", "as_json", is_flag=True, help="Print the schedule as JSON.")
 @click.pass_context
-def resume_command(ctx: click.Context, schedule: str) -> None:
+def resume_command(ctx: click.Context, schedule: str, as_json: bool) -> None:
     """Resume a paused schedule."""
-    store = open_store(ctx)
-    row = store.get_schedule(schedule)
-    store.set_paused(row.id, False)
-    click.echo(f"schedule {row.name} resumed")
+    from ..scheduling.registration import set_paused
+
+    done = set_paused(open_store(ctx), schedule, False, _now())
+    _say(done, f"schedule {done['name']} resumed", as_json)
 
 
 @schedule_group.command("trigger")
 @click.argument("schedule")
+@click.option("--json", "as_json", is_flag=True, help="Print the occurrence as JSON.")
 @click.pass_context
-def trigger_command(ctx: click.Context, schedule: str) -> None:
+def trigger_command(ctx: click.Context, schedule: str, as_json: bool) -> None:
     """Fire a schedule now, as its own occurrence (a running scheduler runs it)."""
-    from ..scheduling.registration import trigger
+    from ..scheduling.registration import fire_now
 
     store = open_store(ctx)
-    row = store.get_schedule(schedule)
-    occurrence = trigger(store, row, _now())
-    click.echo(f"schedule {row.name} triggered: occurrence {occurrence.id} at {occurrence.fire_at}")
+    name = store.get_schedule(schedule).name
+    done = fire_now(store, schedule, _now())
+    _say(done, f"schedule {name} triggered: occurrence {done['id']} at {done['fire_at']}", as_json)
 
 
 @schedule_group.command("remove")
 @click.argument("schedule")
+@click.option("--json", "as_json", is_flag=True, help="Print what was removed as JSON.")
 @click.pass_context
-def remove_command(ctx: click.Context, schedule: str) -> None:
+def remove_command(ctx: click.Context, schedule: str, as_json: bool) -> None:
     """Remove a schedule: it fires no more; its occurrences and runs stay."""
-    from ..store import utc_text
+    from ..scheduling.registration import remove
 
-    store = open_store(ctx)
-    row = store.get_schedule(schedule)
-    store.remove_schedule(row.id, utc_text(_now()))
-    click.echo(f"schedule {row.name} removed (its occurrences and runs stay)")
+    done = remove(open_store(ctx), schedule, _now())
+    _say(done, f"schedule {done['name']} removed (its occurrences and runs stay)", as_json)
+
+
+def _say(data: dict[str, Any], text: str, as_json: bool) -> None:
+    if as_json:
+        print_json(data)
+    else:
+        click.echo(text)
 
 
 @cli.group("scheduler", invoke_without_command=True)

@@ -102,6 +102,28 @@ def trigger(store: Store, schedule: ScheduleRow, now: datetime) -> Occurrence:
     return occurrence
 
 
+def set_paused(store: Store, ref: str, paused: bool, now: datetime) -> dict[str, Any]:
+    """Pause or resume the schedule ``ref`` (an id or a name); its `summary` after."""
+    row = store.get_schedule(ref)
+    store.set_paused(row.id, paused)
+    return summary(store, store.get_schedule(row.id), now)
+
+
+def remove(store: Store, ref: str, now: datetime) -> dict[str, Any]:
+    """Remove the schedule ``ref``: it fires no more; its occurrences and runs stay."""
+    row = store.get_schedule(ref)
+    at = utc_text(now)
+    store.remove_schedule(row.id, at)
+    return {"id": row.id, "name": row.name, "removed_at": at}
+
+
+def fire_now(store: Store, ref: str, now: datetime) -> dict[str, Any]:
+    """`trigger` the schedule ``ref``; the occurrence made, without its claim fields."""
+    occurrence = trigger(store, store.get_schedule(ref), now)
+    hidden = ("claimed_by", "heartbeat_at")
+    return {k: v for k, v in occurrence.__dict__.items() if k not in hidden}
+
+
 def summary(store: Store, schedule: ScheduleRow, now: datetime) -> dict[str, Any]:
     """A schedule as `schedule list` shows it: when, next fire time, last outcome, paused."""
     spec = ScheduleSpec.from_dict(schedule.spec)

@@ -16,9 +16,18 @@ from jupyter_server.auth.decorator import authorized
 from jupyter_server.utils import url_path_join
 
 from ...execution import names_file
-from ...scheduling.registration import describe, history, preview, register, summary, trigger
+from ...scheduling.registration import (
+    describe,
+    fire_now,
+    history,
+    preview,
+    register,
+    remove,
+    set_paused,
+    summary,
+)
 from ...scheduling.schedules import ScheduleSpec, check_policies, check_timing
-from ...store import Store, utc_text
+from ...store import Store
 from .base import GreenhouseHandler
 
 POLICY_DEFAULTS: dict[str, Any] = {
@@ -125,13 +134,13 @@ class ScheduleHandler(ScheduleAPIHandler):
     async def patch(self, ref: str) -> None:
         """``{"paused": true}`` pauses, ``{"paused": false}`` resumes; answers the schedule."""
         paused = self.body(required={"paused": "boolean"})["paused"]
-        self.reply(await self.with_store(_pause, ref, paused, _now()))
+        self.reply(await self.with_store(set_paused, ref, paused, _now()))
 
     @tornado.web.authenticated
     @authorized(action="write")
     async def delete(self, ref: str) -> None:
         """Remove the schedule: it fires no more; its occurrences and runs stay."""
-        self.reply(await self.with_store(_remove, ref, _now()))
+        self.reply(await self.with_store(remove, ref, _now()))
 
 
 class OccurrencesHandler(ScheduleAPIHandler):
@@ -152,7 +161,7 @@ class TriggerHandler(ScheduleAPIHandler):
     @authorized(action="execute")
     async def post(self, ref: str) -> None:
         """Answer the queued occurrence (202): a running scheduler claims and runs it."""
-        self.reply(await self.with_store(_trigger, ref, _now()), 202)
+        self.reply(await self.with_store(fire_now, ref, _now()), 202)
 
 
 class SchedulersHandler(GreenhouseHandler):
@@ -194,24 +203,5 @@ def _described(store: Store, ref: str, now: datetime) -> dict[str, Any]:
     return describe(store, store.get_schedule(ref), now)
 
 
-def _pause(store: Store, ref: str, paused: bool, now: datetime) -> dict[str, Any]:
-    row = store.get_schedule(ref)
-    store.set_paused(row.id, paused)
-    return summary(store, store.get_schedule(row.id), now)
-
-
-def _remove(store: Store, ref: str, now: datetime) -> dict[str, Any]:
-    row = store.get_schedule(ref)
-    at = utc_text(now)
-    store.remove_schedule(row.id, at)
-    return {"id": row.id, "name": row.name, "removed_at": at}
-
-
 def _history(store: Store, ref: str, limit: int) -> list[dict[str, Any]]:
     return history(store, store.get_schedule(ref), limit)
-
-
-def _trigger(store: Store, ref: str, now: datetime) -> dict[str, Any]:
-    row = store.get_schedule(ref)
-    occurrence = trigger(store, row, now)
-    return {k: v for k, v in occurrence.__dict__.items() if k not in ("claimed_by", "heartbeat_at")}
