@@ -302,6 +302,7 @@ class Run:
     reproduces: str | None = None
     reproduction: str | None = None
     from_version: VersionRef | None = None
+    kept_inputs: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """The run as the API serves and prints it.
@@ -378,6 +379,7 @@ class Run:
             ),
             timings=[CellTiming(**t) for t in data.get("timings") or []],
             files=[RecordedFile(**f) for f in data.get("files") or []],
+            kept_inputs=list(data.get("kept_inputs") or []),
             source_object=data.get("source_object"),
             output_object=data.get("output_object"),
             pid=data.get("pid"),

@@ -26,6 +26,14 @@ TO_HELP = (
     "--alias", "aliases", multiple=True, help="Point this alias at the new version (repeatable)."
 )
 @click.option("--to", "to", metavar="URL", help=TO_HELP)
+@click.option(
+    "--input-location",
+    "input_locations",
+    multiple=True,
+    metavar="NAME=URL",
+    help="Where the declared input NAME can be fetched from later (an fsspec URL; "
+    "repeatable): for an input larger than max_input_bytes, which is kept by hash only.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the version record as JSON.")
 @click.pass_context
 def publish_command(
@@ -34,14 +42,21 @@ def publish_command(
     name: str,
     aliases: tuple[str, ...],
     to: str | None,
+    input_locations: tuple[str, ...],
     as_json: bool,
 ) -> None:
     """Publish the succeeded RUN as the next version of NAME.
 
-    RUN is a run id, a unique prefix of one, or NAME@N, NAME@ALIAS or NAME (its run)."""
+    RUN is a run id, a unique prefix of one, or NAME@N, NAME@ALIAS or NAME (its run).
+    The run's declared input files are kept with the version (as inputs/PATH), each up
+    to max_input_bytes of the [inputs] table in greenhouse.toml (default 256 MiB);
+    a larger one is recorded by its sha256 only. An input file that changed since
+    the run is refused."""
     from ..artefacts import publish
+    from ..artefacts.inputs import parse_locations
 
-    version = publish(open_store(ctx), run_id, name, aliases, to)
+    locations = parse_locations(input_locations)
+    version = publish(open_store(ctx), run_id, name, aliases, to, locations)
     if as_json:
         print_json({**version.to_dict(), "copied_to": _copy_url(version, to)})
         return
