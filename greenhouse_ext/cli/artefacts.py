@@ -207,6 +207,35 @@ def get_command(ctx: click.Context, ref: str, out_dir: str, as_json: bool) -> No
         click.echo(str(path))
 
 
+@cli.command("export")
+@click.argument("ref", metavar="REF")
+@click.option(
+    "--binder",
+    "binder",
+    required=True,
+    metavar="DIR",
+    type=click.Path(file_okay=False),
+    help="A new or empty folder to write a repo2docker/Binder project into.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the files written as JSON.")
+@click.pass_context
+def export_command(ctx: click.Context, ref: str, binder: str, as_json: bool) -> None:
+    """Write REF as a folder that repo2docker (and Binder) builds and a person can run.
+
+    The folder holds the version's notebook, binder/requirements.txt and
+    binder/runtime.txt from its lock, the input files the store kept, values.yaml
+    (secrets left out and named) and a README saying how to run it with papermill
+    and with greenhouse. REF is NAME@N, NAME@ALIAS, NAME or a published run."""
+    from ..artefacts.binder import export_binder
+
+    paths = export_binder(open_store(ctx), ref, binder)
+    if as_json:
+        print_json({"ref": ref, "out": binder, "files": [str(p) for p in paths]})
+        return
+    for path in paths:
+        click.echo(str(path))
+
+
 @cli.command("verify")
 @click.argument("ref", metavar="REF")
 @click.option(

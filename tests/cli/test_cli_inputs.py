@@ -6,6 +6,8 @@ import hashlib
 import json
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -48,8 +50,11 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     (folder / ".greenhouse").mkdir()
     (folder / "data").mkdir()
     (folder / "data" / "rows.txt").write_text("1\n2\n3\n")
-    write_notebook(folder / "sum.ipynb", "path = 'data/rows.txt'", BODY)
-    run = ok("run", "sum.ipynb", "--input", "data/rows.txt", cwd=folder)
+    (folder / "data" / "other.txt").write_text("9\n")
+    write_notebook(folder / "sum.ipynb", "path = 'data/other.txt'", BODY)
+    run = ok(
+        "run", "sum.ipynb", "-p", "path", "data/rows.txt", "--input", "data/rows.txt", cwd=folder
+    )
     assert run["metrics"] == {"total": 6}
     return folder, run["id"]
 
@@ -137,7 +142,17 @@ def test_a_large_input_is_recorded_by_hash_and_location(project: Path, run_id: s
 
 def test_run_keep_inputs(project: Path) -> None:
     data = project / "data" / "rows.txt"
-    run = ok("run", "sum.ipynb", "--input", "data/rows.txt", "--keep-inputs", cwd=project)
+    run = ok(
+        "run",
+        "sum.ipynb",
+        "-p",
+        "path",
+        "data/rows.txt",
+        "--input",
+        "data/rows.txt",
+        "--keep-inputs",
+        cwd=project,
+    )
     assert run["kept_inputs"] == ["data/rows.txt"]
     data.write_text("5\n")
     again = greenhouse("reproduce", run["id"], cwd=project)
@@ -159,3 +174,42 @@ def test_ten_versions_of_one_large_input_store_it_once(tmp_path: Path) -> None:
         ok("publish", run["id"], "--name", "blobs", cwd=project)
     assert ok("versions", "blobs", cwd=project)[-1]["number"] == 10
     assert store_size(project) - first < 2 * 1024 * 1024
+
+
+def test_export_binder_runs_with_plain_papermill(project: Path, run_id: str) -> None:
+    ok("publish", run_id, "--name", "sums", cwd=project)
+    (project / "data" / "rows.txt").write_text("100\n")
+    out = project.parent / "binder-export"
+    answer = ok("export", "sums@1", "--binder", str(out), cwd=project)
+    written = sorted(str(Path(p).relative_to(out)) for p in answer["files"])
+    assert written == [
+        "README.md",
+        "binder/requirements.txt",
+        "binder/runtime.txt",
+        "data/rows.txt",
+        "sum.ipynb",
+        "values.yaml",
+    ]
+    assert (out / "data" / "rows.txt").read_text() == "1\n2\n3\n"
+    assert (out / "binder" / "runtime.txt").read_text() == "python-{}.{}\n".format(
+        *sys.version_info[:2]
+    )
+    assert "papermill==" in (out / "binder" / "requirements.txt").read_text()
+    assert "path: data/rows.txt" in (out / "values.yaml").read_text()
+    readme = (out / "README.md").read_text()
+    assert "papermill sum.ipynb output.ipynb -f values.yaml" in readme
+    assert "greenhouse run sum.ipynb -f values.yaml --input data/rows.txt" in readme
+
+    papermill = subprocess.run(
+        [sys.executable, "-m", "papermill", "sum.ipynb", "output.ipynb", "-f", "values.yaml"],
+        cwd=out,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    assert papermill.returncode == 0, papermill.stderr
+    assert "total 6" in (out / "output.ipynb").read_text()
+
+    again = greenhouse("export", "sums@1", "--binder", str(out), cwd=project)
+    assert again.returncode == 2 and "not an empty folder" in again.stderr
