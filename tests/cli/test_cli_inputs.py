@@ -97,6 +97,11 @@ def test_publish_keeps_the_input_and_reproduce_runs_on_it(project: Path, run_id:
     assert f"input    data/rows.txt: sha256 {recorded[:12]} -> {changed[:12]}" in current.stdout
     assert "metric   total: 6 -> 10" in current.stdout
 
+    kept = project / ".greenhouse" / "objects" / recorded[:2] / recorded[2:]
+    kept.write_bytes(kept.read_bytes()[:-1] + bytes([kept.read_bytes()[-1] ^ 1]))
+    damaged = greenhouse("verify", "sums@1", cwd=project)
+    assert damaged.returncode == 1 and "inputs/data/rows.txt" in damaged.stdout
+
 
 def test_a_changed_input_is_refused_at_publish(project: Path, run_id: str) -> None:
     (project / "data" / "rows.txt").write_text("7\n")
@@ -110,6 +115,9 @@ def test_a_changed_input_is_refused_at_publish(project: Path, run_id: str) -> No
 
 
 def test_a_large_input_is_recorded_by_hash_and_location(project: Path, run_id: str) -> None:
+    (project / "greenhouse.toml").write_text('[inputs]\nmax_input_bytes = "big"\n')
+    bad = greenhouse("publish", run_id, "--name", "sums", cwd=project)
+    assert bad.returncode == 2 and "max_input_bytes must be a whole number" in bad.stderr
     (project / "greenhouse.toml").write_text("[inputs]\nmax_input_bytes = 5\n")
     recorded = sha256(project / "data" / "rows.txt")
     version = ok(
