@@ -302,6 +302,7 @@ class Run:
     reproduces: str | None = None
     reproduction: str | None = None
     from_version: VersionRef | None = None
+    kept_inputs: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """The run as the API serves and prints it.
@@ -320,15 +321,15 @@ class Run:
     def to_summary(self, max_chars: int = SUMMARY_VALUE_CHARS) -> dict[str, Any]:
         """The run as a listing shows it: lean, whatever the run was given or recorded.
 
-        The provenance and the per-cell timings are left out. Every parameter, metric
-        and error text whose JSON form is longer than ``max_chars`` is cut to that many
-        characters followed by ``…`` (so a cut value is a string), and its place
+        The provenance, the per-cell timings and the kept inputs are left out. Every
+        parameter, metric and error text whose JSON form is longer than ``max_chars`` is cut
+        to that many characters followed by ``…`` (so a cut value is a string), and its place
         (``parameters.NAME``, ``metrics.NAME``, ``error.evalue``) is listed under
         ``truncated``. The full record is what `to_dict` gives.
         """
         data = self.to_dict()
         data["user"] = self.provenance.user if self.provenance else None
-        del data["provenance"], data["timings"]
+        del data["provenance"], data["timings"], data["kept_inputs"]
         truncated: list[str] = []
         for group in ("parameters", "metrics"):
             for name, value in data[group].items():
@@ -378,6 +379,7 @@ class Run:
             ),
             timings=[CellTiming(**t) for t in data.get("timings") or []],
             files=[RecordedFile(**f) for f in data.get("files") or []],
+            kept_inputs=list(data.get("kept_inputs") or []),
             source_object=data.get("source_object"),
             output_object=data.get("output_object"),
             pid=data.get("pid"),

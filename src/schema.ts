@@ -916,6 +916,8 @@ export interface components {
       reproduction: null | components['schemas']['Sha256'];
       /** @description The published version whose stored notebook ran, by number (also when started by alias). */
       from_version: null | components['schemas']['VersionRef'];
+      /** @description The declared inputs (paths of `provenance.inputs`) kept in the store with the run (`greenhouse run --keep-inputs`). */
+      kept_inputs: string[];
     };
     VersionRef: {
       name: string;
@@ -1238,6 +1240,11 @@ export interface components {
       diff: Record<string, unknown>[];
       /** @enum {string} */
       verdict: 'reproducible' | 'differs';
+      /**
+       * @description Where the re-run's declared inputs came from: the files kept in the store, placed in a scratch copy of the notebook's folder, or today's files.
+       * @enum {string}
+       */
+      inputs_from: 'stored' | 'current';
     };
   };
   responses: {

@@ -14,8 +14,10 @@ from pathlib import Path, PurePosixPath
 from ..errors import Conflict, GreenhouseError
 from ..models import ManifestFile, Run, RunStatus, Version, now
 from ..store import MANIFEST, Store, check_name, find_run, find_version, record_objects
+from ..store.config import read_max_input_bytes
 from .aliases import check_alias
 from .environment import lock_files
+from .inputs import KeptInput, keep_inputs, manifest_entries
 from .locations import Location, write_to
 from .manifest import (
     MANIFEST_FORMAT,
@@ -32,13 +34,20 @@ FILES_DIR = "files"
 
 
 def publish(
-    store: Store, run_ref: str, name: str, aliases: Iterable[str] = (), to: str | None = None
+    store: Store,
+    run_ref: str,
+    name: str,
+    aliases: Iterable[str] = (),
+    to: str | None = None,
+    locations: Mapping[str, str] | None = None,
 ) -> Version:
     """Make a succeeded run the next version of ``name``.
 
     Everything is checked before the store changes. The version holds the executed
-    notebook, an offline HTML report, the metrics, the run's captured files and a
-    manifest with the run record and a sha256 and size for every other file.
+    notebook, an offline HTML report, the metrics, the run's captured files, its
+    declared input files up to the project's ``max_input_bytes`` (as ``inputs/PATH``;
+    larger ones by hash and location only) and a manifest with the run record and a
+    sha256 and size for every other file.
 
     Parameters
     ----------
@@ -53,11 +62,15 @@ def publish(
     to : str, optional
         An fsspec URL to copy the version to as ``NAME/N/...`` (see
         :func:`greenhouse_ext.artefacts.locations.write_to`).
+    locations : mapping of str to str, optional
+        Where each declared input (by its path) can be fetched from later, recorded in
+        the manifest: for an input too large to keep (``max_input_bytes``).
 
     Raises
     ------
     InvalidInput
-        A bad name, alias or URL.
+        A bad name, alias or URL; an input location naming no input; an input file that
+        is no longer what the run read.
     NotFound
         No such run.
     Conflict
@@ -69,8 +82,15 @@ def publish(
     if to is not None:
         Location(to)
     run = _publishable_run(store, run_ref)
+    kept = keep_inputs(
+        store,
+        run,
+        Path(store.root.parent, run.notebook).parent,
+        read_max_input_bytes(store.root.parent),
+        locations,
+    )
     # The objects are stored by `_build_version`; the index row naming them comes last.
-    version = store.add_version(_build_version(store, run, name), alias_names)
+    version = store.add_version(_build_version(store, run, name, kept), alias_names)
     if to is not None:
         try:
             write_to(store, version, to)
@@ -99,7 +119,7 @@ def _publishable_run(store: Store, run_ref: str) -> Run:
     return run
 
 
-def _build_version(store: Store, run: Run, name: str) -> Version:
+def _build_version(store: Store, run: Run, name: str, kept: list[KeptInput]) -> Version:
     """Store the report, metrics and manifest objects and return the unnumbered version."""
     from .report import render_html
 
@@ -113,6 +133,7 @@ def _build_version(store: Store, run: Run, name: str) -> Version:
         ManifestFile(REPORT, store.put_object(report), len(report)),
         ManifestFile(METRICS, store.put_object(metrics), len(metrics)),
         *captured,
+        *manifest_entries(kept),
     ]
     if run.provenance is not None:
         for path, data in lock_files(run.provenance).items():
@@ -127,6 +148,7 @@ def _build_version(store: Store, run: Run, name: str) -> Version:
         "created_at": created_at,
         "run": run.to_dict(),
         "files": [asdict(f) for f in files],
+        "inputs": [asdict(k) for k in kept],
     }
     manifest_sha256 = store.put_object(json_bytes(manifest))
     return Version(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import shutil
 import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -18,8 +19,14 @@ from ..notebooks import parse_notebook
 from ..parameters import discover
 from ..store import LiveRecord, Store, Subject, resolve
 from .changes import Change, changes, environment_changes
+from .inputs import stored_inputs
+from .manifest import read_checked
 from .normalise import normalise_outputs
 from .outputs import CellDifference, compare_outputs, notebook_diff
+
+STORED = "stored"
+CURRENT = "current"
+INPUT_SOURCES = (STORED, CURRENT)
 
 
 @dataclass
@@ -48,6 +55,7 @@ class Reproduction:
     inputs: list[InputChange] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     diff: list[dict[str, Any]] = field(default_factory=list)
+    inputs_from: str = CURRENT
 
     @property
     def verdict(self) -> str:
@@ -69,17 +77,29 @@ class Plan:
     changes: list[InputChange]
     inputs: list[InputFile]
     warnings: list[str]
+    inputs_from: str = CURRENT
+    kept: list[InputFile] = field(default_factory=list)
 
 
 def plan(
-    store: Store, ref: str, secrets: Mapping[str, str] | None = None, base: Path | None = None
+    store: Store,
+    ref: str,
+    secrets: Mapping[str, str] | None = None,
+    base: Path | None = None,
+    inputs: str | None = None,
 ) -> Plan:
     """Check everything about reproducing ``ref`` before any kernel starts.
+
+    ``inputs`` is ``stored`` (the declared inputs the store kept, placed in a scratch
+    copy of the notebook's folder) or ``current`` (today's files, each one that differs
+    from the record reported); by default ``stored`` when the store kept them all.
 
     Raises
     ------
     InvalidInput
-        The reference is malformed or names a file, or secrets are missing or unexpected.
+        The reference is malformed or names a file, or secrets are missing or unexpected;
+        ``inputs`` is neither ``stored`` nor ``current``, or ``stored`` when the store
+        kept none of the run's inputs.
     NotFound
         Nothing has that reference, or its source is not in the store.
     Conflict
@@ -91,8 +111,37 @@ def plan(
     values, secret_values = _parameters(
         run, parse_notebook(source, run.notebook).notebook, secrets or {}
     )
-    changes, inputs, warnings = _inputs(run, Path(store.root.parent, run.notebook).parent)
-    return Plan(subject, run, source, values, secret_values, changes, inputs, warnings)
+    kept, source_of_inputs = _input_source(store, run, inputs)
+    folder = Path(store.root.parent, run.notebook).parent
+    changes, present, warnings = _inputs(run, folder, {k.path for k in kept})
+    return Plan(
+        subject,
+        run,
+        source,
+        values,
+        secret_values,
+        changes,
+        [*kept, *present],
+        warnings,
+        source_of_inputs,
+        kept,
+    )
+
+
+def _input_source(store: Store, run: Run, wanted: str | None) -> tuple[list[InputFile], str]:
+    """The kept inputs to place, and where the re-run's inputs come from."""
+    if wanted is not None and wanted not in INPUT_SOURCES:
+        raise InvalidInput(f"--inputs {wanted!r}: give stored or current")
+    declared = run.provenance.inputs if run.provenance else []
+    kept = stored_inputs(store, run)
+    if wanted == STORED and declared and not kept:
+        raise InvalidInput(
+            f"Run {run.id} did not keep its input files (publish keeps them, or "
+            "`greenhouse run --keep-inputs`): reproduce it with --inputs current"
+        )
+    if wanted == CURRENT or not declared or (wanted is None and len(kept) < len(declared)):
+        return [], CURRENT
+    return kept, STORED
 
 
 def reproduce(
@@ -104,6 +153,7 @@ def reproduce(
     on_progress: ProgressCallback | None = None,
     log_output: bool = False,
     base: Path | None = None,
+    inputs: str | None = None,
 ) -> Reproduction:
     """Re-run a recorded run from its stored source, compare outputs, store both.
 
@@ -129,6 +179,8 @@ def reproduce(
         Copy the cells' stdout and stderr to this process's own.
     base : Path, optional
         The folder relative references are read from (default: the working directory).
+    inputs : str, optional
+        ``stored`` or ``current``: see `plan`.
 
     Returns
     -------
@@ -142,12 +194,15 @@ def reproduce(
     """
     from ..execution import execute, prepare
 
-    checked = plan(store, ref, secrets, base)
+    checked = plan(store, ref, secrets, base, inputs)
     run = checked.run
     original = Path(store.root.parent, run.notebook)
     warnings = list(checked.warnings)
     live = LiveRecord(store, reproduces=run.id, on_progress=on_progress)
-    with _staged(checked.source, original, warnings) as staged:
+    with (
+        _folder(store, original, checked.kept) as where,
+        _staged(checked.source, where, warnings) as staged,
+    ):
         job = prepare(
             staged,
             checked.values,
@@ -169,6 +224,7 @@ def reproduce(
     executed = json.loads(execution.output) if execution.output is not None else {}
     result = _compare(checked.subject, run, rerun, executed)
     result.inputs, result.warnings = checked.changes, warnings
+    result.inputs_from = checked.inputs_from
     rerun.reproduction = store.put_object(json.dumps(result.to_dict()).encode())
     store.save_execution(execution)
     return result
@@ -241,10 +297,14 @@ def _parameters(
     return {k: v for k, v in run.parameters.items() if k not in masked}, dict(secrets)
 
 
-def _inputs(run: Run, folder: Path) -> tuple[list[InputChange], list[InputFile], list[str]]:
-    """Hash the declared inputs again: what changed, what to record, and warnings."""
+def _inputs(
+    run: Run, folder: Path, placed: set[str]
+) -> tuple[list[InputChange], list[InputFile], list[str]]:
+    """Hash the declared inputs not ``placed`` again: what changed, what to record, warnings."""
     changes, present, warnings = [], [], []
     for recorded in run.provenance.inputs if run.provenance else []:
+        if recorded.path in placed:
+            continue
         path = Path(folder, recorded.path)
         digest, size = provenance.sha256_file(path) if path.is_file() else (None, 0)
         if digest is not None:
@@ -254,6 +314,43 @@ def _inputs(run: Run, folder: Path) -> tuple[list[InputChange], list[InputFile],
             state = "is missing" if digest is None else "has changed since the run"
             warnings.append(f"input {recorded.path} {state} ({path})")
     return changes, present, warnings
+
+
+@contextmanager
+def _folder(store: Store, original: Path, kept: list[InputFile]) -> Iterator[Path]:
+    """Where the re-run's notebook goes: beside the original when no input is placed;
+    else in a scratch copy of its folder with the kept inputs written in, so the user's
+    own files are never touched."""
+    if not kept:
+        yield original
+        return
+    scratch = Path(tempfile.mkdtemp(prefix=".greenhouse-reproduce-"))
+    placed = {Path(original.parent, k.path).resolve() for k in kept}
+    copy = scratch / (original.parent.name or "notebook")
+    try:
+        if original.parent.is_dir():
+            shutil.copytree(
+                original.parent,
+                copy,
+                symlinks=True,
+                ignore=lambda folder, names: [
+                    n
+                    for n in names
+                    if n in (".greenhouse", ".git") or Path(folder, n).resolve() in placed
+                ],
+            )
+        for item in kept:
+            target = Path(copy, item.path)
+            if not target.resolve().is_relative_to(scratch.resolve()):
+                raise Conflict(
+                    f"Input {item.path} lies outside the notebook's folder: reproduce it "
+                    "with --inputs current"
+                )
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(read_checked(store, item.sha256, f"input {item.path}"))
+        yield copy / original.name
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 @contextmanager

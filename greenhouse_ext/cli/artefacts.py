@@ -26,6 +26,14 @@ TO_HELP = (
     "--alias", "aliases", multiple=True, help="Point this alias at the new version (repeatable)."
 )
 @click.option("--to", "to", metavar="URL", help=TO_HELP)
+@click.option(
+    "--input-location",
+    "input_locations",
+    multiple=True,
+    metavar="NAME=URL",
+    help="Where the declared input NAME can be fetched from later (an fsspec URL; "
+    "repeatable): for an input larger than max_input_bytes, which is kept by hash only.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the version record as JSON.")
 @click.pass_context
 def publish_command(
@@ -34,14 +42,21 @@ def publish_command(
     name: str,
     aliases: tuple[str, ...],
     to: str | None,
+    input_locations: tuple[str, ...],
     as_json: bool,
 ) -> None:
     """Publish the succeeded RUN as the next version of NAME.
 
-    RUN is a run id, a unique prefix of one, or NAME@N, NAME@ALIAS or NAME (its run)."""
+    RUN is a run id, a unique prefix of one, or NAME@N, NAME@ALIAS or NAME (its run).
+    The run's declared input files are kept with the version (as inputs/PATH), each up
+    to max_input_bytes of the [inputs] table in greenhouse.toml (default 256 MiB);
+    a larger one is recorded by its sha256 only. An input file that changed since
+    the run is refused."""
     from ..artefacts import publish
+    from ..artefacts.inputs import parse_locations
 
-    version = publish(open_store(ctx), run_id, name, aliases, to)
+    locations = parse_locations(input_locations)
+    version = publish(open_store(ctx), run_id, name, aliases, to, locations)
     if as_json:
         print_json({**version.to_dict(), "copied_to": _copy_url(version, to)})
         return
@@ -187,6 +202,35 @@ def get_command(ctx: click.Context, ref: str, out_dir: str, as_json: bool) -> No
     paths = export(open_store(ctx), ref, out_dir)
     if as_json:
         print_json({"ref": ref, "out": str(out_dir), "files": [str(p) for p in paths]})
+        return
+    for path in paths:
+        click.echo(str(path))
+
+
+@cli.command("export")
+@click.argument("ref", metavar="REF")
+@click.option(
+    "--binder",
+    "binder",
+    required=True,
+    metavar="DIR",
+    type=click.Path(file_okay=False),
+    help="A new or empty folder to write a repo2docker/Binder project into.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the files written as JSON.")
+@click.pass_context
+def export_command(ctx: click.Context, ref: str, binder: str, as_json: bool) -> None:
+    """Write REF as a folder that repo2docker (and Binder) builds and a person can run.
+
+    The folder holds the version's notebook, binder/requirements.txt and
+    binder/runtime.txt from its lock, the input files the store kept, values.yaml
+    (secrets left out and named) and a README saying how to run it with papermill
+    and with greenhouse. REF is NAME@N, NAME@ALIAS, NAME or a published run."""
+    from ..artefacts.binder import export_binder
+
+    paths = export_binder(open_store(ctx), ref, binder)
+    if as_json:
+        print_json({"ref": ref, "out": binder, "files": [str(p) for p in paths]})
         return
     for path in paths:
         click.echo(str(path))

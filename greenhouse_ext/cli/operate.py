@@ -27,6 +27,14 @@ PACKAGE_LINES = 10
     help="A secret parameter's value (repeatable): secrets are never stored. "
     "Every other parameter is re-used as recorded.",
 )
+@click.option(
+    "--inputs",
+    "inputs",
+    type=click.Choice(["stored", "current"]),
+    help="stored: the input files kept with the run or version, placed in a scratch copy "
+    "of the notebook's folder (the default when all were kept); current: today's files, "
+    "each one that differs from the record reported.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the answer, with nbdime's diff.")
 @click.option(
     "--log-output", is_flag=True, help="Copy the cells' stdout and stderr to this terminal."
@@ -43,6 +51,7 @@ def reproduce_command(
     ctx: click.Context,
     ref: str,
     secrets: tuple[tuple[str, str], ...],
+    inputs: str | None,
     as_json: bool,
     log_output: bool,
     run_id: str | None,
@@ -69,6 +78,7 @@ def reproduce_command(
             run_id=run_id,
             on_progress=cancellation.watching(_progress),
             log_output=log_output,
+            inputs=inputs,
         )
     for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)
@@ -109,6 +119,8 @@ def _print_reproduction(result: Reproduction) -> None:
         click.echo(f"    after   {cell.after}")
     for name, (before, after) in result.metrics.items():
         click.echo(f"  metric   {name}: {_value(before)} -> {_value(after)}")
+    if result.inputs_from == "stored":
+        click.echo("  inputs   the files kept in the store")
     for change in result.inputs:
         now = change.current_sha256[:12] if change.current_sha256 else "missing"
         click.echo(f"  input    {change.path}: sha256 {change.recorded_sha256[:12]} -> {now}")

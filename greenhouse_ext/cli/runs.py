@@ -47,6 +47,12 @@ if TYPE_CHECKING:
     metavar="NAME",
     help="Record this environment variable masked, like a secret (repeatable).",
 )
+@click.option(
+    "--keep-inputs",
+    is_flag=True,
+    help="Keep the declared input files in the store with the run (each up to "
+    "max_input_bytes), as publish does, so that it can be reproduced on the same data.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the run record as JSON on stdout.")
 @click.option("--run-id", hidden=True, help="Use this id (given by a server that queued the run).")
 @click.pass_context
@@ -56,6 +62,7 @@ def run_command(
     execution: ExecutionOptions,
     env_vars: tuple[str, ...],
     secret_env_vars: tuple[str, ...],
+    keep_inputs: bool,
     as_json: bool,
     run_id: str | None,
 ) -> None:
@@ -98,16 +105,17 @@ def run_command(
     live = LiveRecord(store, on_progress=_echo_cell if echo else None)
     cancellation = Cancellation()
     with cancellation.handled():
-        run = store.save_execution(
-            execute(
-                job,
-                run_id=run_id,
-                on_start=live.started,
-                on_progress=cancellation.watching(live.progressed),
-                progress_bar=not echo,
-                log_output=execution.log_output,
-            )
+        done = execute(
+            job,
+            run_id=run_id,
+            on_start=live.started,
+            on_progress=cancellation.watching(live.progressed),
+            progress_bar=not echo,
+            log_output=execution.log_output,
         )
+        if keep_inputs:
+            _keep_inputs(store, done.run, store_root(ctx).parent)
+        run = store.save_execution(done)
     if as_json:
         print_json(run.to_dict())
     else:
@@ -116,6 +124,23 @@ def run_command(
         ctx.exit(EXIT_CANCELLED)
     if run.status.value != "succeeded":
         ctx.exit(1)
+
+
+def _keep_inputs(store: Store, run: Run, project: Path) -> None:
+    """Store the run's declared inputs and name them on its record, before it is saved.
+
+    A file that changed while the notebook ran is not kept: the run still stands."""
+    from ..artefacts.inputs import keep_inputs
+    from ..errors import InvalidInput
+    from ..store.config import read_max_input_bytes
+
+    folder = Path(project, run.notebook).parent
+    try:
+        kept = keep_inputs(store, run, folder, read_max_input_bytes(project))
+    except InvalidInput as exc:
+        click.echo(f"warning: the inputs were not kept: {exc.message}", err=True)
+        return
+    run.kept_inputs = [k.path for k in kept if k.kept]
 
 
 def _prepare_version(

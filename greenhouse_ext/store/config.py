@@ -27,6 +27,7 @@ from typing import Any
 from ..errors import InvalidInput
 
 CONFIG_FILENAME = "greenhouse.toml"
+DEFAULT_MAX_INPUT_BYTES = 256 * 1024 * 1024
 INDEX_URL_ENV = "GREENHOUSE_INDEX_URL"
 INDEX_URL_FORMS = (
     "sqlite:////ABSOLUTE/PATH/index.sqlite (four slashes), sqlite:///RELATIVE/PATH/index.sqlite "
@@ -312,6 +313,34 @@ def read_environment_settings(project: Path) -> tuple[list[str], list[str]]:
             raise InvalidInput(f"{path}: environment.{key} must be a list of variable names")
         found.append(names)
     return found[0], found[1]
+
+
+def read_max_input_bytes(project: Path) -> int:
+    """The largest declared input a version keeps in the store, in bytes: ``max_input_bytes``
+    of the ``[inputs]`` table of ``project/greenhouse.toml`` (default 256 MiB).
+
+    Raises
+    ------
+    InvalidInput
+        The file is not valid TOML, or the setting is not a whole number of bytes >= 0.
+    """
+    path = config_path(project)
+    try:
+        data = _toml().loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return DEFAULT_MAX_INPUT_BYTES
+    except _toml().TOMLDecodeError as exc:
+        raise InvalidInput(f"{path} is not valid TOML: {exc}") from None
+    table = data.get("inputs", {})
+    value = table.get("max_input_bytes", DEFAULT_MAX_INPUT_BYTES) if isinstance(table, dict) else 0
+    if not isinstance(table, dict):
+        value = None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise InvalidInput(
+            f"{path}: inputs.max_input_bytes must be a whole number of bytes (0 or more), "
+            f"e.g. {DEFAULT_MAX_INPUT_BYTES} for 256 MiB"
+        )
+    return value
 
 
 def _toml() -> Any:

@@ -55,9 +55,9 @@ def record_objects(record: Run | Version) -> list[tuple[str, str]]:
     Parameters
     ----------
     record : Run or Version
-        A run names its source and executed notebooks, its captured files and the
-        comparison a reproduction stored; a version names its manifest and its files
-        (by their paths in the version).
+        A run names its source and executed notebooks, its captured files, the
+        comparison a reproduction stored and the declared inputs it kept; a version
+        names its manifest and its files (by their paths in the version).
 
     Returns
     -------
@@ -71,6 +71,11 @@ def record_objects(record: Run | Version) -> list[tuple[str, str]]:
         ("executed notebook", record.output_object),
         *((f"captured file {f.name}", f.sha256) for f in record.files),
         ("reproduction", record.reproduction),
+        *(
+            (f"kept input {f.path}", f.sha256)
+            for f in (record.provenance.inputs if record.provenance else [])
+            if f.path in record.kept_inputs
+        ),
     ]
     return [(what, digest) for what, digest in named if digest is not None]
 

@@ -231,7 +231,13 @@ export function run(
   status: RunStatus,
   extra: Partial<IRun> = {}
 ): IRun {
-  return { ...shared(id, status), provenance: null, timings: [], ...extra };
+  return {
+    ...shared(id, status),
+    provenance: null,
+    timings: [],
+    kept_inputs: [],
+    ...extra
+  };
 }
 
 /**
