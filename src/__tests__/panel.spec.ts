@@ -58,6 +58,10 @@ async function panelOn(
         }),
         parameter('verbose', 'bool', { default: false }),
         parameter('layers', 'list[int]', { default: [64] }),
+        parameter('columns', 'list[str]', {
+          default: ['bill_length_mm'],
+          choices: ['bill_length_mm', 'bill_depth_mm']
+        }),
         parameter('api_token', 'str', { default: '***', secret: true }),
         parameter('pin', 'int', { default: '***', secret: true }),
         parameter('flag', 'bool | None')
@@ -122,6 +126,7 @@ describe('GreenhousePanel', () => {
       ['model', 'select'],
       ['verbose', 'checkbox'],
       ['layers', 'json'],
+      ['columns', 'json'],
       ['api_token', 'password'],
       ['pin', 'password'],
       ['flag', 'select']
@@ -282,17 +287,56 @@ describe('GreenhousePanel', () => {
     ).toBe('20');
   });
 
-  it('refuses to run with an invalid value, and says so under the button', async () => {
-    const { node, server } = await panelOn();
+  it('refuses to run with an invalid value, and disables the Run button', async () => {
+    const { node, model, server } = await panelOn();
     type(field(node, 'layers').querySelector('textarea')!, '[1, "a"]');
 
-    node.querySelector<HTMLButtonElement>('.jp-greenhouse-run-button')!.click();
+    await expect(model.run()).rejects.toThrow('layers: [1]');
     await settle();
 
     expect(server.called('POST')).toEqual([]);
     expect(
-      node.querySelector('.jp-greenhouse-run-message')?.textContent
-    ).toContain('nothing was sent');
+      node.querySelector<HTMLButtonElement>('.jp-greenhouse-run-button')
+        ?.disabled
+    ).toBe(true);
+  });
+
+  it('refuses a list item outside the allowed items on its field, with Run and Sweep disabled', async () => {
+    const { node, server } = await panelOn();
+    const columns = field(node, 'columns');
+    const input = columns.querySelector('textarea')!;
+    const run = node.querySelector<HTMLButtonElement>(
+      '.jp-greenhouse-run-button'
+    )!;
+    const sweep = node.querySelector<HTMLButtonElement>(
+      '.jp-greenhouse-sweep-button'
+    )!;
+    type(
+      field(node, 'epochs').querySelector<HTMLInputElement>(
+        '.jp-greenhouse-param-more'
+      )!,
+      '20'
+    );
+    expect(sweep.disabled).toBe(false);
+
+    type(input, 'bill_length_mm, flipper_length_mm');
+
+    expect(columns.classList).toContain('jp-greenhouse-invalid');
+    expect(
+      columns.querySelector('.jp-greenhouse-param-error')?.textContent
+    ).toBe(
+      '[1]: flipper_length_mm is not one of the allowed items bill_length_mm, bill_depth_mm'
+    );
+    expect(run.disabled).toBe(true);
+    expect(sweep.disabled).toBe(true);
+    run.click();
+    await settle();
+    expect(server.called('POST')).toEqual([]);
+
+    type(input, 'bill_depth_mm, bill_length_mm');
+    expect(columns.classList).not.toContain('jp-greenhouse-invalid');
+    expect(run.disabled).toBe(false);
+    expect(sweep.disabled).toBe(false);
   });
 
   it('runs with the values changed and lists the run at once', async () => {
