@@ -94,6 +94,14 @@ function field(node: HTMLElement, name: string): HTMLElement {
   return node.querySelector(`.jp-greenhouse-param[data-name="${name}"]`)!;
 }
 
+/**
+ * Press Run with the form as it is, and let the answer arrive.
+ */
+async function panelRun(node: HTMLElement): Promise<void> {
+  node.querySelector<HTMLButtonElement>('.jp-greenhouse-run-button')!.click();
+  await settle();
+}
+
 function type(
   input: HTMLInputElement | HTMLTextAreaElement,
   text: string
@@ -378,6 +386,100 @@ describe('GreenhousePanel', () => {
       'cell 2/5\n'
     );
     expect(item.querySelector('.jp-greenhouse-cancel-button')).not.toBeNull();
+  });
+
+  it('names the running cell as the log does, and keeps the log open as the run ends', async () => {
+    const { node, server, timers } = await panelOn([]);
+    server
+      .on('POST runs', run('r-2', 'queued', { parameters: { verbose: true } }))
+      .on(
+        'GET runs/r-2',
+        run('r-2', 'running', {
+          parameters: { verbose: true },
+          progress: { done: 1, total: 7, current: 1 }
+        })
+      )
+      .on('GET runs/r-2/log', { text: 'greenhouse: cell 2/7\n', offset: 21 });
+    await panelRun(node);
+    await timers.tick();
+    const item = node.querySelector('.jp-greenhouse-run[data-run-id="r-2"]')!;
+    expect(
+      item.querySelector('.jp-greenhouse-progress-label')?.textContent
+    ).toBe('cell 2 of 7');
+    const log = item.querySelector<HTMLDetailsElement>(
+      '.jp-greenhouse-run-log'
+    )!;
+    expect(log.open).toBe(true);
+
+    server
+      .on(
+        'GET runs/r-2',
+        run('r-2', 'succeeded', {
+          parameters: { verbose: true },
+          progress: { done: 7, total: 7, current: null }
+        })
+      )
+      .on('GET runs/r-2/log', { text: 'run r-2 succeeded\n', offset: 40 });
+    await timers.tick();
+
+    expect(item.getAttribute('data-status')).toBe('succeeded');
+    expect(log.open).toBe(true);
+    expect(item.querySelector('.jp-greenhouse-run-log-text')?.textContent).toBe(
+      'greenhouse: cell 2/7\nrun r-2 succeeded\n'
+    );
+  });
+
+  it("lists every parameter in the cell's order in every state, the changed ones marked", async () => {
+    const { node, server, timers } = await panelOn([]);
+    // The server answers a stored record's parameters sorted by name.
+    const given = { layers: [64], verbose: true };
+    server
+      .on('POST runs', run('r-2', 'queued', { parameters: given }))
+      .on('GET runs/r-2', run('r-2', 'running', { parameters: given }))
+      .on('GET runs/r-2/log', { text: '', offset: 0 });
+    const item = () =>
+      node.querySelector('.jp-greenhouse-run[data-run-id="r-2"]')!;
+    const listed = () =>
+      [...item().querySelectorAll<HTMLElement>('.jp-greenhouse-run-param')].map(
+        param =>
+          `${param.dataset.name}=${param.querySelector('.jp-greenhouse-value')?.textContent}` +
+          (param.classList.contains('jp-greenhouse-changed') ? ' *' : '')
+      );
+    const expected = [
+      'epochs=50',
+      'model=linear',
+      'verbose=true *',
+      'layers=[64]',
+      'columns=["bill_length_mm"]',
+      'api_token=***',
+      'pin=***',
+      'flag=None'
+    ];
+
+    await panelRun(node);
+    expect(item().getAttribute('data-status')).toBe('queued');
+    expect(listed()).toEqual(expected);
+
+    await timers.tick();
+    expect(item().getAttribute('data-status')).toBe('running');
+    expect(listed()).toEqual(expected);
+  });
+
+  it('labels a reproduction as one', async () => {
+    const { node } = await panelOn([
+      run('r-2', 'succeeded', { reproduces: 'r-1' }),
+      run('r-1', 'succeeded')
+    ]);
+    expect(
+      node.querySelector(
+        '.jp-greenhouse-run[data-run-id="r-2"] .jp-greenhouse-run-reproduces'
+      )?.textContent
+    ).toBe('reproduction of r-1');
+    expect(
+      node.querySelector(
+        '.jp-greenhouse-run[data-run-id="r-1"] .jp-greenhouse-run-reproduces'
+      )
+    ).toBeNull();
   });
 
   it('sweeps every combination of the values and groups its runs with a table', async () => {
