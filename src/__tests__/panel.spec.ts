@@ -711,12 +711,17 @@ describe('GreenhousePanel', () => {
     expect(boxes[0].checked).toBe(false);
   });
 
-  it('lists the versions of an artefact and verifies one', async () => {
+  it('lists the versions of an artefact and verifies one, counting the files as publishing does', async () => {
     const { node, server } = await panelOn();
+    const files = ['notebook.ipynb', 'report.html'].map(path => ({
+      path,
+      sha256: 'ab',
+      size: 1
+    }));
     server
       .on('GET artefacts/train/versions', {
         name: 'train',
-        versions: [VERSION]
+        versions: [{ ...VERSION, files }]
       })
       .on('POST verify', {
         ref: 'train@1',
@@ -746,7 +751,10 @@ describe('GreenhousePanel', () => {
 
     const check = node.querySelector('.jp-greenhouse-check')!;
     expect(check.getAttribute('data-verdict')).toBe('ok');
-    expect(check.textContent).toContain('all 3 files match the manifest');
+    // The manifest and the two files it lists were checked: publishing said 2 files.
+    expect(check.textContent).toContain(
+      `all ${files.length} files match the manifest`
+    );
     // Re-drawn open, the artefact fires a toggle of its own (a task later): it must
     // not load the versions again, and again.
     await new Promise(resolve => setTimeout(resolve, 20));

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from conftest import EXAMPLES
 from test_panel import shot
 
 PLOT_SOURCE = """\
@@ -147,3 +148,59 @@ def test_diff_images_selection_validation_and_unsaved_edits(
         timeout=180_000,
     )
     assert "scale = 2" in (lab_root / "plots.ipynb").read_text()
+
+
+def test_run_unedited_notebook_lists_parameters_and_titles_report(
+    page: Any, lab_url: str, lab_token: str, lab_root: Path, screenshots: Path
+) -> None:
+    (lab_root / "unedited.ipynb").write_text((EXAMPLES / "train.ipynb").read_text())
+    page.goto(f"{lab_url}/lab/tree/unedited.ipynb?token={lab_token}")
+    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
+    if not page.is_visible(".jp-greenhouse-panel"):
+        page.click('[data-id="greenhouse-panel"]')
+    page.wait_for_selector('.jp-greenhouse-param[data-name="epochs"]')
+    # Lab marks the notebook changed once its kernel reports its language: no edit of
+    # the user's, and nothing that changes what runs.
+    tab = page.locator('.lm-TabBar-tab[data-type="document-title"]:has-text("unedited.ipynb")')
+    page.wait_for_function(
+        "tab => tab.classList.contains('jp-mod-dirty')",
+        arg=tab.element_handle(),
+        timeout=120_000,
+    )
+    field = page.locator('.jp-greenhouse-param[data-name="epochs"] .jp-greenhouse-param-input')
+    field.fill("60")
+    field.dispatch_event("change")
+
+    page.click(".jp-greenhouse-run-button")
+    card = page.locator(".jp-greenhouse-run").first
+    card.wait_for()
+    assert page.locator(".jp-Dialog").count() == 0
+    listed = card.locator(".jp-greenhouse-run-param")
+    names = ["learning_rate", "epochs", "model", "data_path", "api_token"]
+    assert listed.evaluate_all("items => items.map(item => item.dataset.name)") == names
+    page.wait_for_function(
+        "() => document.querySelector('.jp-greenhouse-run')?.dataset.status === 'succeeded'",
+        timeout=180_000,
+    )
+    assert listed.evaluate_all("items => items.map(item => item.dataset.name)") == names
+    changed = card.locator(".jp-greenhouse-run-param.jp-greenhouse-changed")
+    assert changed.evaluate_all("items => items.map(item => item.dataset.name)") == ["epochs"]
+    assert changed.locator(".jp-greenhouse-value").inner_text() == "60"
+    assert card.locator(".jp-greenhouse-run-log").evaluate("log => log.open")
+    run_id = card.get_attribute("data-run-id")
+    card.locator(".jp-greenhouse-open-report-button").click()
+    report_tab = page.locator(f'.lm-TabBar-tab:has-text("Report {run_id}")')
+    report_tab.wait_for()
+    assert report_tab.get_attribute("title") == f"Report of {run_id} (unedited.ipynb)"
+    shot(page, screenshots, "23-unedited-run-report")
+
+    # A real edit of the notebook is still asked about.
+    tab.click()
+    page.locator(".jp-Notebook .jp-Cell").nth(1).locator(".cm-content").click()
+    page.keyboard.press("Control+End")
+    page.keyboard.type("\nscale = 2")
+    page.click(".jp-greenhouse-run-button")
+    dialog = page.locator(".jp-Dialog")
+    assert "unsaved changes" in dialog.inner_text()
+    dialog.locator('.jp-Dialog-button:has-text("Cancel")').click()
+    dialog.wait_for(state="detached")
