@@ -204,3 +204,80 @@ def test_run_unedited_notebook_lists_parameters_and_titles_report(
     assert "unsaved changes" in dialog.inner_text()
     dialog.locator('.jp-Dialog-button:has-text("Cancel")').click()
     dialog.wait_for(state="detached")
+
+
+RECORDS_SOURCE = """\
+from pathlib import Path
+from greenhouse_ext import record, record_file
+
+print(" ".join(f"line-{seed}-{n}" for n in range(60)))
+record("score", seed / 10)
+Path("weights.txt").write_text(str(seed) * 100)
+record_file("weights.txt")
+"""
+
+
+def test_diff_draws_records_as_lines_and_keeps_streams_apart(
+    page: Any, lab_url: str, lab_token: str, lab_root: Path, screenshots: Path
+) -> None:
+    cells = [
+        {
+            "cell_type": "code",
+            "id": "parameters",
+            "metadata": {"tags": ["parameters"]},
+            "source": "seed = 1",
+            "outputs": [],
+            "execution_count": None,
+        },
+        {
+            "cell_type": "code",
+            "id": "records",
+            "metadata": {},
+            "source": RECORDS_SOURCE,
+            "outputs": [],
+            "execution_count": None,
+        },
+    ]
+    kernel = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb = {"cells": cells, "metadata": {"kernelspec": kernel}, "nbformat": 4, "nbformat_minor": 5}
+    (lab_root / "records.ipynb").write_text(json.dumps(nb))
+    runs = [cli_run(lab_root, "records.ipynb", seed=seed) for seed in (1, 2)]
+
+    page.goto(f"{lab_url}/lab/tree/records.ipynb?token={lab_token}")
+    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
+    if not page.is_visible(".jp-greenhouse-panel"):
+        page.click('[data-id="greenhouse-panel"]')
+    for run_id in runs:
+        page.locator(
+            f'.jp-greenhouse-run[data-run-id="{run_id}"] .jp-greenhouse-run-select'
+        ).check()
+    page.click(".jp-greenhouse-diff-button")
+    notebook = page.locator(".jp-greenhouse-diff .jp-greenhouse-diff-notebook")
+    notebook.wait_for(timeout=60_000)
+    page.wait_for_selector(".jp-greenhouse-diff-notebook .jp-greenhouse-record")
+    shot(page, screenshots, "24-diff-records-streams")
+
+    lines = notebook.locator(".jp-greenhouse-record").all_inner_texts()
+    assert "recorded score = 0.1" in lines
+    assert "recorded score = 0.2" in lines
+    assert any(line.startswith("recorded file weights.txt (100 B, sha256 ") for line in lines)
+    assert '"encoder"' not in notebook.inner_text()
+    # The two sides' stream outputs each stay within their own half.
+    boxes = notebook.locator(".jp-Diff-renderedOutput pre").evaluate_all(
+        "pres => pres.filter(pre => pre.textContent.includes('line-'))"
+        ".map(pre => { const r = pre.getBoundingClientRect(); return [r.left, r.right]; })"
+    )
+    assert len(boxes) == 2
+    (_, left_end), (right_start, _) = sorted(boxes)
+    assert left_end <= right_start
+    widths = notebook.locator(".jp-Diff-renderedOutput pre").evaluate_all(
+        "pres => pres.filter(pre => pre.textContent.includes('line-'))"
+        ".map(pre => pre.scrollWidth <= pre.clientWidth)"
+    )
+    assert widths == [True, True]
+    # The records below them are laid out in halves of the diff too, not squeezed.
+    diff_width = notebook.evaluate("n => n.getBoundingClientRect().width")
+    record_widths = notebook.locator(".jp-greenhouse-record").evaluate_all(
+        "items => items.map(item => item.getBoundingClientRect().width)"
+    )
+    assert min(record_widths) > diff_width / 3
