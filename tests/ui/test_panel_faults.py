@@ -29,6 +29,10 @@ display(Image(data=png))
 """
 
 
+# The notebook on show: earlier tests leave theirs open in hidden tabs.
+SHOWN_NOTEBOOK = ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook"
+
+
 def plots_notebook(path: Path) -> None:
     """A notebook drawing a 28 KB noise image from its ``seed`` parameter."""
     cells = [
@@ -83,7 +87,7 @@ def test_diff_images_selection_validation_and_unsaved_edits(
     page.on("console", lambda message: errors.append(message.text))
 
     page.goto(f"{lab_url}/lab/tree/plots.ipynb?token={lab_token}")
-    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
+    page.wait_for_selector(f"{SHOWN_NOTEBOOK} .jp-Cell", timeout=120_000)
     if not page.is_visible(".jp-greenhouse-panel"):
         page.click('[data-id="greenhouse-panel"]')
     for run_id in runs:
@@ -127,7 +131,7 @@ def test_diff_images_selection_validation_and_unsaved_edits(
 
     # Unsaved edits of the parameters cell: the form follows them, Run asks first.
     page.click('.lm-TabBar-tab[data-type="document-title"]:has-text("plots.ipynb")')
-    page.locator(".jp-Notebook .jp-Cell").first.locator(".cm-content").click()
+    page.locator(f"{SHOWN_NOTEBOOK} .jp-Cell").first.locator(".cm-content").click()
     page.keyboard.press("Control+End")
     page.keyboard.type("\nscale = 2")
     page.wait_for_selector('.jp-greenhouse-param[data-name="scale"]', timeout=20_000)
@@ -155,7 +159,7 @@ def test_run_unedited_notebook_lists_parameters_and_titles_report(
 ) -> None:
     (lab_root / "unedited.ipynb").write_text((EXAMPLES / "train.ipynb").read_text())
     page.goto(f"{lab_url}/lab/tree/unedited.ipynb?token={lab_token}")
-    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
+    page.wait_for_selector(f"{SHOWN_NOTEBOOK} .jp-Cell", timeout=120_000)
     if not page.is_visible(".jp-greenhouse-panel"):
         page.click('[data-id="greenhouse-panel"]')
     page.wait_for_selector('.jp-greenhouse-param[data-name="epochs"]')
@@ -196,7 +200,7 @@ def test_run_unedited_notebook_lists_parameters_and_titles_report(
 
     # A real edit of the notebook is still asked about.
     tab.click()
-    page.locator(".jp-Notebook .jp-Cell").nth(1).locator(".cm-content").click()
+    page.locator(f"{SHOWN_NOTEBOOK} .jp-Cell").nth(1).locator(".cm-content").click()
     page.keyboard.press("Control+End")
     page.keyboard.type("\nscale = 2")
     page.click(".jp-greenhouse-run-button")
@@ -244,7 +248,7 @@ def test_diff_draws_records_as_lines_and_keeps_streams_apart(
     runs = [cli_run(lab_root, "records.ipynb", seed=seed) for seed in (1, 2)]
 
     page.goto(f"{lab_url}/lab/tree/records.ipynb?token={lab_token}")
-    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
+    page.wait_for_selector(f"{SHOWN_NOTEBOOK} .jp-Cell", timeout=120_000)
     if not page.is_visible(".jp-greenhouse-panel"):
         page.click('[data-id="greenhouse-panel"]')
     for run_id in runs:
