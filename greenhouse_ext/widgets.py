@@ -32,7 +32,7 @@ def _field(parameter: Parameter) -> tuple[widgets.Widget, bool]:
     default = parameter.default
     if field.secret:
         return widgets.Password(value=_text(field, default), **label), field.kind != "text"
-    if field.choices is not None:
+    if field.choices is not None and field.kind != "list":  # a list's choices are its items
         return widgets.Dropdown(options=field.choices, value=default, **label), False
     if field.kind == "boolean":
         return widgets.Checkbox(value=bool(default), indent=False, **label), False

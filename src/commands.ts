@@ -302,8 +302,9 @@ function openRunReport(context: ICommandContext, id: string): void {
   const frame = new IFrame({ sandbox: ['allow-popups'] });
   frame.url = apiURL(`runs/${encodeURIComponent(id)}/html`);
   frame.addClass('jp-greenhouse-report');
-  const label = trans.__('Report of %1 (run %2)', runLabel(context, id), id);
-  addToMain(context, frame, label, label);
+  // Titled by what tells reports apart, the run id or NAME@N: a notebook has many.
+  const caption = trans.__('Report of %1 (%2)', id, runLabel(context, id));
+  addToMain(context, frame, trans.__('Report %1', id), caption);
 }
 
 function runLabel(context: ICommandContext, id: string): string {

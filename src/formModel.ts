@@ -199,6 +199,15 @@ export class FormModel implements IDisposable {
   }
 
   /**
+   * Whether every field can be sent: none shows a problem, and no field edited since
+   * the last check holds a value that cannot be read (a list item outside its allowed
+   * items, a number out of bounds...).
+   */
+  get fieldsValid(): boolean {
+    return this._fieldErrors.size === 0;
+  }
+
+  /**
    * Whether every further value of a sweep can be read.
    */
   get moreValuesValid(): boolean {

@@ -130,7 +130,9 @@ const panelPlugin: JupyterFrontEndPlugin<void> = {
           app.serviceManager.contents.localPath(candidate.context.path) ===
           notebook
       );
-      return widget ? confirmUnsaved(widget.context, trans) : true;
+      return widget
+        ? confirmUnsaved(widget.context, trans, app.serviceManager.contents)
+        : true;
     };
     const panel = new GreenhousePanel({
       model,

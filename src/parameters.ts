@@ -21,7 +21,8 @@ import type {
  *
  * - `password`: a secret of any kind, read as text of its kind.
  * - `select`: a field with choices (a `bool | None` offers true, false and None); its
- *   input is the JSON text of the chosen value.
+ *   input is the JSON text of the chosen value. A list's choices are its allowed items:
+ *   the list is typed, as any list is.
  * - `checkbox`: a `boolean`.
  * - `slider`: an `integer` or a `number` with both bounds.
  * - `number`: an `integer` or a `number` without both bounds.
@@ -85,7 +86,11 @@ export function inputKind(field: IParameterField): InputKind {
   if (field.secret) {
     return 'password';
   }
-  if (field.choices !== null && field.choices.length > 0) {
+  if (
+    field.choices !== null &&
+    field.choices.length > 0 &&
+    field.kind !== 'list'
+  ) {
     return 'select';
   }
   switch (field.kind) {
@@ -376,10 +381,19 @@ function choiceProblem(
   if (!choices || choices.length === 0) {
     return null;
   }
+  const allowed = choices.map(displayValue).join(', ');
+  if (field.kind === 'list' && Array.isArray(value)) {
+    // A list's choices are the items it may hold.
+    const index = value.findIndex(
+      item => !choices.some(choice => sameValue(choice, item))
+    );
+    return index < 0
+      ? null
+      : `[${index}]: ${displayValue(value[index])} is not one of the allowed items ${allowed}`;
+  }
   if (choices.some(choice => sameValue(choice, value))) {
     return null;
   }
-  const allowed = choices.map(displayValue).join(', ');
   return `${displayValue(value)} is not one of ${allowed}`;
 }
 

@@ -4,7 +4,8 @@
  */
 import { IDisposable } from '@lumino/disposable';
 
-import type { IRun, RunOrSummary, RunStatus } from './api';
+import type { IParameter, IRun, RunOrSummary, RunStatus } from './api';
+import { sameValue } from './parameters';
 import { GreenhouseRequestError, requestAPI } from './request';
 
 /**
@@ -25,6 +26,55 @@ export const FINISHED_STATUSES: ReadonlySet<RunStatus> = new Set([
  */
 export function isFinished(run: RunOrSummary): boolean {
   return FINISHED_STATUSES.has(run.status);
+}
+
+/**
+ * One parameter of a run as its card lists it.
+ */
+export interface IRunParameter {
+  /**
+   * The parameter's name.
+   */
+  name: string;
+  /**
+   * The value the run had: the one it was given, else the declared default.
+   */
+  value: unknown;
+  /**
+   * Whether the run was given a value other than the declared default.
+   */
+  changed: boolean;
+}
+
+/**
+ * Every parameter of a run, in the order of the parameters cell, whatever the run
+ * was given: the panel sends only the values changed, a widget sends them all, and
+ * a stored record's keys come back sorted.
+ *
+ * @param run - A run record.
+ * @param declared - The notebook's parameters as its parameters cell declares them,
+ * if known; names the run was given and the cell no longer declares come last.
+ * @returns Each parameter's value and whether it was changed from the default.
+ */
+export function runParameters(
+  run: RunOrSummary,
+  declared: readonly IParameter[] = []
+): IRunParameter[] {
+  const given = run.parameters as Record<string, unknown>;
+  const listed = declared.map(parameter => {
+    const isGiven = Object.prototype.hasOwnProperty.call(given, parameter.name);
+    const value = isGiven ? given[parameter.name] : parameter.default;
+    return {
+      name: parameter.name,
+      value,
+      changed: isGiven && !sameValue(value, parameter.default)
+    };
+  });
+  const names = new Set(declared.map(parameter => parameter.name));
+  const others = Object.entries(given)
+    .filter(([name]) => !names.has(name))
+    .map(([name, value]) => ({ name, value, changed: true }));
+  return [...listed, ...others];
 }
 
 /**

@@ -5,7 +5,9 @@
 import { Dialog, showDialog } from '@jupyterlab/apputils';
 import { PathExt } from '@jupyterlab/coreutils';
 import type { DocumentRegistry } from '@jupyterlab/docregistry';
+import type { INotebookContent, MultilineString } from '@jupyterlab/nbformat';
 import type { INotebookModel } from '@jupyterlab/notebook';
+import type { Contents } from '@jupyterlab/services';
 import { TranslationBundle } from '@jupyterlab/translation';
 
 /**
@@ -25,18 +27,59 @@ export function parametersSource(model: INotebookModel): string | null {
 }
 
 /**
- * Ask what to run when the notebook has unsaved changes: save and run, run the
- * saved version, or cancel (as JupyterLab asks before closing such a file).
+ * Whether two forms of a notebook run the same: the same kernel, and the same cells
+ * (kind, source and tags) in the same order. Outputs, execution counts and the rest
+ * of the metadata (JupyterLab writes the kernel's `language_info` as soon as a kernel
+ * connects, which marks a notebook changed) do not change what a run executes.
+ *
+ * @param saved - The notebook as saved.
+ * @param edited - The notebook as its editor holds it.
+ * @returns True when running either would execute the same code.
+ */
+export function sameRun(
+  saved: INotebookContent,
+  edited: INotebookContent
+): boolean {
+  return JSON.stringify(runnable(saved)) === JSON.stringify(runnable(edited));
+}
+
+function runnable(content: INotebookContent): unknown {
+  const text = (source: MultilineString) =>
+    Array.isArray(source) ? source.join('') : source;
+  return {
+    kernel: content.metadata?.kernelspec?.name ?? null,
+    cells: (content.cells ?? []).map(cell => [
+      cell.cell_type,
+      text(cell.source),
+      cell.metadata?.tags ?? []
+    ])
+  };
+}
+
+/**
+ * Ask what to run when the notebook has unsaved changes that change what runs: save
+ * and run, run the saved version, or cancel (as JupyterLab asks before closing such
+ * a file). Changes that run the same (see {@link sameRun}) are not asked about.
  *
  * @param context - The notebook's document context.
  * @param trans - The translation bundle.
+ * @param contents - The contents manager, to read the notebook as saved.
  * @returns Whether to go on; the notebook is saved first if so chosen.
  */
 export async function confirmUnsaved(
   context: DocumentRegistry.IContext<INotebookModel>,
-  trans: TranslationBundle
+  trans: TranslationBundle,
+  contents: Contents.IManager
 ): Promise<boolean> {
   if (!context.model.dirty || context.model.readOnly) {
+    return true;
+  }
+  const saved = await contents.get(context.path, {
+    type: 'notebook',
+    content: true
+  });
+  const edited = context.model.toJSON() as INotebookContent;
+  if (sameRun(saved.content as INotebookContent, edited)) {
     return true;
   }
   const save = trans.__('Save and Run');

@@ -120,8 +120,8 @@ def test_penguins_rejects_an_unknown_feature(project: Path) -> None:
         '["beak"]',
         cwd=project,
     )
-    assert done.returncode == 1
-    assert "features must be one or more of" in done.stdout
+    assert done.returncode == 2
+    assert "features[0]: 'beak' (str) is not one of the allowed items" in done.stderr
 
 
 @pytest.mark.parametrize(

@@ -58,7 +58,9 @@ def params_command(
         shown = p.to_dict()
         extras = []
         if p.choices is not None:
-            extras.append("one of " + ", ".join(json.dumps(c) for c in p.choices))
+            listed = ", ".join(json.dumps(c) for c in p.choices)
+            items = p.type.startswith("list")  # a list's choices are its allowed items
+            extras.append(f"items from {listed}" if items else f"one of {listed}")
         if p.min is not None:
             extras.append(f"min {p.min:g}")
         if p.max is not None:

@@ -332,9 +332,11 @@ class _CellReader:
     ) -> None:
         if not text:
             return
+        # A list's choices are its allowed items, read as items are.
+        of = (type_.item or ANY) if type_.kind == "list" else type_
         try:
-            value = json.loads(text) if text.startswith('"') else parse_text(type_, text, name)
-            value = coerce(type_, value, name)
+            value = json.loads(text) if text.startswith('"') else parse_text(of, text, name)
+            value = coerce(of, value, name)
         except (ValueError, MismatchError):
             self._warn(statement, f"choice {text} of '{name}' does not fit its type {type_}.")
             return

@@ -150,7 +150,9 @@ class _Reader:
             return Annotation(type_.or_none() if None in choices else type_, choices)
         base = self.names.get(name)
         if base == _LIST and len(arguments) == 1:
-            return Annotation(ParameterType("list", item=self.read(arguments[0]).type))
+            # ``list[Literal[...]]``: the Literal's values are the list's allowed items.
+            item = self.read(arguments[0])
+            return Annotation(ParameterType("list", item=item.type), item.choices)
         if base == _DICT and len(arguments) == 2 and self.read(arguments[0]).type == _TEXT:
             return Annotation(ParameterType("dict", item=self.read(arguments[1]).type))
         raise UnsupportedAnnotationError(name)
@@ -279,7 +281,8 @@ class ParameterField:
     choices : list or None
         The values to choose from, in order, None last when the type allows it and the
         declaration did not list it; a ``bool | None`` offers true, false and None (a
-        checkbox cannot say None). None when the value is typed freely.
+        checkbox cannot say None). For a list, the items it may hold (the list is typed,
+        not chosen). None when the value is typed freely.
     minimum, maximum : float or None
         The declared bounds.
     secret : bool
@@ -325,6 +328,8 @@ def describe(parameter: Parameter) -> ParameterField:
 
 
 def _choices(parameter: Parameter, type_: ParameterType) -> list[Any] | None:
+    if parameter.choices and type_.kind == "list":
+        return list(parameter.choices)
     if parameter.choices:
         none = [None] if type_.nullable and None not in parameter.choices else []
         return [*parameter.choices, *none]

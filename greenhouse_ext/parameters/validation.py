@@ -272,9 +272,17 @@ def coerce(type_: ParameterType, value: Any, where: str) -> Any:
 def _choice_problem(parameter: Parameter, type_: ParameterType, value: Any) -> str | None:
     if not parameter.choices or (value is None and type_.nullable):
         return None
+    allowed = ", ".join(repr(choice) for choice in parameter.choices)
+    if type_.kind == "list":
+        # A list's choices are its allowed items: each item is checked.
+        for index, item in enumerate(value):
+            if not any(_same(item, choice) for choice in parameter.choices):
+                got = describe_value(parameter.name, item, parameter)
+                where = f"{parameter.name}[{index}]"
+                return f"{where}: {got} is not one of the allowed items {allowed}."
+        return None
     if any(_same(value, choice) for choice in parameter.choices):
         return None
-    allowed = ", ".join(repr(choice) for choice in parameter.choices)
     got = describe_value(parameter.name, value, parameter)
     return f"{parameter.name}: {got} is not one of the choices {allowed}."
 
@@ -310,7 +318,9 @@ def _signature(spec: ParameterSet) -> str:
 
 def _line(parameter: Parameter) -> str:
     default = parameter.to_dict()["default"]
-    notes = [f"one of {', '.join(map(repr, parameter.choices))}"] if parameter.choices else []
+    listed = ", ".join(map(repr, parameter.choices or []))
+    items = parse_type(parameter.type).kind == "list"
+    notes = [f"items from {listed}" if items else f"one of {listed}"] if listed else []
     notes += [
         f"{bound} {value:g}"
         for bound, value in (("min", parameter.min), ("max", parameter.max))

@@ -58,6 +58,10 @@ async function panelOn(
         }),
         parameter('verbose', 'bool', { default: false }),
         parameter('layers', 'list[int]', { default: [64] }),
+        parameter('columns', 'list[str]', {
+          default: ['bill_length_mm'],
+          choices: ['bill_length_mm', 'bill_depth_mm']
+        }),
         parameter('api_token', 'str', { default: '***', secret: true }),
         parameter('pin', 'int', { default: '***', secret: true }),
         parameter('flag', 'bool | None')
@@ -88,6 +92,14 @@ async function panelOn(
 
 function field(node: HTMLElement, name: string): HTMLElement {
   return node.querySelector(`.jp-greenhouse-param[data-name="${name}"]`)!;
+}
+
+/**
+ * Press Run with the form as it is, and let the answer arrive.
+ */
+async function panelRun(node: HTMLElement): Promise<void> {
+  node.querySelector<HTMLButtonElement>('.jp-greenhouse-run-button')!.click();
+  await settle();
 }
 
 function type(
@@ -122,6 +134,7 @@ describe('GreenhousePanel', () => {
       ['model', 'select'],
       ['verbose', 'checkbox'],
       ['layers', 'json'],
+      ['columns', 'json'],
       ['api_token', 'password'],
       ['pin', 'password'],
       ['flag', 'select']
@@ -282,17 +295,56 @@ describe('GreenhousePanel', () => {
     ).toBe('20');
   });
 
-  it('refuses to run with an invalid value, and says so under the button', async () => {
-    const { node, server } = await panelOn();
+  it('refuses to run with an invalid value, and disables the Run button', async () => {
+    const { node, model, server } = await panelOn();
     type(field(node, 'layers').querySelector('textarea')!, '[1, "a"]');
 
-    node.querySelector<HTMLButtonElement>('.jp-greenhouse-run-button')!.click();
+    await expect(model.run()).rejects.toThrow('layers: [1]');
     await settle();
 
     expect(server.called('POST')).toEqual([]);
     expect(
-      node.querySelector('.jp-greenhouse-run-message')?.textContent
-    ).toContain('nothing was sent');
+      node.querySelector<HTMLButtonElement>('.jp-greenhouse-run-button')
+        ?.disabled
+    ).toBe(true);
+  });
+
+  it('refuses a list item outside the allowed items on its field, with Run and Sweep disabled', async () => {
+    const { node, server } = await panelOn();
+    const columns = field(node, 'columns');
+    const input = columns.querySelector('textarea')!;
+    const run = node.querySelector<HTMLButtonElement>(
+      '.jp-greenhouse-run-button'
+    )!;
+    const sweep = node.querySelector<HTMLButtonElement>(
+      '.jp-greenhouse-sweep-button'
+    )!;
+    type(
+      field(node, 'epochs').querySelector<HTMLInputElement>(
+        '.jp-greenhouse-param-more'
+      )!,
+      '20'
+    );
+    expect(sweep.disabled).toBe(false);
+
+    type(input, 'bill_length_mm, flipper_length_mm');
+
+    expect(columns.classList).toContain('jp-greenhouse-invalid');
+    expect(
+      columns.querySelector('.jp-greenhouse-param-error')?.textContent
+    ).toBe(
+      '[1]: flipper_length_mm is not one of the allowed items bill_length_mm, bill_depth_mm'
+    );
+    expect(run.disabled).toBe(true);
+    expect(sweep.disabled).toBe(true);
+    run.click();
+    await settle();
+    expect(server.called('POST')).toEqual([]);
+
+    type(input, 'bill_depth_mm, bill_length_mm');
+    expect(columns.classList).not.toContain('jp-greenhouse-invalid');
+    expect(run.disabled).toBe(false);
+    expect(sweep.disabled).toBe(false);
   });
 
   it('runs with the values changed and lists the run at once', async () => {
@@ -334,6 +386,100 @@ describe('GreenhousePanel', () => {
       'cell 2/5\n'
     );
     expect(item.querySelector('.jp-greenhouse-cancel-button')).not.toBeNull();
+  });
+
+  it('names the running cell as the log does, and keeps the log open as the run ends', async () => {
+    const { node, server, timers } = await panelOn([]);
+    server
+      .on('POST runs', run('r-2', 'queued', { parameters: { verbose: true } }))
+      .on(
+        'GET runs/r-2',
+        run('r-2', 'running', {
+          parameters: { verbose: true },
+          progress: { done: 1, total: 7, current: 1 }
+        })
+      )
+      .on('GET runs/r-2/log', { text: 'greenhouse: cell 2/7\n', offset: 21 });
+    await panelRun(node);
+    await timers.tick();
+    const item = node.querySelector('.jp-greenhouse-run[data-run-id="r-2"]')!;
+    expect(
+      item.querySelector('.jp-greenhouse-progress-label')?.textContent
+    ).toBe('cell 2 of 7');
+    const log = item.querySelector<HTMLDetailsElement>(
+      '.jp-greenhouse-run-log'
+    )!;
+    expect(log.open).toBe(true);
+
+    server
+      .on(
+        'GET runs/r-2',
+        run('r-2', 'succeeded', {
+          parameters: { verbose: true },
+          progress: { done: 7, total: 7, current: null }
+        })
+      )
+      .on('GET runs/r-2/log', { text: 'run r-2 succeeded\n', offset: 40 });
+    await timers.tick();
+
+    expect(item.getAttribute('data-status')).toBe('succeeded');
+    expect(log.open).toBe(true);
+    expect(item.querySelector('.jp-greenhouse-run-log-text')?.textContent).toBe(
+      'greenhouse: cell 2/7\nrun r-2 succeeded\n'
+    );
+  });
+
+  it("lists every parameter in the cell's order in every state, the changed ones marked", async () => {
+    const { node, server, timers } = await panelOn([]);
+    // The server answers a stored record's parameters sorted by name.
+    const given = { layers: [64], verbose: true };
+    server
+      .on('POST runs', run('r-2', 'queued', { parameters: given }))
+      .on('GET runs/r-2', run('r-2', 'running', { parameters: given }))
+      .on('GET runs/r-2/log', { text: '', offset: 0 });
+    const item = () =>
+      node.querySelector('.jp-greenhouse-run[data-run-id="r-2"]')!;
+    const listed = () =>
+      [...item().querySelectorAll<HTMLElement>('.jp-greenhouse-run-param')].map(
+        param =>
+          `${param.dataset.name}=${param.querySelector('.jp-greenhouse-value')?.textContent}` +
+          (param.classList.contains('jp-greenhouse-changed') ? ' *' : '')
+      );
+    const expected = [
+      'epochs=50',
+      'model=linear',
+      'verbose=true *',
+      'layers=[64]',
+      'columns=["bill_length_mm"]',
+      'api_token=***',
+      'pin=***',
+      'flag=None'
+    ];
+
+    await panelRun(node);
+    expect(item().getAttribute('data-status')).toBe('queued');
+    expect(listed()).toEqual(expected);
+
+    await timers.tick();
+    expect(item().getAttribute('data-status')).toBe('running');
+    expect(listed()).toEqual(expected);
+  });
+
+  it('labels a reproduction as one', async () => {
+    const { node } = await panelOn([
+      run('r-2', 'succeeded', { reproduces: 'r-1' }),
+      run('r-1', 'succeeded')
+    ]);
+    expect(
+      node.querySelector(
+        '.jp-greenhouse-run[data-run-id="r-2"] .jp-greenhouse-run-reproduces'
+      )?.textContent
+    ).toBe('reproduction of r-1');
+    expect(
+      node.querySelector(
+        '.jp-greenhouse-run[data-run-id="r-1"] .jp-greenhouse-run-reproduces'
+      )
+    ).toBeNull();
   });
 
   it('sweeps every combination of the values and groups its runs with a table', async () => {
@@ -565,12 +711,17 @@ describe('GreenhousePanel', () => {
     expect(boxes[0].checked).toBe(false);
   });
 
-  it('lists the versions of an artefact and verifies one', async () => {
+  it('lists the versions of an artefact and verifies one, counting the files as publishing does', async () => {
     const { node, server } = await panelOn();
+    const files = ['notebook.ipynb', 'report.html'].map(path => ({
+      path,
+      sha256: 'ab',
+      size: 1
+    }));
     server
       .on('GET artefacts/train/versions', {
         name: 'train',
-        versions: [VERSION]
+        versions: [{ ...VERSION, files }]
       })
       .on('POST verify', {
         ref: 'train@1',
@@ -600,7 +751,10 @@ describe('GreenhousePanel', () => {
 
     const check = node.querySelector('.jp-greenhouse-check')!;
     expect(check.getAttribute('data-verdict')).toBe('ok');
-    expect(check.textContent).toContain('all 3 files match the manifest');
+    // The manifest and the two files it lists were checked: publishing said 2 files.
+    expect(check.textContent).toContain(
+      `all ${files.length} files match the manifest`
+    );
     // Re-drawn open, the artefact fires a toggle of its own (a task later): it must
     // not load the versions again, and again.
     await new Promise(resolve => setTimeout(resolve, 20));

@@ -43,6 +43,7 @@ describe('inputKind', () => {
     ['int', { secret: true, choices: [1, 2] }, 'password'],
     ['list', {}, 'json'],
     ['list[int]', {}, 'json'],
+    ['list[str]', { choices: ['a', 'b'] }, 'json'],
     ['dict', {}, 'json'],
     ['dict[str, float]', {}, 'json'],
     ['any', {}, 'json'],
@@ -137,6 +138,8 @@ describe('readField', () => {
     ],
     ['list[int]', {}, '64, 32', [64, 32]],
     ['list[str]', {}, 'a', ['a']],
+    ['list[str]', { choices: ['a', 'b'] }, 'b, a', ['b', 'a']],
+    ['list[str]', { choices: ['a', 'b'] }, '["a"]', ['a']],
     ['list[int | None]', {}, '[1, null]', [1, null]],
     ['list[list[int]]', {}, '[[1], [2, 3]]', [[1], [2, 3]]],
     ['dict', {}, '{"a": [1]}', { a: [1] }],
@@ -192,6 +195,18 @@ describe('readField', () => {
       'expected a list: values separated by commas (a, b), or JSON (["a", "b"])'
     ],
     ['list[int]', {}, '1, two', '[1]: expected a whole number'],
+    [
+      'list[str]',
+      { choices: ['a', 'b'] },
+      'a, c',
+      '[1]: c is not one of the allowed items a, b'
+    ],
+    [
+      'list[str]',
+      { choices: ['a', 'b'] },
+      '["c"]',
+      '[0]: c is not one of the allowed items a, b'
+    ],
     ['dict', {}, '{"a": ', 'expected a dict as JSON, such as {"a": 1}'],
     ['list', {}, '{"a": 1}', 'expected a list, got {"a":1} (dict)'],
     [
@@ -222,6 +237,18 @@ describe('readField', () => {
     expect(result.ok).toBe(false);
     expect(result.ok ? '' : result.error).toContain(error);
   });
+
+  it.each(['[b', '{"a"', '["a", b]', '[1,]'])(
+    'reads a list[str] from %j without a raw JSON.parse message',
+    input => {
+      const result = readField(field('list[str]'), input);
+      expect(result).toEqual({
+        ok: false,
+        error:
+          'expected a list: values separated by commas (a, b), or JSON (["a", "b"])'
+      });
+    }
+  );
 
   it('reads by the field, not the type text', () => {
     const integer = field('str', { field: { kind: 'integer' } });

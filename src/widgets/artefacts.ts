@@ -312,17 +312,21 @@ function verifyLines(
   result: IVerifyResult,
   trans: TranslationBundle
 ): HTMLElement[] {
+  // `checked` counts the manifest too; the files counted are those it lists, the
+  // count publishing gives (as `greenhouse verify` says it).
+  const files = result.checked - 1;
   if (result.ok) {
     const text = trans.__(
       '✓ Verified: all %1 files match the manifest.',
-      result.checked
+      files
     );
     return [element('div', 'jp-greenhouse-check-summary', text)];
   }
   const summary = trans.__(
-    '✗ %1 of %2 files do not match the manifest:',
+    '✗ %1 of %2 files do not match (the manifest and the %3 files it lists):',
     result.problems.length,
-    result.checked
+    result.checked,
+    files
   );
   return [
     element('div', 'jp-greenhouse-check-summary', summary),

@@ -13,6 +13,7 @@ import { NotebookDiffWidget } from 'nbdime/lib/diff/widget';
 import type { IDiffResult, IEnvironmentDiff, IValueChange } from '../api';
 import { element } from './dom';
 import { formatValue } from './format';
+import { withRecordLines } from './records';
 import { withStandInImages } from './standIn';
 
 import 'nbdime/lib/common/collapsible.css';
@@ -71,7 +72,10 @@ export class DiffView extends Panel {
     const model = new NotebookDiffModel(base, entries);
     const widget = new NotebookDiffWidget({
       model,
-      rendermime: withStandInImages(this._rendermime, trans)
+      rendermime: withRecordLines(
+        withStandInImages(this._rendermime, trans),
+        trans
+      )
     });
     widget.addClass('jp-greenhouse-diff-notebook');
     this.addWidget(widget);

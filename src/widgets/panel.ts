@@ -316,7 +316,9 @@ export class GreenhousePanel extends Panel {
   private _updateButtons(): void {
     const model = this._model;
     this._runButton.disabled =
-      this._starting || model.form.parameterSet === null;
+      this._starting ||
+      model.form.parameterSet === null ||
+      !model.form.fieldsValid;
     const size = model.form.sweepSize;
     this._sweepButton.disabled =
       this._runButton.disabled || size < 2 || !model.form.moreValuesValid;

@@ -10,7 +10,7 @@ import { Widget } from '@lumino/widgets';
 import type { IRunError, RunOrSummary } from '../api';
 import { CommandIDs } from '../commandIds';
 import { PanelModel } from '../panelModel';
-import { isFinished } from '../runs';
+import { isFinished, IRunParameter, runParameters } from '../runs';
 import { groupRuns, resultsTable, sweepCounts } from '../sweeps';
 import { button, element } from './dom';
 import { formatDuration, formatTime, formatValue } from './format';
@@ -35,6 +35,7 @@ export class RunList extends Widget {
   private _onChanged(sender: PanelModel, part: PanelModel.Part) {
     if (
       part === 'notebook' ||
+      part === 'parameters' ||
       part === 'runs' ||
       part === 'log' ||
       part === 'selection'
@@ -252,9 +253,10 @@ class RunItem {
     // Only a run with an executed notebook can be compared.
     this._select.disabled = !run.has_notebook && !selected;
     this._body.replaceChildren(...this._content(run));
-    // The log opens while the run runs, and folds away once it has finished.
-    if (isFinished(run) === wasRunning) {
-      this._log.open = !wasRunning;
+    // The log opens as the run starts and stays as the reader leaves it: a run that
+    // ends keeps its log open, with the last lines in view.
+    if (!isFinished(run) && !wasRunning) {
+      this._log.open = true;
     }
     if (this._logText.textContent !== log) {
       const atEnd =
@@ -295,6 +297,21 @@ class RunItem {
         }
       )
     );
+    if (run.reproduces) {
+      header.append(
+        element(
+          'span',
+          'jp-greenhouse-run-reproduces',
+          trans.__('reproduction of %1', run.reproduces),
+          {
+            title: trans.__(
+              'Re-runs run %1 in its recorded environment to check that it reproduces',
+              run.reproduces
+            )
+          }
+        )
+      );
+    }
     if (run.from_version) {
       const ref = `${run.from_version.name}@${run.from_version.number}`;
       header.append(
@@ -312,12 +329,9 @@ class RunItem {
         element('div', 'jp-greenhouse-run-error', this._why(run.error))
       );
     }
+    const declared = this._options.model.form.parameterSet?.parameters;
     parts.push(
-      values(
-        'jp-greenhouse-run-params',
-        'jp-greenhouse-run-param',
-        run.parameters
-      ),
+      parameterList(runParameters(run, declared), trans),
       values('jp-greenhouse-metrics', 'jp-greenhouse-metric', run.metrics),
       this._actions(run)
     );
@@ -330,8 +344,11 @@ class RunItem {
   private _progress(run: RunOrSummary): HTMLElement {
     const { trans } = this._options;
     const progress = run.progress;
+    // The cell running is named as the log names it (`cell 3/7`), counted from 1.
     const label = progress
-      ? trans.__('%1 of %2 cells', progress.done, progress.total)
+      ? progress.current !== null
+        ? trans.__('cell %1 of %2', progress.current + 1, progress.total)
+        : trans.__('%1 of %2 cells', progress.done, progress.total)
       : run.status === 'queued'
         ? trans.__('queued')
         : trans.__('starting the kernel');
@@ -438,6 +455,30 @@ function values(
       'data-name': name,
       title: name
     });
+    item.append(
+      element('span', 'jp-greenhouse-value-name', name),
+      element('span', 'jp-greenhouse-value', formatValue(value))
+    );
+    list.append(item);
+  }
+  return list;
+}
+
+/**
+ * A run's parameters, each item carrying `data-name` and, when the run was given a
+ * value other than the default, the class `jp-greenhouse-changed`.
+ */
+function parameterList(
+  parameters: IRunParameter[],
+  trans: TranslationBundle
+): HTMLElement {
+  const list = element('ul', 'jp-greenhouse-run-params');
+  for (const { name, value, changed } of parameters) {
+    const item = element('li', 'jp-greenhouse-run-param', undefined, {
+      'data-name': name,
+      title: changed ? trans.__('%1: changed from the default', name) : name
+    });
+    item.classList.toggle('jp-greenhouse-changed', changed);
     item.append(
       element('span', 'jp-greenhouse-value-name', name),
       element('span', 'jp-greenhouse-value', formatValue(value))

@@ -417,3 +417,29 @@ def test_shared_coercion_cases_are_refused_as_the_form_refuses_them(case: dict[s
     spec = ParameterSet("nb.ipynb", [Parameter("p", case["type"])])
     with pytest.raises(InvalidInput):
         validate(spec, {}, text_values={"p": case["input"]})
+
+
+@pytest.mark.parametrize(
+    "declaration",
+    [
+        'columns: list[str] = ["a"]  # | choices=a,b',
+        'columns: list[Literal["a", "b"]] = ["a"]',
+    ],
+)
+def test_a_list_choices_are_its_allowed_items(declaration: str) -> None:
+    spec = spec_of(declaration)
+    (parameter,) = spec.parameters
+    assert (parameter.type, parameter.choices, spec.warnings) == ("list[str]", ["a", "b"], [])
+    assert validate(spec, {}, text_values={"columns": '["b", "a"]'}) == {"columns": ["b", "a"]}
+    with pytest.raises(
+        InvalidInput, match=r"columns\[1\]: 'c' \(str\) is not one of the allowed items 'a', 'b'"
+    ):
+        validate(spec, {"columns": ["a", "c"]})
+
+
+def test_a_list_default_outside_its_allowed_items_warns() -> None:
+    spec = spec_of('columns: list[str] = ["a", "z"]  # | choices=a,b')
+    assert spec.warnings == [
+        "Line 1: the default does not fit the declaration: "
+        "columns[1]: 'z' (str) is not one of the allowed items 'a', 'b'."
+    ]

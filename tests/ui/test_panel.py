@@ -36,7 +36,7 @@ def open_panel(page: Any, lab_url: str, lab_token: str) -> None:
 
 def run_and_wait(page: Any, finished: int) -> None:
     page.click(".jp-greenhouse-run-button")
-    # Lab marks the notebook changed once its kernel reports its language: Run asks.
+    # Run asks first only when unsaved edits change what runs; then save them.
     save = page.locator('.jp-Dialog .jp-Dialog-button:has-text("Save and Run")')
     with contextlib.suppress(PlaywrightTimeout):
         save.click(timeout=3_000)

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from conftest import EXAMPLES
 from test_panel import shot
 
 PLOT_SOURCE = """\
@@ -26,6 +27,10 @@ png = b"\\x89PNG\\r\\n\\x1a\\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.c
 png += chunk(b"IEND", b"")
 display(Image(data=png))
 """
+
+
+# The notebook on show: earlier tests leave theirs open in hidden tabs.
+SHOWN_NOTEBOOK = ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook"
 
 
 def plots_notebook(path: Path) -> None:
@@ -82,7 +87,7 @@ def test_diff_images_selection_validation_and_unsaved_edits(
     page.on("console", lambda message: errors.append(message.text))
 
     page.goto(f"{lab_url}/lab/tree/plots.ipynb?token={lab_token}")
-    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
+    page.wait_for_selector(f"{SHOWN_NOTEBOOK} .jp-Cell", timeout=120_000)
     if not page.is_visible(".jp-greenhouse-panel"):
         page.click('[data-id="greenhouse-panel"]')
     for run_id in runs:
@@ -126,7 +131,7 @@ def test_diff_images_selection_validation_and_unsaved_edits(
 
     # Unsaved edits of the parameters cell: the form follows them, Run asks first.
     page.click('.lm-TabBar-tab[data-type="document-title"]:has-text("plots.ipynb")')
-    page.locator(".jp-Notebook .jp-Cell").first.locator(".cm-content").click()
+    page.locator(f"{SHOWN_NOTEBOOK} .jp-Cell").first.locator(".cm-content").click()
     page.keyboard.press("Control+End")
     page.keyboard.type("\nscale = 2")
     page.wait_for_selector('.jp-greenhouse-param[data-name="scale"]', timeout=20_000)
@@ -147,3 +152,136 @@ def test_diff_images_selection_validation_and_unsaved_edits(
         timeout=180_000,
     )
     assert "scale = 2" in (lab_root / "plots.ipynb").read_text()
+
+
+def test_run_unedited_notebook_lists_parameters_and_titles_report(
+    page: Any, lab_url: str, lab_token: str, lab_root: Path, screenshots: Path
+) -> None:
+    (lab_root / "unedited.ipynb").write_text((EXAMPLES / "train.ipynb").read_text())
+    page.goto(f"{lab_url}/lab/tree/unedited.ipynb?token={lab_token}")
+    page.wait_for_selector(f"{SHOWN_NOTEBOOK} .jp-Cell", timeout=120_000)
+    if not page.is_visible(".jp-greenhouse-panel"):
+        page.click('[data-id="greenhouse-panel"]')
+    page.wait_for_selector('.jp-greenhouse-param[data-name="epochs"]')
+    # Lab marks the notebook changed once its kernel reports its language: no edit of
+    # the user's, and nothing that changes what runs.
+    tab = page.locator('.lm-TabBar-tab[data-type="document-title"]:has-text("unedited.ipynb")')
+    page.wait_for_function(
+        "tab => tab.classList.contains('jp-mod-dirty')",
+        arg=tab.element_handle(),
+        timeout=120_000,
+    )
+    field = page.locator('.jp-greenhouse-param[data-name="epochs"] .jp-greenhouse-param-input')
+    field.fill("60")
+    field.dispatch_event("change")
+
+    page.click(".jp-greenhouse-run-button")
+    card = page.locator(".jp-greenhouse-run").first
+    card.wait_for()
+    assert page.locator(".jp-Dialog").count() == 0
+    listed = card.locator(".jp-greenhouse-run-param")
+    names = ["learning_rate", "epochs", "model", "data_path", "api_token"]
+    assert listed.evaluate_all("items => items.map(item => item.dataset.name)") == names
+    page.wait_for_function(
+        "() => document.querySelector('.jp-greenhouse-run')?.dataset.status === 'succeeded'",
+        timeout=180_000,
+    )
+    assert listed.evaluate_all("items => items.map(item => item.dataset.name)") == names
+    changed = card.locator(".jp-greenhouse-run-param.jp-greenhouse-changed")
+    assert changed.evaluate_all("items => items.map(item => item.dataset.name)") == ["epochs"]
+    assert changed.locator(".jp-greenhouse-value").inner_text() == "60"
+    assert card.locator(".jp-greenhouse-run-log").evaluate("log => log.open")
+    run_id = card.get_attribute("data-run-id")
+    card.locator(".jp-greenhouse-open-report-button").click()
+    report_tab = page.locator(f'.lm-TabBar-tab:has-text("Report {run_id}")')
+    report_tab.wait_for()
+    assert report_tab.get_attribute("title") == f"Report of {run_id} (unedited.ipynb)"
+    shot(page, screenshots, "23-unedited-run-report")
+
+    # A real edit of the notebook is still asked about.
+    tab.click()
+    page.locator(f"{SHOWN_NOTEBOOK} .jp-Cell").nth(1).locator(".cm-content").click()
+    page.keyboard.press("Control+End")
+    page.keyboard.type("\nscale = 2")
+    page.click(".jp-greenhouse-run-button")
+    dialog = page.locator(".jp-Dialog")
+    assert "unsaved changes" in dialog.inner_text()
+    dialog.locator('.jp-Dialog-button:has-text("Cancel")').click()
+    dialog.wait_for(state="detached")
+
+
+RECORDS_SOURCE = """\
+from pathlib import Path
+from greenhouse_ext import record, record_file
+
+print(" ".join(f"line-{seed}-{n}" for n in range(60)))
+record("score", seed / 10)
+Path("weights.txt").write_text(str(seed) * 100)
+record_file("weights.txt")
+"""
+
+
+def test_diff_draws_records_as_lines_and_keeps_streams_apart(
+    page: Any, lab_url: str, lab_token: str, lab_root: Path, screenshots: Path
+) -> None:
+    cells = [
+        {
+            "cell_type": "code",
+            "id": "parameters",
+            "metadata": {"tags": ["parameters"]},
+            "source": "seed = 1",
+            "outputs": [],
+            "execution_count": None,
+        },
+        {
+            "cell_type": "code",
+            "id": "records",
+            "metadata": {},
+            "source": RECORDS_SOURCE,
+            "outputs": [],
+            "execution_count": None,
+        },
+    ]
+    kernel = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb = {"cells": cells, "metadata": {"kernelspec": kernel}, "nbformat": 4, "nbformat_minor": 5}
+    (lab_root / "records.ipynb").write_text(json.dumps(nb))
+    runs = [cli_run(lab_root, "records.ipynb", seed=seed) for seed in (1, 2)]
+
+    page.goto(f"{lab_url}/lab/tree/records.ipynb?token={lab_token}")
+    page.wait_for_selector(f"{SHOWN_NOTEBOOK} .jp-Cell", timeout=120_000)
+    if not page.is_visible(".jp-greenhouse-panel"):
+        page.click('[data-id="greenhouse-panel"]')
+    for run_id in runs:
+        page.locator(
+            f'.jp-greenhouse-run[data-run-id="{run_id}"] .jp-greenhouse-run-select'
+        ).check()
+    page.click(".jp-greenhouse-diff-button")
+    notebook = page.locator(".jp-greenhouse-diff .jp-greenhouse-diff-notebook")
+    notebook.wait_for(timeout=60_000)
+    page.wait_for_selector(".jp-greenhouse-diff-notebook .jp-greenhouse-record")
+    shot(page, screenshots, "24-diff-records-streams")
+
+    lines = notebook.locator(".jp-greenhouse-record").all_inner_texts()
+    assert "recorded score = 0.1" in lines
+    assert "recorded score = 0.2" in lines
+    assert any(line.startswith("recorded file weights.txt (100 B, sha256 ") for line in lines)
+    assert '"encoder"' not in notebook.inner_text()
+    # The two sides' stream outputs each stay within their own half.
+    boxes = notebook.locator(".jp-Diff-renderedOutput pre").evaluate_all(
+        "pres => pres.filter(pre => pre.textContent.includes('line-'))"
+        ".map(pre => { const r = pre.getBoundingClientRect(); return [r.left, r.right]; })"
+    )
+    assert len(boxes) == 2
+    (_, left_end), (right_start, _) = sorted(boxes)
+    assert left_end <= right_start
+    widths = notebook.locator(".jp-Diff-renderedOutput pre").evaluate_all(
+        "pres => pres.filter(pre => pre.textContent.includes('line-'))"
+        ".map(pre => pre.scrollWidth <= pre.clientWidth)"
+    )
+    assert widths == [True, True]
+    # The records below them are laid out in halves of the diff too, not squeezed.
+    diff_width = notebook.evaluate("n => n.getBoundingClientRect().width")
+    record_widths = notebook.locator(".jp-greenhouse-record").evaluate_all(
+        "items => items.map(item => item.getBoundingClientRect().width)"
+    )
+    assert min(record_widths) > diff_width / 3
