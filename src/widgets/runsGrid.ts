@@ -2,7 +2,8 @@
  * The runs table of the runs view: JupyterLab's own virtualised `DataGrid` (the
  * CSV viewer's), one row a run, the model's visible columns, numbers right-aligned,
  * the whole value of a cell on hover; a header click sorts, a row click chooses the
- * run for comparison.
+ * run for comparison. The grid node carries `data-rows` and `data-columns` (how many
+ * are shown).
  */
 // This module is itself only loaded with import(), by the runs view's command.
 // eslint-disable-next-line jupyter/prefer-lazy-imports
@@ -112,6 +113,7 @@ export class RunsGrid extends DataGrid {
       this.resizeColumn('body', index, WIDTHS[column.key] ?? DEFAULT_WIDTH)
     );
     this.node.dataset.rows = String(this._model.runs.length);
+    this.node.dataset.columns = String(this._model.visibleColumns.length);
   }
 
   private _onClick = (event: MouseEvent): void => {

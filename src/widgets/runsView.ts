@@ -15,7 +15,7 @@
 import type { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { TranslationBundle } from '@jupyterlab/translation';
 import { CommandRegistry } from '@lumino/commands';
-import { BoxPanel, SplitPanel, TabPanel, Widget } from '@lumino/widgets';
+import { Panel, SplitPanel, TabPanel, Widget } from '@lumino/widgets';
 
 import { IRunFilters, RunsViewModel } from '../runsView';
 import { button, element } from './dom';
@@ -35,9 +35,9 @@ const STATUSES = [
 /**
  * The runs view, for the whole store or one notebook.
  */
-export class RunsView extends BoxPanel {
+export class RunsView extends Panel {
   constructor(options: RunsView.IOptions) {
-    super({ direction: 'top-to-bottom', spacing: 4 });
+    super();
     const { model, trans } = options;
     this._model = model;
     this._trans = trans;
@@ -47,7 +47,9 @@ export class RunsView extends BoxPanel {
 
     const bar = new Widget({ node: this._filterBar() });
     const controls = new Widget({ node: this._controls() });
+    // The bars take the height they need (a flex column); the split, the rest.
     const split = new SplitPanel({ orientation: 'vertical', spacing: 4 });
+    split.addClass('jp-greenhouse-runs-split');
     split.addWidget(new RunsGrid(model));
     const tabs = new TabPanel();
     tabs.addClass('jp-greenhouse-runs-tabs');
@@ -59,9 +61,6 @@ export class RunsView extends BoxPanel {
     tabs.addWidget(charts);
     split.addWidget(tabs);
     split.setRelativeSizes([3, 2]);
-    BoxPanel.setStretch(bar, 0);
-    BoxPanel.setStretch(controls, 0);
-    BoxPanel.setStretch(split, 1);
     this.addWidget(bar);
     this.addWidget(controls);
     this.addWidget(split);
