@@ -22,6 +22,9 @@ import {
 import { RunsViewModel } from '../runsView';
 import { button, element } from './dom';
 
+const MIN_WIDTH = 320;
+const AXES_WIDTH = 160;
+
 /**
  * A chart of the listed runs, chosen and drawn on demand.
  */
@@ -91,6 +94,8 @@ export class RunsCharts extends Panel {
       metric: this._metric.value,
       parameter: this._parameter.value
     }) as ReadonlyPartialJSONObject;
+    // Vega sizes a chart to its container only when that has a width of its own: give one.
+    const width = Math.max(MIN_WIDTH, this.node.clientWidth - AXES_WIDTH);
     this._chart.widgets.slice().forEach(widget => widget.dispose());
     this._chart.node.dataset.kind = kind;
     this._chart.node.dataset.runs = String(
@@ -112,7 +117,7 @@ export class RunsCharts extends Panel {
     this._chart.addWidget(renderer);
     await renderer.renderModel(
       this._rendermime.createModel({
-        data: { [VEGALITE_MIME]: spec },
+        data: { [VEGALITE_MIME]: { ...spec, width } },
         metadata: { [VEGALITE_MIME]: { embed_options: { renderer: 'svg' } } }
       })
     );
