@@ -71,7 +71,12 @@ export function metricOverTime(
   const time = 'created';
   const encoding = {
     x: { field: time, type: 'temporal', title: time },
-    y: { field: 'value', type: 'quantitative', title: metric },
+    y: {
+      field: 'value',
+      type: 'quantitative',
+      title: metric,
+      scale: { zero: false }
+    },
     tooltip: [
       { field: 'id', type: 'nominal' },
       { field: 'created', type: 'temporal', format: '%Y-%m-%d %H:%M:%S' },
@@ -120,8 +125,18 @@ export function metricAgainstParameter(
     data: { values },
     mark: { type: 'point', filled: true, size: 60 },
     encoding: {
-      x: { field: 'x', type: 'quantitative', title: parameter },
-      y: { field: 'y', type: 'quantitative', title: metric },
+      x: {
+        field: 'x',
+        type: 'quantitative',
+        title: parameter,
+        scale: { zero: false }
+      },
+      y: {
+        field: 'y',
+        type: 'quantitative',
+        title: metric,
+        scale: { zero: false }
+      },
       color: { field: 'status', type: 'nominal' },
       tooltip: [
         { field: 'id', type: 'nominal' },

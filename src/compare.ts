@@ -3,7 +3,7 @@
  * rows whose values are not all the same marked as differing.
  */
 import type { IRunSummary } from './api';
-import { cellText } from './runsView';
+import { cellText } from './runColumns';
 
 /**
  * One row of the comparison.

@@ -1,13 +1,6 @@
 import type { IRunSummary } from '../api';
-import {
-  cellText,
-  columnsOf,
-  MAX_RUNS,
-  PAGE_SIZE,
-  runsQuery,
-  RunsViewModel,
-  sortRuns
-} from '../runsView';
+import { cellText, columnsOf, sortRuns } from '../runColumns';
+import { MAX_RUNS, PAGE_SIZE, runsQuery, RunsViewModel } from '../runsView';
 import {
   FakeServer,
   FakeTimers,

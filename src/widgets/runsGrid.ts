@@ -17,7 +17,8 @@ import {
   TextRenderer
 } from '@lumino/datagrid';
 
-import { cellText, cellValue, RunsViewModel } from '../runsView';
+import { cellText, cellValue } from '../runColumns';
+import { RunsViewModel } from '../runsView';
 
 const SORT_MARKS = { up: ' ▲', down: ' ▼' };
 const WIDTHS: Record<string, number> = { id: 90, created: 170, status: 90 };
