@@ -32,4 +32,8 @@ export namespace CommandIDs {
    * Open a run's HTML report (arg `id`).
    */
   export const openRunReport = 'greenhouse:open-run-report';
+  /**
+   * Open the full-width runs view (arg `notebook`; default: the whole store).
+   */
+  export const openRuns = 'greenhouse:open-runs';
 }

@@ -20,6 +20,7 @@ import type { Widget } from '@lumino/widgets';
 
 import { CommandIDs } from './commandIds';
 import { apiURL, requestAPI } from './request';
+import { addRunsCommand } from './runsCommand';
 import { askPublish } from './widgets/artefacts';
 import { GreenhousePanel, greenhouseIcon } from './widgets/panel';
 
@@ -153,6 +154,8 @@ export function addCommands(context: ICommandContext): void {
     describedBy: idArg,
     execute: args => openRunReport(context, args.id as string)
   });
+
+  addRunsCommand(context);
 }
 
 /**

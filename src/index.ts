@@ -148,7 +148,8 @@ const panelPlugin: JupyterFrontEndPlugin<void> = {
       CommandIDs.openPanel,
       CommandIDs.run,
       CommandIDs.diff,
-      CommandIDs.publish
+      CommandIDs.publish,
+      CommandIDs.openRuns
     ]) {
       palette?.addItem({ command, category: trans.__('Greenhouse') });
     }

@@ -47,7 +47,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Runs, newest first. */
+    /** Runs, newest first or sorted, filtered as `greenhouse runs` filters them. */
     get: operations['listRuns'];
     put?: never;
     /**
@@ -1403,6 +1403,16 @@ export interface operations {
         user?: string;
         /** @description Only runs of a published version: `NAME@N`, `NAME@ALIAS` (the version it points at now) or `NAME` (any of its versions). An unknown version or alias answers 404. */
         from?: string;
+        /** @description Only the runs of the sweep with this id. */
+        sweep?: string;
+        /** @description Only runs created since then, as `greenhouse runs --since`: a duration back from now (`30m`, `12h`, `30d`) or a date or time (`2026-12-01`, `2026-12-01T08:00`; UTC unless it says). */
+        since?: string;
+        /** @description Only runs whose metric (else parameter) NAME meets `NAME OP NUMBER`, OP one of `>=`, `<=`, `>`, `<`, `==`, `!=`, as `greenhouse check` and `greenhouse runs --where` read it (repeatable: all must hold), e.g. `accuracy>0.95`. */
+        where?: string[];
+        /** @description Sort by a metric, a parameter or `id`, `status`, `created`, `duration`, `notebook`, `user` (prefix `-` for descending; runs without it last), as `greenhouse runs --sort`; the newest first otherwise. */
+        sort?: string;
+        /** @description Skip this many of the runs so filtered and sorted (for paging). */
+        offset?: number;
       };
       header?: never;
       path?: never;

@@ -32,6 +32,7 @@
  *   `.jp-greenhouse-cancel-button` (while it runs),
  *   `.jp-greenhouse-open-notebook-button`, `.jp-greenhouse-open-report-button`
  *   (once finished) and `.jp-greenhouse-publish-button` (once succeeded).
+ * - `.jp-greenhouse-open-runs-button`: open the full-width runs view of the notebook.
  * - `.jp-greenhouse-diff-button`: diff the two chosen runs (disabled until two are);
  *   `.jp-greenhouse-selection` says which runs are chosen.
  * - `.jp-greenhouse-artefacts-refresh`: list the artefacts again.
@@ -147,7 +148,16 @@ export class GreenhousePanel extends Panel {
         () => void model.refresh(),
         trans.__('Read the parameters and list the runs again')
       ),
-      this._diffButton
+      this._diffButton,
+      button(
+        'jp-greenhouse-open-runs-button',
+        trans.__('All Runs'),
+        () =>
+          void commands.execute(CommandIDs.openRuns, {
+            notebook: model.notebook ?? ''
+          }),
+        trans.__('Open the runs of this notebook in a full-width table')
+      )
     );
     historyHeader.append(
       element('h3', 'jp-greenhouse-section-title', trans.__('Runs')),

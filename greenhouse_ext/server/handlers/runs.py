@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,8 @@ from jupyter_server.auth.decorator import authorized
 from jupyter_server.utils import url_path_join
 
 from ...artefacts import render_html
+from ...artefacts.gate import Condition
+from ...artefacts.listing import RunFilter, list_runs, parse_since, parse_where
 from ...errors import InvalidInput, NotFound
 from ...execution import (
     RunLauncher,
@@ -24,6 +27,7 @@ from ...models import Run, RunStatus
 from ...parameters import ValueLimit, discover, parameter_set_with_fields, read_parameters
 from ...store import Store, find_run
 from .base import GreenhouseHandler
+from .checks import check_text
 
 LIST_LIMIT_DEFAULT = 50
 LIST_LIMIT_MAX = 1000
@@ -77,17 +81,41 @@ class RunsHandler(GreenhouseHandler):
     @tornado.web.authenticated
     @authorized
     async def get(self) -> None:
-        """Answer ``{"runs": [...]}``, newest first, filtered by notebook, status, user and
-        the published version they ran (``from=NAME``, ``NAME@N`` or ``NAME@ALIAS``)."""
+        """Answer ``{"runs": [...]}``, newest first or by ``sort``, filtered as ``greenhouse
+        runs`` filters: notebook, status, user, sweep, the published version they ran
+        (``from=NAME``, ``NAME@N`` or ``NAME@ALIAS``), ``since`` and ``where`` conditions
+        (repeatable); ``offset`` skips that many of the runs so filtered and sorted."""
         notebook = self.optional_query("notebook")
         status = self.optional_query("status")
         path = self.confined(notebook, "notebook") if notebook else None
-        wanted = _status(status) if status else None
-        limit = self.int_query("limit", LIST_LIMIT_DEFAULT, 1, LIST_LIMIT_MAX)
-        user = self.optional_query("user") or None
-        source = self.optional_query("from") or None
-        runs = await self.with_store(_list, path, wanted, limit, user, source)
+        since = self.optional_query("since")
+        listing = Listing(
+            notebook=path,
+            status=_status(status) if status else None,
+            user=self.optional_query("user") or None,
+            sweep=self.optional_query("sweep") or None,
+            source=self.optional_query("from") or None,
+            since=parse_since(since) if since else None,
+            where=parse_where(self._texts("where")),
+            sort=self.optional_query("sort") or None,
+            offset=self.int_query("offset", 0, 0),
+            limit=self.int_query("limit", LIST_LIMIT_DEFAULT, 1, LIST_LIMIT_MAX),
+        )
+        runs = await self.with_store(_list, listing)
         self.reply({"runs": [run.to_summary() for run in runs]})
+
+    def _texts(self, name: str) -> list[str]:
+        """Every value of a repeatable query argument, checked as `optional_query` checks one."""
+        texts = []
+        for raw in self.request.query_arguments.get(name, []):
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                raise InvalidInput(f"The query argument {name!r} is not valid UTF-8") from None
+            check_text(text, f"query argument {name!r}")
+            if text.strip():
+                texts.append(text)
+        return texts
 
     @tornado.web.authenticated
     @authorized(action="execute")
@@ -183,18 +211,46 @@ class ReportHandler(GreenhouseHandler):
         self.finish(html, set_content_type="text/html; charset=UTF-8")
 
 
-def _list(
-    store: Store,
-    notebook: Path | None,
-    status: RunStatus | None,
-    limit: int,
-    user: str | None,
-    source: str | None,
-) -> list[Run]:
-    """The runs of the notebook at ``notebook`` (named as run records name it), newest first."""
-    label = notebook_label(notebook, store.root.parent) if notebook else None
-    wanted = version_filter(store, source) if source else None
-    return store.list_runs(label, status, limit, user=user, from_version=wanted)
+@dataclass(frozen=True)
+class Listing:
+    """What ``GET runs`` asked for: the filters, the sort and the page."""
+
+    notebook: Path | None
+    status: RunStatus | None
+    user: str | None
+    sweep: str | None
+    source: str | None
+    since: str | None
+    where: tuple[Condition, ...]
+    sort: str | None
+    offset: int
+    limit: int
+
+
+def _list(store: Store, listing: Listing) -> list[Run]:
+    """The page of runs ``listing`` asks for, filtered and sorted as ``greenhouse runs`` does."""
+    wanted = RunFilter(
+        notebook=notebook_label(listing.notebook, store.root.parent) if listing.notebook else None,
+        status=listing.status,
+        user=listing.user,
+        sweep=listing.sweep,
+        from_version=version_filter(store, listing.source) if listing.source else None,
+        since=listing.since,
+        where=listing.where,
+    )
+    if not (listing.where or listing.sort or listing.since):
+        # The plain listing is the index's own page, read at its offset.
+        return store.list_runs(
+            wanted.notebook,
+            wanted.status,
+            listing.limit,
+            sweep=wanted.sweep,
+            user=wanted.user,
+            offset=listing.offset,
+            from_version=wanted.from_version,
+        )
+    end = listing.offset + listing.limit
+    return list_runs(store, wanted, end, listing.sort)[listing.offset : end]
 
 
 def _executed(store: Store, run_id: str) -> bytes:
