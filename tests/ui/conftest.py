@@ -56,9 +56,15 @@ def lab_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def lab_url(lab_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def lab_settings(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The Lab's user settings and workspaces folder."""
+    return tmp_path_factory.mktemp("lab-settings")
+
+
+@pytest.fixture(scope="session")
+def lab_url(lab_root: Path, lab_settings: Path) -> Iterator[str]:
     port = _free_port()
-    settings = tmp_path_factory.mktemp("lab-settings")
+    settings = lab_settings
     notification = settings / "@jupyterlab" / "apputils-extension"
     notification.mkdir(parents=True)
     # No "get notified about Jupyter news?" toast over the page (and no fetch for it).
@@ -114,7 +120,10 @@ def screenshots() -> Path:
 
 
 @pytest.fixture
-def page(lab_url: str) -> Iterator[object]:
+def page(lab_url: str, lab_settings: Path) -> Iterator[object]:
+    # Each test starts from an empty workspace, not the tabs an earlier test left open.
+    for workspace in lab_settings.glob("*.jupyterlab-workspace"):
+        workspace.unlink()
     if not Path(CHROMIUM).is_file():
         pytest.fail(f"Chromium not found at {CHROMIUM}: `apt-get install -y chromium`")
     from playwright.sync_api import sync_playwright

@@ -202,6 +202,8 @@ def test_a_run_started_from_the_cli_appears_in_the_open_panel(
     assert done.returncode == 0, done.stderr
     run_id = json.loads(done.stdout)["id"]
 
-    item = page.wait_for_selector(f'.jp-greenhouse-run[data-run-id="{run_id}"]', timeout=20_000)
-    assert item.get_attribute("data-status") == "succeeded"
+    # The panel may have seen it running: its card follows until it shows it succeeded.
+    item = page.wait_for_selector(
+        f'.jp-greenhouse-run[data-run-id="{run_id}"][data-status="succeeded"]', timeout=20_000
+    )
     assert "7" in item.inner_text()
