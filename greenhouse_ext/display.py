@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import json
 import math
+from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
-from .models import TRUNCATION_MARK
+from .models import ENVIRONMENT_RECORDED, TRUNCATION_MARK, KernelEnvironment, Provenance
 
 SIGNIFICANT_DIGITS = 6
 """How many significant digits a number shows."""
@@ -96,3 +97,72 @@ def _rounded(value: Any) -> Any:
 
 def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+FROM_GREENHOUSE = (
+    "taken from the greenhouse process, not the kernel "
+    "(recorded before greenhouse asked the kernel)"
+)
+
+
+def describe_kernel(prov: Provenance) -> str:
+    """Where the record's environment came from: the kernel, nowhere (why), or greenhouse."""
+    env = prov.environment
+    if env is None:
+        return FROM_GREENHOUSE
+    if env.status != ENVIRONMENT_RECORDED:
+        return f"unknown: {env.reason}"
+    return f"from the kernel: {env.executable} (prefix {env.prefix})"
+
+
+def describe_origins(env: KernelEnvironment) -> str:
+    """E.g. ``index 220, editable 1, git 1``."""
+    counts = Counter(d.origin.get("kind", "unknown") for d in env.packages)
+    return ", ".join(f"{kind} {n}" for kind, n in counts.most_common())
+
+
+def describe_platform(env: KernelEnvironment) -> str:
+    """E.g. ``Linux 6.1.0 x86_64, glibc 2.36, 2 CPUs, no GPU``."""
+    plat = env.platform
+    libc = plat.get("libc") or {}
+    parts = [" ".join(str(plat.get(k) or "?") for k in ("system", "release", "machine"))]
+    if libc.get("name"):
+        parts.append(f"{libc['name']} {libc.get('version') or '?'}")
+    parts.append(f"{plat.get('cpus') or '?'} CPUs")
+    gpu = plat.get("gpu")
+    if gpu:
+        names = ", ".join(gpu.get("names") or [])
+        parts.append(f"GPU {names} (driver {gpu.get('driver')}, CUDA {gpu.get('cuda')})")
+    else:
+        parts.append("no GPU")
+    return ", ".join(parts)
+
+
+def describe_git(prov: Provenance) -> list[str]:
+    """The git state: the commit, and each of the notebook and inputs not clean in it."""
+    git = prov.git
+    if not git:
+        return ["not in git (no repository)"]
+    dirty = " (tree dirty)" if git.get("dirty") else ""
+    lines = [f"{str(git.get('commit'))[:12]} on {git.get('branch') or '-'}{dirty}"]
+    files = {"notebook": git.get("notebook"), **(git.get("inputs") or {})}
+    for name, state in files.items():
+        if state == "untracked":
+            lines.append(f"{name}: not in git (untracked)")
+        elif state == "modified":
+            lines.append(f"{name}: modified since the commit")
+    return lines
+
+
+def environment_lines(prov: Provenance) -> list[str]:
+    """The lines `greenhouse show` prints about the environment and git."""
+    env = prov.environment
+    lines = [f"environment {describe_kernel(prov)}"]
+    origins = f"{describe_origins(env)}; " if env is not None and env.packages else ""
+    lines.append(f"packages    {len(prov.packages)} ({origins}sha256:{prov.packages_sha256[:16]})")
+    if env is not None and env.status == ENVIRONMENT_RECORDED:
+        lines.append(f"platform    {describe_platform(env)}")
+        for name, value in env.variables.items():
+            lines.append(f"variable    {name}={'(not set)' if value is None else value}")
+    lines.extend(f"git         {line}" for line in describe_git(prov))
+    return lines

@@ -8,8 +8,8 @@ from collections.abc import Mapping
 from html.parser import HTMLParser
 from typing import TYPE_CHECKING, Any
 
+from ..display import describe_git, describe_kernel
 from ..notebook_api import FILE_MIME, SCRAP_MIME, read_metrics
-from .environment import describe_git, describe_kernel
 
 if TYPE_CHECKING:
     from ..models import Run

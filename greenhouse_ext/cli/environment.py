@@ -36,14 +36,9 @@ def recorded_variables(
 def env_command(ctx: click.Context, ref: str, as_json: bool, requirements: bool) -> None:
     """Print the kernel's environment of REF (a run id, NAME@N, NAME@ALIAS or NAME):
     Python, platform, packages grouped by origin and the declared variables."""
-    from ..artefacts.environment import (
-        REQUIREMENTS,
-        by_origin,
-        describe_kernel,
-        describe_platform,
-        requirements_txt,
-    )
+    from ..artefacts.environment import REQUIREMENTS, by_origin, requirements_txt
     from ..artefacts.manifest import read_checked
+    from ..display import describe_kernel, describe_platform
     from ..errors import NotFound
     from ..models import ENVIRONMENT_RECORDED
     from ..store import resolve

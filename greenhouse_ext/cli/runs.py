@@ -187,7 +187,7 @@ def _print_summary(run: Run, store: Store) -> None:
 def show_command(ctx: click.Context, run_id: str, as_json: bool) -> None:
     """Show the record of RUN: a run id, a unique prefix of one, or NAME@N, NAME@ALIAS or
     NAME for the run a version was published from."""
-    from ..artefacts.environment import environment_lines
+    from ..display import environment_lines
     from ..store import find_run
 
     store = open_store(ctx, reading=True)
