@@ -199,17 +199,15 @@ def _normalise_ids(notebook: Any) -> bool:
 def _check_schema(notebook: Any, name: str) -> None:
     """Raise InvalidInput at the most relevant place ``notebook`` breaks its nbformat schema."""
     from jsonschema.exceptions import relevance
-    from nbformat.validator import ValidationError, better_validation_error, get_validator
+    from nbformat.validator import better_validation_error, get_validator
 
     major, minor = notebook.get("nbformat"), notebook.get("nbformat_minor", 0)
     fast = get_validator(version=major, version_minor=minor)
     if fast is None:
         return  # nbformat 2 has no schema: its upgrade checks its shape
-    try:
-        fast.validate(notebook)
+    if next(iter(fast.iter_errors(notebook)), None) is None:
         return
-    except ValidationError:
-        pass  # jsonschema (slower) says where, and what was expected there
+    # The notebook breaks the schema: jsonschema (slower) says where, and what was expected.
     validator = get_validator(version=major, version_minor=minor, name="jsonschema")
     for error in sorted(validator.iter_errors(notebook), key=relevance):
         better = better_validation_error(error, major, minor)

@@ -9,6 +9,8 @@ import click
 from .group import cli, open_store, print_json, print_table
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from ..artefacts import AliasHistory, VerifyResult
     from ..models import Version
 
@@ -199,12 +201,7 @@ def get_command(ctx: click.Context, ref: str, out_dir: str, as_json: bool) -> No
     """Write the files of REF (NAME@N, NAME@ALIAS, NAME or a published run) into a folder."""
     from ..artefacts import export
 
-    paths = export(open_store(ctx), ref, out_dir)
-    if as_json:
-        print_json({"ref": ref, "out": str(out_dir), "files": [str(p) for p in paths]})
-        return
-    for path in paths:
-        click.echo(str(path))
+    _print_written(ref, out_dir, export(open_store(ctx), ref, out_dir), as_json)
 
 
 @cli.command("export")
@@ -228,9 +225,12 @@ def export_command(ctx: click.Context, ref: str, binder: str, as_json: bool) -> 
     and with greenhouse. REF is NAME@N, NAME@ALIAS, NAME or a published run."""
     from ..artefacts.binder import export_binder
 
-    paths = export_binder(open_store(ctx), ref, binder)
+    _print_written(ref, binder, export_binder(open_store(ctx), ref, binder), as_json)
+
+
+def _print_written(ref: str, out: str, paths: list[Path], as_json: bool) -> None:
     if as_json:
-        print_json({"ref": ref, "out": binder, "files": [str(p) for p in paths]})
+        print_json({"ref": ref, "out": str(out), "files": [str(p) for p in paths]})
         return
     for path in paths:
         click.echo(str(path))
