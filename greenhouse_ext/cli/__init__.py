@@ -4,40 +4,9 @@ from __future__ import annotations
 
 import sys
 
-from . import (
-    artefacts,
-    cleaning,
-    diff,
-    environment,
-    listing,
-    operate,
-    params,
-    project,
-    runs,
-    scheduling,
-    sharing,
-    storage,
-    sweep,
-)
 from .group import cli
 
-__all__ = [
-    "artefacts",
-    "cleaning",
-    "cli",
-    "diff",
-    "environment",
-    "listing",
-    "main",
-    "operate",
-    "params",
-    "project",
-    "runs",
-    "scheduling",
-    "sharing",
-    "storage",
-    "sweep",
-]
+__all__ = ["cli", "main"]
 
 
 def main() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import importlib
 import json
 import os
 from collections.abc import Callable, Sequence
@@ -16,6 +17,7 @@ import click
 
 from ..errors import GreenhouseError, InvalidInput
 from ..parameters import DEFAULT_MAX_VALUE_BYTES, ValueLimit
+from .commands import COMMANDS
 
 if TYPE_CHECKING:
     from ..models import ParameterSet
@@ -26,7 +28,31 @@ Command = TypeVar("Command", bound=Callable[..., Any])
 
 
 class GreenhouseGroup(click.Group):
-    """Translates greenhouse errors into a message and an exit code, once for every command."""
+    """Translates greenhouse errors into a message and an exit code, once for every command.
+
+    Its commands are those of :data:`COMMANDS`: a command's module is imported when the
+    command is looked up, and the listing in ``--help`` is the table's summaries.
+    """
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        entry = COMMANDS.get(cmd_name)
+        if entry is not None and cmd_name not in self.commands:
+            importlib.import_module(f"{__package__}.{entry.module}")
+        return super().get_command(ctx, cmd_name)
+
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        entry = COMMANDS.get(name or cmd.name or "")
+        if entry is not None:
+            cmd.short_help = entry.summary
+        super().add_command(cmd, name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, entry.summary) for name, entry in sorted(COMMANDS.items())]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def resolve_command(
         self, ctx: click.Context, args: list[str]
