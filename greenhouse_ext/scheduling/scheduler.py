@@ -82,6 +82,7 @@ class Scheduler:
         self.stopping = threading.Event()
         self._alerts: list[threading.Thread] = []
         self._next: dict[str, tuple[str, datetime]] = {}
+        self._rows: dict[str, ScheduleRow] = {}
 
     # The loop -------------------------------------------------------------------
 
@@ -135,7 +136,7 @@ class Scheduler:
     def _fire_due(self, now: datetime) -> None:
         last = self.store.last_fire_times()
         active = self.store.count_active()
-        for schedule in self.store.list_schedules():
+        for schedule in self._schedules():
             after = last.get(schedule.id) or schedule.created_at
             cached = self._next.get(schedule.id)
             if cached is not None and cached[0] == after and cached[1] > now:
@@ -166,6 +167,17 @@ class Scheduler:
                 if decision.status == FIRE:
                     active[schedule.id] = active.get(schedule.id, 0) + 1
                     self._start(occurrence, schedule)
+
+    def _schedules(self) -> list[ScheduleRow]:
+        """The schedules not removed, oldest first: rows read once, their pause state fresh."""
+        states = self.store.schedule_states()
+        if not states.keys() <= self._rows.keys():
+            self._rows = {row.id: row for row in self.store.list_schedules()}
+        rows = (self._rows[id_] for id_ in states if id_ in self._rows)
+        return [
+            row if row.paused == states[row.id] else replace(row, paused=states[row.id])
+            for row in rows
+        ]
 
     def _start_waiting(self, now: datetime) -> None:
         """Claim queued occurrences (and triggered ones) whose schedule has room."""

@@ -101,6 +101,22 @@ class ScheduleIndex:
         with self._engine.connect() as conn:
             return [_schedule(row) for row in conn.execute(query).mappings()]
 
+    def schedule_states(self) -> dict[str, bool]:
+        """Whether each schedule not removed is paused, by id, oldest first.
+
+        A schedule's target and spec never change once added, so a reader that keeps the
+        rows it has read needs only this (a cheap query) to see what was added, removed,
+        paused or resumed since.
+        """
+        table = schedules_table
+        query = (
+            sa.select(table.c.id, table.c.paused)
+            .where(table.c.removed_at.is_(None))
+            .order_by(table.c.created_at)
+        )
+        with self._engine.connect() as conn:
+            return {id_: bool(paused) for id_, paused in conn.execute(query)}
+
     def set_paused(self, schedule_id: str, paused: bool) -> None:
         """Pause or resume a schedule that is not removed."""
         self._update_schedule(schedule_id, paused=paused)
