@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make demo`: the penguins example from a first run to a gated, published, verified and
-# reproduced version. Runs in examples/ with the store examples/.greenhouse (the one
-# `make lab` shows) and copies published versions to examples/published/.
+# reproduced version, then operated by schedules that fire once and alert. Runs in
+# examples/ with the store examples/.greenhouse (the one `make lab` shows) and copies
+# published versions to examples/published/.
 set -euo pipefail
 cd "$(dirname "$0")"
 export GREENHOUSE_STORE="$PWD/.greenhouse"
@@ -57,6 +58,29 @@ show greenhouse reproduce penguins@production
 step "8. Monitor drift: the penguins of 2009 against production's training data"
 drift=$(greenhouse run palmer_penguins/drift.ipynb -p batch_year 2009 --json | field id)
 show greenhouse check "$drift" --metric 'max_psi<=0.25' --metric 'drifted_features==0'
+
+step "9. Operate: a nightly retrain publishing penguins@candidate, an hourly drift check"
+# A local webhook stands in for Slack or e-mail: it prints each alert it receives.
+coproc receiver { exec python -u operate/alert_receiver.py "$PWD/.greenhouse/alerts.jsonl"; }
+receiver_pid=$receiver_PID
+read -r notify_url <&"${receiver[0]}"
+trap 'kill "$receiver_pid" 2>/dev/null || true' EXIT
+for name in nightly-retrain drift-check; do
+    if greenhouse schedule show "$name" >/dev/null 2>&1; then
+        greenhouse schedule remove "$name"
+    fi
+done
+show operate/schedules.sh "$notify_url"
+show greenhouse schedule trigger nightly-retrain
+show greenhouse schedule trigger drift-check
+show greenhouse scheduler --once
+show greenhouse schedule list
+show greenhouse schedule show nightly-retrain
+show greenhouse versions penguins
+kill "$receiver_pid"
+printf 'alerts received:\n'
+python -c 'import json, sys; [print(" ", json.loads(line)["title"]) for line in open(sys.argv[1])]' \
+    "$PWD/.greenhouse/alerts.jsonl"
 
 printf '\nThe published HTML report of penguins@%s:\n%s\n' "$number" \
     "$PWD/published/penguins/$number/report.html"

@@ -151,6 +151,10 @@ def test_binder_set_up_in_a_fresh_environment(tmp_path: Path) -> None:
     assert layout["main"]["current"] == "notebook:examples/palmer_penguins/penguins.ipynb"
 
     greenhouse = str(venv / "bin" / "greenhouse")
+    schedules = json.loads(run(greenhouse, "schedule", "list", "--json").stdout)
+    assert sorted(s["name"] for s in schedules) == ["drift-check", "nightly-retrain"]
+    config = venv / "etc" / "jupyter" / "jupyter_server_config.d" / "greenhouse-scheduler.json"
+    assert json.loads(config.read_text()) == {"GreenhouseApp": {"scheduler": True}}
     (version,) = json.loads(run(greenhouse, "versions", "penguins", "--json").stdout)
     assert version["aliases"] == ["production"]
     assert version["metrics"]["accuracy"] >= 0.95

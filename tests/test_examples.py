@@ -254,3 +254,52 @@ def test_first_examples_run_with_greenhouse(
     assert run["status"] == "succeeded"
     assert set(run["metrics"]) == metrics
     assert [f["name"] for f in run["files"]] == files
+
+
+def test_operate_schedules_retrain_into_candidate_and_alert(
+    project: Path, production: dict[str, Any]
+) -> None:
+    log = project / "alerts.jsonl"
+    receiver = subprocess.Popen(
+        [sys.executable, "-u", "operate/alert_receiver.py", str(log)],
+        cwd=project,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert receiver.stdout is not None
+        url = receiver.stdout.readline().strip()
+        assert url.startswith("json://localhost:")
+        store = {"GREENHOUSE_STORE": str(project / ".greenhouse")}
+        added = subprocess.run(
+            ["bash", "operate/schedules.sh", url],
+            cwd=project,
+            capture_output=True,
+            text=True,
+            env={**os.environ, **store},
+            check=False,
+        )
+        assert added.returncode == 0, added.stderr
+        for name in ("nightly-retrain", "drift-check"):
+            greenhouse_json("schedule", "trigger", name, cwd=project)
+        fired = command("greenhouse_ext", "scheduler", "--once", cwd=project)
+        assert fired.returncode == 0, fired.stderr
+        versions = greenhouse_json("versions", "penguins", cwd=project)
+        candidate = next(v for v in versions if "candidate" in v["aliases"])
+        assert candidate["number"] > production_number(versions)
+        retrain = greenhouse_json("schedule", "show", "nightly-retrain", cwd=project)
+        (occurrence,) = retrain["occurrences"]
+        assert occurrence["status"] == "succeeded"
+        assert occurrence["detail"]["published"] == f"penguins@{candidate['number']}"
+        drift = greenhouse_json("schedule", "show", "drift-check", cwd=project)
+        assert [o["status"] for o in drift["occurrences"]] == ["succeeded"]
+        titles = [json.loads(line)["title"] for line in log.read_text().splitlines()]
+        ran = f"penguins@{production_number(versions)}"
+        assert titles == [f"greenhouse: nightly-retrain succeeded ({ran})"]
+    finally:
+        receiver.terminate()
+        receiver.wait()
+
+
+def production_number(versions: list[dict[str, Any]]) -> int:
+    return int(next(v["number"] for v in versions if "production" in v["aliases"]))

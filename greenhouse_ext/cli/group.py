@@ -209,6 +209,21 @@ timeout_run_option = click.option(
     "this (seconds); its kernel is stopped and the notebook so far kept.",
 )
 kernel_option = click.option("--kernel", help="Kernel to use (default: the notebook's own).")
+against_option = click.option(
+    "--against", metavar="REF", help="The reference for --max-drop and --max-rise."
+)
+max_drop_option = click.option(
+    "--max-drop",
+    multiple=True,
+    metavar="NAME=AMOUNT[%]",
+    help="How much NAME may fall below its --against value: absolute, or % of that value.",
+)
+max_rise_option = click.option(
+    "--max-rise",
+    multiple=True,
+    metavar="NAME=AMOUNT[%]",
+    help="How much NAME may rise above its --against value (for losses and errors).",
+)
 
 
 def execution_options(

@@ -7,7 +7,15 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from .group import cli, open_store, print_json, print_table
+from .group import (
+    against_option,
+    cli,
+    max_drop_option,
+    max_rise_option,
+    open_store,
+    print_json,
+    print_table,
+)
 
 if TYPE_CHECKING:
     from ..artefacts import GateReport, History, Outcome, Reproduction
@@ -144,19 +152,9 @@ def _print_reproduction(result: Reproduction) -> None:
     help="A condition NAME OP NUMBER, OP one of >=, <=, >, <, ==, != (repeatable), "
     "e.g. 'accuracy>=0.9'.",
 )
-@click.option("--against", metavar="REF", help="The reference for --max-drop and --max-rise.")
-@click.option(
-    "--max-drop",
-    multiple=True,
-    metavar="NAME=AMOUNT[%]",
-    help="How much NAME may fall below its --against value: absolute, or % of that value.",
-)
-@click.option(
-    "--max-rise",
-    multiple=True,
-    metavar="NAME=AMOUNT[%]",
-    help="How much NAME may rise above its --against value (for losses and errors).",
-)
+@against_option
+@max_drop_option
+@max_rise_option
 @click.option(
     "--clean-git",
     is_flag=True,

@@ -9,8 +9,11 @@ from typing import Any
 import click
 
 from .group import (
+    against_option,
     cli,
     kernel_option,
+    max_drop_option,
+    max_rise_option,
     open_store,
     print_json,
     print_table,
@@ -97,9 +100,9 @@ def schedule_group() -> None:
     metavar="EXPR",
     help="A gate, as `greenhouse check --metric`: 'accuracy>=0.9' (repeatable).",
 )
-@click.option("--against", metavar="REF", help="The reference of --max-drop and --max-rise.")
-@click.option("--max-drop", multiple=True, metavar="NAME=AMOUNT[%]")
-@click.option("--max-rise", multiple=True, metavar="NAME=AMOUNT[%]")
+@against_option
+@max_drop_option
+@max_rise_option
 @click.option("--publish", metavar="NAME", help="Publish each run whose gates hold as NAME.")
 @click.option("--alias", metavar="ALIAS", help="With --publish: point ALIAS at the new version.")
 @click.option(
@@ -216,9 +219,9 @@ def _print_described(store: Any, schedule_id: str, as_json: bool) -> None:
     for o in data["occurrences"]:
         runs = ", ".join(f"{a['run_id']}#{a['number']}" for a in o["attempts"]) or "-"
         reason = f": {o['reason']}" if o["reason"] else ""
-        click.echo(
-            f"    {o['fire_at']}  {o['status']}{reason}  runs {runs}  {o['version'] or ''}".rstrip()
-        )
+        published = (o.get("detail") or {}).get("published")
+        ran = f"{o['version'] or ''}, published {published}" if published else o["version"] or ""
+        click.echo(f"    {o['fire_at']}  {o['status']}{reason}  runs {runs}  {ran}".rstrip())
         for d in o["deliveries"]:
             state = "delivered" if d["delivered"] else f"failed: {d['error']}"
             click.echo(f"      alert {d['event']} to {d['channel']}: {state}")
