@@ -82,8 +82,8 @@ export class FormModel implements IDisposable {
   }
 
   /**
-   * Forget the last notebook's parameters, inputs and problems, without a signal:
-   * the owner signals the notebook that replaces it. Further sweep values are kept.
+   * Forget the last notebook's parameters, inputs and problems (`parameters`). Further
+   * sweep values are kept.
    */
   clear(): void {
     this._parameterSet = null;
@@ -93,6 +93,7 @@ export class FormModel implements IDisposable {
     this._fieldErrors.clear();
     this._moreErrors.clear();
     this._formProblems = [];
+    this._changed.emit('parameters');
   }
 
   /**
@@ -248,6 +249,25 @@ export class FormModel implements IDisposable {
       }
     }
     return { values, errors };
+  }
+
+  /**
+   * Read the form as text, as `-p NAME VALUE` writes values (a schedule keeps them so).
+   *
+   * @returns The fields changed from their defaults: a text value as it is, any other
+   * as JSON.
+   * @throws {InvalidFormError} When a field is invalid (its problem is shown on it).
+   */
+  textValues(): Record<string, string> {
+    const { values, errors } = this.validate();
+    this._refuseInvalid(errors);
+    this._fieldErrors.clear();
+    return Object.fromEntries(
+      Object.entries(values).map(([name, value]) => [
+        name,
+        typeof value === 'string' ? value : JSON.stringify(value)
+      ])
+    );
   }
 
   /**

@@ -1,12 +1,15 @@
 /**
  * Schedules in the panel: the list, a new schedule's next fire times as its timing is
- * typed, creating, pausing, resuming and triggering, and each schedule's occurrences,
- * all through the one HTTP seam (the server checks and stores; nothing is re-checked here).
+ * typed and its target's parameter form, creating, pausing, resuming and triggering, and
+ * each schedule's occurrences, all through the one HTTP seam (the server checks and
+ * stores; nothing is re-checked here).
  */
 import { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 
+import type { IParameterSet } from './api';
 import { messageOf } from './errors';
+import { FormModel } from './formModel';
 import { requestAPI } from './request';
 import { globalTimers, type ITimers } from './runs';
 import type { components } from './schema';
@@ -104,6 +107,40 @@ export class SchedulesModel implements IDisposable {
    */
   get previewError(): string | null {
     return this._previewError;
+  }
+
+  /**
+   * The parameter form of the target being typed: a published version's parameters,
+   * defaulting to its recorded values, or a notebook's.
+   */
+  readonly form = new FormModel();
+
+  /**
+   * Read the parameters of the target being typed into {@link form}; an answer about
+   * an older target is dropped. A target that ends like a notebook or holds a `/` is
+   * a notebook's path, anything else a published version (as `greenhouse run` reads it).
+   *
+   * @param target - `NAME@ALIAS`, `NAME@N`, `NAME` or a notebook's path.
+   */
+  async setTarget(target: string): Promise<void> {
+    const asked = ++this._targetAsked;
+    this.form.clear();
+    if (target === '') {
+      return;
+    }
+    const query = new URLSearchParams({
+      [namesNotebook(target) ? 'path' : 'version']: target
+    });
+    try {
+      const set = await requestAPI<IParameterSet>(`parameters?${query}`);
+      if (asked === this._targetAsked && !this._isDisposed) {
+        this.form.setParameters(set);
+      }
+    } catch (error) {
+      if (asked === this._targetAsked && !this._isDisposed) {
+        this.form.setParametersError(messageOf(error));
+      }
+    }
   }
 
   /**
@@ -211,6 +248,7 @@ export class SchedulesModel implements IDisposable {
       return;
     }
     this._isDisposed = true;
+    this.form.dispose();
     if (this._previewTimer !== null) {
       this._timers.clearTimeout(this._previewTimer);
     }
@@ -248,9 +286,23 @@ export class SchedulesModel implements IDisposable {
   private _preview: IFireTime[] = [];
   private _previewError: string | null = null;
   private _previewAsked = 0;
+  private _targetAsked = 0;
   private _previewTimer: unknown = null;
   private _isDisposed = false;
   private _changed = new Signal<this, void>(this);
+}
+
+/**
+ * Whether a schedule's target names a notebook file rather than a published version.
+ *
+ * @param target - The target as typed.
+ * @returns True for a path (it holds a `/`) or a notebook's file name.
+ */
+export function namesNotebook(target: string): boolean {
+  return (
+    target.includes('/') ||
+    /\.(ipynb|py|md|myst|mystnb|Rmd|R|r|jl)$/.test(target)
+  );
 }
 
 /**

@@ -29,7 +29,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** The parameters a notebook declares in its cell tagged `parameters`. */
+    /**
+     * The parameters a notebook declares in its cell tagged `parameters`, or those a published version takes.
+     * @description Give `path` or `version`, not both. A version's parameters are those of its own stored notebook, each defaulting to the value its run recorded; a secret's value was never stored, so it has no default.
+     */
     get: operations['describeParameters'];
     put?: never;
     /** The parameters a notebook would declare with this parameters cell (its unsaved edits). */
@@ -1338,9 +1341,11 @@ export interface operations {
   };
   describeParameters: {
     parameters: {
-      query: {
+      query?: {
         /** @description The notebook's path, relative to the server's root. */
-        path: string;
+        path?: string;
+        /** @description A published version, `NAME`, `NAME@N` or `NAME@ALIAS`. */
+        version?: string;
       };
       header?: never;
       path?: never;
@@ -1348,7 +1353,7 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description The parameter set; `notebook` is the path as given. */
+      /** @description The parameter set; `notebook` is the path as given, or the version as `NAME@N`. */
       200: {
         headers: {
           [name: string]: unknown;

@@ -3,7 +3,7 @@
 from .execute import Job, execute, notebook_label, prepare
 from .launcher import RunLauncher
 from .logs import LogChunk, read_log
-from .published import names_file, prepare_version, version_filter
+from .published import names_file, prepare_version, version_filter, version_parameters
 from .results import results_table, side_by_side, sorted_runs, sweep_page, sweep_runs
 from .sweep import (
     RETRIES_MAX,
@@ -40,4 +40,5 @@ __all__ = [
     "sweep_page",
     "sweep_runs",
     "version_filter",
+    "version_parameters",
 ]

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from ..errors import InvalidInput, NotFound
-from ..models import VersionRef
-from ..notebooks import names_notebook, parse_notebook
+from ..models import ParameterSet, Run, Version, VersionRef
+from ..notebooks import NotebookFile, names_notebook, parse_notebook
 from ..parameters import DEFAULT_VALUE_LIMIT, ValueLimit, discover, validate
 from ..store import Store, find_version
 from . import provenance
@@ -92,13 +93,7 @@ def prepare_version(
     InvalidInput
         A value, a missing secret, the kernel, a timeout or an input is wrong.
     """
-    version = find_version(store, ref)
-    run = store.get_run(version.run_id)
-    if run.source_object is None:
-        raise NotFound(f"Version {version.ref} has no stored notebook (run {run.id})")
-    source = store.get_object(run.source_object)
-    read = parse_notebook(source, run.notebook)
-    spec = discover(read.notebook, run.notebook)
+    version, run, source, read, spec = _stored_notebook(store, ref)
     secrets = sorted(p.name for p in spec.parameters if p.secret and p.name in run.parameters)
     missing = [name for name in secrets if name not in {**values, **(text_values or {})}]
     if missing:
@@ -128,6 +123,39 @@ def prepare_version(
         nb=read.notebook,
         notebook_format=read.format,
     )
+
+
+def version_parameters(store: Store, ref: str) -> ParameterSet:
+    """The parameters a run of a published version takes, for a form.
+
+    They are those of the version's own stored notebook, each defaulting to the value the
+    version's run recorded; a secret's value was never stored, so it has no default and
+    must be given again.
+
+    Raises
+    ------
+    NotFound, InvalidInput
+        As `prepare_version`: no such version, or its notebook is not in the store.
+    """
+    version, run, _, _, spec = _stored_notebook(store, ref)
+    parameters = [
+        replace(p, default=None if p.secret else run.parameters.get(p.name, p.default))
+        for p in spec.parameters
+    ]
+    return replace(spec, notebook=version.ref, parameters=parameters)
+
+
+def _stored_notebook(
+    store: Store, ref: str
+) -> tuple[Version, Run, bytes, NotebookFile, ParameterSet]:
+    """A version, its run, and the run's stored notebook: its bytes, as read, and its parameters."""
+    version = find_version(store, ref)
+    run = store.get_run(version.run_id)
+    if run.source_object is None:
+        raise NotFound(f"Version {version.ref} has no stored notebook (run {run.id})")
+    source = store.get_object(run.source_object)
+    read = parse_notebook(source, run.notebook)
+    return version, run, source, read, discover(read.notebook, run.notebook)
 
 
 def _notebook_path(project: Path, label: str) -> Path:

@@ -86,6 +86,23 @@ describe('FormModel: the fields', () => {
     });
   });
 
+  it('reads the changed values as text for a schedule, and refuses an invalid one', () => {
+    const form = trainForm();
+
+    form.setInput('epochs', '200');
+    form.setInput('layers', '[128]');
+    form.setInput('model', '"constant"');
+    expect(form.textValues()).toEqual({
+      epochs: '200',
+      layers: '[128]',
+      model: 'constant'
+    });
+
+    form.setInput('epochs', '0');
+    expect(() => form.textValues()).toThrow(InvalidFormError);
+    expect(form.field('epochs')?.error).toBe('must be at least 1');
+  });
+
   it('shows a problem as soon as a value is typed, and clears it once fixed', () => {
     const form = trainForm();
 

@@ -1,5 +1,16 @@
-import { PREVIEW_DELAY_MS, SchedulesModel } from '../schedules';
-import { FakeServer, FakeTimers, httpError, requestAPI, settle } from './fakes';
+import { nullTranslator } from '@jupyterlab/translation';
+import { CommandRegistry } from '@lumino/commands';
+
+import { namesNotebook, PREVIEW_DELAY_MS, SchedulesModel } from '../schedules';
+import { SchedulesView } from '../widgets/schedules';
+import {
+  FakeServer,
+  FakeTimers,
+  httpError,
+  parameter,
+  requestAPI,
+  settle
+} from './fakes';
 
 jest.mock('../request', () => ({
   ...jest.requireActual('../request'),
@@ -124,5 +135,138 @@ describe('SchedulesModel', () => {
     await timers.tick();
     await settle();
     expect(server.calls).toEqual([]);
+  });
+});
+
+describe("SchedulesModel: the target's parameters", () => {
+  const set = {
+    notebook: 'report@3',
+    parameters: [parameter('region', 'str', { default: 'north' })],
+    warnings: []
+  };
+
+  it('reads a version by reference and a notebook by path', async () => {
+    const { model, server } = schedulesOn();
+    server.on('GET parameters', set);
+
+    await model.setTarget('report@production');
+    expect(model.form.parameterSet).toEqual(set);
+    await model.setTarget('work/report.ipynb');
+
+    expect(server.called()).toEqual([
+      'parameters?version=report%40production',
+      'parameters?path=work%2Freport.ipynb'
+    ]);
+  });
+
+  it("drops an older target's answer, and shows a refusal instead of fields", async () => {
+    const { model, server } = schedulesOn();
+    let answerFirst: (value: unknown) => void = () => undefined;
+    const late = new Promise(resolve => (answerFirst = resolve));
+    server.on(
+      'GET parameters',
+      () => late,
+      httpError(404, "Nothing is published as 'reprot'")
+    );
+
+    const first = model.setTarget('report');
+    await model.setTarget('reprot');
+    answerFirst(set);
+    await first;
+
+    expect(model.form.parameterSet).toBeNull();
+    expect(model.form.parametersError).toBe("Nothing is published as 'reprot'");
+  });
+
+  it.each([
+    ['report@production', false],
+    ['report', false],
+    ['report.ipynb', true],
+    ['work/report', true],
+    ['report.py', true]
+  ])('reads %s as a notebook: %s', (target, file) => {
+    expect(namesNotebook(target)).toBe(file);
+  });
+});
+
+describe('SchedulesView: the form', () => {
+  const trans = nullTranslator.load('greenhouse_ext');
+
+  async function formOn(server: FakeServer): Promise<SchedulesView> {
+    server.on('GET schedules', { schedules: [] }).on('GET parameters', {
+      notebook: 'report@3',
+      parameters: [parameter('region', 'str', { default: 'north' })],
+      warnings: []
+    });
+    const view = new SchedulesView({
+      model: new SchedulesModel({ timers: new FakeTimers() }),
+      commands: new CommandRegistry(),
+      trans
+    });
+    await settle();
+    return view;
+  }
+
+  function type(view: SchedulesView, name: string, value: string): void {
+    const input = view.node.querySelector<HTMLInputElement>(
+      `.jp-greenhouse-schedule-form [name=${name}]`
+    )!;
+    input.value = value;
+    input.dispatchEvent(new Event('change'));
+  }
+
+  it('sends the changed parameters as text and the policy fields typed', async () => {
+    const server = new FakeServer();
+    const view = await formOn(server);
+    server.on('POST schedules', { ...listed, spec: {}, occurrences: [] });
+    type(view, 'target', 'report@production');
+    await settle();
+    const field = view.node.querySelector<HTMLInputElement>(
+      '.jp-greenhouse-param[data-name=region] input'
+    )!;
+    field.value = 'south';
+    field.dispatchEvent(new Event('input'));
+    type(view, 'every', '1h');
+    type(view, 'retries', '2');
+    type(view, 'overlap', 'queue');
+    type(view, 'checks', 'rows>0; score>=0.5');
+    type(view, 'notify', 'json://localhost:9/hook');
+
+    view.node
+      .querySelector<HTMLButtonElement>('.jp-greenhouse-schedule-create')!
+      .click();
+    await settle();
+
+    const posted = server.calls.find(c => c.method === 'POST');
+    expect(posted?.body).toEqual({
+      target: 'report@production',
+      every: '1h',
+      parameters: { region: 'south' },
+      retries: 2,
+      overlap: 'queue',
+      checks: ['rows>0', 'score>=0.5'],
+      notify: ['json://localhost:9/hook']
+    });
+    view.dispose();
+  });
+
+  it('refuses a number field that holds no number, sending nothing', async () => {
+    const server = new FakeServer();
+    const view = await formOn(server);
+    type(view, 'target', 'report@production');
+    type(view, 'every', '1h');
+    type(view, 'retries', 'two');
+
+    view.node
+      .querySelector<HTMLButtonElement>('.jp-greenhouse-schedule-create')!
+      .click();
+    await settle();
+
+    expect(server.calls.filter(c => c.method === 'POST')).toEqual([]);
+    expect(
+      view.node.querySelector('.jp-greenhouse-schedules > .jp-greenhouse-error')
+        ?.textContent
+    ).toBe('Retries: two is not a whole number');
+    view.dispose();
   });
 });

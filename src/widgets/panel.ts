@@ -169,7 +169,7 @@ export class GreenhousePanel extends Panel {
 
     this._notebookSection = new Panel();
     this._notebookSection.addClass('jp-greenhouse-notebook-section');
-    this._notebookSection.addWidget(new ParameterForm(model, trans));
+    this._notebookSection.addWidget(new ParameterForm(model.form, trans));
     this._notebookSection.addWidget(new Widget({ node: runBar }));
     this._notebookSection.addWidget(new Widget({ node: historyHeader }));
     this._notebookSection.addWidget(new Widget({ node: this._selectionNote }));

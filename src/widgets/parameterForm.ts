@@ -7,7 +7,6 @@ import { Widget } from '@lumino/widgets';
 
 import type { IParameter } from '../api';
 import type { FormModel } from '../formModel';
-import { PanelModel } from '../panelModel';
 import { displayValue, selectOptions } from '../parameters';
 import { element } from './dom';
 
@@ -17,29 +16,36 @@ import { element } from './dom';
 let fieldCount = 0;
 
 /**
- * The form generated from the parameters cell of the notebook in focus.
+ * A form generated from a parameter set: the panel's, of the notebook in focus, and a
+ * schedule's, of a published version.
  */
 export class ParameterForm extends Widget {
   /**
    * Create the form; it follows the model from then on.
    *
-   * @param model - The sidebar's model.
+   * @param model - The parameters and what is typed in them.
    * @param trans - The translation bundle.
+   * @param options - Whether each field offers further values for a sweep (default yes).
    */
-  constructor(model: PanelModel, trans: TranslationBundle) {
+  constructor(
+    model: FormModel,
+    trans: TranslationBundle,
+    options: ParameterForm.IOptions = {}
+  ) {
     super();
     this._model = model;
     this._trans = trans;
+    this._sweeps = options.sweeps ?? true;
     this.addClass('jp-greenhouse-form');
     this.node.dataset.testid = 'greenhouse-form';
     model.changed.connect(this._onChanged, this);
     this._build();
   }
 
-  private _onChanged(sender: PanelModel, part: PanelModel.Part) {
-    if (part === 'notebook' || part === 'parameters') {
+  private _onChanged(sender: FormModel, part: FormModel.Part) {
+    if (part === 'parameters') {
       this._build();
-    } else if (part === 'form') {
+    } else {
       this._update();
     }
   }
@@ -52,18 +58,15 @@ export class ParameterForm extends Widget {
     const trans = this._trans;
     this._fields.clear();
     this.node.replaceChildren();
-    if (model.notebook === null) {
-      return;
-    }
-    if (model.form.parametersError !== null) {
+    if (model.parametersError !== null) {
       this.node.append(
-        element('div', 'jp-greenhouse-error', model.form.parametersError, {
+        element('div', 'jp-greenhouse-error', model.parametersError, {
           role: 'alert'
         })
       );
       return;
     }
-    const set = model.form.parameterSet;
+    const set = model.parameterSet;
     if (set === null) {
       this.node.append(
         element(
@@ -98,7 +101,7 @@ export class ParameterForm extends Widget {
       );
     }
     for (const parameter of set.parameters) {
-      const field = new Field(parameter, model, trans);
+      const field = new Field(parameter, model, trans, this._sweeps);
       this._fields.set(parameter.name, field);
       this.node.append(field.node);
     }
@@ -114,18 +117,19 @@ export class ParameterForm extends Widget {
    */
   private _update(): void {
     for (const [name, field] of this._fields) {
-      const state = this._model.form.field(name);
+      const state = this._model.field(name);
       if (state) {
         field.update(state);
       }
     }
     this._problems?.replaceChildren(
-      ...this._model.form.formProblems.map(text => element('li', '', text))
+      ...this._model.formProblems.map(text => element('li', '', text))
     );
   }
 
-  private _model: PanelModel;
+  private _model: FormModel;
   private _trans: TranslationBundle;
+  private _sweeps: boolean;
   private _fields = new Map<string, Field>();
   private _problems: HTMLElement | null = null;
 }
@@ -136,10 +140,11 @@ export class ParameterForm extends Widget {
 class Field {
   constructor(
     parameter: IParameter,
-    private _model: PanelModel,
-    trans: TranslationBundle
+    private _model: FormModel,
+    trans: TranslationBundle,
+    sweeps: boolean
   ) {
-    const state = _model.form.field(parameter.name);
+    const state = _model.field(parameter.name);
     const kind = state?.kind ?? 'json';
     this.node = element('div', 'jp-greenhouse-param', undefined, {
       'data-name': parameter.name,
@@ -159,7 +164,7 @@ class Field {
     });
     this._input = this._createInput(parameter, kind, id, trans);
     this.node.append(label, this._inputRow(parameter, kind));
-    if (kind !== 'password') {
+    if (sweeps && kind !== 'password') {
       // Secrets are not swept: their values would travel in the sweep's table.
       const more = element('input', 'jp-greenhouse-param-more', undefined, {
         type: 'text',
@@ -169,7 +174,7 @@ class Field {
         'aria-label': trans.__('More values of %1 for a sweep', parameter.name)
       });
       more.addEventListener('input', () =>
-        _model.form.setMoreValues(parameter.name, more.value)
+        _model.setMoreValues(parameter.name, more.value)
       );
       this._more = more;
       this._moreError = element(
@@ -210,7 +215,7 @@ class Field {
       this._range.value = input.value;
     }
     if (this._more && document.activeElement !== this._more) {
-      this._more.value = this._model.form.moreValues(state.parameter.name);
+      this._more.value = this._model.moreValues(state.parameter.name);
     }
     if (this._more && this._moreError) {
       const bad = state.moreError !== null;
@@ -230,8 +235,7 @@ class Field {
     trans: TranslationBundle
   ): HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement {
     const name = parameter.name;
-    const send = (input: string | boolean) =>
-      this._model.form.setInput(name, input);
+    const send = (input: string | boolean) => this._model.setInput(name, input);
     let input: HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement;
     if (kind === 'checkbox') {
       const box = element('input', 'jp-greenhouse-param-input', undefined, {
@@ -302,7 +306,7 @@ class Field {
       });
       range.addEventListener('input', () => {
         this._input.value = range.value;
-        this._model.form.setInput(parameter.name, range.value);
+        this._model.setInput(parameter.name, range.value);
       });
       this._range = range;
       row.append(range);
@@ -316,4 +320,19 @@ class Field {
   private _more: HTMLInputElement | null = null;
   private _moreError: HTMLElement | null = null;
   private _error: HTMLElement;
+}
+
+/**
+ * Types of the parameter form.
+ */
+export namespace ParameterForm {
+  /**
+   * Options of the form.
+   */
+  export interface IOptions {
+    /**
+     * Whether each field offers further values for a sweep (default yes).
+     */
+    sweeps?: boolean;
+  }
 }

@@ -121,3 +121,27 @@ async def test_runs_from_an_unknown_alias_is_404(api, published):
 
     assert reply.code == 404
     assert "has no alias 'staging'" in reply.json["message"]
+
+
+async def test_a_versions_parameters_default_to_its_recorded_values(api, published):
+    reply = await api("GET", "parameters", params={"version": "train@production"})
+
+    assert reply.code == 200, reply.body
+    assert reply.json["notebook"] == "train@1"
+    shown = {p["name"]: (p["default"], p["field"]["secret"]) for p in reply.json["parameters"]}
+    # The working copy now declares only `rate`: the version's own notebook is read.
+    assert shown == {"epochs": (4, False), "api_token": (None, True)}
+
+
+@pytest.mark.parametrize(
+    ("params", "code", "words"),
+    [
+        ({"version": "train@staging"}, 404, "(aliases: production)"),
+        ({"version": "train", "path": "work/train.ipynb"}, 400, "not both"),
+    ],
+    ids=["alias", "both"],
+)
+async def test_bad_parameters_queries(api, published, params, code, words):
+    reply = await api("GET", "parameters", params=params)
+
+    assert (reply.code, words in reply.json["message"]) == (code, True), reply.body

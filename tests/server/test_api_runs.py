@@ -106,7 +106,7 @@ async def test_parameters_through_a_symlink_that_stays_in_the_root(api, notebook
 @pytest.mark.parametrize(
     ("path", "status", "words"),
     [
-        (None, 400, "'path' is required"),
+        (None, 400, "Give either 'path'"),
         ("missing.ipynb", 404, "does not exist"),
         ("work", 400, "not a notebook"),
         ("../outside/nb.ipynb", 400, "leads out of the server's root"),

@@ -1,6 +1,8 @@
 """The panel's Schedules section end to end: a real JupyterLab, a real `greenhouse
-scheduler --once`, Debian's Chromium. Create a schedule of a published version, see its
-next fire times as the cron is typed, trigger it, see the occurrence and its run."""
+scheduler --once`, Debian's Chromium and a real local webhook. Create a schedule of a
+published version with a value in its parameter form, a retry policy and an alert, see
+its next fire times as the cron is typed, trigger it twice, see the occurrences, their
+runs and their alert deliveries, and diff the two runs."""
 
 from __future__ import annotations
 
@@ -8,8 +10,13 @@ import json
 import os
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 RUN_TIMEOUT_S = 240
 
@@ -30,9 +37,33 @@ def greenhouse(lab_root: Path, *args: str) -> str:
     return done.stdout
 
 
+@pytest.fixture
+def webhook() -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    """A local webhook: its Apprise URL and the JSON bodies posted to it."""
+    received: list[dict[str, Any]] = []
+
+    class Receiver(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            length = int(self.headers["Content-Length"])
+            received.append(json.loads(self.rfile.read(length)))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"json://127.0.0.1:{server.server_address[1]}/hook", received
+    server.shutdown()
+    server.server_close()
+
+
 def test_create_see_fire_times_trigger_and_see_the_occurrence_and_its_run(
-    page: Any, lab_url: str, lab_token: str, lab_root: Path
+    page: Any, lab_url: str, lab_token: str, lab_root: Path, webhook: Any
 ) -> None:
+    hook, received = webhook
     run_id = json.loads(greenhouse(lab_root, "run", "train.ipynb", "--json"))["id"]
     greenhouse(lab_root, "publish", run_id, "--name", "trainer", "--alias", "production")
 
@@ -44,6 +75,14 @@ def test_create_see_fire_times_trigger_and_see_the_occurrence_and_its_run(
     form.scroll_into_view_if_needed()
 
     page.fill('.jp-greenhouse-schedule-form input[name="target"]', "trainer@production")
+    page.press('.jp-greenhouse-schedule-form input[name="target"]', "Tab")
+    epochs = '.jp-greenhouse-schedule-form .jp-greenhouse-param[data-name="epochs"]'
+    page.wait_for_selector(epochs)
+    page.fill(f"{epochs} input.jp-greenhouse-param-input", "7")
+    page.click(".jp-greenhouse-schedule-policy summary")
+    page.fill('.jp-greenhouse-schedule-policy input[name="retries"]', "1")
+    page.fill('.jp-greenhouse-schedule-policy input[name="notify"]', hook)
+    page.fill('.jp-greenhouse-schedule-policy input[name="notify_on"]', "success")
     page.fill('.jp-greenhouse-schedule-form input[name="tz"]', "Asia/Tokyo")
     page.fill('.jp-greenhouse-schedule-form input[name="cron"]', "61 * * * *")
     error = page.wait_for_selector(".jp-greenhouse-schedule-preview .jp-greenhouse-invalid-input")
@@ -71,10 +110,36 @@ def test_create_see_fire_times_trigger_and_see_the_occurrence_and_its_run(
     greenhouse(lab_root, "scheduler", "--once")
     page.click(".jp-greenhouse-schedules-refresh")
     occurrence = page.wait_for_selector('.jp-greenhouse-occurrence[data-status="succeeded"]')
-    assert "succeeded run " in occurrence.inner_text()
-
+    assert "succeeded (trainer@1) run " in occurrence.inner_text()
+    delivery = occurrence.wait_for_selector('.jp-greenhouse-delivery[data-delivered="true"]')
+    assert f"alert success → {hook}: delivered" in delivery.inner_text()
     (scheduled,) = json.loads(greenhouse(lab_root, "runs", "--schedule", "trainer", "--json"))
-    link = page.wait_for_selector(f'.jp-greenhouse-occurrence-run[data-run-id="{scheduled["id"]}"]')
+    (alert,) = received
+    assert "succeeded" in alert["title"] and scheduled["id"] in alert["message"], alert
+    assert scheduled["parameters"]["epochs"] == 7
+    spec = json.loads(greenhouse(lab_root, "schedule", "show", "trainer", "--json"))["spec"]
+    assert (spec["retries"], spec["notify_on"], spec["parameters"]) == (
+        1,
+        "success",
+        {"epochs": "7"},
+    )
+    link = f'.jp-greenhouse-occurrence-run[data-run-id="{scheduled["id"]}"]'
+    page.wait_for_selector(link)
     assert "last succeeded" in page.inner_text('.jp-greenhouse-schedule[data-name="trainer"]')
-    link.click()
+    assert not page.is_visible(".jp-greenhouse-occurrence-diff")
+
+    page.click('.jp-greenhouse-schedule[data-name="trainer"] .jp-greenhouse-schedule-trigger')
+    page.wait_for_selector('.jp-greenhouse-occurrence[data-status="queued"]')
+    greenhouse(lab_root, "scheduler", "--once")
+    page.click(".jp-greenhouse-schedules-refresh")
+    page.wait_for_function(
+        "() => document.querySelectorAll("
+        "'.jp-greenhouse-occurrence[data-status=\"succeeded\"]').length === 2"
+    )
+    (diff,) = page.query_selector_all(".jp-greenhouse-occurrence-diff")
+    diff.click()
+    page.wait_for_selector(".jp-greenhouse-diff-widget .jp-greenhouse-diff-heading", timeout=60_000)
+    assert scheduled["id"][:8] in page.inner_text(".lm-TabBar-tab.jp-mod-current")
+
+    page.click(link)
     page.wait_for_selector(f'.lm-TabBar-tab:has-text("{scheduled["id"]}")', timeout=60_000)

@@ -22,6 +22,7 @@ from ...execution import (
     prepare_version,
     read_log,
     version_filter,
+    version_parameters,
 )
 from ...models import Run, RunStatus
 from ...parameters import ValueLimit, discover, parameter_set_with_fields, read_parameters
@@ -50,6 +51,9 @@ REPORT_POLICY = (
 class ParametersHandler(GreenhouseHandler):
     """``GET parameters?path=NB``: the parameters a notebook declares.
 
+    ``GET parameters?version=REF``: those a run of a published version takes, each
+    defaulting to the version's recorded value (for a schedule's or a run's form).
+
     ``POST parameters`` with ``{notebook, source}``: those it would declare with
     ``source`` as its parameters cell, for a form following unsaved edits.
     """
@@ -57,8 +61,17 @@ class ParametersHandler(GreenhouseHandler):
     @tornado.web.authenticated
     @authorized
     async def get(self) -> None:
-        """Answer the notebook's parameters, each with its form field, named by the path given."""
-        path = self.query("path")
+        """Answer the notebook's or version's parameters, each with its form field."""
+        path, version = self.optional_query("path"), self.optional_query("version")
+        if bool(path) == bool(version):
+            raise InvalidInput(
+                "Give either 'path' (a notebook under the root) or 'version' "
+                "(NAME, NAME@N or NAME@ALIAS), not both and not neither"
+            )
+        if version:
+            spec = await self.with_store(version_parameters, version)
+            self.reply(parameter_set_with_fields(spec))
+            return
         spec = read_parameters(self.confined(path, "notebook"))
         self.reply({**parameter_set_with_fields(spec), "notebook": path})
 
