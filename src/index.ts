@@ -153,10 +153,13 @@ const panelPlugin: JupyterFrontEndPlugin<void> = {
     ]) {
       palette?.addItem({ command, category: trans.__('Greenhouse') });
     }
-    app.docRegistry.addWidgetExtension(
-      'Notebook',
-      new RunButtonExtension(app.commands, trans)
-    );
+    // Jupytext's JupyterLab integration opens text notebooks with a factory of its own.
+    for (const factory of ['Notebook', 'Jupytext Notebook']) {
+      app.docRegistry.addWidgetExtension(
+        factory,
+        new RunButtonExtension(app.commands, trans)
+      );
+    }
     followFocus(app, tracker, model);
   }
 };
