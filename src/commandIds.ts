@@ -36,4 +36,9 @@ export namespace CommandIDs {
    * Open the full-width runs view (arg `notebook`; default: the whole store).
    */
   export const openRuns = 'greenhouse:open-runs';
+  /**
+   * Show a notebook file in the sidebar without opening it (arg `path`; default: the
+   * file browser's selected file), for a text notebook that opens in the editor.
+   */
+  export const openInPanel = 'greenhouse:open-in-panel';
 }

@@ -11,6 +11,7 @@ import {
 } from '@jupyterlab/apputils';
 import { PathExt } from '@jupyterlab/coreutils';
 import type { IEditorServices } from '@jupyterlab/codeeditor';
+import type { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
 import type { INotebookContent } from '@jupyterlab/nbformat';
 import type { INotebookTracker } from '@jupyterlab/notebook';
 import type { IRenderMimeRegistry } from '@jupyterlab/rendermime';
@@ -19,6 +20,7 @@ import { IFrame } from '@jupyterlab/ui-components';
 import type { Widget } from '@lumino/widgets';
 
 import { CommandIDs } from './commandIds';
+import { isNotebookFile } from './notebookNames';
 import { apiURL, requestAPI } from './request';
 import { addRunsCommand } from './runsCommand';
 import { askPublish } from './widgets/artefacts';
@@ -40,6 +42,10 @@ export interface ICommandContext {
    * The notebooks open in the application.
    */
   tracker: INotebookTracker;
+  /**
+   * The file browser, whose selected notebook file the sidebar can show (if any).
+   */
+  fileBrowser: IDefaultFileBrowser | null;
   /**
    * The renderers used by diffs and executed notebooks.
    */
@@ -77,6 +83,36 @@ export function addCommands(context: ICommandContext): void {
     icon: greenhouseIcon,
     describedBy: noArgs,
     execute: () => app.shell.activateById(panel.id)
+  });
+
+  commands.addCommand(CommandIDs.openInPanel, {
+    label: trans.__('Show in Greenhouse Sidebar'),
+    caption: trans.__(
+      'Read this notebook’s parameters and runs in the sidebar without opening it'
+    ),
+    icon: greenhouseIcon,
+    describedBy: {
+      args: {
+        type: 'object',
+        properties: {
+          path: {
+            type: 'string',
+            description: trans.__('The notebook file to show')
+          }
+        }
+      }
+    },
+    isVisible: args => {
+      const path = (args.path as string | undefined) ?? selectedFile(context);
+      return path !== null && isNotebookFile(path);
+    },
+    execute: async args => {
+      const path = (args.path as string | undefined) ?? selectedFile(context);
+      if (path !== null) {
+        app.shell.activateById(panel.id);
+        await model.setNotebook(app.serviceManager.contents.localPath(path));
+      }
+    }
   });
 
   commands.addCommand(CommandIDs.run, {
@@ -156,6 +192,16 @@ export function addCommands(context: ICommandContext): void {
   });
 
   addRunsCommand(context);
+}
+
+/**
+ * The file selected in the file browser (not a folder), if any.
+ */
+function selectedFile(context: ICommandContext): string | null {
+  const first = context.fileBrowser?.selectedItems().next();
+  return first && !first.done && first.value.type !== 'directory'
+    ? first.value.path
+    : null;
 }
 
 /**

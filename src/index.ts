@@ -19,6 +19,7 @@ import {
   INotebookTracker,
   NotebookPanel
 } from '@jupyterlab/notebook';
+import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
 import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import {
   ITranslator,
@@ -112,7 +113,12 @@ const panelPlugin: JupyterFrontEndPlugin<void> = {
     'Adds the Greenhouse sidebar (parameters, runs, diffs, published versions) and its commands.',
   autoStart: true,
   requires: [INotebookTracker, IRenderMimeRegistry, IEditorServices],
-  optional: [ICommandPalette, ITranslator, ILayoutRestorer],
+  optional: [
+    ICommandPalette,
+    ITranslator,
+    ILayoutRestorer,
+    IDefaultFileBrowser
+  ],
   activate: (
     app: JupyterFrontEnd,
     tracker: INotebookTracker,
@@ -120,7 +126,8 @@ const panelPlugin: JupyterFrontEndPlugin<void> = {
     editorServices: IEditorServices,
     palette: ICommandPalette | null,
     translator: ITranslator | null,
-    restorer: ILayoutRestorer | null
+    restorer: ILayoutRestorer | null,
+    fileBrowser: IDefaultFileBrowser | null
   ) => {
     const trans = (translator ?? nullTranslator).load('greenhouse_ext');
     const model = new PanelModel({ historyInterval: HISTORY_INTERVAL_MS });
@@ -143,7 +150,22 @@ const panelPlugin: JupyterFrontEndPlugin<void> = {
     app.shell.add(panel, 'left', { rank: 900 });
     restorer?.add(panel, panel.id);
 
-    addCommands({ app, panel, tracker, rendermime, editorServices, trans });
+    addCommands({
+      app,
+      panel,
+      tracker,
+      fileBrowser,
+      rendermime,
+      editorServices,
+      trans
+    });
+    // A text notebook opens in the editor unless Jupytext's integration is installed:
+    // the file browser offers any notebook file to the sidebar.
+    app.contextMenu.addItem({
+      command: CommandIDs.openInPanel,
+      selector: '.jp-DirListing-item[data-isdir="false"]',
+      rank: 3
+    });
     for (const command of [
       CommandIDs.openPanel,
       CommandIDs.run,

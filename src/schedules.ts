@@ -10,6 +10,7 @@ import { ISignal, Signal } from '@lumino/signaling';
 import type { IParameterSet } from './api';
 import { messageOf } from './errors';
 import { FormModel } from './formModel';
+import { namesNotebook } from './notebookNames';
 import { requestAPI } from './request';
 import { globalTimers, type ITimers } from './runs';
 import type { components } from './schema';
@@ -290,19 +291,6 @@ export class SchedulesModel implements IDisposable {
   private _previewTimer: unknown = null;
   private _isDisposed = false;
   private _changed = new Signal<this, void>(this);
-}
-
-/**
- * Whether a schedule's target names a notebook file rather than a published version.
- *
- * @param target - The target as typed.
- * @returns True for a path (it holds a `/`) or a notebook's file name.
- */
-export function namesNotebook(target: string): boolean {
-  return (
-    target.includes('/') ||
-    /\.(ipynb|py|md|myst|mystnb|Rmd|R|r|jl)$/.test(target)
-  );
 }
 
 /**

@@ -187,6 +187,16 @@ describe("SchedulesModel: the target's parameters", () => {
   ])('reads %s as a notebook: %s', (target, file) => {
     expect(namesNotebook(target)).toBe(file);
   });
+
+  it.each([
+    ['analysis.py', true],
+    ['notes.md', true],
+    ['train.ipynb', true],
+    ['data/measurements.csv', false],
+    ['report@production', false]
+  ])('offers %s in the sidebar: %s', (name, offered) => {
+    expect(isNotebookFile(name)).toBe(offered);
+  });
 });
 
 describe('SchedulesView: the form', () => {

@@ -66,3 +66,55 @@ def test_the_panel_runs_a_percent_notebook_opened_with_jupytext(
     (run,) = json.loads(shown.stdout)
     assert run["parameters"] == {"rows": 5}
     assert run["metrics"] == {"total": 10}
+
+
+MYST = """---
+jupytext:
+  text_representation:
+    extension: .md
+    format_name: myst
+    format_version: 0.13
+kernelspec:
+  display_name: Python 3
+  language: python
+  name: python3
+---
+
+# Notes
+
+```{code-cell} ipython3
+:tags: [parameters]
+
+scale: float = 2.0  # how much to scale
+```
+
+```{code-cell} ipython3
+from greenhouse_ext import record
+
+record("scaled", scale * 10)
+```
+"""
+
+
+def test_the_file_browser_offers_a_text_notebook_to_the_panel_without_opening_it(
+    page: Any, lab_url: str, lab_token: str, lab_root: Path
+) -> None:
+    (lab_root / "notes.md").write_text(MYST)
+    page.goto(f"{lab_url}/lab?token={lab_token}")
+    page.click('.jp-DirListing-item[title^="Name: data"]', button="right", timeout=120_000)
+    assert not page.is_visible('.lm-Menu-item:has-text("Show in Greenhouse Sidebar")')
+    page.keyboard.press("Escape")
+
+    page.click('.jp-DirListing-item[title^="Name: notes.md"]', button="right")
+    page.click('.lm-Menu-item:has-text("Show in Greenhouse Sidebar")')
+    page.wait_for_selector('.jp-greenhouse-param[data-name="scale"]')
+    assert "notes.md" in page.inner_text(".jp-greenhouse-notebook")
+    assert page.locator(".jp-NotebookPanel").count() == 0
+
+    page.click(".jp-greenhouse-run-button")
+    card = page.wait_for_selector(
+        '.jp-greenhouse-run[data-status="succeeded"]', timeout=RUN_TIMEOUT_MS
+    )
+    assert (
+        card.query_selector('.jp-greenhouse-metric[data-name="scaled"]').inner_text().endswith("20")
+    )
