@@ -77,7 +77,10 @@ def find_uv() -> str:
     named = os.environ.get(UV_ENV)
     if named:
         if not os.access(named, os.X_OK) or not Path(named).is_file():
-            raise InvalidInput(f"${UV_ENV} names {named}, which is not an executable file")
+            raise InvalidInput(
+                f"${UV_ENV} names {named}, which is not an executable file: point it at uv "
+                f"or unset it (install uv with {INSTALL_HINT})"
+            )
         return named
     beside = Path(sys.executable).parent / "uv"
     if os.access(beside, os.X_OK):
