@@ -157,3 +157,9 @@ export type IVerifyResult = Schemas['VerifyResult'];
  * `GET runs/{id}/reproduction` (`POST reproduce` answers the queued re-run).
  */
 export type IReproduction = Schemas['Reproduction'];
+
+/**
+ * The body of `POST reproduce`: the reference, secrets again, and where the re-run's
+ * inputs and environment come from.
+ */
+export type IReproduceRequest = Schemas['ReproduceRequest'];

@@ -10,6 +10,7 @@ import type {
   IArtefactNames,
   ICreateRun,
   IPublishRequest,
+  IReproduceRequest,
   IReproduction,
   IRun,
   IVerifyResult,
@@ -232,21 +233,39 @@ export class ArtefactsModel implements IDisposable {
    * check stays pending, naming the re-run, until it has finished.
    *
    * @param ref - The version's reference, `NAME@N`.
+   * @param options - Where the re-run's inputs and environment come from; with the
+   *   recorded environment the check says it is being built while the re-run is queued.
    * @returns The comparison, also kept as the version's check.
    */
-  async reproduce(ref: string): Promise<IReproduction> {
+  async reproduce(
+    ref: string,
+    options: ArtefactsModel.ReproduceOptions = {}
+  ): Promise<IReproduction> {
     return this._checked(ref, 'reproduce', async () => {
       const rerun = await requestAPI<IRun>('reproduce', {
         method: 'POST',
-        body: JSON.stringify({ ref })
+        body: JSON.stringify({ ...options, ref })
       });
-      this._checks.set(ref, {
-        kind: 'reproduce',
-        state: 'pending',
-        rerun: rerun.id
+      const pending = (building: boolean): void => {
+        this._checks.set(ref, {
+          kind: 'reproduce',
+          state: 'pending',
+          rerun: rerun.id,
+          ...(building ? { building } : {})
+        });
+        this._changed.emit();
+      };
+      pending(options.env === 'recorded');
+      await this._finished(rerun.id, run => {
+        const check = this._checks.get(ref);
+        if (
+          check?.state === 'pending' &&
+          check.building &&
+          run.status !== 'queued'
+        ) {
+          pending(false);
+        }
       });
-      this._changed.emit();
-      await this._finished(rerun.id);
       return requestAPI<IReproduction>(
         `runs/${encodeURIComponent(rerun.id)}/reproduction`
       );
@@ -254,11 +273,15 @@ export class ArtefactsModel implements IDisposable {
   }
 
   /**
-   * Poll a run until it has finished.
+   * Poll a run until it has finished, telling `seen` of each record read.
    */
-  private async _finished(id: string): Promise<void> {
+  private async _finished(
+    id: string,
+    seen?: (run: IRun) => void
+  ): Promise<void> {
     for (;;) {
       const run = await requestAPI<IRun>(`runs/${encodeURIComponent(id)}`);
+      seen?.(run);
       if (FINISHED_STATUSES.has(run.status) || this._isDisposed) {
         return;
       }
@@ -331,11 +354,22 @@ export namespace ArtefactsModel {
   }
 
   /**
+   * Where a reproduction's inputs and environment come from (`POST reproduce`).
+   */
+  export type ReproduceOptions = Omit<IReproduceRequest, 'ref' | 'secrets'>;
+
+  /**
    * A verification or reproduction of a version: pending (a reproduction names its
-   * re-run once started), done or failed.
+   * re-run once started, and says while its recorded environment is being built),
+   * done or failed.
    */
   export type Check =
-    | { kind: 'verify' | 'reproduce'; state: 'pending'; rerun?: string }
+    | {
+        kind: 'verify' | 'reproduce';
+        state: 'pending';
+        rerun?: string;
+        building?: boolean;
+      }
     | { kind: 'verify'; state: 'done'; result: IVerifyResult }
     | { kind: 'reproduce'; state: 'done'; result: IReproduction }
     | { kind: 'verify' | 'reproduce'; state: 'failed'; error: string };

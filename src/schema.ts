@@ -427,7 +427,9 @@ export interface paths {
      * @description Everything is checked first (400, 404, 409 start nothing). The stored source then
      *     runs again with the recorded values, kernel, inputs and timeouts, in a process
      *     of its own like any run (`POST runs`): it has a log, progress and cancel, and
-     *     outlives a server restart. The re-run is recorded as a run of its own whose
+     *     outlives a server restart. With `env: recorded` the process first builds the
+     *     recorded environment with uv (unless cached): the re-run stays `queued` meanwhile,
+     *     and its log says so. The re-run is recorded as a run of its own whose
      *     `reproduces` names the run; once it has finished, `GET runs/{id}/reproduction`
      *     answers the verdict.
      */
@@ -1208,6 +1210,18 @@ export interface components {
       secrets?: {
         [key: string]: string;
       };
+      /**
+       * @description stored: the input files kept with the run, in a scratch copy of the notebook's folder (the default when all were kept); current: today's files.
+       * @enum {string}
+       */
+      inputs?: 'stored' | 'current';
+      /**
+       * @description current (the default): the run's kernel as installed today; recorded: the environment its lock names, rebuilt with uv (cached by the lock's sha256) and run in a throw-away kernel. What cannot be rebuilt here is a 400 that lists it.
+       * @enum {string}
+       */
+      env?: 'current' | 'recorded';
+      /** @description With env recorded: rebuild what can be, leaving out editable and local installs or a differing platform, and record what was left out. */
+      allow_partial?: boolean;
     };
     Reproduction: {
       ref: string;
@@ -1248,6 +1262,24 @@ export interface components {
        * @enum {string}
        */
       inputs_from: 'stored' | 'current';
+      /**
+       * @description Which environment the re-run ran in: the run's kernel as installed today, or the recorded one rebuilt.
+       * @enum {string}
+       */
+      environment_from: 'current' | 'recorded';
+      /** @description The rebuilt environment (null with environment_from current, or when it could not be built: then `reason` gives uv's message). */
+      rebuilt: null | {
+        /** @description The sha256 of the lock (requirements.txt) */
+        sha256: string;
+        python: string;
+        /** @description Taken from the cache */
+        cached: boolean;
+        /** @description The time to build it or find it. */
+        seconds: number;
+        left_out: string[];
+      };
+      /** @description What could not be rebuilt and was left out (allow_partial). */
+      left_out: string[];
     };
   };
   responses: {

@@ -14,7 +14,8 @@ from .locations import verify_at, write_to
 from .manifest import VerifyResult
 from .publish import export, publish, verify
 from .report import render_html
-from .reproduce import Reproduction, plan, reproduce, reproduction_of
+from .reproduce import plan, reproduce, reproduction_of
+from .reproduction import Reproduction
 
 __all__ = [
     "AliasHistory",

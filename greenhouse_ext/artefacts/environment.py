@@ -12,6 +12,7 @@ PYTHON_ENV = f"{LOCK_DIR}/python_env.yaml"
 PLATFORM = f"{LOCK_DIR}/platform.json"
 _BUILD_TOOLS = ("pip", "setuptools", "wheel")
 _NOT_REBUILDABLE = ("editable", "local-file", "local-folder")
+_CANNOT_REBUILD = ", which cannot be rebuilt from an index"
 
 
 def requirement(dist: Distribution) -> str:
@@ -24,11 +25,18 @@ def requirement(dist: Distribution) -> str:
         return f"{dist.name} @ {origin.get('url')}"
     if kind in _NOT_REBUILDABLE:
         what = "an editable install" if kind == "editable" else f"a {kind} install"
-        return (
-            f"# {dist.name}=={dist.version}: {what} of {origin.get('path')}, "
-            "which cannot be rebuilt from an index"
-        )
+        return f"# {dist.name}=={dist.version}: {what} of {origin.get('path')}{_CANNOT_REBUILD}"
     return f"{dist.name}=={dist.version}"
+
+
+def not_rebuildable(lock: str) -> list[str]:
+    """The installs a lock names in comments only (``name==version: an editable install
+    of PATH``): those that cannot be rebuilt from an index."""
+    return [
+        line.removeprefix("# ").removesuffix(_CANNOT_REBUILD)
+        for line in lock.splitlines()
+        if line.startswith("# ") and line.endswith(_CANNOT_REBUILD)
+    ]
 
 
 def requirements_txt(env: KernelEnvironment) -> str:

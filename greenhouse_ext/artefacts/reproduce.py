@@ -2,67 +2,36 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import shutil
 import tempfile
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..errors import Conflict, InvalidInput, NotFound
 from ..execution import provenance
-from ..models import SECRET_MASK, InputFile, ProgressCallback, Provenance, Run, RunStatus
+from ..models import SECRET_MASK, Execution, InputFile, ProgressCallback, Run, RunStatus
 from ..notebooks import parse_notebook
 from ..parameters import discover
 from ..store import LiveRecord, Store, Subject, resolve
-from .changes import Change, changes, environment_changes
 from .inputs import stored_inputs
 from .manifest import read_checked
-from .normalise import normalise_outputs
-from .outputs import CellDifference, compare_outputs, notebook_diff
+from .rebuild import (
+    CURRENT,
+    ENV_SOURCES,
+    RECORDED,
+    BuildFailed,
+    EnvPlan,
+    plan_environment,
+    recorded_kernel,
+)
+from .reproduction import InputChange, Reproduction, compare_runs, unbuilt
 
 STORED = "stored"
-CURRENT = "current"
 INPUT_SOURCES = (STORED, CURRENT)
-
-
-@dataclass
-class InputChange:
-    """A declared input whose content is not what the run read (``current_sha256`` None: gone)."""
-
-    path: str
-    recorded_sha256: str
-    current_sha256: str | None
-
-
-@dataclass
-class Reproduction:
-    """The answer of :func:`reproduce`: the verdict, the evidence and the context."""
-
-    ref: str
-    label: str
-    run_id: str
-    rerun_id: str
-    reproducible: bool
-    reason: str | None
-    compared_cells: int
-    cells: list[CellDifference] = field(default_factory=list)
-    metrics: dict[str, list[Any]] = field(default_factory=dict)
-    environment: dict[str, Any] = field(default_factory=dict)
-    inputs: list[InputChange] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    diff: list[dict[str, Any]] = field(default_factory=list)
-    inputs_from: str = CURRENT
-
-    @property
-    def verdict(self) -> str:
-        return "reproducible" if self.reproducible else "differs"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {**dataclasses.asdict(self), "verdict": self.verdict}
 
 
 @dataclass
@@ -79,6 +48,7 @@ class Plan:
     warnings: list[str]
     inputs_from: str = CURRENT
     kept: list[InputFile] = field(default_factory=list)
+    environment: EnvPlan | None = None
 
 
 def plan(
@@ -87,24 +57,35 @@ def plan(
     secrets: Mapping[str, str] | None = None,
     base: Path | None = None,
     inputs: str | None = None,
+    env: str | None = None,
+    allow_partial: bool = False,
 ) -> Plan:
     """Check everything about reproducing ``ref`` before any kernel starts.
 
     ``inputs`` is ``stored`` (the declared inputs the store kept, placed in a scratch
     copy of the notebook's folder) or ``current`` (today's files, each one that differs
     from the record reported); by default ``stored`` when the store kept them all.
+    ``env`` is ``current`` (the run's kernel as installed today, the default) or
+    ``recorded`` (the environment its lock names, rebuilt with uv: see
+    `greenhouse_ext.artefacts.rebuild`); ``allow_partial`` rebuilds it without what
+    cannot be rebuilt here, instead of refusing.
 
     Raises
     ------
     InvalidInput
         The reference is malformed or names a file, or secrets are missing or unexpected;
         ``inputs`` is neither ``stored`` nor ``current``, or ``stored`` when the store
-        kept none of the run's inputs.
+        kept none of the run's inputs; ``env`` is neither ``current`` nor ``recorded``,
+        or ``recorded`` when the environment cannot be rebuilt (the problems listed).
     NotFound
         Nothing has that reference, or its source is not in the store.
     Conflict
         The run did not succeed.
     """
+    if env is not None and env not in ENV_SOURCES:
+        raise InvalidInput(f"--env {env!r}: give current or recorded")
+    if allow_partial and env != RECORDED:
+        raise InvalidInput("--allow-partial applies to --env recorded only")
     subject = resolve(store, ref, base)
     run, source_object = _succeeded_run(subject)
     source = store.get_object(source_object)
@@ -114,6 +95,7 @@ def plan(
     kept, source_of_inputs = _input_source(store, run, inputs)
     folder = Path(store.root.parent, run.notebook).parent
     changes, present, warnings = _inputs(run, folder, {k.path for k in kept})
+    rebuild = plan_environment(store, subject, run, allow_partial) if env == RECORDED else None
     return Plan(
         subject,
         run,
@@ -125,6 +107,7 @@ def plan(
         warnings,
         source_of_inputs,
         kept,
+        rebuild,
     )
 
 
@@ -154,6 +137,9 @@ def reproduce(
     log_output: bool = False,
     base: Path | None = None,
     inputs: str | None = None,
+    env: str | None = None,
+    allow_partial: bool = False,
+    on_build: Callable[[], None] | None = None,
 ) -> Reproduction:
     """Re-run a recorded run from its stored source, compare outputs, store both.
 
@@ -181,11 +167,19 @@ def reproduce(
         The folder relative references are read from (default: the working directory).
     inputs : str, optional
         ``stored`` or ``current``: see `plan`.
+    env : str, optional
+        ``current`` or ``recorded``: see `plan`.
+    allow_partial : bool
+        With ``env`` recorded, rebuild what can be and record what was left out.
+    on_build : callable, optional
+        Called before the recorded environment is built (not when it is cached).
 
     Returns
     -------
     Reproduction
         ``reproducible`` when the re-run succeeded and every normalised output matches.
+        When the recorded environment could not be built, the re-run is recorded as
+        failed with uv's message, and the reproduction says so.
 
     Raises
     ------
@@ -194,20 +188,27 @@ def reproduce(
     """
     from ..execution import execute, prepare
 
-    checked = plan(store, ref, secrets, base, inputs)
+    checked = plan(store, ref, secrets, base, inputs, env, allow_partial)
     run = checked.run
     original = Path(store.root.parent, run.notebook)
     warnings = list(checked.warnings)
     live = LiveRecord(store, reproduces=run.id, on_progress=on_progress)
-    with (
-        _folder(store, original, checked.kept) as where,
-        _staged(checked.source, where, warnings) as staged,
-    ):
+    kernel, rebuilt = run.provenance.kernel if run.provenance else None, None
+    with ExitStack() as stack:
+        if checked.environment is not None:
+            try:
+                kernel, rebuilt = stack.enter_context(
+                    recorded_kernel(store, checked.environment, on_build)
+                )
+            except BuildFailed as exc:
+                return _record_unbuilt(store, checked, run_id, exc.message)
+        where = stack.enter_context(_folder(store, original, checked.kept))
+        staged = stack.enter_context(_staged(checked.source, where, warnings))
         job = prepare(
             staged,
             checked.values,
             text_values=checked.secrets,
-            kernel=run.provenance.kernel if run.provenance else None,
+            kernel=kernel,
             timeout=run.timeout,
             timeout_run=run.timeout_run,
         )
@@ -222,11 +223,21 @@ def reproduce(
     rerun = execution.run
     rerun.reproduces = run.id
     executed = json.loads(execution.output) if execution.output is not None else {}
-    result = _compare(checked.subject, run, rerun, executed)
+    result = compare_runs(checked.subject, run, rerun, executed, rebuilt)
     result.inputs, result.warnings = checked.changes, warnings
     result.inputs_from = checked.inputs_from
     rerun.reproduction = store.put_object(json.dumps(result.to_dict()).encode())
     store.save_execution(execution)
+    return result
+
+
+def _record_unbuilt(store: Store, checked: Plan, run_id: str | None, message: str) -> Reproduction:
+    left_out = list(checked.environment.left_out if checked.environment else [])
+    rerun, result = unbuilt(checked.subject, checked.run, run_id, message, left_out)
+    result.inputs, result.warnings = checked.changes, checked.warnings
+    result.inputs_from = checked.inputs_from
+    rerun.reproduction = store.put_object(json.dumps(result.to_dict()).encode())
+    store.save_execution(Execution(run=rerun, source=checked.source))
     return result
 
 
@@ -371,56 +382,3 @@ def _staged(source: bytes, original: Path, warnings: list[str]) -> Iterator[Path
         yield Path(name)
     finally:
         Path(name).unlink(missing_ok=True)
-
-
-def _compare(subject: Subject, run: Run, rerun: Run, executed: Mapping[str, Any]) -> Reproduction:
-    before = normalise_outputs(subject.notebook)
-    after = normalise_outputs(executed)
-    cells = compare_outputs(before, after)
-    reason = _failure(rerun) or (
-        f"{len(cells)} of {_code_cells(before)} code cells differ" if cells else None
-    )
-    return Reproduction(
-        ref=subject.ref,
-        label=subject.label,
-        run_id=run.id,
-        rerun_id=rerun.id,
-        reproducible=reason is None,
-        reason=reason,
-        compared_cells=_code_cells(before),
-        cells=cells,
-        metrics=_then_and_now(changes(run.metrics, rerun.metrics)),
-        environment=_environment(run.provenance, rerun.provenance),
-        diff=notebook_diff(before, after),
-    )
-
-
-def _then_and_now(found: list[Change]) -> dict[str, list[Any]]:
-    """The reproduction's form of changes: ``{name: [then, now]}``, a missing side null."""
-    return {change.name: [change.a, change.b] for change in found}
-
-
-def _environment(before: Provenance | None, after: Provenance | None) -> dict[str, Any]:
-    """``{"python"|"kernel": [then, now], "packages": {name: [then, now]}}``, changes only."""
-    if before is None or after is None:
-        return {}
-    environment = environment_changes(before, after)
-    result: dict[str, Any] = _then_and_now(environment.runtime)
-    if environment.packages:
-        result["packages"] = _then_and_now(environment.packages)
-    return result
-
-
-def _code_cells(nb: Mapping[str, Any]) -> int:
-    return sum(1 for cell in nb["cells"] if cell["cell_type"] == "code")
-
-
-def _failure(rerun: Run) -> str | None:
-    if rerun.status is RunStatus.SUCCEEDED:
-        return None
-    error = rerun.error
-    if error is None:
-        return f"the re-run {rerun.status.value}"
-    where = f" in cell {error.cell_index + 1}" if error.cell_index is not None else ""
-    detail = f": {error.ename}: {error.evalue}" if error.ename else ""
-    return f"the re-run {rerun.status.value} ({error.reason}{where}){detail}"

@@ -22,7 +22,7 @@ COMMANDS: dict[str, Entry] = {
     "check": Entry("operate", "Gate on the metrics a run recorded and on where it came from."),
     "delete": Entry("cleaning", "Delete a run and the objects only it used."),
     "diff": Entry("diff", "Compare two runs, versions or notebooks."),
-    "env": Entry("environment", "Print the kernel's environment that a run or version recorded."),
+    "env": Entry("environment", "Print a run's or version's environment; manage rebuilt ones."),
     "export": Entry("artefacts", "Write a version as a folder that Binder builds and people run."),
     "gc": Entry("cleaning", "Remove the runs a policy chooses, then unused objects."),
     "get": Entry("artefacts", "Write the files of a version to a folder."),

@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from ..errors import InvalidInput
-from .group import cli, open_store, print_json
+from .group import cli, open_store, print_json, print_table, store_root
 
 
 def recorded_variables(
@@ -28,7 +28,46 @@ def recorded_variables(
     }
 
 
-@cli.command("env")
+class EnvGroup(click.Group):
+    """``env REF`` prints an environment; ``env cache ...`` manages the rebuilt ones.
+
+    Arguments that do not start with a subcommand's name (or ask for help) are those
+    of `env_command`, which then runs as ``env`` itself: ``greenhouse env REF
+    [--json|--requirements]`` reads, and says its usage, as it always did.
+    """
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        first = args[0] if args else None
+        helping = first in (parent.help_option_names if parent else ["--help"])
+        if first not in self.commands and not helping:
+            return env_command.make_context(info_name, args, parent, **extra)
+        return super().make_context(info_name, args, parent, **extra)
+
+    def format_usage(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        formatter.write_usage(ctx.command_path, "[OPTIONS] REF | cache COMMAND [ARGS]...")
+
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        env_command.format_options(ctx, formatter)
+        self.format_commands(ctx, formatter)
+
+
+@cli.group("env", cls=EnvGroup)
+def env_group() -> None:
+    """Print the kernel's environment that REF recorded (a run id, NAME@N, NAME@ALIAS or
+    NAME), or manage the environments `reproduce --env recorded` rebuilt (`env cache`).
+
+    `greenhouse env REF` prints Python, platform, packages grouped by origin and the
+    declared variables; --json the whole record; --requirements the lock alone.
+    """
+
+
+@click.command("env")
 @click.argument("ref")
 @click.option("--json", "as_json", is_flag=True, help="Print the recorded environment as JSON.")
 @click.option("--requirements", is_flag=True, help="Print the lock (requirements.txt) alone.")
@@ -78,3 +117,59 @@ def env_command(ctx: click.Context, ref: str, as_json: bool, requirements: bool)
             commit = str(dist.origin.get("commit") or "")[:12]
             extra = " ".join(part for part in (where, commit) if part)
             click.echo(f"  {dist.name}=={dist.version}{'  ' + extra if extra else ''}")
+
+
+@env_group.group("cache")
+def cache_group() -> None:
+    """The environments `reproduce --env recorded` built, cached under the store by the
+    sha256 of their lock."""
+
+
+@cache_group.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print the entries as JSON.")
+@click.pass_context
+def cache_list(ctx: click.Context, as_json: bool) -> None:
+    """List the cached environments, the most recently used first."""
+    from ..store.envs import EnvCache
+
+    entries = EnvCache(store_root(ctx)).entries()
+    if as_json:
+        print_json([entry.to_dict() for entry in entries])
+        return
+    if not entries:
+        click.echo("no cached environments")
+        return
+    rows = [[e.sha256[:12], _megabytes(e.size), e.python, _moment(e.last_used)] for e in entries]
+    print_table(["SHA256", "SIZE", "PYTHON", "LAST USED"], rows)
+
+
+@cache_group.command("prune")
+@click.option("--all", "everything", is_flag=True, help="Remove every cached environment.")
+@click.option(
+    "--older-than",
+    metavar="DURATION",
+    help="Remove the environments not used for this long (30s, 5m, 1h, 30d, 2w).",
+)
+@click.pass_context
+def cache_prune(ctx: click.Context, everything: bool, older_than: str | None) -> None:
+    """Remove cached environments: all of them, or those not used for a while."""
+    from ..durations import parse_duration
+    from ..store.envs import EnvCache
+
+    if everything == (older_than is not None):
+        raise InvalidInput("env cache prune: give --all or --older-than DURATION (one of them)")
+    seconds = None if older_than is None else parse_duration(older_than, what="--older-than")
+    removed = EnvCache(store_root(ctx)).prune(seconds)
+    for entry in removed:
+        click.echo(f"removed {entry.sha256[:12]}  {entry.python}")
+    click.echo(f"{len(removed)} environment(s) removed")
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1_000_000:.1f} MB"
+
+
+def _moment(stamp: float) -> str:
+    from datetime import datetime
+
+    return datetime.fromtimestamp(stamp).astimezone().strftime("%Y-%m-%d %H:%M")

@@ -43,6 +43,22 @@ PACKAGE_LINES = 10
     "of the notebook's folder (the default when all were kept); current: today's files, "
     "each one that differs from the record reported.",
 )
+@click.option(
+    "--env",
+    "env",
+    type=click.Choice(["current", "recorded"]),
+    default="current",
+    show_default=True,
+    help="current: the run's kernel as installed today; recorded: the environment its lock "
+    "names, built with uv (cached under the store by the lock's sha256) and run in a "
+    "throw-away kernel.",
+)
+@click.option(
+    "--allow-partial",
+    is_flag=True,
+    help="With --env recorded: rebuild what can be (leaving out editable and local installs, "
+    "or a differing platform) and record what was left out, instead of refusing.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the answer, with nbdime's diff.")
 @click.option(
     "--log-output", is_flag=True, help="Copy the cells' stdout and stderr to this terminal."
@@ -60,6 +76,8 @@ def reproduce_command(
     ref: str,
     secrets: tuple[tuple[str, str], ...],
     inputs: str | None,
+    env: str,
+    allow_partial: bool,
     as_json: bool,
     log_output: bool,
     run_id: str | None,
@@ -69,8 +87,9 @@ def reproduce_command(
 
     REF is a run id, NAME@N, NAME@ALIAS or NAME. The re-run uses the recorded parameters,
     kernel, declared inputs and timeouts, and is stored as a new run. Exits 0 when it
-    reproduces, 1 when it differs (or the re-run fails), 2 for a bad reference or
-    missing secrets, 130 when cancelled.
+    reproduces, 1 when it differs (or the re-run fails, or its recorded environment
+    could not be built), 2 for a bad reference, missing secrets or an environment that
+    cannot be rebuilt here (the list said before anything runs), 130 when cancelled.
     """
     from ..artefacts import reproduce
     from .cancellation import EXIT_CANCELLED, Cancellation
@@ -87,6 +106,9 @@ def reproduce_command(
             on_progress=cancellation.watching(_progress),
             log_output=log_output,
             inputs=inputs,
+            env=env,
+            allow_partial=allow_partial,
+            on_build=_building,
         )
     for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)
@@ -113,6 +135,10 @@ def _read_secrets(path: str) -> dict[str, str]:
     return data
 
 
+def _building() -> None:
+    click.echo("greenhouse: building the recorded environment with uv", err=True)
+
+
 def _progress(done: int, total: int, current: int | None) -> None:
     if current is not None:
         click.echo(f"greenhouse: re-running cell {current + 1}/{total}", err=True)
@@ -120,7 +146,16 @@ def _progress(done: int, total: int, current: int | None) -> None:
 
 def _print_reproduction(result: Reproduction) -> None:
     detail = result.reason or f"all {result.compared_cells} code cells match"
-    click.echo(f"{result.verdict}: {result.label}, re-run as run {result.rerun_id}: {detail}")
+    click.echo(
+        f"{result.verdict}: {result.label}, re-run as run {result.rerun_id} in the "
+        f"{result.environment_from} environment: {detail}"
+    )
+    if result.rebuilt is not None:
+        built = result.rebuilt
+        how = "from the cache" if built.cached else f"built in {built.seconds:.1f} s"
+        click.echo(f"  env      lock {built.sha256[:12]}, Python {built.python}, {how}")
+    for item in result.left_out:
+        click.echo(f"  left out {item}")
     for cell in result.cells:
         click.echo(f"  cell {cell.index + 1}  {cell.what}  {cell.source}")
         click.echo(f"    before  {cell.before}")

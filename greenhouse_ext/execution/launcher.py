@@ -155,6 +155,10 @@ class RunLauncher:
         secrets: Mapping[str, str],
         base: Path,
         run_id: str | None = None,
+        *,
+        inputs: str | None = None,
+        env: str | None = None,
+        allow_partial: bool = False,
     ) -> Run:
         """Start re-running ``ref`` in its own process, as `launch` starts a run.
 
@@ -175,6 +179,9 @@ class RunLauncher:
             The folder relative references are read from; the process runs there.
         run_id : str, optional
             The id of the re-run (default: a fresh one).
+        inputs, env, allow_partial
+            ``reproduce``'s ``--inputs``, ``--env`` and ``--allow-partial``, as the plan
+            checked them.
 
         Returns
         -------
@@ -192,6 +199,9 @@ class RunLauncher:
 
         def command(values_file: str) -> list[str]:
             options = [f"--run-id={run_id}", "--log-output", f"--secrets-file={values_file}"]
+            options += [f"--inputs={inputs}"] if inputs else []
+            options += [f"--env={env}"] if env else []
+            options += ["--allow-partial"] if allow_partial else []
             return [self.python, "-m", "greenhouse_ext", *store, "reproduce", *options, "--", ref]
 
         record = Run(

@@ -170,6 +170,47 @@ describe('ArtefactsModel', () => {
     });
   });
 
+  it('asks for the recorded environment and says while it is built', async () => {
+    const timers = new FakeTimers();
+    const { model, server } = artefactsOn(timers);
+    const comparison = { rerun_id: 'r-9', environment_from: 'recorded' };
+    server
+      .on('POST reproduce', run('r-9', 'queued'))
+      .on(
+        'GET runs/r-9',
+        run('r-9', 'queued'),
+        run('r-9', 'running'),
+        run('r-9', 'succeeded')
+      )
+      .on('GET runs/r-9/reproduction', comparison);
+
+    const reproducing = model.reproduce('train@2', {
+      env: 'recorded',
+      allow_partial: true
+    });
+    await settle();
+
+    expect(server.calls[0].body).toEqual({
+      ref: 'train@2',
+      env: 'recorded',
+      allow_partial: true
+    });
+    expect(model.check('train@2')).toEqual({
+      kind: 'reproduce',
+      state: 'pending',
+      rerun: 'r-9',
+      building: true
+    });
+    await timers.tick();
+    expect(model.check('train@2')).toEqual({
+      kind: 'reproduce',
+      state: 'pending',
+      rerun: 'r-9'
+    });
+    await timers.tick();
+    await expect(reproducing).resolves.toBe(comparison);
+  });
+
   it('keeps the failure of a reproduction', async () => {
     const { model, server } = artefactsOn();
     server.on('POST reproduce', httpError(409, 'Run r-1 did not succeed'));

@@ -15,6 +15,7 @@ import type { IReproduction, IVerifyResult, IVersion } from '../api';
 import { ArtefactsModel } from '../artefacts';
 import { messageOf } from '../errors';
 import { aliasTarget, confirmAliasMove } from './aliasDialog';
+import { askReproduceOptions, environmentLines } from './reproduceDialog';
 import { button, element } from './dom';
 import { formatTime, formatValue } from './format';
 
@@ -165,7 +166,9 @@ export class ArtefactsView extends Widget {
         'jp-greenhouse-reproduce-button',
         trans.__('Reproduce'),
         () => {
-          this._model.reproduce(ref).catch(() => undefined);
+          askReproduceOptions(ref, trans)
+            .then(options => options && this._model.reproduce(ref, options))
+            .catch(() => undefined);
         },
         trans.__('Run the notebook again and compare')
       ),
@@ -288,10 +291,9 @@ function checkNode(
     if (check.kind === 'verify') {
       node.textContent = trans.__('Verifying…');
     } else if (check.rerun) {
-      node.textContent = trans.__(
-        'Re-running the notebook as run %1…',
-        check.rerun
-      );
+      node.textContent = check.building
+        ? trans.__('Building the recorded environment for run %1…', check.rerun)
+        : trans.__('Re-running the notebook as run %1…', check.rerun);
     } else {
       node.textContent = trans.__('Re-running the notebook…');
     }
@@ -346,7 +348,7 @@ function reproduceLines(
     );
     return [
       element('div', 'jp-greenhouse-check-summary', text),
-      list(result.warnings)
+      list([...environmentLines(result, trans), ...result.warnings])
     ];
   }
   const reason = result.reason ?? trans.__('the outputs differ');
@@ -361,6 +363,7 @@ function reproduceLines(
         ? trans.__('input %1 is gone', input.path)
         : trans.__('input %1 has changed since the run', input.path)
     ),
+    ...environmentLines(result, trans),
     ...result.warnings
   ];
   return [

@@ -109,6 +109,15 @@ def test_publish_keeps_the_lock_verify_covers_it_and_env_prints_it(project: Path
     assert f"papermill=={record['provenance']['packages']['papermill']}" in printed.splitlines()
     shown = greenhouse("env", "m@1", cwd=project, check=True).stdout
     assert "index (" in shown and "platform   Linux" in shown
+    # `env` is a group (`env cache ...`) that still reads `env [OPTIONS] REF` as before.
+    as_json = json.loads(greenhouse("env", "--json", "m@1", cwd=project, check=True).stdout)
+    assert as_json["status"] == "recorded" and as_json["executable"]
+    missing = greenhouse("env", cwd=project)
+    assert missing.returncode == 2
+    assert missing.stderr.startswith("Usage: greenhouse env [OPTIONS] REF\n")
+    assert "Error: Missing argument 'REF'." in missing.stderr
+    helped = greenhouse("env", "--help", cwd=project, check=True).stdout
+    assert "--requirements" in helped and "  cache  " in helped
     assert greenhouse("verify", "m@1", cwd=project).returncode == 0
     path = project / ".greenhouse" / "objects" / files[lock][:2] / files[lock][2:]
     data = bytearray(path.read_bytes())

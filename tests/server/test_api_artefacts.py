@@ -391,6 +391,11 @@ async def test_the_reproduction_of_a_run_that_re_runs_nothing_is_not_found(api, 
         ({"ref": "out-link.ipynb"}, 404, "not under the server's root"),
         ({"ref": "a", "secrets": {"api_token": 5}}, 400, "'secrets' must be an object"),
         ({"ref": "a", "secrets": {"rate": "0.5"}}, 400, "rate"),
+        ({"ref": "a", "env": "docker"}, 400, "give current or recorded"),
+        ({"ref": "a", "inputs": "yesterday"}, 400, "give stored or current"),
+        ({"ref": "a", "allow_partial": "yes"}, 400, "allow_partial"),
+        ({"ref": "a", "allow_partial": True}, 400, "applies to --env recorded only"),
+        ({"ref": "a", "env": "recorded"}, 400, "has no lock to rebuild"),
     ],
 )
 async def test_reproduce_refuses_bad_requests(api, runs, body, status, words):

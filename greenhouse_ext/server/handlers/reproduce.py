@@ -10,9 +10,17 @@ from ...artefacts import plan, reproduction_of
 from ...execution import RunLauncher
 from .base import GreenhouseHandler
 
+OPTIONAL = {
+    "secrets": "string map",
+    "inputs": "string",
+    "env": "string",
+    "allow_partial": "boolean",
+}
+
 
 class ReproduceHandler(GreenhouseHandler):
-    """``POST reproduce {ref, secrets?}``: start re-running a recorded run."""
+    """``POST reproduce {ref, secrets?, inputs?, env?, allow_partial?}``: start re-running
+    a recorded run, with its kept or today's inputs, in today's or its recorded environment."""
 
     @tornado.web.authenticated
     @authorized(action="execute")
@@ -22,12 +30,20 @@ class ReproduceHandler(GreenhouseHandler):
         The re-run has a log, progress and cancel like any run; once it has finished,
         ``GET runs/{id}/reproduction`` answers the comparison.
         """
-        request = self.body(required={"ref": "string"}, optional={"secrets": "string map"})
+        request = self.body(required={"ref": "string"}, optional=OPTIONAL)
         ref = self.confined_ref(request["ref"])
         secrets = request["secrets"] or {}
         base = self.greenhouse.root
-        original = (await self.with_store(plan, ref, secrets, base)).run
-        rerun = await self.with_launcher(RunLauncher.reproduce, original, ref, secrets, base)
+        choices = {
+            "inputs": request["inputs"],
+            "env": request["env"],
+            "allow_partial": bool(request["allow_partial"]),
+        }
+        # Checked here, so what cannot be rebuilt is a 400 before anything is queued.
+        original = (await self.with_store(plan, ref, secrets, base, **choices)).run
+        rerun = await self.with_launcher(
+            RunLauncher.reproduce, original, ref, secrets, base, **choices
+        )
         self.set_header("Location", url_path_join(self.base_url, "greenhouse/api/runs", rerun.id))
         self.reply(rerun.to_dict(), 202)
 

@@ -1,0 +1,287 @@
+"""``reproduce --env recorded``: the recorded environment rebuilt with uv in real venvs.
+
+The package that changes (``ghtestpkg`` 1.0, then 2.0) is a wheel the test writes into a
+local folder that uv reads as ``--find-links``; everything else comes from the local index.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import re
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from kernel_envs import INDEX, build_wheel, register_kernel, source_project, uv
+from notebooks import write_notebook
+
+from greenhouse_ext.artefacts.rebuild import UV_ENV, find_uv, plan_environment
+from greenhouse_ext.artefacts.reproduce import reproduction_of
+from greenhouse_ext.errors import InvalidInput
+from greenhouse_ext.store import Store, resolve
+
+KERNEL = "ghrebuild"
+NOTEBOOK = (
+    "import ghtestpkg\nfrom greenhouse_ext import record\n"
+    "record('ghtestpkg', ghtestpkg.VERSION)\nprint('ghtestpkg', ghtestpkg.VERSION)"
+)
+OTHER_LANGUAGE = """
+from ipykernel.ipkernel import IPythonKernel
+from ipykernel.kernelapp import IPKernelApp
+
+class OtherLanguage(IPythonKernel):
+    language_info = {**IPythonKernel.language_info, "name": "otherlang"}
+
+IPKernelApp.launch_instance(kernel_class=OtherLanguage)
+"""
+
+
+@dataclass
+class Project:
+    """A project folder with a store, and a kernel in its own venv with ``ghtestpkg`` 1.0."""
+
+    folder: Path
+    wheels: Path
+    python: Path
+    environ: dict[str, str]
+
+    @property
+    def store(self) -> Store:
+        return Store(self.folder / ".greenhouse")
+
+    @property
+    def envs(self) -> list[str]:
+        cache = self.folder / ".greenhouse" / "envs"
+        return sorted(p.name for p in cache.iterdir()) if cache.is_dir() else []
+
+    def greenhouse(self, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "greenhouse_ext", *args],
+            cwd=self.folder,
+            capture_output=True,
+            text=True,
+            timeout=240,
+            env={**self.environ, **extra},
+            check=False,
+        )
+
+    def json(self, *args: str) -> Any:
+        done = self.greenhouse(*args, "--json")
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout)
+
+
+def make_project(root: Path, *extra: str) -> Project:
+    """Two versions of ``ghtestpkg`` in a wheel folder; a kernel venv with ipykernel, 1.0
+    and ``extra`` requirements, registered as ``ghrebuild`` in a private Jupyter path."""
+    wheels = root / "wheels"
+    for version in ("1.0", "2.0"):
+        build_wheel(wheels, "ghtestpkg", version)
+    venv = root / "venv"
+    uv("venv", "-q", "--python", sys.executable, str(venv))
+    python = venv / "bin" / "python"
+    pip = ["pip", "install", "-q", "--python", str(python), *INDEX, "--find-links", str(wheels)]
+    uv(*pip, "ipykernel", "ghtestpkg==1.0", *extra)
+    jupyter = root / "jupyter"
+    register_kernel(
+        jupyter,
+        KERNEL,
+        [str(python), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "python",
+    )
+    folder = root / "project"
+    write_notebook(folder / "nb.ipynb", None, NOTEBOOK)
+    (folder / ".greenhouse").mkdir()
+    environ = {k: v for k, v in os.environ.items() if k != "GREENHOUSE_STORE"}
+    environ.update(
+        JUPYTER_PATH=str(jupyter),
+        # greenhouse_ext reaches the kernels for `record` only: the venvs do not have it.
+        PYTHONPATH=str(Path(__file__).resolve().parents[2]),
+        # How the rebuild reaches packages: uv's own settings, as a user would set them.
+        UV_DEFAULT_INDEX=INDEX[1],
+        UV_INDEX=INDEX[3],
+        UV_FIND_LINKS=str(wheels),
+    )
+    return Project(folder, wheels, python, environ)
+
+
+def rerun_id(stdout: str) -> str:
+    found = re.search(r"re-run as run (\S+) in the", stdout)
+    assert found is not None, stdout
+    return found.group(1)
+
+
+def test_a_version_reproduces_in_its_rebuilt_environment_then_from_the_cache(
+    tmp_path: Path,
+) -> None:
+    project = make_project(tmp_path)
+    run = project.json("run", "nb.ipynb", "--kernel", KERNEL)
+    assert run["metrics"] == {"ghtestpkg": "1.0"}
+    project.json("publish", run["id"], "--name", "rb")
+    uv(
+        "pip",
+        "install",
+        "-q",
+        "--python",
+        str(project.python),
+        "--find-links",
+        str(project.wheels),
+        "ghtestpkg==2.0",
+    )
+
+    today = project.greenhouse("reproduce", "rb@1", "--json")
+    assert today.returncode == 1, today.stderr
+    differs = json.loads(today.stdout)
+    assert differs["environment_from"] == "current" and differs["rebuilt"] is None
+    assert differs["metrics"] == {"ghtestpkg": ["1.0", "2.0"]}
+    assert differs["environment"]["packages"] == {"ghtestpkg": ["1.0", "2.0"]}
+
+    # A lock uv cannot install: the re-run fails with uv's message, and no entry is left.
+    hidden = project.wheels / "ghtestpkg-1.0-py3-none-any.whl"
+    hidden.rename(tmp_path / hidden.name)
+    failed = project.greenhouse("reproduce", "rb@1", "--env", "recorded")
+    assert failed.returncode == 1, failed.stderr
+    assert "the recorded environment could not be built: uv pip install failed" in failed.stdout
+    assert "ghtestpkg" in failed.stdout
+    assert project.envs == []
+    record = project.store.get_run(rerun_id(failed.stdout))
+    assert record.status.value == "failed" and record.error is not None
+    assert "ghtestpkg" in (record.error.evalue or "")
+    assert reproduction_of(project.store, record.id)["environment_from"] == "recorded"
+    (tmp_path / hidden.name).rename(hidden)
+
+    cold = project.greenhouse("reproduce", "rb@1", "--env", "recorded", "--json")
+    assert cold.returncode == 0, cold.stdout + cold.stderr
+    assert "building the recorded environment with uv" in cold.stderr
+    result = json.loads(cold.stdout)
+    assert result["verdict"] == "reproducible" and result["environment_from"] == "recorded"
+    assert result["metrics"] == {} and result["environment"] == {}
+    version = project.json("versions", "rb")[0]
+    lock = {f["path"]: f["sha256"] for f in version["files"]}["environment/requirements.txt"]
+    assert result["rebuilt"]["sha256"] == lock and result["rebuilt"]["cached"] is False
+    assert project.envs == [lock]
+    rerun = project.store.get_run(result["rerun_id"])
+    assert rerun.metrics == {"ghtestpkg": "1.0"} and rerun.provenance is not None
+    assert rerun.provenance.packages["ghtestpkg"] == "1.0"
+    executable = Path(rerun.provenance.environment.executable or "")  # type: ignore[union-attr]
+    assert executable.parent.parent == project.folder / ".greenhouse" / "envs" / lock
+    site = next((project.folder / ".greenhouse" / "envs" / lock / "lib").glob("*/site-packages"))
+    installed = site.stat().st_mtime_ns
+
+    warm = project.greenhouse("reproduce", "rb@1", "--env", "recorded")
+    assert warm.returncode == 0, warm.stdout + warm.stderr
+    assert "building" not in warm.stderr
+    lines = warm.stdout.splitlines()
+    assert "in the recorded environment: all 1 code cells match" in lines[0]
+    assert (
+        lines[1].startswith(f"  env      lock {lock[:12]}, Python 3.")
+        and "from the cache" in lines[1]
+    )
+    assert site.stat().st_mtime_ns == installed
+
+    [entry] = project.json("env", "cache", "list")
+    assert entry["sha256"] == lock and entry["python"] == rerun.provenance.environment.version  # type: ignore[union-attr]
+    assert entry["size"] > 1_000_000
+    listed = project.greenhouse("env", "cache", "list").stdout.splitlines()
+    assert listed[0].split() == ["SHA256", "SIZE", "PYTHON", "LAST", "USED"]
+    assert listed[1].startswith(lock[:12])
+    kept = project.greenhouse("env", "cache", "prune", "--older-than", "1d")
+    assert kept.returncode == 0 and kept.stdout.strip() == "0 environment(s) removed"
+    assert project.greenhouse("env", "cache", "prune").returncode == 2
+    pruned = project.greenhouse("env", "cache", "prune", "--all")
+    assert pruned.stdout.splitlines()[-1] == "1 environment(s) removed"
+    assert project.envs == []
+
+
+def test_an_editable_install_is_refused_before_anything_runs_unless_partial(
+    tmp_path: Path,
+) -> None:
+    source_project(tmp_path / "ghedit", "ghedit")
+    project = make_project(tmp_path, "-e", str(tmp_path / "ghedit"))
+    run = project.json("run", "nb.ipynb", "--kernel", KERNEL)
+    runs_before = len(project.json("runs"))
+
+    refused = project.greenhouse("reproduce", run["id"], "--env", "recorded")
+    assert refused.returncode == 2
+    assert "cannot be rebuilt here as recorded (1 problem(s))" in refused.stderr
+    assert f"  - ghedit==0.1.0: an editable install of {tmp_path / 'ghedit'}" in refused.stderr
+    assert "--allow-partial" in refused.stderr
+    assert len(project.json("runs")) == runs_before and project.envs == []
+    no_uv = project.greenhouse(
+        "reproduce", run["id"], "--env", "recorded", **{UV_ENV: str(tmp_path / "no-uv")}
+    )
+    assert no_uv.returncode == 2 and "$GREENHOUSE_UV names" in no_uv.stderr
+
+    partial = project.greenhouse("reproduce", run["id"], "--env", "recorded", "--allow-partial")
+    assert partial.returncode == 0, partial.stdout + partial.stderr
+    assert f"  left out ghedit==0.1.0: an editable install of {tmp_path / 'ghedit'}" in (
+        partial.stdout.splitlines()
+    )
+    assert "  package  ghedit 0.1.0 -> (none)" in partial.stdout.splitlines()
+    result = reproduction_of(project.store, rerun_id(partial.stdout))
+    assert result["left_out"] == [f"ghedit==0.1.0: an editable install of {tmp_path / 'ghedit'}"]
+    assert result["rebuilt"]["left_out"] == result["left_out"]
+
+    # The same record, as if made on another machine or with a Python uv cannot find here.
+    store = project.store
+    subject = resolve(store, run["id"])
+    assert subject.run is not None and subject.run.provenance is not None
+    env = subject.run.provenance.environment
+    assert env is not None
+    elsewhere = dataclasses.replace(env, platform={**env.platform, "machine": "s390x"})
+    subject.run.provenance.environment = elsewhere
+    with pytest.raises(InvalidInput) as refusal:
+        plan_environment(store, subject, subject.run, allow_partial=False)
+    assert refusal.value.problems[0] == (
+        f"platform: recorded architecture s390x, this machine's is {os.uname().machine}"
+    )
+    planned = plan_environment(store, subject, subject.run, allow_partial=True)
+    assert len(planned.left_out) == 2
+    subject.run.provenance.environment = dataclasses.replace(env, version="3.4.0")
+    with pytest.raises(InvalidInput) as missing:
+        plan_environment(store, subject, subject.run, allow_partial=True)
+    assert missing.value.problems == ["python 3.4.0: not found by uv"]
+
+
+def test_no_lock_and_no_uv_are_bad_input(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "other.py").write_text(OTHER_LANGUAGE)
+    jupyter = tmp_path / "jupyter"
+    register_kernel(
+        jupyter,
+        "otherlang",
+        [sys.executable, str(tmp_path / "other.py"), "-f", "{connection_file}"],
+        "python",
+    )
+    folder = tmp_path / "project"
+    write_notebook(folder / "nb.ipynb", None, "1 + 1")
+    (folder / ".greenhouse").mkdir()
+    environ = {k: v for k, v in os.environ.items() if k != "GREENHOUSE_STORE"}
+    project = Project(
+        folder, tmp_path, Path(sys.executable), {**environ, "JUPYTER_PATH": str(jupyter)}
+    )
+    run = project.json("run", "nb.ipynb", "--kernel", "otherlang")
+    assert run["provenance"]["environment"]["status"] == "unknown"
+
+    no_lock = project.greenhouse("reproduce", run["id"], "--env", "recorded")
+    assert no_lock.returncode == 2
+    assert "has no lock to rebuild" in no_lock.stderr and "--env current" in no_lock.stderr
+    partial_alone = project.greenhouse("reproduce", run["id"], "--allow-partial")
+    assert partial_alone.returncode == 2 and "--env recorded only" in partial_alone.stderr
+
+    project.json("publish", run["id"], "--name", "nolock")
+    version = project.greenhouse("reproduce", "nolock@1", "--env", "recorded")
+    assert version.returncode == 2 and "nolock@1 has no lock to rebuild" in version.stderr
+
+    monkeypatch.setenv(UV_ENV, str(tmp_path / "no-uv"))
+    with pytest.raises(InvalidInput, match=r"\$GREENHOUSE_UV names .*no-uv"):
+        find_uv()
+    monkeypatch.delenv(UV_ENV)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "bin" / "python"))
+    with pytest.raises(InvalidInput, match=r"install it with pip install 'greenhouse_ext\[env\]'"):
+        find_uv()
