@@ -14,6 +14,7 @@ import {
 } from '@jupyterlab/apputils';
 import { IEditorServices } from '@jupyterlab/codeeditor';
 import { DocumentRegistry } from '@jupyterlab/docregistry';
+import { ILauncher } from '@jupyterlab/launcher';
 import {
   INotebookModel,
   INotebookTracker,
@@ -112,7 +113,7 @@ const panelPlugin: JupyterFrontEndPlugin<void> = {
     'Adds the Greenhouse sidebar (parameters, runs, diffs, published versions) and its commands.',
   autoStart: true,
   requires: [INotebookTracker, IRenderMimeRegistry, IEditorServices],
-  optional: [ICommandPalette, ITranslator, ILayoutRestorer],
+  optional: [ICommandPalette, ITranslator, ILayoutRestorer, ILauncher],
   activate: (
     app: JupyterFrontEnd,
     tracker: INotebookTracker,
@@ -120,7 +121,8 @@ const panelPlugin: JupyterFrontEndPlugin<void> = {
     editorServices: IEditorServices,
     palette: ICommandPalette | null,
     translator: ITranslator | null,
-    restorer: ILayoutRestorer | null
+    restorer: ILayoutRestorer | null,
+    launcher: ILauncher | null
   ) => {
     const trans = (translator ?? nullTranslator).load('greenhouse_ext');
     const model = new PanelModel({ historyInterval: HISTORY_INTERVAL_MS });
@@ -153,6 +155,11 @@ const panelPlugin: JupyterFrontEndPlugin<void> = {
     ]) {
       palette?.addItem({ command, category: trans.__('Greenhouse') });
     }
+    launcher?.add({
+      command: CommandIDs.openRuns,
+      category: trans.__('Other'),
+      rank: 50
+    });
     app.docRegistry.addWidgetExtension(
       'Notebook',
       new RunButtonExtension(app.commands, trans)
