@@ -192,7 +192,8 @@ export function metricAcrossVersions(
         field: VERSION_FIELD,
         type: 'ordinal',
         title: VERSION_FIELD,
-        sort: 'ascending'
+        sort: 'ascending',
+        axis: { labelAngle: 0 }
       },
       y: {
         field: 'value',

@@ -157,6 +157,7 @@ const panelPlugin: JupyterFrontEndPlugin<void> = {
     }
     launcher?.add({
       command: CommandIDs.openRuns,
+      args: { isLauncher: true },
       category: trans.__('Other'),
       rank: 50
     });

@@ -7,7 +7,7 @@
  * Hooks: `.jp-greenhouse-versions-tab`, `.jp-greenhouse-versions-artefact` (a select),
  * `.jp-greenhouse-versions-metric`, `.jp-greenhouse-versions-refresh`,
  * `.jp-greenhouse-versions-publish`, `.jp-greenhouse-versions-error`, rows
- * `.jp-greenhouse-versions-table tr.jp-greenhouse-version[data-ref][data-number]`
+ * `.jp-greenhouse-versions-table tr.jp-greenhouse-versions-row[data-ref][data-number]`
  * (aliases `.jp-greenhouse-alias`, actions as in the sidebar), the chart
  * `.jp-greenhouse-drift[data-runs]` (one row a version drawn), and
  * `.jp-greenhouse-alias-history li.jp-greenhouse-alias-event[data-alias][data-action]`.
@@ -199,7 +199,7 @@ export class RunsVersions extends Panel {
   private _row(version: IVersion): HTMLElement {
     const trans = this._trans;
     const ref = `${version.name}@${version.number}`;
-    const row = element('tr', 'jp-greenhouse-version', undefined, {
+    const row = element('tr', 'jp-greenhouse-versions-row', undefined, {
       'data-ref': ref,
       'data-number': String(version.number)
     });
