@@ -133,6 +133,16 @@ export type IVersion = Schemas['Version'];
 export type IAliasMoved = Schemas['AliasMoved'];
 
 /**
+ * One recorded change of an alias: set, moved or removed, by whom, when and why.
+ */
+export type IAliasEvent = Schemas['AliasEvent'];
+
+/**
+ * The answer of `GET artefacts/NAME/alias-history`: every change, oldest first.
+ */
+export type IAliasHistory = Schemas['AliasHistory'];
+
+/**
  * The body of `POST publish`.
  */
 export type IPublishRequest = Schemas['PublishRequest'];

@@ -6,6 +6,7 @@ import { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 
 import type {
+  IAliasHistory,
   IAliasMoved,
   IArtefactNames,
   ICreateRun,
@@ -120,6 +121,29 @@ export class ArtefactsModel implements IDisposable {
   }
 
   /**
+   * The recorded changes of an artefact's aliases, once loaded.
+   *
+   * @param name - The artefact's name.
+   * @returns Its alias history, or null before {@link loadAliasHistory}.
+   */
+  aliasHistory(name: string): IAliasHistory | null {
+    return this._histories.get(name) ?? null;
+  }
+
+  /**
+   * Load every recorded change of an artefact's aliases.
+   *
+   * @param name - The artefact's name.
+   */
+  async loadAliasHistory(name: string): Promise<void> {
+    const answer = await requestAPI<IAliasHistory>(
+      `artefacts/${encodeURIComponent(name)}/alias-history`
+    );
+    this._histories.set(name, answer);
+    this._changed.emit();
+  }
+
+  /**
    * Point an alias of an artefact at one of its versions.
    *
    * @param name - The artefact's name.
@@ -139,6 +163,9 @@ export class ArtefactsModel implements IDisposable {
       body: JSON.stringify(reason ? { version, reason } : { version })
     });
     await this.loadVersions(name);
+    if (this._histories.has(name)) {
+      await this.loadAliasHistory(name);
+    }
   }
 
   /**
@@ -331,6 +358,7 @@ export class ArtefactsModel implements IDisposable {
   private _isDisposed = false;
   private _artefactNames: string[] = [];
   private _versions = new Map<string, IVersion[]>();
+  private _histories = new Map<string, IAliasHistory>();
   private _checks = new Map<string, ArtefactsModel.Check>();
   private _starts = new Map<string, ArtefactsModel.Start>();
 }

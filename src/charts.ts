@@ -1,9 +1,10 @@
 /**
  * Vega-Lite specifications built from runs, drawn by the Vega renderer JupyterLab
- * ships: a metric over time, a metric against a parameter, and parallel
- * coordinates over a sweep's parameters and metrics.
+ * ships: a metric over time (with the published versions marked), a metric against
+ * a parameter, parallel coordinates over a sweep's parameters and metrics, and a
+ * metric's drift across an artefact's versions.
  */
-import type { IRunSummary } from './api';
+import type { IRunSummary, IVersion } from './api';
 
 /**
  * The MIME type of the bundles the charts are rendered from.
@@ -11,6 +12,10 @@ import type { IRunSummary } from './api';
 export const VEGALITE_MIME = 'application/vnd.vegalite.v5+json';
 
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v5.json';
+/**
+ * The field (and axis title) of a version's number.
+ */
+const VERSION_FIELD = 'version';
 
 /**
  * The kinds of chart the view draws.
@@ -51,15 +56,18 @@ function numberOf(run: IRunSummary, name: string): number | null {
 }
 
 /**
- * A metric of each run that recorded it as a number, by the time the run was made.
+ * A metric of each run that recorded it as a number, by the time the run was made,
+ * with a rule where each version published from a run drawn was published.
  *
  * @param runs - The runs.
  * @param metric - The metric's name.
- * @returns A layered line and point chart, one point a run.
+ * @param versions - Published versions; those made from a run drawn are marked.
+ * @returns A layered line and point chart, one point a run, one rule a version.
  */
 export function metricOverTime(
   runs: readonly IRunSummary[],
-  metric: string
+  metric: string,
+  versions: readonly IVersion[] = []
 ): VegaLiteSpec {
   const values = runs.flatMap(run => {
     const value = numberOf(run, metric);
@@ -68,31 +76,146 @@ export function metricOverTime(
       : [{ id: run.id, created: run.created_at, status: run.status, value }];
   });
   values.sort((a, b) => a.created.localeCompare(b.created));
+  const drawn = new Set(values.map(row => row.id));
+  const published = versions
+    .filter(version => drawn.has(version.run_id))
+    .map(version => ({
+      created: version.created_at,
+      label: versionLabel(version),
+      run: version.run_id
+    }));
   const time = 'created';
-  const encoding = {
-    x: { field: time, type: 'temporal', title: time },
-    y: {
-      field: 'value',
-      type: 'quantitative',
-      title: metric,
-      scale: { zero: false }
+  const x = { field: time, type: 'temporal', title: time };
+  const runLayer = {
+    data: { values },
+    encoding: {
+      x,
+      y: {
+        field: 'value',
+        type: 'quantitative',
+        title: metric,
+        scale: { zero: false }
+      },
+      tooltip: [
+        { field: 'id', type: 'nominal' },
+        { field: 'created', type: 'temporal', format: '%Y-%m-%d %H:%M:%S' },
+        { field: 'value', type: 'quantitative', title: metric }
+      ]
     },
-    tooltip: [
-      { field: 'id', type: 'nominal' },
-      { field: 'created', type: 'temporal', format: '%Y-%m-%d %H:%M:%S' },
-      { field: 'value', type: 'quantitative', title: metric }
+    layer: [
+      { mark: { type: 'line' } },
+      { mark: { type: 'point', filled: true, size: 60 } }
     ]
   };
+  const versionTooltip = [
+    { field: 'label', type: 'nominal', title: VERSION_FIELD },
+    { field: 'created', type: 'temporal', format: '%Y-%m-%d %H:%M:%S' },
+    { field: 'run', type: 'nominal' }
+  ];
+  const versionLayers = published.length
+    ? [
+        {
+          data: { values: published },
+          mark: { type: 'rule', strokeDash: [4, 3], color: '#888' },
+          encoding: { x, tooltip: versionTooltip }
+        },
+        {
+          data: { values: published },
+          mark: {
+            type: 'text',
+            align: 'left',
+            baseline: 'top',
+            dx: 3,
+            y: 2,
+            fontSize: 10,
+            color: '#555'
+          },
+          encoding: { x, text: { field: 'label' } }
+        }
+      ]
+    : [];
   return {
     $schema: SCHEMA,
     title: `${metric} over time`,
     width: 'container',
     height: 240,
+    layer: [runLayer, ...versionLayers]
+  };
+}
+
+/**
+ * How a version is named on a chart: `NAME@N`, then its aliases.
+ */
+function versionLabel(version: IVersion): string {
+  const ref = `${version.name}@${version.number}`;
+  return version.aliases.length
+    ? `${ref} (${version.aliases.join(', ')})`
+    : ref;
+}
+
+/**
+ * A metric across an artefact's versions, for drift: one point a version that
+ * recorded it as a number, joined in order of number, labelled with its aliases.
+ *
+ * @param versions - The versions (of one artefact).
+ * @param metric - The metric's name.
+ * @returns A layered line, point and text chart.
+ */
+export function metricAcrossVersions(
+  versions: readonly IVersion[],
+  metric: string
+): VegaLiteSpec {
+  const values = versions.flatMap(version => {
+    const value = (version.metrics as Record<string, unknown>)[metric];
+    return typeof value === 'number' && Number.isFinite(value)
+      ? [
+          {
+            version: version.number,
+            ref: `${version.name}@${version.number}`,
+            aliases: version.aliases.join(', '),
+            published: version.created_at,
+            run: version.run_id,
+            value
+          }
+        ]
+      : [];
+  });
+  values.sort((a, b) => a.version - b.version);
+  return {
+    $schema: SCHEMA,
+    title: `${metric} across versions`,
+    width: 'container',
+    height: 200,
     data: { values },
-    encoding,
+    encoding: {
+      x: {
+        field: VERSION_FIELD,
+        type: 'ordinal',
+        title: VERSION_FIELD,
+        sort: 'ascending',
+        axis: { labelAngle: 0 }
+      },
+      y: {
+        field: 'value',
+        type: 'quantitative',
+        title: metric,
+        scale: { zero: false }
+      },
+      tooltip: [
+        { field: 'ref', type: 'nominal', title: VERSION_FIELD },
+        { field: 'aliases', type: 'nominal' },
+        { field: 'published', type: 'temporal', format: '%Y-%m-%d %H:%M:%S' },
+        { field: 'run', type: 'nominal' },
+        { field: 'value', type: 'quantitative', title: metric }
+      ]
+    },
     layer: [
       { mark: { type: 'line' } },
-      { mark: { type: 'point', filled: true, size: 60 } }
+      { mark: { type: 'point', filled: true, size: 80 } },
+      {
+        mark: { type: 'text', dy: -10, fontSize: 10 },
+        encoding: { text: { field: 'aliases' } }
+      }
     ]
   };
 }
@@ -238,15 +361,17 @@ export function parallelCoordinates(
  *
  * @param runs - The runs to draw.
  * @param request - What to draw.
+ * @param versions - Published versions, marked on a chart over time.
  * @returns The Vega-Lite spec.
  */
 export function chartSpec(
   runs: readonly IRunSummary[],
-  request: IChartRequest
+  request: IChartRequest,
+  versions: readonly IVersion[] = []
 ): VegaLiteSpec {
   switch (request.kind) {
     case 'time':
-      return metricOverTime(runs, request.metric);
+      return metricOverTime(runs, request.metric, versions);
     case 'scatter':
       return metricAgainstParameter(
         runs,
@@ -259,11 +384,15 @@ export function chartSpec(
 }
 
 /**
- * How many runs a spec draws (its data rows; for parallel coordinates, its lines).
+ * How many runs (or versions) a spec draws: its data rows (of its first layer when
+ * the layers have data of their own; for parallel coordinates, its lines).
  *
  * @param spec - A spec from this module.
  * @returns The number of runs drawn.
  */
 export function drawnRuns(spec: VegaLiteSpec): number {
-  return ((spec.data as { values: unknown[] }).values ?? []).length;
+  const layers = spec.layer as VegaLiteSpec[] | undefined;
+  const data = (spec.data ?? layers?.[0]?.data) as
+    { values: unknown[] } | undefined;
+  return data?.values.length ?? 0;
 }

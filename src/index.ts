@@ -14,6 +14,7 @@ import {
 } from '@jupyterlab/apputils';
 import { IEditorServices } from '@jupyterlab/codeeditor';
 import { DocumentRegistry } from '@jupyterlab/docregistry';
+import { ILauncher } from '@jupyterlab/launcher';
 import {
   INotebookModel,
   INotebookTracker,
@@ -117,7 +118,8 @@ const panelPlugin: JupyterFrontEndPlugin<void> = {
     ICommandPalette,
     ITranslator,
     ILayoutRestorer,
-    IDefaultFileBrowser
+    IDefaultFileBrowser,
+    ILauncher
   ],
   activate: (
     app: JupyterFrontEnd,
@@ -127,7 +129,8 @@ const panelPlugin: JupyterFrontEndPlugin<void> = {
     palette: ICommandPalette | null,
     translator: ITranslator | null,
     restorer: ILayoutRestorer | null,
-    fileBrowser: IDefaultFileBrowser | null
+    fileBrowser: IDefaultFileBrowser | null,
+    launcher: ILauncher | null
   ) => {
     const trans = (translator ?? nullTranslator).load('greenhouse_ext');
     const model = new PanelModel({ historyInterval: HISTORY_INTERVAL_MS });
@@ -175,6 +178,12 @@ const panelPlugin: JupyterFrontEndPlugin<void> = {
     ]) {
       palette?.addItem({ command, category: trans.__('Greenhouse') });
     }
+    launcher?.add({
+      command: CommandIDs.openRuns,
+      args: { isLauncher: true },
+      category: trans.__('Other'),
+      rank: 50
+    });
     // Jupytext's JupyterLab integration opens text notebooks with a factory of its own.
     for (const factory of ['Notebook', 'Jupytext Notebook']) {
       app.docRegistry.addWidgetExtension(

@@ -1,12 +1,14 @@
 /**
- * The "Greenhouse: Open Runs" command: the full-width runs view of the whole store,
- * or of one notebook, in the main area (one view a scope, brought forward when open).
+ * The "Greenhouse: Open Runs" command (in the palette and the launcher): the
+ * full-width runs view of the whole store, or of one notebook, in the main area (one
+ * view a scope, brought forward when open).
  */
 import { MainAreaWidget } from '@jupyterlab/apputils';
 
 import { CommandIDs } from './commandIds';
 import type { ICommandContext } from './commands';
 import { RunsViewModel } from './runsView';
+import { greenhouseIcon } from './widgets/panel';
 
 /**
  * How often an open runs view lists the runs again, so that new runs appear.
@@ -25,7 +27,10 @@ export function addRunsCommand(context: ICommandContext): void {
     label: args =>
       args.notebook
         ? trans.__('Open Runs of This Notebook')
-        : trans.__('Open Runs'),
+        : args.isLauncher
+          ? trans.__('Greenhouse Runs')
+          : trans.__('Open Runs'),
+    icon: args => (args.isPalette ? undefined : greenhouseIcon),
     caption: trans.__(
       'The runs of the whole store (or of one notebook) in a table, with charts and comparisons'
     ),

@@ -1,14 +1,15 @@
 /**
  * The model of the full-width runs view: the filters sent to `GET runs`, the runs
  * fetched page by page, their columns (record fields, every parameter, every
- * metric), the sort, the columns shown, the runs chosen for comparison, and polling.
+ * metric), the sort, the columns shown, the runs chosen for comparison, and polling
+ * (which reads again only the newest part of the list).
  */
 import { ISignal, Signal } from '@lumino/signaling';
 
 import type { IRunList, IRunSummary, RunStatus } from './api';
 import { requestAPI } from './request';
 import { columnsOf, IColumn, sortRuns } from './runColumns';
-import { globalTimers, ITimers } from './runs';
+import { globalTimers, isFinished, ITimers } from './runs';
 
 /**
  * How many runs one request asks for (the API's largest page).
@@ -27,6 +28,10 @@ export interface IRunFilters {
   status?: RunStatus | '';
   user?: string;
   sweep?: string;
+  /**
+   * A schedule's name or id: the runs its occurrences started.
+   */
+  schedule?: string;
   since?: string;
   /**
    * Conditions `NAME OP NUMBER` separated by commas, all of which must hold.
@@ -53,6 +58,7 @@ export function runsQuery(
     'status',
     'user',
     'sweep',
+    'schedule',
     'since'
   ] as const) {
     const value = filters[name]?.trim();
@@ -158,20 +164,9 @@ export class RunsViewModel {
    */
   async load(): Promise<void> {
     const generation = ++this._generation;
-    const runs: IRunSummary[] = [];
+    let runs: IRunSummary[];
     try {
-      for (;;) {
-        const query = runsQuery(this._filters, runs.length, PAGE_SIZE);
-        const page = await requestAPI<IRunList>(`runs?${query}`);
-        if (generation !== this._generation) {
-          return;
-        }
-        runs.push(...page.runs);
-        if (page.runs.length < PAGE_SIZE || runs.length >= MAX_RUNS) {
-          break;
-        }
-      }
-      this._error = null;
+      runs = await this._fetch(this._filters, generation);
     } catch (error) {
       if (generation === this._generation) {
         this._error = (error as Error).message;
@@ -179,8 +174,93 @@ export class RunsViewModel {
       }
       return;
     }
+    if (generation !== this._generation) {
+      return;
+    }
+    this._error = null;
     this._capped = runs.length >= MAX_RUNS;
-    this._runs = runs.slice(0, MAX_RUNS);
+    this._update(runs.slice(0, MAX_RUNS));
+  }
+
+  /**
+   * Read again only the newest part of the list: the runs created since the oldest
+   * one still queued or running (since the newest one when none is), which holds
+   * every new run and every run that may have changed; the older runs are kept.
+   */
+  async refresh(): Promise<void> {
+    const start = this.liveSince;
+    if (start === null) {
+      return this.load();
+    }
+    // A load started meanwhile answers for everything: this answer is then dropped.
+    const generation = this._generation;
+    let fresh: IRunSummary[];
+    try {
+      fresh = await this._fetch({ ...this._filters, since: start }, generation);
+    } catch (error) {
+      if (generation === this._generation) {
+        this._error = (error as Error).message;
+        this._changed.emit();
+      }
+      return;
+    }
+    if (generation !== this._generation) {
+      return;
+    }
+    const shown = this._runs.filter(run => run.created_at >= start);
+    if (JSON.stringify(shown) === JSON.stringify(fresh) && !this._error) {
+      return;
+    }
+    this._error = null;
+    const older = this._runs.filter(run => run.created_at < start);
+    this._update([...fresh, ...older].slice(0, MAX_RUNS));
+  }
+
+  /**
+   * Where the next {@link refresh} starts reading: the creation time of the oldest
+   * run listed that has not finished, else of the newest run (null: none listed).
+   */
+  get liveSince(): string | null {
+    if (this._runs.length === 0) {
+      return null;
+    }
+    let start = this._runs[0].created_at;
+    for (const run of this._runs) {
+      if (run.created_at > start) {
+        start = run.created_at;
+      }
+    }
+    for (const run of this._runs) {
+      if (!isFinished(run) && run.created_at < start) {
+        start = run.created_at;
+      }
+    }
+    return start;
+  }
+
+  /**
+   * Every run the filters admit, newest first, a page at a time (at most MAX_RUNS).
+   */
+  private async _fetch(
+    filters: IRunFilters,
+    generation: number
+  ): Promise<IRunSummary[]> {
+    const runs: IRunSummary[] = [];
+    for (;;) {
+      const query = runsQuery(filters, runs.length, PAGE_SIZE);
+      const page = await requestAPI<IRunList>(`runs?${query}`);
+      if (generation !== this._generation) {
+        return runs;
+      }
+      runs.push(...page.runs);
+      if (page.runs.length < PAGE_SIZE || runs.length >= MAX_RUNS) {
+        return runs;
+      }
+    }
+  }
+
+  private _update(runs: IRunSummary[]): void {
+    this._runs = runs;
     this._columns = columnsOf(this._runs);
     this._resort();
     this._changed.emit();
@@ -226,7 +306,8 @@ export class RunsViewModel {
   }
 
   /**
-   * List the runs again every `interval` ms, so that new runs appear.
+   * Read the newest runs again every `interval` ms (see {@link refresh}), so that
+   * new runs appear and running ones change.
    */
   startPolling(): void {
     if (this._interval > 0 && this._poll === null) {
@@ -243,7 +324,7 @@ export class RunsViewModel {
 
   private _schedule(): void {
     this._poll = this._timers.setTimeout(() => {
-      void this.load().then(() => {
+      void this.refresh().then(() => {
         if (this._poll !== null) {
           this._schedule();
         }
@@ -284,7 +365,7 @@ export namespace RunsViewModel {
      */
     filters?: IRunFilters;
     /**
-     * How often to list the runs again while polling, in ms (0: never).
+     * How often to read the newest runs again while polling, in ms (0: never).
      */
     interval?: number;
     timers?: ITimers;

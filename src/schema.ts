@@ -1442,6 +1442,8 @@ export interface operations {
         from?: string;
         /** @description Only the runs of the sweep with this id. */
         sweep?: string;
+        /** @description Only the runs of this schedule's occurrences (each attempt is a run), as `greenhouse runs --schedule`: a schedule by name, or by id (a removed one too). An unknown schedule answers 404. */
+        schedule?: string;
         /** @description Only runs created since then, as `greenhouse runs --since`: a duration back from now (`30m`, `12h`, `30d`) or a date or time (`2026-12-01`, `2026-12-01T08:00`; UTC unless it says). */
         since?: string;
         /** @description Only runs whose metric (else parameter) NAME meets `NAME OP NUMBER`, OP one of `>=`, `<=`, `>`, `<`, `==`, `!=`, as `greenhouse check` and `greenhouse runs --where` read it (repeatable: all must hold), e.g. `accuracy>0.95`. */

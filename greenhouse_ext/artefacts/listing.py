@@ -24,6 +24,7 @@ class RunFilter:
     """Which runs a listing shows: the index's own filters, a start time and conditions.
 
     ``from_version`` is ``(name, number)`` (number None: any version of the name);
+    ``schedule`` a schedule's id (the runs its occurrences started, each attempt a run);
     ``since`` an ISO 8601 time in the store's form; ``where`` conditions that a run's
     metric, or else its parameter, of that name must meet.
     """
@@ -33,6 +34,7 @@ class RunFilter:
     user: str | None = None
     sweep: str | None = None
     from_version: tuple[str, int | None] | None = None
+    schedule: str | None = None
     since: str | None = None
     where: tuple[Condition, ...] = ()
 
@@ -90,37 +92,40 @@ def parse_since(text: str, now: datetime | None = None) -> str:
 
 
 def list_runs(
-    store: Store, runs: RunFilter, limit: int | None = None, sort: str | None = None
+    store: Store,
+    runs: RunFilter,
+    limit: int | None = None,
+    sort: str | None = None,
+    offset: int = 0,
 ) -> list[Run]:
-    """The runs ``runs`` admits, newest first or by ``sort``, at most ``limit`` of them.
+    """The runs ``runs`` admits, newest first or by ``sort``, at most ``limit`` of them
+    after skipping ``offset``.
 
     Without conditions or a sort the index answers alone, reading only the page shown;
-    otherwise records are read a page at a time, newest first, down to ``since``.
+    otherwise records are read a page at a time, newest first.
 
     Raises
     ------
     InvalidInput
         ``sort`` names no column of the runs found (see `sorted_runs`).
     """
-    if not runs.where and not sort and runs.since is None:
-        return _page(store, runs, limit, 0)
+    if not runs.where and not sort:
+        return _page(store, runs, limit, offset)
+    end = None if limit is None else offset + limit
     found: list[Run] = []
     for run in _newest_first(store, runs):
         if runs.admits(run):
             found.append(run)
-        if not sort and limit is not None and len(found) >= limit:
+        if not sort and end is not None and len(found) >= end:
             break
-    return sorted_runs(found, sort)[:limit] if sort else found
+    return (sorted_runs(found, sort) if sort else found)[offset:end]
 
 
 def _newest_first(store: Store, runs: RunFilter) -> Iterator[Run]:
     offset = 0
     while True:
         page = _page(store, runs, PAGE, offset)
-        for run in page:
-            if runs.since is not None and run.created_at < runs.since:
-                return
-            yield run
+        yield from page
         if len(page) < PAGE:
             return
         offset += PAGE
@@ -135,6 +140,8 @@ def _page(store: Store, runs: RunFilter, limit: int | None, offset: int) -> list
         user=runs.user,
         offset=offset,
         from_version=runs.from_version,
+        since=runs.since,
+        schedule=runs.schedule,
     )
 
 

@@ -108,8 +108,10 @@ def runs_command(
     check_orphans: bool,
 ) -> None:
     """List runs, newest first; --where, --since and --sort look past the first --limit."""
+    from dataclasses import replace
+
     from ..models import RunStatus
-    from ..store import find_notebook
+    from ..store import find_notebook, find_sweep
 
     store = open_store(ctx, reading=True)
     if check_orphans:
@@ -132,24 +134,21 @@ def runs_command(
             notebook=label,
             status=wanted_status,
             user=user,
-            sweep=sweep_id,
             from_version=version,
+            schedule=store.get_schedule(schedule_ref).id if schedule_ref is not None else None,
             since=parse_since(since) if since is not None else None,
             where=parse_where(conditions),
         )
         if sweep_id is not None:
             from ..execution import results_table
 
-            runs = _sweep_listing(store, wanted, sort)
+            runs = _sweep_listing(store, replace(wanted, sweep=find_sweep(store, sweep_id)), sort)
             if as_json:
                 print_json([r.to_dict() for r in runs])
             else:
                 print_table(*results_table(runs))
             return
-        if schedule_ref is not None:
-            runs = _schedule_listing(store, schedule_ref, wanted, limit, sort)
-        else:
-            runs = list_runs(store, wanted, limit, sort)
+        runs = list_runs(store, wanted, limit, sort)
     if as_json:
         print_json([r.to_summary() for r in runs])
         return
@@ -162,34 +161,12 @@ def runs_command(
 
 
 def _sweep_listing(store: Store, wanted: RunFilter, sort: str | None) -> list[Run]:
-    """A sweep's runs, oldest first (as its table was made) or sorted; NotFound for none."""
-    from ..execution import sorted_runs, sweep_runs
-
-    runs = [r for r in sweep_runs(store, str(wanted.sweep)) if _kept(r, wanted)]
-    return sorted_runs(runs, sort)
-
-
-def _schedule_listing(
-    store: Store, ref: str, wanted: RunFilter, limit: int, sort: str | None
-) -> list[Run]:
-    """A schedule's runs that pass the filters: the newest first, or sorted; at most
-    ``limit``. NotFound for no such schedule."""
+    """A sweep's runs that pass the filters, oldest first (as its table was made) or
+    sorted."""
+    from ..artefacts.listing import list_runs
     from ..execution import sorted_runs
-    from ..scheduling.registration import run_ids
 
-    runs = [store.get_run(run_id) for run_id in run_ids(store, store.get_schedule(ref))]
-    kept = sorted((r for r in runs if _kept(r, wanted)), key=lambda r: r.created_at, reverse=True)
-    return sorted_runs(kept, sort)[:limit]
-
-
-def _kept(run: Run, wanted: RunFilter) -> bool:
-    return bool(
-        wanted.admits(run)
-        and (wanted.since is None or run.created_at >= wanted.since)
-        and (wanted.status is None or run.status is wanted.status)
-        and (wanted.user is None or (run.provenance and run.provenance.user == wanted.user))
-        and (wanted.notebook is None or run.notebook == wanted.notebook)
-    )
+    return sorted_runs(list(reversed(list_runs(store, wanted))), sort)
 
 
 def _record_cells(run: Run) -> tuple[str, ...]:

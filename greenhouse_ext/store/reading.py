@@ -221,6 +221,24 @@ def _conditions(
     return " WHERE " + " AND ".join(f"{c} = ?" for c, _ in wanted), tuple(v for _, v in wanted)
 
 
+def _window(since: str | None, schedule: str | None) -> tuple[str, tuple[Any, ...]]:
+    """The conditions of a start time and a schedule (`store.runs._windowed`), and their
+    values."""
+    clauses = [
+        (clause, value)
+        for clause, value in (
+            ("created_at >= ?", since),
+            (
+                "id IN (SELECT a.run_id FROM attempts a JOIN occurrences o "
+                "ON o.id = a.occurrence_id WHERE o.schedule_id = ?)",
+                schedule,
+            ),
+        )
+        if value is not None
+    ]
+    return " AND ".join(c for c, _ in clauses), tuple(v for _, v in clauses)
+
+
 def _list_runs(
     reader: StoreReader,
     notebook: str | None = None,
@@ -231,8 +249,14 @@ def _list_runs(
     offset: int = 0,
     oldest_first: bool = False,
     from_version: tuple[str, int | None] | None = None,
+    since: str | None = None,
+    schedule: str | None = None,
 ) -> list[Run]:
     where, values = _conditions(notebook, status, sweep, user, from_version)
+    window, bounds = _window(since, schedule)
+    if window:
+        where = f"{where} AND {window}" if where else f" WHERE {window}"
+        values = (*values, *bounds)
     order = "created_at, id" if oldest_first else "created_at DESC, id DESC"
     page = f"SELECT id FROM runs{where} ORDER BY {order} LIMIT ? OFFSET ?"
     query = f"SELECT record FROM runs WHERE id IN ({page}) ORDER BY {order}"

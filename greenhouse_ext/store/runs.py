@@ -30,7 +30,7 @@ from ..models import (
 from . import identity
 from .objects import Objects
 from .records import run_from_record, run_record
-from .schema import dialect_insert, runs_table
+from .schema import attempts_table, dialect_insert, occurrences_table, runs_table
 
 _log = logging.getLogger(__name__)
 
@@ -243,11 +243,15 @@ class RunIndex:
         offset: int = 0,
         oldest_first: bool = False,
         from_version: tuple[str, int | None] | None = None,
+        since: str | None = None,
+        schedule: str | None = None,
     ) -> list[Run]:
         """Runs, newest first, optionally filtered by notebook path, status, sweep id and user.
 
         ``from_version`` is ``(name, number)``: the runs of that published version, or of
-        any version of ``name`` when the number is None. ``offset`` skips that many runs of
+        any version of ``name`` when the number is None. ``since`` (a time in the store's
+        form) keeps the runs created then or later; ``schedule`` (a schedule's id) the
+        runs its occurrences started. ``offset`` skips that many runs of
         the order (oldest first with ``oldest_first``) before ``limit`` counts, so a long
         listing is read a page at a time.
         """
@@ -256,6 +260,7 @@ class RunIndex:
         # The page is chosen by id first: sorting the records themselves would carry
         # every matching record through the sort, not only the page's.
         page = _filtered(sa.select(ids), notebook, status, sweep, user, from_version)
+        page = _windowed(page, since, schedule)
         page = page.order_by(*order).offset(offset or None)
         if limit is not None:
             page = page.limit(limit)
@@ -347,6 +352,21 @@ def _filtered(
     for column, wanted in columns:
         if wanted is not None:
             query = query.where(column == wanted)
+    return query
+
+
+def _windowed(query: _Query, since: str | None, schedule: str | None) -> _Query:
+    """``query`` limited to the runs created at ``since`` or later and to those that the
+    occurrences of the schedule with id ``schedule`` started, those given."""
+    if since is not None:
+        query = query.where(runs_table.c.created_at >= since)
+    if schedule is not None:
+        started = (
+            sa.select(attempts_table.c.run_id)
+            .join(occurrences_table, occurrences_table.c.id == attempts_table.c.occurrence_id)
+            .where(occurrences_table.c.schedule_id == schedule)
+        )
+        query = query.where(runs_table.c.id.in_(started))
     return query
 
 

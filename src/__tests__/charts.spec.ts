@@ -1,7 +1,8 @@
-import type { IRunSummary } from '../api';
+import type { IRunSummary, IVersion } from '../api';
 import {
   chartSpec,
   drawnRuns,
+  metricAcrossVersions,
   metricAgainstParameter,
   metricOverTime,
   numericFields,
@@ -29,17 +30,77 @@ const RUNS = [
   trial(4, { lr: 'auto', opt: 'adam' }, { accuracy: 'n/a' })
 ];
 
+function version(
+  number: number,
+  run: string,
+  metrics: Record<string, unknown>,
+  aliases: string[] = []
+): IVersion {
+  return {
+    name: 'model',
+    number,
+    run_id: run,
+    created_at: `2026-02-0${number}T10:00:00+00:00`,
+    manifest_sha256: '0'.repeat(64),
+    files: [],
+    metrics,
+    aliases
+  };
+}
+
+const VERSIONS = [
+  version(1, 'r-1', { accuracy: 0.95 }),
+  version(2, 'r-3', { accuracy: 0.91 }, ['production']),
+  version(3, 'r-gone', { accuracy: 0.99 }),
+  version(4, 'r-2', { loss: 0.3 }, ['candidate'])
+];
+
+function mark(created: string, text: string, run: string) {
+  return { created, ['label']: text, run };
+}
+
 describe('metricOverTime', () => {
   it('draws one point a run with the metric as a number, oldest first', () => {
     const spec = metricOverTime(RUNS, 'accuracy');
-    const values = (spec.data as { values: { id: string }[] }).values;
+    const [runs, ...rest] = spec.layer as Record<string, unknown>[];
+    const values = (runs.data as { values: { id: string }[] }).values;
 
     expect(values.map(v => v.id)).toEqual(['r-1', 'r-3']);
-    expect(spec.layer).toEqual([
+    expect(runs.layer).toEqual([
       { mark: { type: 'line' } },
       { mark: { type: 'point', filled: true, size: 60 } }
     ]);
+    expect(rest).toEqual([]);
+    expect(drawnRuns(spec)).toBe(2);
     expect(spec.$schema).toContain('vega-lite/v5');
+  });
+
+  it('marks where the versions of the runs drawn were published', () => {
+    const spec = metricOverTime(RUNS, 'accuracy', VERSIONS);
+    const [, rules, labels] = spec.layer as Record<string, unknown>[];
+
+    expect((rules.mark as { type: string }).type).toBe('rule');
+    expect((labels.mark as { type: string }).type).toBe('text');
+    expect(rules.data).toEqual({
+      values: [
+        mark('2026-02-01T10:00:00+00:00', 'model@1', 'r-1'),
+        mark('2026-02-02T10:00:00+00:00', 'model@2 (production)', 'r-3')
+      ]
+    });
+  });
+});
+
+describe('metricAcrossVersions', () => {
+  it('draws one point a version with the metric, by number, with its aliases', () => {
+    const spec = metricAcrossVersions([...VERSIONS].reverse(), 'accuracy');
+    const values = (spec.data as { values: Record<string, unknown>[] }).values;
+
+    expect(values.map(v => [v.version, v.value, v.aliases])).toEqual([
+      [1, 0.95, ''],
+      [2, 0.91, 'production'],
+      [3, 0.99, '']
+    ]);
+    expect(drawnRuns(spec)).toBe(3);
   });
 });
 

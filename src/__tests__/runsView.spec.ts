@@ -1,4 +1,4 @@
-import type { IRunSummary } from '../api';
+import type { IRunSummary, RunStatus } from '../api';
 import { cellText, columnsOf, sortRuns } from '../runColumns';
 import { MAX_RUNS, PAGE_SIZE, runsQuery, RunsViewModel } from '../runsView';
 import {
@@ -38,6 +38,10 @@ describe('runsQuery', () => {
     [
       { status: 'failed' as const, user: 'ana', sweep: 's1', since: '12h' },
       'status=failed&user=ana&sweep=s1&since=12h&offset=0&limit=50'
+    ],
+    [
+      { schedule: 'nightly', status: 'running' as const },
+      'status=running&schedule=nightly&offset=0&limit=50'
     ],
     [
       { where: 'accuracy>0.95, lr<=0.2', notebook: 'a b.ipynb' },
@@ -197,5 +201,54 @@ describe('RunsViewModel', () => {
     expect(timers.pending).toBe(1);
     model.stopPolling();
     expect(timers.pending).toBe(0);
+  });
+
+  it('polls only the runs since the oldest unfinished one, keeping the older ones', async () => {
+    const at = (second: number) => `2026-01-01T10:00:0${second}.000+00:00`;
+    const run = (id: string, status: RunStatus, second: number) =>
+      summary(id, status, { created_at: at(second) });
+    const listed = [
+      run('new', 'succeeded', 5),
+      run('busy', 'running', 3),
+      run('done', 'succeeded', 2),
+      run('old', 'failed', 1)
+    ];
+    const fresh = [
+      run('newer', 'queued', 6),
+      run('new', 'succeeded', 5),
+      run('busy', 'succeeded', 3)
+    ];
+    const server = new FakeServer().on(
+      'GET runs',
+      { runs: listed },
+      { runs: fresh },
+      { runs: fresh.slice(0, 1) }
+    );
+    const model = new RunsViewModel({ filters: { user: 'ana' } });
+    await model.load();
+    expect(model.liveSince).toBe(at(3));
+    let changes = 0;
+    model.changed.connect(() => changes++);
+
+    await model.refresh();
+
+    const since = encodeURIComponent(at(3));
+    expect(server.called().slice(1)).toEqual([
+      `runs?user=ana&since=${since}&offset=0&limit=1000`
+    ]);
+    expect(model.runs.map(r => `${r.id} ${r.status}`)).toEqual([
+      'newer queued',
+      'new succeeded',
+      'busy succeeded',
+      'done succeeded',
+      'old failed'
+    ]);
+    expect(changes).toBe(1);
+    expect(model.liveSince).toBe(at(6));
+
+    await model.refresh();
+
+    expect(server.called()[2]).toContain(`since=${encodeURIComponent(at(6))}`);
+    expect(changes).toBe(1);
   });
 });

@@ -152,103 +152,143 @@ export class ArtefactsView extends Widget {
       );
       metrics.append(metric);
     }
-    const actions = element('div', 'jp-greenhouse-run-actions');
-    actions.append(
-      button(
-        'jp-greenhouse-verify-button',
-        trans.__('Verify'),
-        () => {
-          this._model.verify(ref).catch(() => undefined);
-        },
-        trans.__('Check every file against the manifest')
-      ),
-      button(
-        'jp-greenhouse-reproduce-button',
-        trans.__('Reproduce'),
-        () => {
-          askReproduceOptions(ref, trans)
-            .then(options => options && this._model.reproduce(ref, options))
-            .catch(() => undefined);
-        },
-        trans.__('Run the notebook again and compare')
-      ),
-      button(
-        'jp-greenhouse-run-version-button',
-        trans.__('Run this version'),
-        () => {
-          this._model
-            .runVersion(version, (name, of) => this._askSecret(name, of))
-            .catch(() => undefined);
-        },
-        trans.__(
-          "Run this version's own notebook with its recorded values (not the working copy)"
-        )
-      ),
-      button('jp-greenhouse-alias-button', trans.__('Set alias…'), () => {
-        void this._setAlias(version);
-      })
+    item.append(
+      header,
+      metrics,
+      versionActions(this._model, version, trans),
+      ...versionOutcome(this._model, ref, trans)
     );
-    item.append(header, metrics, actions);
-    const start = this._model.start(ref);
-    if (start) {
-      item.append(startNode(start, ref, trans));
-    }
-    const check = this._model.check(ref);
-    if (check) {
-      item.append(checkNode(check, trans));
-    }
     return item;
-  }
-
-  private async _askSecret(name: string, ref: string): Promise<string | null> {
-    const trans = this._trans;
-    const answer = await InputDialog.getPassword({
-      title: trans.__('%1 for %2', name, ref),
-      label: trans.__(
-        'The secret parameter %1 was never stored: give its value again.',
-        name
-      ),
-      okLabel: trans.__('Run')
-    });
-    return answer.button.accept ? (answer.value ?? '') : null;
-  }
-
-  private async _setAlias(version: IVersion): Promise<void> {
-    const trans = this._trans;
-    const title = trans.__('Alias for %1@%2', version.name, version.number);
-    const answer = await InputDialog.getText({
-      title,
-      placeholder: trans.__('production'),
-      okLabel: trans.__('Set')
-    });
-    const alias = answer.value?.trim() ?? '';
-    if (!answer.button.accept || !alias) {
-      return;
-    }
-    const current = aliasTarget(
-      this._model.versions(version.name) ?? [],
-      alias
-    );
-    if (current?.number === version.number) {
-      return;
-    }
-    let reason: string | null = '';
-    if (current) {
-      reason = await confirmAliasMove(alias, current, version, trans);
-      if (reason === null) {
-        return;
-      }
-    }
-    try {
-      await this._model.setAlias(version.name, alias, version.number, reason);
-    } catch (error) {
-      await showErrorMessage(title, error as Error);
-    }
   }
 
   private _error: HTMLElement;
   private _list: HTMLElement;
   private _open = new Set<string>();
+}
+
+/**
+ * The actions on a version, the same in the sidebar and in the runs view's Versions
+ * tab: Verify, Reproduce, Run this version and Set alias… (with its confirmation).
+ *
+ * @param model - The artefacts' model the actions go through.
+ * @param version - The version.
+ * @param trans - The translation bundle.
+ * @returns The row of buttons.
+ */
+export function versionActions(
+  model: ArtefactsModel,
+  version: IVersion,
+  trans: TranslationBundle
+): HTMLElement {
+  const ref = `${version.name}@${version.number}`;
+  const actions = element('div', 'jp-greenhouse-run-actions');
+  actions.append(
+    button(
+      'jp-greenhouse-verify-button',
+      trans.__('Verify'),
+      () => {
+        model.verify(ref).catch(() => undefined);
+      },
+      trans.__('Check every file against the manifest')
+    ),
+    button(
+      'jp-greenhouse-reproduce-button',
+      trans.__('Reproduce'),
+      () => {
+        askReproduceOptions(ref, trans)
+          .then(options => options && model.reproduce(ref, options))
+          .catch(() => undefined);
+      },
+      trans.__('Run the notebook again and compare')
+    ),
+    button(
+      'jp-greenhouse-run-version-button',
+      trans.__('Run this version'),
+      () => {
+        model
+          .runVersion(version, (name, of) => askSecret(name, of, trans))
+          .catch(() => undefined);
+      },
+      trans.__(
+        "Run this version's own notebook with its recorded values (not the working copy)"
+      )
+    ),
+    button('jp-greenhouse-alias-button', trans.__('Set alias…'), () => {
+      void setAlias(model, version, trans);
+    })
+  );
+  return actions;
+}
+
+/**
+ * What the actions on a version gave: the run last started from it and its last
+ * check, in plain words (none yet: empty).
+ *
+ * @param model - The artefacts' model.
+ * @param ref - The version's reference, `NAME@N`.
+ * @param trans - The translation bundle.
+ * @returns The nodes to show under the version's actions.
+ */
+export function versionOutcome(
+  model: ArtefactsModel,
+  ref: string,
+  trans: TranslationBundle
+): HTMLElement[] {
+  const start = model.start(ref);
+  const check = model.check(ref);
+  return [
+    ...(start ? [startNode(start, ref, trans)] : []),
+    ...(check ? [checkNode(check, trans)] : [])
+  ];
+}
+
+async function askSecret(
+  name: string,
+  ref: string,
+  trans: TranslationBundle
+): Promise<string | null> {
+  const answer = await InputDialog.getPassword({
+    title: trans.__('%1 for %2', name, ref),
+    label: trans.__(
+      'The secret parameter %1 was never stored: give its value again.',
+      name
+    ),
+    okLabel: trans.__('Run')
+  });
+  return answer.button.accept ? (answer.value ?? '') : null;
+}
+
+async function setAlias(
+  model: ArtefactsModel,
+  version: IVersion,
+  trans: TranslationBundle
+): Promise<void> {
+  const title = trans.__('Alias for %1@%2', version.name, version.number);
+  const answer = await InputDialog.getText({
+    title,
+    placeholder: trans.__('production'),
+    okLabel: trans.__('Set')
+  });
+  const alias = answer.value?.trim() ?? '';
+  if (!answer.button.accept || !alias) {
+    return;
+  }
+  const current = aliasTarget(model.versions(version.name) ?? [], alias);
+  if (current?.number === version.number) {
+    return;
+  }
+  let reason: string | null = '';
+  if (current) {
+    reason = await confirmAliasMove(alias, current, version, trans);
+    if (reason === null) {
+      return;
+    }
+  }
+  try {
+    await model.setAlias(version.name, alias, version.number, reason);
+  } catch (error) {
+    await showErrorMessage(title, error as Error);
+  }
 }
 
 /**

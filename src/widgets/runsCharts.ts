@@ -1,6 +1,7 @@
 /**
  * The runs view's charts, drawn by JupyterLab's own Vega renderer from specs built
- * of the listed runs (so they export as PNG or SVG from Vega's menu, as in a notebook).
+ * of the listed runs (so they export as PNG or SVG from Vega's menu, as in a notebook);
+ * the chart over time marks the versions published from the runs drawn.
  *
  * Hooks: `.jp-greenhouse-chart-kind` (time, scatter, parallel),
  * `.jp-greenhouse-chart-metric`, `.jp-greenhouse-chart-parameter`,
@@ -17,8 +18,10 @@ import {
   chartSpec,
   drawnRuns,
   numericFields,
-  VEGALITE_MIME
+  VEGALITE_MIME,
+  VegaLiteSpec
 } from '../charts';
+import type { IVersion } from '../api';
 import { RunsViewModel } from '../runsView';
 import { button, element } from './dom';
 
@@ -29,10 +32,14 @@ const AXES_WIDTH = 160;
  * A chart of the listed runs, chosen and drawn on demand.
  */
 export class RunsCharts extends Panel {
+  /**
+   * @param _versions - The published versions known, marked on the chart over time.
+   */
   constructor(
     private _model: RunsViewModel,
     private _rendermime: IRenderMimeRegistry,
-    private _trans: TranslationBundle
+    private _trans: TranslationBundle,
+    private _versions: () => readonly IVersion[]
   ) {
     super();
     this.addClass('jp-greenhouse-charts');
@@ -88,47 +95,20 @@ export class RunsCharts extends Panel {
   async draw(): Promise<void> {
     const kind = this._kind.value as ChartKind;
     const runs = this._model.runs;
-    // The spec is JSON: it is built from JSON records only.
-    const spec = chartSpec(runs, {
-      kind,
-      metric: this._metric.value,
-      parameter: this._parameter.value
-    }) as ReadonlyPartialJSONObject;
-    // Vega sizes a chart to its container only when that has a width of its own: give one.
-    const width = Math.max(MIN_WIDTH, this.node.clientWidth - AXES_WIDTH);
-    this._chart.widgets.slice().forEach(widget => widget.dispose());
+    const spec = chartSpec(
+      runs,
+      {
+        kind,
+        metric: this._metric.value,
+        parameter: this._parameter.value
+      },
+      this._versions()
+    );
     this._chart.node.dataset.kind = kind;
-    this._chart.node.dataset.runs = String(
-      drawnRuns(spec as Record<string, unknown>)
-    );
-    if (drawnRuns(spec as Record<string, unknown>) === 0) {
-      this._message(
-        this._trans.__('No run listed has these values as numbers.')
-      );
-      return;
-    }
-    if (!this._rendermime.preferredMimeType({ [VEGALITE_MIME]: spec })) {
-      this._message(
-        this._trans.__('JupyterLab has no Vega-Lite renderer enabled.')
-      );
-      return;
-    }
-    const renderer = this._rendermime.createRenderer(VEGALITE_MIME);
-    this._chart.addWidget(renderer);
-    await renderer.renderModel(
-      this._rendermime.createModel({
-        data: { [VEGALITE_MIME]: { ...spec, width } },
-        metadata: { [VEGALITE_MIME]: { embed_options: { renderer: 'svg' } } }
-      })
-    );
-  }
-
-  private _message(text: string): void {
-    this._chart.addWidget(
-      new Widget({
-        node: element('div', 'jp-greenhouse-chart-message', text)
-      })
-    );
+    await drawChart(this._chart, spec, this._rendermime, this._trans, {
+      empty: this._trans.__('No run listed has these values as numbers.'),
+      width: Math.max(MIN_WIDTH, this.node.clientWidth - AXES_WIDTH)
+    });
   }
 
   private _fillChoices(): void {
@@ -140,8 +120,8 @@ export class RunsCharts extends Panel {
     const parameters = numeric.filter(name =>
       runs.some(run => name in run.parameters)
     );
-    fill(this._metric, metrics);
-    fill(this._parameter, parameters);
+    offerNames(this._metric, metrics);
+    offerNames(this._parameter, parameters);
   }
 
   private _kind: HTMLSelectElement;
@@ -152,8 +132,14 @@ export class RunsCharts extends Panel {
 
 /**
  * Offer these names in a select, keeping its choice when it is still offered.
+ *
+ * @param select - The select.
+ * @param names - The names to offer, in order.
  */
-function fill(select: HTMLSelectElement, names: string[]): void {
+export function offerNames(
+  select: HTMLSelectElement,
+  names: readonly string[]
+): void {
   const chosen = select.value;
   const offered = [...select.options].map(option => option.value);
   if (offered.join('\n') === names.join('\n')) {
@@ -165,4 +151,49 @@ function fill(select: HTMLSelectElement, names: string[]): void {
   if (names.includes(chosen)) {
     select.value = chosen;
   }
+}
+
+/**
+ * Draw a spec from `charts` into a panel with JupyterLab's Vega renderer, as SVG,
+ * replacing what it held; a message instead when the spec draws nothing or Lab has
+ * no Vega-Lite renderer. The panel's `data-runs` says how many rows it draws.
+ *
+ * @param panel - Where the chart goes.
+ * @param spec - The spec (JSON: built from JSON records only).
+ * @param rendermime - Lab's renderers.
+ * @param trans - The translation bundle.
+ * @param options - The message for an empty chart, and the width to draw at (Vega
+ *   sizes a chart to its container only when that has a width of its own).
+ */
+export async function drawChart(
+  panel: Panel,
+  spec: VegaLiteSpec,
+  rendermime: IRenderMimeRegistry,
+  trans: TranslationBundle,
+  options: { empty: string; width: number }
+): Promise<void> {
+  panel.widgets.slice().forEach(widget => widget.dispose());
+  const drawn = drawnRuns(spec);
+  panel.node.dataset.runs = String(drawn);
+  const message = (text: string) =>
+    panel.addWidget(
+      new Widget({ node: element('div', 'jp-greenhouse-chart-message', text) })
+    );
+  const data = { ...spec, width: options.width } as ReadonlyPartialJSONObject;
+  if (drawn === 0) {
+    message(options.empty);
+    return;
+  }
+  if (!rendermime.preferredMimeType({ [VEGALITE_MIME]: data })) {
+    message(trans.__('JupyterLab has no Vega-Lite renderer enabled.'));
+    return;
+  }
+  const renderer = rendermime.createRenderer(VEGALITE_MIME);
+  panel.addWidget(renderer);
+  await renderer.renderModel(
+    rendermime.createModel({
+      data: { [VEGALITE_MIME]: data },
+      metadata: { [VEGALITE_MIME]: { embed_options: { renderer: 'svg' } } }
+    })
+  );
 }

@@ -3,25 +3,29 @@
  * chooser, the runs table, and under it the chosen runs compared and charts.
  *
  * Hooks (`.jp-greenhouse-runs-view`, `data-testid="greenhouse-runs-view"`):
- * `.jp-greenhouse-runs-filter[data-name=N]` (N: status, user, sweep, since, where),
+ * `.jp-greenhouse-runs-filter[data-name=N]` (N: status, user, sweep, schedule,
+ * since, where),
  * `.jp-greenhouse-runs-apply`, `.jp-greenhouse-runs-live` (a checkbox),
  * `.jp-greenhouse-runs-sort` and `.jp-greenhouse-runs-descending`,
  * `.jp-greenhouse-runs-columns` (a `<details>` of
  * `.jp-greenhouse-runs-column[data-key=K]` checkboxes),
  * `.jp-greenhouse-runs-count` (with `data-count`), `.jp-greenhouse-runs-error`,
- * the grid `.jp-greenhouse-runs-grid` (with `data-rows`), then
- * `.jp-greenhouse-compare` and `.jp-greenhouse-charts` (see their modules).
+ * the grid `.jp-greenhouse-runs-grid` (with `data-rows`), then the tabs
+ * `.jp-greenhouse-compare`, `.jp-greenhouse-charts` and `.jp-greenhouse-versions-tab`
+ * (see their modules).
  */
 import type { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { TranslationBundle } from '@jupyterlab/translation';
 import { CommandRegistry } from '@lumino/commands';
 import { Panel, SplitPanel, TabPanel, Widget } from '@lumino/widgets';
 
+import { ArtefactsModel } from '../artefacts';
 import { IRunFilters, RunsViewModel } from '../runsView';
 import { button, element } from './dom';
 import { RunsCharts } from './runsCharts';
 import { RunsCompare } from './runsCompare';
 import { RunsGrid } from './runsGrid';
+import { RunsVersions } from './runsVersions';
 
 const STATUSES = [
   'queued',
@@ -55,10 +59,21 @@ export class RunsView extends Panel {
     tabs.addClass('jp-greenhouse-runs-tabs');
     const compare = new RunsCompare(model, options.commands, trans);
     compare.title.label = trans.__('Compare');
-    const charts = new RunsCharts(model, options.rendermime, trans);
+    const artefacts = this._artefacts;
+    const charts = new RunsCharts(model, options.rendermime, trans, () =>
+      artefacts.artefactNames.flatMap(name => artefacts.versions(name) ?? [])
+    );
     charts.title.label = trans.__('Charts');
+    const versions = new RunsVersions(
+      model,
+      artefacts,
+      options.rendermime,
+      trans
+    );
+    versions.title.label = trans.__('Versions');
     tabs.addWidget(compare);
     tabs.addWidget(charts);
+    tabs.addWidget(versions);
     split.addWidget(tabs);
     split.setRelativeSizes([3, 2]);
     this.addWidget(bar);
@@ -66,6 +81,7 @@ export class RunsView extends Panel {
     this.addWidget(split);
     model.changed.connect(this._render, this);
     this._render();
+    void versions.refresh();
   }
 
   get model(): RunsViewModel {
@@ -76,6 +92,7 @@ export class RunsView extends Panel {
     this._model.stopPolling();
     this._model.changed.disconnect(this._render, this);
     super.dispose();
+    this._artefacts.dispose();
   }
 
   private _filterBar(): HTMLElement {
@@ -94,6 +111,13 @@ export class RunsView extends Panel {
     const texts: [keyof IRunFilters, string, string][] = [
       ['user', trans.__('user'), trans.__('Only runs made by this user')],
       ['sweep', trans.__('sweep id'), trans.__('Only the runs of this sweep')],
+      [
+        'schedule',
+        trans.__('schedule'),
+        trans.__(
+          "Only the runs of this schedule's occurrences (its name, or the id of a removed one)"
+        )
+      ],
       [
         'since',
         trans.__('since: 12h, 2026-12-01'),
@@ -214,6 +238,7 @@ export class RunsView extends Panel {
       status: value('status') as IRunFilters['status'],
       user: value('user'),
       sweep: value('sweep'),
+      schedule: value('schedule'),
       since: value('since'),
       where: value('where')
     };
@@ -266,6 +291,7 @@ export class RunsView extends Panel {
   }
 
   private _model: RunsViewModel;
+  private _artefacts = new ArtefactsModel();
   private _trans: TranslationBundle;
   private _notebook: string | undefined;
   private _inputs = new Map<string, HTMLInputElement | HTMLSelectElement>();

@@ -3,12 +3,14 @@ status, user, sweep, offset."""
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 from notebooks import write_notebook
 
 from greenhouse_ext.models import Run, RunStatus
+from greenhouse_ext.store import Attempt, Occurrence, ScheduleRow, Store, utc_text
 
 
 @pytest.fixture
@@ -70,3 +72,51 @@ async def test_list_runs_refuses_bad_filters_with_the_core_message(api, seeded, 
 
     assert reply.code == 400
     assert words in reply.json["message"]
+
+
+def _scheduled(store: Store, name: str, runs: list[Run]) -> ScheduleRow:
+    """A schedule whose occurrences started ``runs`` (one occurrence each, first attempt)."""
+    created = utc_text(datetime.now(timezone.utc))
+    schedule = ScheduleRow(f"id-{name}", name, "nb.ipynb", {"every_s": 60}, False, created)
+    store.add_schedule(schedule)
+    for index, run in enumerate(runs):
+        occurrence = Occurrence(
+            id=f"{name}-{index}",
+            schedule_id=schedule.id,
+            fire_at=run.created_at,
+            kind="manual",
+            status="succeeded",
+            created_at=run.created_at,
+        )
+        assert store.claim_occurrence(occurrence)
+        store.add_attempt(Attempt(occurrence.id, 1, run.id, "tester", run.created_at))
+    return schedule
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ([("schedule", "nightly")], ["failed", "b", "a"]),
+        ([("schedule", "id-nightly")], ["failed", "b", "a"]),
+        ([("schedule", "nightly"), ("status", "succeeded")], ["b", "a"]),
+        ([("schedule", "nightly"), ("where", "accuracy>0.92")], ["b"]),
+        ([("schedule", "nightly"), ("sort", "accuracy"), ("offset", "1")], ["b", "failed"]),
+        ([("schedule", "hourly")], ["other"]),
+    ],
+)
+async def test_list_runs_of_a_schedule(greenhouse, api, seeded, params, expected):
+    store = greenhouse.store
+    _scheduled(store, "nightly", [seeded["a"], seeded["b"], seeded["failed"]])
+    _scheduled(store, "hourly", [seeded["other"]])
+
+    reply = await api("GET", "runs", params=params)
+
+    assert reply.code == 200, reply.json
+    assert [r["id"] for r in reply.json["runs"]] == [seeded[name].id for name in expected]
+
+
+async def test_list_runs_of_an_unknown_schedule_is_404(api, seeded):
+    reply = await api("GET", "runs", params=[("schedule", "weekly")])
+
+    assert reply.code == 404
+    assert "No schedule 'weekly'" in reply.json["message"]

@@ -96,7 +96,8 @@ class RunsHandler(GreenhouseHandler):
     async def get(self) -> None:
         """Answer ``{"runs": [...]}``, newest first or by ``sort``, filtered as ``greenhouse
         runs`` filters: notebook, status, user, sweep, the published version they ran
-        (``from=NAME``, ``NAME@N`` or ``NAME@ALIAS``), ``since`` and ``where`` conditions
+        (``from=NAME``, ``NAME@N`` or ``NAME@ALIAS``), the schedule whose occurrences
+        started them (``schedule=NAME|ID``), ``since`` and ``where`` conditions
         (repeatable); ``offset`` skips that many of the runs so filtered and sorted."""
         notebook = self.optional_query("notebook")
         status = self.optional_query("status")
@@ -108,6 +109,7 @@ class RunsHandler(GreenhouseHandler):
             user=self.optional_query("user") or None,
             sweep=self.optional_query("sweep") or None,
             source=self.optional_query("from") or None,
+            schedule=self.optional_query("schedule") or None,
             since=parse_since(since) if since else None,
             where=parse_where(self._texts("where")),
             sort=self.optional_query("sort") or None,
@@ -233,6 +235,7 @@ class Listing:
     user: str | None
     sweep: str | None
     source: str | None
+    schedule: str | None
     since: str | None
     where: tuple[Condition, ...]
     sort: str | None
@@ -248,22 +251,11 @@ def _list(store: Store, listing: Listing) -> list[Run]:
         user=listing.user,
         sweep=listing.sweep,
         from_version=version_filter(store, listing.source) if listing.source else None,
+        schedule=store.get_schedule(listing.schedule).id if listing.schedule else None,
         since=listing.since,
         where=listing.where,
     )
-    if not (listing.where or listing.sort or listing.since):
-        # The plain listing is the index's own page, read at its offset.
-        return store.list_runs(
-            wanted.notebook,
-            wanted.status,
-            listing.limit,
-            sweep=wanted.sweep,
-            user=wanted.user,
-            offset=listing.offset,
-            from_version=wanted.from_version,
-        )
-    end = listing.offset + listing.limit
-    return list_runs(store, wanted, end, listing.sort)[listing.offset : end]
+    return list_runs(store, wanted, listing.limit, listing.sort, listing.offset)
 
 
 def _executed(store: Store, run_id: str) -> bytes:
