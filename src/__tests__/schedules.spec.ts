@@ -1,7 +1,8 @@
 import { nullTranslator } from '@jupyterlab/translation';
 import { CommandRegistry } from '@lumino/commands';
 
-import { namesNotebook, PREVIEW_DELAY_MS, SchedulesModel } from '../schedules';
+import { isNotebookFile, namesNotebook } from '../notebookNames';
+import { PREVIEW_DELAY_MS, SchedulesModel } from '../schedules';
 import { SchedulesView } from '../widgets/schedules';
 import {
   FakeServer,

@@ -145,5 +145,22 @@ def test_versions_tab_lists_draws_verifies_and_runs_a_version(
     # Live: the new run appears in the table without a reload.
     page.wait_for_selector(f'.jp-greenhouse-runs-grid[data-rows="{stored + 1}"]')
 
+    # Reproduce from the tab: its dialog asks for the environment and the inputs.
+    second.locator(".jp-greenhouse-reproduce-button").click()
+    page.check('.jp-Dialog .jp-greenhouse-reproduce-inputs input[value="current"]')
+    assert page.is_disabled(".jp-Dialog .jp-greenhouse-reproduce-partial")
+    page.click(".jp-Dialog .jp-Dialog-button.jp-mod-accept")
+    reproduced = page.wait_for_selector(
+        f'tr[data-ref="{NAME}@2"] .jp-greenhouse-check[data-kind="reproduce"][data-verdict]',
+        timeout=180_000,
+    )
+    assert "Environment: current" in reproduced.inner_text()
+    (reproduction,) = [
+        run
+        for run in json.loads(greenhouse(lab_root, "runs", "--json", "--limit", "50").stdout)
+        if run.get("reproduces")
+    ]
+    assert reproduction["reproduces"] == published[1]["id"]
+
     DOCS_IMAGES.mkdir(exist_ok=True)
     shutil.copy(screenshots / "runs-versions.png", DOCS_IMAGES / "runs-versions.png")
