@@ -327,13 +327,23 @@ class Run:
         (``parameters.NAME``, ``metrics.NAME``, ``error.evalue``) is listed under
         ``truncated``. The full record is what `to_dict` gives.
         """
-        data = self.to_dict()
+        # Built field by field, not through `to_dict`: a listing serialises thousands of
+        # runs, and copying each one's provenance (hundreds of packages) to drop it, or
+        # its values to read them, was most of a listing's time.
+        data: dict[str, Any] = {
+            f.name: _plain(getattr(self, f.name))
+            for f in dataclasses.fields(self)
+            if f.name not in _NOT_SUMMARISED
+        }
+        data["status"] = self.status.value
+        data["has_notebook"] = self.output_object is not None
         data["user"] = self.provenance.user if self.provenance else None
-        del data["provenance"], data["timings"], data["kept_inputs"]
         truncated: list[str] = []
         for group in ("parameters", "metrics"):
-            for name, value in data[group].items():
-                data[group][name] = _cut(value, max_chars, f"{group}.{name}", truncated)
+            data[group] = {
+                name: _cut(value, max_chars, f"{group}.{name}", truncated)
+                for name, value in getattr(self, group).items()
+            }
         if data["error"] is not None:
             for name in ("reason", "evalue"):
                 data["error"][name] = _cut(
@@ -392,6 +402,20 @@ class Run:
             reproduction=data.get("reproduction"),
             from_version=VersionRef(**data["from_version"]) if data.get("from_version") else None,
         )
+
+
+_NOT_SUMMARISED = frozenset(
+    (*INTERNAL_RUN_FIELDS, "provenance", "timings", "kept_inputs", "parameters", "metrics")
+)
+
+
+def _plain(value: Any) -> Any:
+    """A field of a run as `dataclasses.asdict` gives it, without copying plain values."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    return value
 
 
 def _cut(value: Any, max_chars: int, place: str, truncated: list[str]) -> Any:

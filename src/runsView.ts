@@ -160,13 +160,18 @@ export class RunsViewModel {
   }
 
   /**
-   * List the runs the filters admit, page by page.
+   * List the runs the filters admit, page by page: the first page is shown as soon
+   * as it arrives (the newest runs, or the first of the sort), the whole list once
+   * every page has.
    */
   async load(): Promise<void> {
     const generation = ++this._generation;
     let runs: IRunSummary[];
     try {
-      runs = await this._fetch(this._filters, generation);
+      runs = await this._fetch(this._filters, generation, first => {
+        this._error = null;
+        this._update(first);
+      });
     } catch (error) {
       if (generation === this._generation) {
         this._error = (error as Error).message;
@@ -240,10 +245,13 @@ export class RunsViewModel {
 
   /**
    * Every run the filters admit, newest first, a page at a time (at most MAX_RUNS).
+   *
+   * @param onFirstPage - Called with the first page when more pages follow.
    */
   private async _fetch(
     filters: IRunFilters,
-    generation: number
+    generation: number,
+    onFirstPage?: (runs: IRunSummary[]) => void
   ): Promise<IRunSummary[]> {
     const runs: IRunSummary[] = [];
     for (;;) {
@@ -255,6 +263,9 @@ export class RunsViewModel {
       runs.push(...page.runs);
       if (page.runs.length < PAGE_SIZE || runs.length >= MAX_RUNS) {
         return runs;
+      }
+      if (runs.length === PAGE_SIZE) {
+        onFirstPage?.([...runs]);
       }
     }
   }

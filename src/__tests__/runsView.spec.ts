@@ -124,9 +124,13 @@ describe('RunsViewModel', () => {
       { runs: RUNS }
     );
     const model = new RunsViewModel({ filters: { where: 'accuracy>0.5' } });
+    const shown: number[] = [];
+    model.changed.connect(() => shown.push(model.runs.length));
 
     await model.load();
 
+    // The first page is shown as soon as it arrives, the whole list once all have.
+    expect(shown).toEqual([PAGE_SIZE, PAGE_SIZE + 3]);
     expect(server.called()).toEqual([
       'runs?where=accuracy%3E0.5&offset=0&limit=1000',
       'runs?where=accuracy%3E0.5&offset=1000&limit=1000'

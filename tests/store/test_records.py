@@ -8,7 +8,19 @@ from dataclasses import replace
 import pytest
 
 from greenhouse_ext.errors import OutdatedStore
-from greenhouse_ext.models import INTERNAL_RUN_FIELDS, ManifestFile, Run, RunStatus, Version
+from greenhouse_ext.models import (
+    INTERNAL_RUN_FIELDS,
+    CellTiming,
+    ManifestFile,
+    Progress,
+    Provenance,
+    RecordedFile,
+    Run,
+    RunError,
+    RunStatus,
+    Version,
+    VersionRef,
+)
 from greenhouse_ext.store.records import (
     RUN_FORMAT,
     VERSION_FORMAT,
@@ -51,6 +63,48 @@ def test_the_api_form_leaves_internal_fields_out(output: str | None, has_noteboo
         assert not set(INTERNAL_RUN_FIELDS) & set(form)
         assert form["has_notebook"] is has_notebook
         assert "format" not in form
+
+
+def test_a_summary_is_the_api_form_without_provenance_timings_and_kept_inputs() -> None:
+    provenance = Provenance(
+        source_sha256="5" * 64,
+        kernel="python3",
+        python="3.11.7",
+        packages={"numpy": "2.1.0"},
+        packages_sha256="6" * 64,
+        git=None,
+        inputs=[],
+        host="h",
+        user="ada",
+        greenhouse_version="1",
+        papermill_version="2",
+    )
+    run = replace(
+        make_run("2" * 64),
+        status=RunStatus.FAILED,
+        parameters={"a": 1, "long": "x" * 300},
+        metrics={"m": [1, 2]},
+        error=RunError("boom", "ValueError", "bad", 3),
+        provenance=provenance,
+        timings=[CellTiming(0, 1.5)],
+        files=[RecordedFile("plot.png", "7" * 64, 9)],
+        progress=Progress(4, 4),
+        from_version=VersionRef("model", 2),
+        kept_inputs=["data.csv"],
+    )
+    full = run.to_dict()
+
+    summary = run.to_summary(max_chars=50)
+
+    for left_out in ("provenance", "timings", "kept_inputs"):
+        del full[left_out]
+    assert summary == {
+        **full,
+        "parameters": {"a": 1, "long": "x" * 50 + "…"},
+        "user": "ada",
+        "truncated": ["parameters.long"],
+    }
+    assert summary["parameters"] is not run.parameters and run.parameters["long"] == "x" * 300
 
 
 @pytest.mark.parametrize("tag", [None, "greenhouse.run/0", "greenhouse.run/2"])
