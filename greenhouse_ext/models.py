@@ -448,6 +448,8 @@ class Version:
     files: list[ManifestFile] = field(default_factory=list)
     metrics: dict[str, Any] = field(default_factory=dict)
     aliases: list[str] = field(default_factory=list)
+    published_by: str | None = None
+    """The account that published it (None: published before greenhouse recorded it)."""
 
     @property
     def ref(self) -> str:

@@ -1142,6 +1142,8 @@ export interface components {
       files: components['schemas']['FileHash'][];
       metrics: Record<string, unknown>;
       aliases: string[];
+      /** @description The account that published it; null for a version published before greenhouse recorded it. */
+      published_by: string | null;
     };
     ArtefactList: {
       names: string[];

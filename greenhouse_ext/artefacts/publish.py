@@ -13,7 +13,7 @@ from pathlib import Path, PurePosixPath
 
 from ..errors import Conflict, GreenhouseError
 from ..models import ManifestFile, Run, RunStatus, Version, now
-from ..store import MANIFEST, Store, check_name, find_run, find_version, record_objects
+from ..store import MANIFEST, Store, check_name, find_run, find_version, record_objects, user
 from ..store.config import read_max_input_bytes
 from .aliases import check_alias
 from .environment import lock_files
@@ -139,9 +139,11 @@ def _build_version(store: Store, run: Run, name: str, kept: list[KeptInput]) -> 
         for path, data in lock_files(run.provenance).items():
             files.append(ManifestFile(path, store.put_object(data), len(data)))
     created_at = now()
+    publisher = user()
     manifest = {
         "format": MANIFEST_FORMAT,
         "name": name,
+        "published_by": publisher,
         # This publication's own id, kept wherever the version is copied to: two
         # publications of one run in one millisecond still have different manifests.
         "publication": uuid.uuid4().hex,
@@ -159,6 +161,7 @@ def _build_version(store: Store, run: Run, name: str, kept: list[KeptInput]) -> 
         manifest_sha256=manifest_sha256,
         files=files,
         metrics=dict(run.metrics),
+        published_by=publisher,
     )
 
 

@@ -92,12 +92,13 @@ def versions_command(ctx: click.Context, name: str, as_json: bool) -> None:
             str(v.number),
             v.created_at[:19].replace("T", " "),
             v.run_id,
+            v.published_by or "-",
             ",".join(v.aliases) or "-",
             show_values(v.metrics),
         )
         for v in versions
     ]
-    print_table(("VERSION", "CREATED (UTC)", "RUN", "ALIASES", "METRICS"), rows)
+    print_table(("VERSION", "CREATED (UTC)", "RUN", "BY", "ALIASES", "METRICS"), rows)
 
 
 @cli.command("alias")

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     )
     from .identity import (
         host,
+        user,
     )
     from .index import (
         Store,
@@ -89,6 +90,7 @@ _HOMES = {
     "find_version": "refs",
     "find_store_root": "location",
     "host": "identity",
+    "user": "identity",
     "read_config": "config",
     "record_objects": "records",
     "resolve": "refs",
@@ -136,6 +138,7 @@ __all__ = [
     "transfer",
     "unsaved_record",
     "upgrade",
+    "user",
     "utc_moment",
     "utc_text",
     "write_config",

@@ -12,6 +12,7 @@ function version(
     run_id: `r${number}`,
     created_at: '2026-12-05T10:00:00+00:00',
     manifest_sha256: 'a'.repeat(64),
+    published_by: 'ada',
     files: [],
     metrics,
     aliases

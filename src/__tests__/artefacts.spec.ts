@@ -39,6 +39,7 @@ describe('ArtefactsModel', () => {
     run_id: 'r-1',
     created_at: '2026-01-01T10:00:00+00:00',
     manifest_sha256: 'ab',
+    published_by: 'ada',
     files: [],
     metrics: { mse: 0.1 },
     aliases: ['production']

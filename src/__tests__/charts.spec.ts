@@ -42,6 +42,7 @@ function version(
     run_id: run,
     created_at: `2026-02-0${number}T10:00:00+00:00`,
     manifest_sha256: '0'.repeat(64),
+    published_by: 'ada',
     files: [],
     metrics,
     aliases

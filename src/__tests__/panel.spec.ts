@@ -30,6 +30,7 @@ const VERSION = {
   run_id: 'r-1',
   created_at: '2026-01-01T10:00:00+00:00',
   manifest_sha256: 'ab',
+  published_by: 'ada',
   files: [],
   metrics: { r2: 0.99 },
   aliases: ['production']

@@ -184,6 +184,7 @@ export class RunsVersions extends Panel {
       trans.__('aliases'),
       trans.__('metrics'),
       trans.__('published'),
+      trans.__('by'),
       trans.__('from run'),
       trans.__('actions')
     ]) {
@@ -232,6 +233,11 @@ export class RunsVersions extends Panel {
         'td',
         `${CELL} jp-greenhouse-version-time`,
         formatTime(version.created_at)
+      ),
+      element(
+        'td',
+        `${CELL} jp-greenhouse-version-publisher`,
+        version.published_by ?? '-'
       ),
       element('td', `${CELL} jp-greenhouse-run-id`, version.run_id),
       actions

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import hashlib
 import json
 import os
@@ -116,9 +117,11 @@ def test_publish_twice_then_list_versions(project: Path, runs: dict[str, str]) -
         (2, ["staging"], {"score": 1.5}),
     ]
     assert listed[0]["manifest_sha256"] == first["manifest_sha256"]
+    assert {v["published_by"] for v in listed} == {getpass.getuser()}
     table = ok("versions", "churn", cwd=project).stdout.splitlines()
-    assert table[0].split() == ["VERSION", "CREATED", "(UTC)", "RUN", "ALIASES", "METRICS"]
+    assert table[0].split() == ["VERSION", "CREATED", "(UTC)", "RUN", "BY", "ALIASES", "METRICS"]
     assert table[2].split()[0] == "2" and "staging" in table[2] and "score=1.5" in table[2]
+    assert table[2].split()[4] == getpass.getuser()
 
 
 @pytest.mark.parametrize(

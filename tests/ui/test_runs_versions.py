@@ -4,6 +4,7 @@ runs published by the CLI (an alias moved with a reason), a schedule fired by a 
 
 from __future__ import annotations
 
+import getpass
 import json
 import shutil
 from pathlib import Path
@@ -100,6 +101,7 @@ def test_versions_tab_lists_draws_verifies_and_runs_a_version(
     for number, run in enumerate(published, start=1):
         row = page.locator(f'tr.jp-greenhouse-versions-row[data-number="{number}"]')
         assert row.locator(".jp-greenhouse-run-id").inner_text() == run["id"]
+        assert row.locator(".jp-greenhouse-version-publisher").inner_text() == getpass.getuser()
 
     # The alias history: set, then moved with its reason.
     events = ".jp-greenhouse-alias-history li.jp-greenhouse-alias-event"
