@@ -5,7 +5,8 @@ Times, over ``--rounds`` rounds (default 10), and prints medians:
 - the environment query alone (`query_kernel`) on a started ipykernel;
 - a whole trivial run (`execute` of a one-cell notebook) with the query, and the same run
   with the query turned off (the engine's `query_kernel` replaced by one that answers at
-  once, as before the query existed), and their difference: what the query adds to a run;
+  once, as before the query existed), taken in turns, and their difference: what the
+  query adds to a run;
 - ``greenhouse reproduce NAME@1 --env recorded`` of a version made in a kernel of its own
   (a uv venv with ipykernel), cold (the cache of environments emptied first: a venv is
   built and the lock installed; uv's own download cache stays warm) and warm (from the
@@ -14,7 +15,8 @@ Times, over ``--rounds`` rounds (default 10), and prints medians:
 uv reads the package index from its own settings (``UV_DEFAULT_INDEX``, ``UV_INDEX``...),
 both to make the kernel's venv and to rebuild it.
 
-Usage: ``python benchmarks/env_bench.py [--rounds N] [--reproduce-rounds N]``.
+Usage: ``python benchmarks/env_bench.py [--rounds N] [--reproduce-rounds N] [--skip-reproduce]``;
+``--skip-reproduce`` times the query and the trivial runs only (no uv, no index needed).
 """
 
 from __future__ import annotations
@@ -76,8 +78,11 @@ async def _no_query(client: Any, query: EnvironmentQuery) -> KernelEnvironment:
     return unknown("the query is turned off by the benchmark")
 
 
-def time_runs(rounds: int, query: bool) -> list[float]:
-    """Trivial runs, with the engine's query or with it turned off."""
+def time_runs(rounds: int) -> tuple[list[float], list[float]]:
+    """Trivial runs with the engine's query turned off and with it, taken in turns.
+
+    Taken in turns so that the machine's slower and faster moments fall on both sides.
+    """
     # papermill first: it loads the engine through its entry point, which must not
     # find the engine's module half-imported.
     import papermill  # noqa: F401
@@ -85,19 +90,20 @@ def time_runs(rounds: int, query: bool) -> list[float]:
     from greenhouse_ext.execution import engine
 
     asked = engine.query_kernel
-    engine.query_kernel = asked if query else _no_query  # type: ignore[assignment]
+    took: dict[bool, list[float]] = {False: [], True: []}
     try:
         with tempfile.TemporaryDirectory() as folder:
             nb = write_notebook(Path(folder, "nb.ipynb"), "python3")
-            took = []
             for _ in range(rounds):
-                started = time.perf_counter()
-                run = execute(prepare(nb, {})).run
-                took.append(time.perf_counter() - started)
-                assert run.status.value == "succeeded"
-                recorded = run.provenance is not None and run.provenance.python != "unknown"
-                assert recorded == query
-            return took
+                for query in (False, True):
+                    engine.query_kernel = asked if query else _no_query  # type: ignore[assignment]
+                    started = time.perf_counter()
+                    run = execute(prepare(nb, {})).run
+                    took[query].append(time.perf_counter() - started)
+                    assert run.status.value == "succeeded"
+                    recorded = run.provenance is not None and run.provenance.python != "unknown"
+                    assert recorded == query
+            return took[False], took[True]
     finally:
         engine.query_kernel = asked
 
@@ -157,16 +163,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--reproduce-rounds", type=int, default=3)
+    parser.add_argument("--skip-reproduce", action="store_true")
     options = parser.parse_args()
     rounds = options.rounds
     query = statistics.median(time_query(rounds))
     print(f"environment query alone:        median {query * 1000:7.1f} ms over {rounds} rounds")
-    time_runs(1, query=True)  # the fork server's start is no part of either side
-    off = statistics.median(time_runs(rounds, query=False))
-    on = statistics.median(time_runs(rounds, query=True))
+    time_runs(1)  # the fork server's start is no part of either side
+    offs, ons = time_runs(rounds)
+    off, on = statistics.median(offs), statistics.median(ons)
     print(f"trivial run, query turned off:  median {off * 1000:7.1f} ms over {rounds} rounds")
     print(f"trivial run, query included:    median {on * 1000:7.1f} ms over {rounds} rounds")
     print(f"what the query adds to a run:          {(on - off) * 1000:7.1f} ms")
+    if options.skip_reproduce:
+        return
     cold, warm = time_reproduce(options.reproduce_rounds)
     n = options.reproduce_rounds
     for name, took in (("cold", cold), ("warm", warm)):
