@@ -16,20 +16,18 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from labs import CHROMIUM, CHROMIUM_ARGS, start_lab, stop_lab
 
 from greenhouse_ext.models import Run, RunStatus
 from greenhouse_ext.store import Store
 
-CHROMIUM = os.environ.get("GREENHOUSE_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync"]
 TOKEN = "greenhouse-ui-bench"
 TARGET_S = 1.0
 SORT_KEYS = ("metrics.accuracy", "parameters.lr", "metrics.loss", "duration", "id")
@@ -66,52 +64,6 @@ def fill(store: Store, runs: int) -> None:
                 metrics={"accuracy": (index * 7919 % 1000) / 1000, "loss": index % 251 / 100},
             )
         )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def start_lab(root: Path, settings: Path) -> tuple[subprocess.Popen[bytes], str]:
-    """JupyterLab serving ``root`` (whose store is ``root/.greenhouse``), and its URL."""
-    port = free_port()
-    news = settings / "@jupyterlab" / "apputils-extension"
-    news.mkdir(parents=True)
-    (news / "notification.jupyterlab-settings").write_text('{"fetchNews": "false"}')
-    env = {k: v for k, v in os.environ.items() if k != "GREENHOUSE_STORE"}
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "jupyterlab",
-            "--allow-root",
-            "--no-browser",
-            f"--port={port}",
-            "--ServerApp.ip=127.0.0.1",
-            f"--ServerApp.token={TOKEN}",
-            f"--ServerApp.root_dir={root}",
-            f"--LabApp.user_settings_dir={settings}",
-            f"--LabApp.workspaces_dir={settings}",
-            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-        ],
-        cwd=root,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"{base}/api/status?token={TOKEN}", timeout=5):
-                return server, base
-        except OSError:
-            time.sleep(0.5)
-    server.kill()
-    raise SystemExit(f"JupyterLab did not answer at {base}")
 
 
 def measure(base: str, runs: int, rounds: int) -> dict[str, list[float]]:
@@ -159,12 +111,11 @@ def main() -> None:
         fill(store, args.runs)
         store.close()
         print(f"{args.runs:,} runs stored in {time.perf_counter() - started:.1f} s")
-        server, base = start_lab(root, Path(folder) / "settings")
+        server, base = start_lab(root, Path(folder) / "settings", TOKEN)
         try:
             timings = measure(base, args.runs, args.rounds)
         finally:
-            server.terminate()
-            server.wait(timeout=60)
+            stop_lab(server)
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     for label, times in timings.items():
         median = statistics.median(times)

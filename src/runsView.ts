@@ -166,20 +166,11 @@ export class RunsViewModel {
    */
   async load(): Promise<void> {
     const generation = ++this._generation;
-    let runs: IRunSummary[];
-    try {
-      runs = await this._fetch(this._filters, generation, first => {
-        this._error = null;
-        this._update(first);
-      });
-    } catch (error) {
-      if (generation === this._generation) {
-        this._error = (error as Error).message;
-        this._changed.emit();
-      }
-      return;
-    }
-    if (generation !== this._generation) {
+    const runs = await this._fetchCurrent(this._filters, generation, first => {
+      this._error = null;
+      this._update(first);
+    });
+    if (runs === null) {
       return;
     }
     this._error = null;
@@ -198,18 +189,11 @@ export class RunsViewModel {
       return this.load();
     }
     // A load started meanwhile answers for everything: this answer is then dropped.
-    const generation = this._generation;
-    let fresh: IRunSummary[];
-    try {
-      fresh = await this._fetch({ ...this._filters, since: start }, generation);
-    } catch (error) {
-      if (generation === this._generation) {
-        this._error = (error as Error).message;
-        this._changed.emit();
-      }
-      return;
-    }
-    if (generation !== this._generation) {
+    const fresh = await this._fetchCurrent(
+      { ...this._filters, since: start },
+      this._generation
+    );
+    if (fresh === null) {
       return;
     }
     const shown = this._runs.filter(run => run.created_at >= start);
@@ -241,6 +225,29 @@ export class RunsViewModel {
       }
     }
     return start;
+  }
+
+  /**
+   * {@link _fetch}, a failure shown as the view's error.
+   *
+   * @returns The runs, or null when the fetch failed or a newer load began meanwhile
+   * (its answer then stands for everything).
+   */
+  private async _fetchCurrent(
+    filters: IRunFilters,
+    generation: number,
+    onFirstPage?: (runs: IRunSummary[]) => void
+  ): Promise<IRunSummary[] | null> {
+    try {
+      const runs = await this._fetch(filters, generation, onFirstPage);
+      return generation === this._generation ? runs : null;
+    } catch (error) {
+      if (generation === this._generation) {
+        this._error = (error as Error).message;
+        this._changed.emit();
+      }
+      return null;
+    }
   }
 
   /**

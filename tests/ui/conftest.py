@@ -2,49 +2,16 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
 import pytest
+from labs import CHROMIUM, CHROMIUM_ARGS, start_lab, stop_lab
 
-CHROMIUM = os.environ.get("GREENHOUSE_CHROMIUM", "/usr/bin/chromium")
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 TOKEN = "greenhouse-ui-test"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _wait_for(url: str, deadline: float) -> None:
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=5) as reply:
-                if reply.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.5)
-    raise TimeoutError(f"JupyterLab did not answer at {url}")
 
 
 @pytest.fixture(scope="session")
@@ -63,47 +30,12 @@ def lab_settings(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def lab_url(lab_root: Path, lab_settings: Path) -> Iterator[str]:
-    port = _free_port()
-    settings = lab_settings
-    notification = settings / "@jupyterlab" / "apputils-extension"
-    notification.mkdir(parents=True)
-    # No "get notified about Jupyter news?" toast over the page (and no fetch for it).
-    (notification / "notification.jupyterlab-settings").write_text('{"fetchNews": "false"}')
-    env = {k: v for k, v in os.environ.items() if k != "GREENHOUSE_STORE"}
-    log = (lab_root / "lab.log").open("w")
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "jupyterlab",
-            "--allow-root",
-            "--no-browser",
-            f"--port={port}",
-            "--ServerApp.ip=127.0.0.1",
-            f"--ServerApp.token={TOKEN}",
-            f"--ServerApp.root_dir={lab_root}",
-            f"--LabApp.user_settings_dir={settings}",
-            f"--LabApp.workspaces_dir={settings}",
-            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-        ],
-        cwd=lab_root,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait_for(f"{base}/api/status?token={TOKEN}", time.monotonic() + 120)
-        yield base
-    finally:
-        server.terminate()
+    with (lab_root / "lab.log").open("w") as log:
+        server, base = start_lab(lab_root, lab_settings, TOKEN, log)
         try:
-            server.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            # A loaded machine can still be starting a kernel: stop waiting for it.
-            server.kill()
-            server.wait(timeout=30)
-        log.close()
+            yield base
+        finally:
+            stop_lab(server)
 
 
 @pytest.fixture(scope="session")
