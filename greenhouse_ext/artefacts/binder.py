@@ -3,11 +3,14 @@
 The folder holds the version's executed notebook, ``binder/requirements.txt`` and
 ``binder/runtime.txt`` from its lock, the declared input files the store kept (at the
 paths the notebook reads them from), ``values.yaml`` with the recorded parameter values
-(secrets left out and named) and a README saying how to run it.
+(secrets left out and named) and a README saying how to run it and what the lock leaves
+out. The notebook names the ``python3`` kernel, the one a rebuilt environment provides,
+whatever kernel it ran in here.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
@@ -16,11 +19,12 @@ from pathlib import Path, PurePosixPath
 from ..errors import InvalidInput
 from ..models import SECRET_MASK, InputFile, Run, Version
 from ..store import Store, find_version
-from .environment import REQUIREMENTS, lock_files
+from .environment import REQUIREMENTS, lock_files, not_rebuildable
 from .manifest import read_checked
 
 VALUES = "values.yaml"
 README = "README.md"
+BINDER_KERNEL = "python3"
 
 
 def export_binder(store: Store, ref: str, out_dir: str | os.PathLike[str]) -> list[Path]:
@@ -79,10 +83,8 @@ def _contents(store: Store, version: Version, run: Run) -> dict[str, bytes]:
         else locks[REQUIREMENTS]
     )
     notebook = f"{PurePosixPath(run.notebook).stem}.ipynb"
-    contents = {
-        notebook: read_checked(store, files["notebook.ipynb"].sha256, "notebook.ipynb"),
-        "binder/requirements.txt": requirements,
-    }
+    executed = read_checked(store, files["notebook.ipynb"].sha256, "notebook.ipynb")
+    contents = {notebook: _on_binder_kernel(executed), "binder/requirements.txt": requirements}
     if env is not None and env.version:
         minor = ".".join(env.version.split(".")[:2])
         contents["binder/runtime.txt"] = f"python-{minor}\n".encode()
@@ -98,8 +100,46 @@ def _contents(store: Store, version: Version, run: Run) -> dict[str, bytes]:
     secrets = sorted(k for k, v in run.parameters.items() if v == SECRET_MASK)
     values = {k: v for k, v in run.parameters.items() if k not in secrets}
     contents[VALUES] = _values_yaml(values, secrets)
-    contents[README] = _readme(version, notebook, secrets, missing, prov.inputs if prov else [])
+    readme = _readme(version, notebook, secrets, missing, prov.inputs if prov else [])
+    contents[README] = readme + _left_out(prov.kernel if prov else None, requirements.decode())
     return contents
+
+
+def _on_binder_kernel(executed: bytes) -> bytes:
+    """The notebook naming the ``python3`` kernel: the kernel it ran in here (a kernelspec
+    of this machine) does not exist where the folder is rebuilt, and papermill and Lab
+    start the kernel a notebook names."""
+    nb = json.loads(executed)
+    spec = nb.setdefault("metadata", {}).get("kernelspec") or {}
+    if spec.get("name") == BINDER_KERNEL:
+        return executed
+    nb["metadata"]["kernelspec"] = {
+        "display_name": "Python 3 (ipykernel)",
+        "language": "python",
+        "name": BINDER_KERNEL,
+    }
+    return (json.dumps(nb, indent=1, sort_keys=True, ensure_ascii=False) + "\n").encode()
+
+
+def _left_out(kernel: str | None, requirements: str) -> bytes:
+    """The README's last section: the kernel the version ran in, and the installs the lock
+    names only in comments (an editable or local install cannot be rebuilt elsewhere)."""
+    ran_in = f"the kernel `{kernel}`" if kernel else "a kernel not recorded"
+    lines = [
+        "",
+        "## The environment",
+        "",
+        f"The version ran in {ran_in}; the notebook here names `{BINDER_KERNEL}`,",
+        "the kernel of the environment built from `binder/requirements.txt`.",
+    ]
+    local = not_rebuildable(requirements)
+    if local:
+        lines += [
+            "Left out of that environment (the lock names them in comments only):",
+            "",
+            *(f"- {item}" for item in local),
+        ]
+    return ("\n".join(lines) + "\n").encode()
 
 
 def _values_yaml(values: dict[str, object], secrets: list[str]) -> bytes:
@@ -126,7 +166,7 @@ def _readme(
         "## Run it with papermill",
         "",
         "```console",
-        "$ pip install -r binder/requirements.txt",
+        "$ pip install -r binder/requirements.txt papermill",
         f"$ papermill {notebook} output.ipynb -f {VALUES}{secret_flags}",
         "```",
         "",
