@@ -101,7 +101,9 @@ def _contents(store: Store, version: Version, run: Run) -> dict[str, bytes]:
     values = {k: v for k, v in run.parameters.items() if k not in secrets}
     contents[VALUES] = _values_yaml(values, secrets)
     readme = _readme(version, notebook, secrets, missing, prov.inputs if prov else [])
-    contents[README] = readme + _left_out(prov.kernel if prov else None, requirements.decode())
+    contents[README] = readme + _environment_section(
+        prov.kernel if prov else None, requirements.decode()
+    )
     return contents
 
 
@@ -121,20 +123,22 @@ def _on_binder_kernel(executed: bytes) -> bytes:
     return (json.dumps(nb, indent=1, sort_keys=True, ensure_ascii=False) + "\n").encode()
 
 
-def _left_out(kernel: str | None, requirements: str) -> bytes:
+def _environment_section(kernel: str | None, requirements: str) -> bytes:
     """The README's last section: the kernel the version ran in, and the installs the lock
     names only in comments (an editable or local install cannot be rebuilt elsewhere)."""
-    ran_in = f"the kernel `{kernel}`" if kernel else "a kernel not recorded"
-    lines = [
-        "",
-        "## The environment",
-        "",
-        f"The version ran in {ran_in}; the notebook here names `{BINDER_KERNEL}`,",
-        "the kernel of the environment built from `binder/requirements.txt`.",
-    ]
+    names = (
+        f"`{BINDER_KERNEL}`, the kernel of the environment built from `binder/requirements.txt`."
+    )
+    if kernel == BINDER_KERNEL:
+        said = [f"The notebook names {names}"]
+    else:
+        ran_in = f"the kernel `{kernel}`" if kernel else "a kernel it did not record"
+        said = [f"The version ran in {ran_in}; the notebook here names", names]
+    lines = ["", "## The environment", "", *said]
     local = not_rebuildable(requirements)
     if local:
         lines += [
+            "",
             "Left out of that environment (the lock names them in comments only):",
             "",
             *(f"- {item}" for item in local),

@@ -62,9 +62,9 @@ def scraps(notebook: Path) -> dict[str, Any]:
     return found
 
 
-def kernel_venv(root: Path) -> Path:
+def kernel_venv(root: Path) -> None:
     """A uv venv with ipykernel and termcolor from the local index and a local wheel,
-    registered as the kernel ``ghbinder`` in ``root/jupyter``; returns its Python."""
+    registered as the kernel ``ghbinder`` in ``root/jupyter``."""
     uv("venv", "-q", "--python", sys.executable, str(root / "kernel-venv"))
     python = root / "kernel-venv" / "bin" / "python"
     wheel = build_wheel(root / "wheels", "ghlocal", "0.1.0")
@@ -75,7 +75,32 @@ def kernel_venv(root: Path) -> Path:
         [str(python), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
         "python",
     )
-    return python
+
+
+def rebuild(folder: Path, venv: Path, jupyter: Path) -> None:
+    """What repo2docker does with ``folder``, without Docker: a venv of the Python that
+    ``binder/runtime.txt`` names, ``binder/requirements.txt`` installed into it and nothing
+    else, and that venv as the ``python3`` kernel (its image runs Jupyter apart)."""
+    runtime = (folder / "binder" / "runtime.txt").read_text().strip()
+    assert runtime == "python-{}.{}".format(*sys.version_info[:2])
+    uv("venv", "-q", "--python", runtime.removeprefix("python-"), str(venv))
+    python = str(venv / "bin" / "python")
+    uv(
+        "pip",
+        "install",
+        "-q",
+        "--python",
+        python,
+        *INDEX,
+        "-r",
+        str(folder / "binder" / "requirements.txt"),
+    )
+    register_kernel(
+        jupyter,
+        "python3",
+        [python, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "python",
+    )
 
 
 def test_an_exported_folder_rebuilt_from_its_lock_gives_the_versions_metrics(
@@ -91,83 +116,45 @@ def test_an_exported_folder_rebuilt_from_its_lock_gives_the_versions_metrics(
     (project / ".greenhouse").mkdir()
     environ = {k: v for k, v in os.environ.items() if k not in ("GREENHOUSE_STORE", "PYTHONPATH")}
     here = {**environ, "JUPYTER_PATH": str(tmp_path / "jupyter")}
-    greenhouse = [sys.executable, "-m", "greenhouse_ext"]
-    made = json.loads(
-        sh(
-            *greenhouse,
-            "run",
-            "score.ipynb",
-            "--kernel",
-            KERNEL,
-            "-p",
-            "factor",
-            "3",
-            "--json",
-            cwd=project,
-            env=here,
-        ).stdout
-    )
+
+    def greenhouse(*args: str) -> Any:
+        done = sh(sys.executable, "-m", "greenhouse_ext", *args, "--json", cwd=project, env=here)
+        return json.loads(done.stdout)
+
+    made = greenhouse("run", "score.ipynb", "--kernel", KERNEL, "-p", "factor", "3")
     assert made["metrics"]["total"] == 135
-    sh(*greenhouse, "publish", made["id"], "--name", "score", cwd=project, env=here)
-    [version] = json.loads(
-        sh(*greenhouse, "versions", "score", "--json", cwd=project, env=here).stdout
-    )
+    greenhouse("publish", made["id"], "--name", "score")
+    [version] = greenhouse("versions", "score")
     assert version["metrics"]["termcolor"] == "3.3.0"
     assert version["metrics"]["prefix"] == str(tmp_path / "kernel-venv")
 
     out = tmp_path / "export"
-    sh(*greenhouse, "export", "score@1", "--binder", str(out), cwd=project, env=here)
+    greenhouse("export", "score@1", "--binder", str(out))
     lock = (out / "binder" / "requirements.txt").read_text()
     assert TERMCOLOR in lock.splitlines() and "ipykernel==" in lock
     readme = (out / "README.md").read_text()
-    assert f"The version ran in the kernel `{KERNEL}`; the notebook here names `python3`," in readme
+    assert (
+        f"The version ran in the kernel `{KERNEL}`; the notebook here names\n`python3`, the "
+        "kernel of the environment built from `binder/requirements.txt`."
+    ) in readme
     wheel = tmp_path / "wheels" / "ghlocal-0.1.0-py3-none-any.whl"
     assert f"- ghlocal==0.1.0: a local-file install of {wheel}" in readme.splitlines()
 
-    # repo2docker: the Python of runtime.txt, then pip install -r binder/requirements.txt,
-    # with nothing else; its image runs Jupyter (here: papermill) from another environment.
-    runtime = (out / "binder" / "runtime.txt").read_text().strip()
-    assert runtime == "python-{}.{}".format(*sys.version_info[:2])
-    rebuilt = tmp_path / "rebuilt"
-    uv("venv", "-q", "--python", runtime.removeprefix("python-"), str(rebuilt))
-    uv(
-        "pip",
-        "install",
-        "-q",
-        "--python",
-        str(rebuilt / "bin" / "python"),
-        *INDEX,
-        "-r",
-        str(out / "binder" / "requirements.txt"),
+    rebuilt, binder_jupyter = tmp_path / "rebuilt", tmp_path / "binder-jupyter"
+    rebuild(out, rebuilt, binder_jupyter)
+    python = str(rebuilt / "bin" / "python")
+    freeze = sh(
+        sys.executable, "-m", "uv", "pip", "freeze", "--python", python, cwd=out, env=environ
     )
-    binder_jupyter = tmp_path / "binder-jupyter"
-    register_kernel(
-        binder_jupyter,
-        "python3",
-        [str(rebuilt / "bin" / "python"), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "python",
-    )
-    frozen = sh(
-        str(sys.executable),
-        "-m",
-        "uv",
-        "pip",
-        "freeze",
-        "--python",
-        str(rebuilt / "bin" / "python"),
-        cwd=tmp_path,
-        env=environ,
-    ).stdout.splitlines()
     pins = [line for line in lock.splitlines() if not line.startswith("#")]
-    assert sorted(frozen) == sorted(pins)
+    assert sorted(freeze.stdout.splitlines()) == sorted(pins)
 
-    # The README's own command, word for word.
-    [command] = [
-        line.removeprefix("$ ") for line in readme.splitlines() if line.startswith("$ papermill ")
-    ]
+    # The README's own command, word for word, with papermill from outside the rebuilt venv.
+    [command] = [line[2:] for line in readme.splitlines() if line.startswith("$ papermill ")]
     assert command == "papermill score.ipynb output.ipynb -f values.yaml"
+    papermill = str(Path(sys.executable).parent / "papermill")
     sh(
-        str(Path(sys.executable).parent / "papermill"),
+        papermill,
         *command.split()[1:],
         cwd=out,
         env={**environ, "JUPYTER_PATH": str(binder_jupyter)},

@@ -184,7 +184,7 @@ def test_ten_versions_of_one_large_input_store_it_once(tmp_path: Path) -> None:
     assert store_size(project) - first < 2 * 1024 * 1024
 
 
-def test_export_binder_runs_with_plain_papermill(project: Path, run_id: str) -> None:
+def test_export_binder_carries_the_kept_input_and_the_values(project: Path, run_id: str) -> None:
     ok("publish", run_id, "--name", "sums", cwd=project)
     (project / "data" / "rows.txt").write_text("100\n")
     out = project.parent / "binder-export"
@@ -205,6 +205,10 @@ def test_export_binder_runs_with_plain_papermill(project: Path, run_id: str) -> 
     assert "papermill==" in (out / "binder" / "requirements.txt").read_text()
     assert "path: data/rows.txt" in (out / "values.yaml").read_text()
     readme = (out / "README.md").read_text()
+    assert "pip install -r binder/requirements.txt papermill" in readme
+    assert "The notebook names `python3`, the kernel of the environment built from" in readme
+    repo = Path(__file__).resolve().parents[2]
+    assert f"an editable install of {repo}" in readme.split("Left out of that environment")[1]
     assert "papermill sum.ipynb output.ipynb -f values.yaml" in readme
     assert "greenhouse run sum.ipynb -f values.yaml --input data/rows.txt" in readme
 
