@@ -58,7 +58,10 @@ VOLATILE_PATTERNS: tuple[Noise, ...] = tuple(
         ("terminal colours", r"\x1b\[[0-9;]*[A-Za-z]", "", "\x1b[0;31mKeyError\x1b[0m"),
         (
             "progress bar (tqdm)",
-            r"\r?(?:[^\r\n]*\d+%\|[^\r\n]*(?:\r\n?|\n|$))+",
+            # Tried only where a line or a carriage-return segment starts (a match found
+            # later in one would also be found at its start): the scan stays linear on
+            # long outputs, where trying every position was quadratic.
+            r"(?m)(?:^|(?<=\r)|(?=\r))\r?(?:[^\r\n]*\d+%\|[^\r\n]*(?:\r\n?|\n|$))+",
             "<progress>\n",
             " 40%|####      | 4/10 [00:01<00:01,  3.9it/s]",
         ),
