@@ -56,6 +56,17 @@ function numberOf(run: IRunSummary, name: string): number | null {
 }
 
 /**
+ * A metric's values on the y axis, fitted to the data rather than drawn from zero.
+ */
+function metricAxis(metric: string): Record<string, unknown> {
+  return {
+    field: 'value',
+    type: 'quantitative',
+    title: metric,
+    scale: { zero: false }
+  };
+}
+/**
  * A metric of each run that recorded it as a number, by the time the run was made,
  * with a rule where each version published from a run drawn was published.
  *
@@ -90,12 +101,7 @@ export function metricOverTime(
     data: { values },
     encoding: {
       x,
-      y: {
-        field: 'value',
-        type: 'quantitative',
-        title: metric,
-        scale: { zero: false }
-      },
+      y: metricAxis(metric),
       tooltip: [
         { field: 'id', type: 'nominal' },
         { field: 'created', type: 'temporal', format: '%Y-%m-%d %H:%M:%S' },
@@ -195,12 +201,7 @@ export function metricAcrossVersions(
         sort: 'ascending',
         axis: { labelAngle: 0 }
       },
-      y: {
-        field: 'value',
-        type: 'quantitative',
-        title: metric,
-        scale: { zero: false }
-      },
+      y: metricAxis(metric),
       tooltip: [
         { field: 'ref', type: 'nominal', title: VERSION_FIELD },
         { field: 'aliases', type: 'nominal' },
