@@ -4,19 +4,23 @@ A kept input is an object of the store like any other: content-addressed and com
 so the same data used by many versions is stored once. A version lists each kept input
 in its manifest's files as ``inputs/PATH`` (so `verify`, `get`, `export`, `push` and
 `pull` carry and check it) and every declared input, kept or not, in the manifest's
-``inputs``: ``{path, sha256, size, kept, location}``.
+``inputs``: ``{path, sha256, size, kept, location}``. An input too large to keep is
+fetched from its location when a re-run needs it, its hash checked before use.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from ..errors import Conflict, InvalidInput
 from ..execution import provenance
-from ..models import InputFile, ManifestFile, Run
+from ..models import InputFile, ManifestFile, Run, Version
 from ..store import Store
+from .manifest import read_checked
 
 INPUTS_DIR = "inputs"
 
@@ -130,3 +134,51 @@ def stored_inputs(store: Store, run: Run) -> list[InputFile]:
     """The declared inputs of ``run`` whose content the store holds (kept by it or others)."""
     recorded = run.provenance.inputs if run.provenance else []
     return [item for item in recorded if store.has_object(item.sha256)]
+
+
+def input_locations(store: Store, version: Version) -> dict[str, str]:
+    """Where each declared input that ``version`` did not keep can be fetched, by its path.
+
+    Read from the version's manifest (``publish --input-location PATH=URL``).
+    """
+    manifest = json.loads(
+        read_checked(store, version.manifest_sha256, f"the manifest of {version.ref}")
+    )
+    return {
+        item["path"]: item["location"]
+        for item in manifest.get("inputs", [])
+        if not item.get("kept") and item.get("location")
+    }
+
+
+def fetch_input(item: InputFile, url: str, target: Path) -> None:
+    """Copy the input ``item`` from ``url`` (any fsspec URL) to ``target``, checking its hash.
+
+    Raises
+    ------
+    Conflict
+        The location cannot be read, or holds other data than the run read (nothing is
+        left at ``target`` then).
+    """
+    import fsspec
+
+    digest = hashlib.sha256()
+    try:
+        with fsspec.open(url, "rb") as source, target.open("wb") as out:
+            while chunk := source.read(1 << 20):
+                digest.update(chunk)
+                out.write(chunk)
+    # Each fsspec backend raises errors of its own (S3's, HTTP's...): any is a fetch failure.
+    except Exception as exc:
+        target.unlink(missing_ok=True)
+        raise Conflict(
+            f"Input {item.path} cannot be fetched from {url}: {exc}. Make the location "
+            "readable, or reproduce with --inputs current"
+        ) from None
+    if digest.hexdigest() != item.sha256:
+        target.unlink()
+        raise Conflict(
+            f"Input {item.path} fetched from {url} has sha256 {digest.hexdigest()}, not "
+            f"{item.sha256} as the run read: that location no longer holds the run's data. "
+            "Restore it, or reproduce with --inputs current"
+        )

@@ -17,7 +17,7 @@ from ..models import SECRET_MASK, Execution, InputFile, ProgressCallback, Run, R
 from ..notebooks import parse_notebook
 from ..parameters import discover
 from ..store import LiveRecord, Store, Subject, resolve
-from .inputs import stored_inputs
+from .inputs import fetch_input, input_locations, stored_inputs
 from .manifest import read_checked
 from .rebuild import (
     CURRENT,
@@ -49,6 +49,7 @@ class Plan:
     inputs_from: str = CURRENT
     kept: list[InputFile] = field(default_factory=list)
     environment: EnvPlan | None = None
+    fetched: dict[str, str] = field(default_factory=dict)
 
 
 def plan(
@@ -92,9 +93,12 @@ def plan(
     values, secret_values = _parameters(
         run, parse_notebook(source, run.notebook).notebook, secrets or {}
     )
-    kept, source_of_inputs = _input_source(store, run, inputs)
+    located = input_locations(store, subject.version) if subject.version else {}
+    kept, source_of_inputs = _input_source(store, run, inputs, located)
     folder = Path(store.root.parent, run.notebook).parent
     changes, present, warnings = _inputs(run, folder, {k.path for k in kept})
+    fetched = {k.path: located[k.path] for k in kept if k.path in located}
+    warnings += [f"input {path} is fetched from {url}" for path, url in fetched.items()]
     rebuild = plan_environment(store, subject, run, allow_partial) if env == RECORDED else None
     return Plan(
         subject,
@@ -108,15 +112,20 @@ def plan(
         source_of_inputs,
         kept,
         rebuild,
+        fetched,
     )
 
 
-def _input_source(store: Store, run: Run, wanted: str | None) -> tuple[list[InputFile], str]:
-    """The kept inputs to place, and where the re-run's inputs come from."""
+def _input_source(
+    store: Store, run: Run, wanted: str | None, located: Mapping[str, str]
+) -> tuple[list[InputFile], str]:
+    """The kept inputs to place (those the store holds, and those to fetch from their
+    recorded location), and where the re-run's inputs come from."""
     if wanted is not None and wanted not in INPUT_SOURCES:
         raise InvalidInput(f"--inputs {wanted!r}: give stored or current")
     declared = run.provenance.inputs if run.provenance else []
-    kept = stored_inputs(store, run)
+    held = stored_inputs(store, run)
+    kept = held + [item for item in declared if item.path in located and item not in held]
     if wanted == STORED and declared and not kept:
         raise InvalidInput(
             f"Run {run.id} did not keep its input files (publish keeps them, or "
@@ -202,7 +211,7 @@ def reproduce(
                 )
             except BuildFailed as exc:
                 return _record_unbuilt(store, checked, run_id, exc.message)
-        where = stack.enter_context(_folder(store, original, checked.kept))
+        where = stack.enter_context(_folder(store, original, checked.kept, checked.fetched))
         staged = stack.enter_context(_staged(checked.source, where, warnings))
         job = prepare(
             staged,
@@ -328,10 +337,13 @@ def _inputs(
 
 
 @contextmanager
-def _folder(store: Store, original: Path, kept: list[InputFile]) -> Iterator[Path]:
+def _folder(
+    store: Store, original: Path, kept: list[InputFile], fetched: Mapping[str, str]
+) -> Iterator[Path]:
     """Where the re-run's notebook goes: beside the original when no input is placed;
-    else in a scratch copy of its folder with the kept inputs written in, so the user's
-    own files are never touched."""
+    else in a scratch copy of its folder with the kept inputs written in (from the store,
+    or fetched from the location in ``fetched``), so the user's own files are never
+    touched."""
     if not kept:
         yield original
         return
@@ -358,7 +370,10 @@ def _folder(store: Store, original: Path, kept: list[InputFile]) -> Iterator[Pat
                     "with --inputs current"
                 )
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(read_checked(store, item.sha256, f"input {item.path}"))
+            if item.path in fetched:
+                fetch_input(item, fetched[item.path], target)
+            else:
+                target.write_bytes(read_checked(store, item.sha256, f"input {item.path}"))
         yield copy / original.name
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

@@ -120,13 +120,16 @@ def test_a_large_input_is_recorded_by_hash_and_location(project: Path, run_id: s
     assert bad.returncode == 2 and "max_input_bytes must be a whole number" in bad.stderr
     (project / "greenhouse.toml").write_text("[inputs]\nmax_input_bytes = 5\n")
     recorded = sha256(project / "data" / "rows.txt")
+    archive = project.parent / "archive" / "rows.txt"
+    archive.parent.mkdir()
+    shutil.copy(project / "data" / "rows.txt", archive)
     version = ok(
         "publish",
         run_id,
         "--name",
         "sums",
         "--input-location",
-        "data/rows.txt=s3://bucket/rows.txt",
+        f"data/rows.txt={archive.as_uri()}",
         cwd=project,
     )
     assert not [f for f in version["files"] if f["path"].startswith("inputs/")]
@@ -137,15 +140,32 @@ def test_a_large_input_is_recorded_by_hash_and_location(project: Path, run_id: s
             "sha256": recorded,
             "size": 6,
             "kept": False,
-            "location": "s3://bucket/rows.txt",
+            "location": archive.as_uri(),
         }
     ]
     unknown = greenhouse(
         "publish", run_id, "--name", "sums", "--input-location", "x=s3://b/x", cwd=project
     )
     assert unknown.returncode == 2 and "did not declare" in unknown.stderr
-    stored = greenhouse("reproduce", "sums@1", "--inputs", "stored", cwd=project)
-    assert stored.returncode == 2 and "--inputs current" in stored.stderr
+
+    # The project's copy changes: a reproduction fetches the run's data from its location.
+    (project / "data" / "rows.txt").write_text("1\n2\n3\n4\n")
+    fetched = ok("reproduce", "sums@1", cwd=project)
+    assert (fetched["verdict"], fetched["inputs_from"]) == ("reproducible", "stored")
+    assert f"input data/rows.txt is fetched from {archive.as_uri()}" in fetched["warnings"]
+    assert (project / "data" / "rows.txt").read_text() == "1\n2\n3\n4\n"
+
+    # The location no longer holds that data: refused, naming both hashes, nothing run.
+    archive.write_text("7\n")
+    moved = greenhouse("reproduce", "sums@1", cwd=project)
+    assert moved.returncode != 0 and "no longer holds the run's data" in moved.stderr
+    assert recorded in moved.stderr and sha256(archive) in moved.stderr
+    archive.unlink()
+    gone = greenhouse("reproduce", "sums@1", cwd=project)
+    assert gone.returncode != 0 and "cannot be fetched from" in gone.stderr
+    current = greenhouse("reproduce", "sums@1", "--inputs", "current", "--json", cwd=project)
+    assert current.returncode == 1, current.stderr
+    assert [c["path"] for c in json.loads(current.stdout)["inputs"]] == ["data/rows.txt"]
 
 
 def test_run_keep_inputs(project: Path) -> None:
