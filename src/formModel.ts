@@ -97,11 +97,17 @@ export class FormModel implements IDisposable {
   }
 
   /**
-   * Show the parameters the server declared; every field starts at its default.
+   * Show the parameters the server declared; a field nothing was typed in shows its
+   * default. The same set again changes nothing: the fields are not rebuilt.
    *
    * @param set - The server's answer to `GET parameters`.
    */
   setParameters(set: IParameterSet): void {
+    if (JSON.stringify(set) === JSON.stringify(this._parameterSet)) {
+      // The same parameters again (a save, or an edit elsewhere in the cell): the
+      // fields stay as they are, so nothing being typed in them is rebuilt away.
+      return;
+    }
     this._parameterSet = set;
     this._parametersError = null;
     this._initial = new Map(set.parameters.map(p => [p.name, initialInput(p)]));

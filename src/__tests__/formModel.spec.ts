@@ -103,6 +103,22 @@ describe('FormModel: the fields', () => {
     expect(form.field('epochs')?.error).toBe('must be at least 1');
   });
 
+  it('keeps its fields when the same parameters come again', () => {
+    const form = trainForm();
+    form.setInput('epochs', '30');
+    const changed = jest.fn();
+    form.changed.connect(changed);
+
+    form.setParameters({
+      notebook: 'train.ipynb',
+      parameters: PARAMETERS.map(p => ({ ...p })),
+      warnings: []
+    });
+
+    expect(changed).not.toHaveBeenCalled();
+    expect(form.field('epochs')?.input).toBe('30');
+  });
+
   it('shows a problem as soon as a value is typed, and clears it once fixed', () => {
     const form = trainForm();
 
