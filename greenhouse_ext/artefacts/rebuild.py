@@ -10,7 +10,6 @@ temporary Jupyter path, never the user's.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import platform
@@ -26,7 +25,7 @@ from pathlib import Path
 
 from ..errors import GreenhouseError, InvalidInput
 from ..models import ENVIRONMENT_RECORDED, KernelEnvironment, Run
-from ..store import Store, Subject
+from ..store import Store, Subject, sha256_bytes
 from ..store.envs import EnvCache
 from .environment import REQUIREMENTS, not_rebuildable, requirements_txt
 from .manifest import read_checked
@@ -126,7 +125,7 @@ def plan_environment(store: Store, subject: Subject, run: Run, allow_partial: bo
         )
     return EnvPlan(
         lock=lock,
-        sha256=hashlib.sha256(lock).hexdigest(),
+        sha256=sha256_bytes(lock),
         python=version,
         interpreter=interpreter,
         uv=uv,
