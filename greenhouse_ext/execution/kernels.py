@@ -21,6 +21,7 @@ import logging
 import os
 import select
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -39,6 +40,9 @@ from ..errors import InvalidInput
 
 KERNEL_START_ENV = "GREENHOUSE_KERNEL_START"
 PRELOAD_ENV = "GREENHOUSE_PRELOAD"
+KERNEL_SOCKET_ENV = "GREENHOUSE_KERNEL_SOCKET"
+"""A shared fork server's socket for this interpreter's kernels, set by the run server
+(`greenhouse_ext.execution.runserver`) for the runs it forks."""
 MODES = ("fork", "plain")
 READY_TIMEOUT_S = 60.0
 BIND_TIMEOUT_S = 10.0
@@ -126,19 +130,62 @@ class ForkServer:
         return stream
 
 
+class SharedForkServer:
+    """A ``zygote.py --listen`` that another process started; asked over its Unix socket.
+
+    It outlives this process, so each kernel it forks ends when this process does.
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def fork(self, argv: list[str], cwd: str, env: dict[str, str]) -> int:
+        """Fork a kernel that runs ``ipykernel_launcher ARGV``; return its pid.
+
+        Raises
+        ------
+        OSError
+            The server is gone or answered with an error.
+        """
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
+            connection.settimeout(10.0)
+            connection.connect(self.path)
+            with connection.makefile("rw", encoding="utf-8") as stream:
+                request = {"argv": argv, "cwd": cwd, "env": env, "owner": os.getpid()}
+                stream.write(json.dumps(request) + "\n")
+                stream.flush()
+                line = stream.readline()
+        if not line:
+            raise OSError("the shared kernel fork server closed the connection")
+        reply: dict[str, Any] = json.loads(line)
+        if "error" in reply:
+            raise OSError(f"the shared kernel fork server failed: {reply['error']}")
+        return int(reply["pid"])
+
+
 _servers: dict[tuple[str, ...], ForkServer] = {}
 _servers_lock = threading.Lock()
 
 
-def fork_server(python: str) -> ForkServer:
-    """This process's fork server for ``python`` and ``$GREENHOUSE_PRELOAD``; started once."""
-    preload = [m.strip() for m in os.environ.get(PRELOAD_ENV, "").split(",") if m.strip()]
+def fork_server(python: str) -> ForkServer | SharedForkServer:
+    """The fork server for ``python`` and ``$GREENHOUSE_PRELOAD``: the shared one that
+    ``$GREENHOUSE_KERNEL_SOCKET`` names for this interpreter, else this process's own,
+    started once."""
+    shared = os.environ.get(KERNEL_SOCKET_ENV)
+    if shared and python == sys.executable:
+        return SharedForkServer(shared)
+    preload = preloaded_modules()
     key = (python, *preload)
     with _servers_lock:
         server = _servers.get(key)
         if server is None or server.process.poll() is not None:
             server = _servers[key] = ForkServer(python, preload)
         return server
+
+
+def preloaded_modules() -> list[str]:
+    """The modules ``$GREENHOUSE_PRELOAD`` asks kernels to have imported."""
+    return [m.strip() for m in os.environ.get(PRELOAD_ENV, "").split(",") if m.strip()]
 
 
 def warm_up(kernel: str | None = None) -> None:

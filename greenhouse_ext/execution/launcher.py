@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, Protocol
 
 from ..errors import Conflict, InvalidInput, NotFound
 from ..models import Run, RunError, RunStatus, new_run_id, now
@@ -30,6 +30,7 @@ from .processes import (
     runs_here,
     write_values,
 )
+from .runserver import run_server
 from .sweep import CANCEL_GRACE_S, SweepPlan
 
 SWEEP_STOP_MARGIN_S = 30.0
@@ -38,11 +39,23 @@ _POLL_S = 0.2
 _log = logging.getLogger(__name__)
 
 
+class RunProcess(Protocol):
+    """A started run process: a `subprocess.Popen`, or a `ForkedRun` of the run server."""
+
+    pid: int
+
+    def poll(self) -> int | None: ...
+
+    def wait(self, timeout: float | None = None) -> int | None: ...
+
+    def send_signal(self, signum: int) -> None: ...
+
+
 @dataclass
 class _Child:
     """A run process this launcher started, and what it knows about it."""
 
-    process: subprocess.Popen[bytes]
+    process: RunProcess
     values_dir: str
     cancel_requested: bool = False
 
@@ -51,7 +64,9 @@ class RunLauncher:
     """Starts runs in their own processes, cancels them and reads their logs.
 
     Each run is a ``python -m greenhouse_ext run`` process in a session of its own, so
-    stopping the server does not stop it; the process writes the run's record itself,
+    stopping the server does not stop it: a fork of the run server
+    (`greenhouse_ext.execution.runserver`) once that has imported greenhouse, else a new
+    interpreter. The process writes the run's record itself,
     and its stdout and stderr go to the store's log for the run. A thread per process
     deletes the values file once the process has read it, reaps the process when it
     ends, and records an outcome when it died before recording one.
@@ -65,6 +80,10 @@ class RunLauncher:
     max_value_bytes : int, optional
         The size limit of one parameter value that the child checks the values against
         again (the server's own limit, so that a value the server took is taken).
+    fork : bool, optional
+        Fork runs from the run server, started at the first launch (default); False
+        starts each run as a new interpreter (for a process that launches a few runs and
+        exits, which a server's start would only slow down).
     """
 
     def __init__(
@@ -72,13 +91,20 @@ class RunLauncher:
         store: Store,
         python: str = sys.executable,
         max_value_bytes: int = DEFAULT_MAX_VALUE_BYTES,
+        fork: bool = True,
     ) -> None:
         self.store = store
         self.python = python
         self.max_value_bytes = max_value_bytes
+        self.fork = fork
         self._children: dict[str, _Child] = {}
         self._sweeps: dict[str, subprocess.Popen[bytes]] = {}
         self._lock = threading.Lock()
+
+    def warm_up(self) -> None:
+        """Start the run server now, so that it has imported greenhouse by the first run."""
+        if self.fork and self.python == sys.executable:
+            run_server()
 
     def command(self, job: Job, run_id: str, values_file: str) -> list[str]:
         """The command line of the process that executes ``job`` as run ``run_id``.
@@ -306,7 +332,7 @@ class RunLauncher:
         if child is not None:
             child.cancel_requested = True
             child.process.send_signal(signal.SIGTERM)
-        elif run.pid is not None and runs_here(run.pid, run.id):
+        elif run.pid is not None and runs_here(run):
             os.kill(run.pid, signal.SIGTERM)
         else:
             self._refuse_cancel(run)
@@ -403,7 +429,18 @@ class RunLauncher:
                 discarded.append(run_id)
         return discarded
 
-    def _spawn(self, run_id: str, command: list[str], cwd: Path) -> subprocess.Popen[bytes]:
+    def _spawn(self, run_id: str, command: list[str], cwd: Path) -> RunProcess:
+        """Start ``command`` (``PYTHON -m greenhouse_ext ...``): forked by the run server
+        when it is ready and runs this interpreter, else as a new process."""
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        server = run_server() if self.fork and command[0] == sys.executable else None
+        if server is not None:
+            try:
+                return server.start(command[2], command[3:], cwd, env, self.store.log_path(run_id))
+            except OSError as exc:
+                _log.warning(
+                    "greenhouse: the run server failed (%s); starting run %s plainly", exc, run_id
+                )
         with open(self.store.log_path(run_id), "ab") as log:
             return subprocess.Popen(
                 command,
@@ -411,7 +448,7 @@ class RunLauncher:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 cwd=cwd,
-                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                env=env,
                 start_new_session=True,
             )
 
@@ -437,7 +474,7 @@ class RunLauncher:
             _log.exception("Could not read the record of run %s", run_id)
             return False
 
-    def _settle(self, run_id: str, returncode: int, cancelled: bool) -> None:
+    def _settle(self, run_id: str, returncode: int | None, cancelled: bool) -> None:
         run = self.store.get_run(run_id)
         if run.status.finished:
             return

@@ -9,8 +9,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ..models import RunError, RunStatus
+from ..models import Run, RunError, RunStatus
+from ..store import identity
 from .execute import Job
+from .runserver import SERVER_COMMAND
 
 VALUES_PREFIX = "greenhouse-values-"
 """The start of the name of the private temporary folder holding one run's values."""
@@ -24,11 +26,17 @@ def write_values(folder: str, values: Mapping[str, Any]) -> str:
     return path
 
 
-def ended_outcome(returncode: int, cancelled: bool) -> tuple[RunStatus, RunError]:
-    """The status and error of a run whose process ended without recording an outcome."""
+def ended_outcome(returncode: int | None, cancelled: bool) -> tuple[RunStatus, RunError]:
+    """The status and error of a run whose process ended without recording an outcome
+    (``returncode`` None: it ended after the run server that started it, unreported)."""
     if cancelled:
         return RunStatus.CANCELLED, RunError(
             reason="cancelled", evalue="cancelled before the notebook started"
+        )
+    if returncode is None:
+        return RunStatus.INTERRUPTED, RunError(
+            reason="the run's process ended without recording an outcome, after the run "
+            "server that started it had stopped; its log says why"
         )
     if returncode < 0:
         name = signal.Signals(-returncode).name
@@ -39,17 +47,27 @@ def ended_outcome(returncode: int, cancelled: bool) -> tuple[RunStatus, RunError
     )
 
 
-def runs_here(pid: int, run_id: str) -> bool:
-    """True when process ``pid`` of this machine is the server-started process of ``run_id``.
+def runs_here(run: Run) -> bool:
+    """True when the process ``run`` names is, on this machine, the one started for it.
 
-    Its command line must name the run, so that a pid reused by another process, or
-    recorded on another machine sharing the index, is never signalled.
+    Its command line must name the run, or it must be a run forked by the run server
+    (whose command line it keeps) that is still the very process the record names (the
+    same start time), so that a pid reused by another process, or recorded on another
+    machine sharing the index, is never signalled.
     """
+    if run.pid is None:
+        return False
     try:
-        arguments = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        arguments = Path(f"/proc/{run.pid}/cmdline").read_bytes().split(b"\0")
     except OSError:
         return False
-    return f"--run-id={run_id}".encode() in arguments
+    if f"--run-id={run.id}".encode() in arguments:
+        return True
+    return (
+        SERVER_COMMAND.encode() in arguments
+        and run.identity is not None
+        and identity.is_alive(run.identity, run.pid)
+    )
 
 
 def execution_options(job: Job) -> list[str]:

@@ -37,6 +37,8 @@ from .schedules import ScheduleSpec, due_fire_times, next_fire_times
 
 DEFAULT_LEASE_S = 60.0
 DEFAULT_TICK_S = 1.0
+FIRE_MARGIN_S = 0.002
+"""How long after a fire time the scheduler wakes for it."""
 RELEASED = "0000-00-00T00:00:00.000000Z"
 """The heartbeat of an occurrence a stopping scheduler hands on: stale at once."""
 
@@ -89,10 +91,12 @@ class Scheduler:
     def run(self, once: bool = False, grace: float = 30.0) -> None:
         """Fire schedules until `stop` (or, with ``once``, what is due now, then follow
         those runs to their end); then give running runs ``grace`` seconds."""
+        self.launcher.fork = not once
+        self.launcher.warm_up()
         try:
             self.tick()
             while not self.stopping.is_set() and (not once or self._held()):
-                self.clock.sleep(self.tick_s, self.stopping)
+                self.clock.sleep(self.tick_s if once else self._pause(), self.stopping)
                 self.tick(claim=not once)
             self._shut_down(grace)
         finally:
@@ -114,6 +118,15 @@ class Scheduler:
             self._fire_due(now)
             self._start_waiting(now)
         self._follow(now)
+
+    def _pause(self) -> float:
+        """Seconds until the next look: a tick, or less when a fire time comes sooner (so
+        that an occurrence starts on time, not up to a tick late)."""
+        now = self.clock.now()
+        upcoming = [moment for _, moment in self._next.values() if moment > now]
+        if not upcoming:
+            return self.tick_s
+        return min(self.tick_s, (min(upcoming) - now).total_seconds() + FIRE_MARGIN_S)
 
     def _beat(self, stopped: bool = False) -> None:
         now = utc_text(self.clock.now())
@@ -236,7 +249,7 @@ class Scheduler:
         run.status = RunStatus.INTERRUPTED
         run.error = RunError(reason="its scheduler stopped heartbeating (its lease expired)")
         self.store.save_run(run, replaces=(expected,))
-        if run.pid is not None and runs_here(run.pid, run.id):
+        if run.pid is not None and runs_here(run):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(run.pid, signal.SIGTERM)
         return self.store.get_run(run_id)
