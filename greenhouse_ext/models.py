@@ -304,28 +304,35 @@ class Run:
     from_version: VersionRef | None = None
     kept_inputs: list[str] = field(default_factory=list)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, occurrence: dict[str, Any] | None = None) -> dict[str, Any]:
         """The run as the API serves and prints it.
 
         Fields only greenhouse itself needs (the process id and identity, the digests of
         the stored notebooks) are left out; ``has_notebook`` says whether an executed notebook is
         stored. The stored form is :func:`greenhouse_ext.store.records.run_record`.
+        ``occurrence`` is the schedule occurrence that started the run, as
+        ``Store.occurrences_of_runs`` gives it: served as ``occurrence`` when there is one.
         """
         data = dataclasses.asdict(self)
         for internal in INTERNAL_RUN_FIELDS:
             del data[internal]
         data["status"] = self.status.value
         data["has_notebook"] = self.output_object is not None
+        if occurrence is not None:
+            data["occurrence"] = occurrence
         return data
 
-    def to_summary(self, max_chars: int = SUMMARY_VALUE_CHARS) -> dict[str, Any]:
+    def to_summary(
+        self, max_chars: int = SUMMARY_VALUE_CHARS, occurrence: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         """The run as a listing shows it: lean, whatever the run was given or recorded.
 
         The provenance, the per-cell timings and the kept inputs are left out. Every
         parameter, metric and error text whose JSON form is longer than ``max_chars`` is cut
         to that many characters followed by ``…`` (so a cut value is a string), and its place
         (``parameters.NAME``, ``metrics.NAME``, ``error.evalue``) is listed under
-        ``truncated``. The full record is what `to_dict` gives.
+        ``truncated``. ``occurrence`` is served as in `to_dict`. The full record is what
+        `to_dict` gives.
         """
         # Built field by field, not through `to_dict`: a listing serialises thousands of
         # runs, and copying each one's provenance (hundreds of packages) to drop it, or
@@ -350,6 +357,8 @@ class Run:
                     data["error"][name], max_chars, f"error.{name}", truncated
                 )
         data["truncated"] = truncated
+        if occurrence is not None:
+            data["occurrence"] = occurrence
         return data
 
     @classmethod

@@ -65,6 +65,12 @@ export type IRunError = Schemas['RunError'];
 export type IRun = Schemas['Run'];
 
 /**
+ * The schedule occurrence a run is an attempt of, on a run a schedule started: the
+ * schedule's id and name, the occurrence's id, fire time and kind, the attempt number.
+ */
+export type IRunOccurrence = Schemas['RunOccurrence'];
+
+/**
  * A run as `GET runs` lists it: no provenance or timings, long values cut, and the
  * user who made it.
  */

@@ -923,6 +923,23 @@ export interface components {
       from_version: null | components['schemas']['VersionRef'];
       /** @description The declared inputs (paths of `provenance.inputs`) kept in the store with the run (`greenhouse run --keep-inputs`). */
       kept_inputs: string[];
+      occurrence?: components['schemas']['RunOccurrence'];
+    };
+    /**
+     * @description The schedule occurrence a run is an attempt of: present only on a run a schedule
+     *     started (each attempt of an occurrence is its own run), absent on any other.
+     */
+    RunOccurrence: {
+      /** @description The schedule's id (`GET schedules/{id}`); it stays when the schedule is removed. */
+      schedule_id: string;
+      /** @description The schedule's name. */
+      schedule: string;
+      /** @description The occurrence's id, as `GET schedules/{id}/occurrences` lists it. */
+      occurrence: string;
+      fire_at: components['schemas']['OccurrenceRow']['fire_at'];
+      kind: components['schemas']['OccurrenceRow']['kind'];
+      /** @description Which attempt of the occurrence the run is: 1 for the first, 2 for the first retry. */
+      attempt: number;
     };
     VersionRef: {
       name: string;
@@ -956,6 +973,7 @@ export interface components {
       reproduction: components['schemas']['Run']['reproduction'];
       sweep_id: components['schemas']['Run']['sweep_id'];
       from_version: components['schemas']['Run']['from_version'];
+      occurrence?: components['schemas']['RunOccurrence'];
       /** @description The places cut, as `parameters.NAME`, `metrics.NAME`, `error.reason` or `error.evalue`. */
       truncated: string[];
     };

@@ -81,8 +81,9 @@ STATUSES = ("queued", "running", "succeeded", "failed", "cancelled", "interrupte
     "--json",
     "as_json",
     is_flag=True,
-    help="Print a JSON list of run summaries: long values cut and named under 'truncated'; "
-    "`greenhouse show RUN --json` gives the full record.",
+    help="Print a JSON list of run summaries: long values cut and named under 'truncated', "
+    "a run a schedule started naming its schedule, occurrence and attempt under "
+    "'occurrence'; `greenhouse show RUN --json` gives the full record.",
 )
 @click.option(
     "--check-orphans",
@@ -150,7 +151,8 @@ def runs_command(
             return
         runs = list_runs(store, wanted, limit, sort)
     if as_json:
-        print_json([r.to_summary() for r in runs])
+        occurrences = store.occurrences_of_runs([r.id for r in runs])
+        print_json([r.to_summary(occurrence=occurrences.get(r.id)) for r in runs])
         return
     names = [name.strip() for text in columns for name in text.split(",") if name.strip()]
     header = ("ID", "STATUS", "USER", "CREATED (UTC)", "TIME", "NOTEBOOK")

@@ -194,7 +194,7 @@ def show_command(ctx: click.Context, run_id: str, as_json: bool) -> None:
     run = find_run(store, run_id)
     occurrence = store.occurrence_of_run(run.id)
     if as_json:
-        print_json({**run.to_dict(), **({"occurrence": occurrence} if occurrence else {})})
+        print_json(run.to_dict(occurrence))
         return
     _print_summary(run, store)
     click.echo(f"  created     {run.created_at}")

@@ -24,6 +24,9 @@ from .schema import (
     schedules_table,
 )
 
+IDS_PER_QUERY = 500
+"""Run ids bound in one ``IN (...)`` query: well under SQLite's oldest limit of 999
+bound variables (the fast read path, `reading.py`, batches the same way)."""
 ACTIVE_OCCURRENCE = ("claimed", "running", "retrying")
 """Statuses of an occurrence that a scheduler holds: it heartbeats them."""
 FINISHED_OCCURRENCE = (
@@ -232,12 +235,14 @@ class OccurrenceIndex:
                 found.setdefault(row["occurrence_id"], []).append(Attempt(**row))
         return found
 
-    def occurrence_of_run(self, run_id: str) -> dict[str, Any] | None:
-        """The schedule, occurrence and attempt number that ran ``run_id``; None for a run
-        no schedule started."""
+    def occurrences_of_runs(self, run_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """The schedule, occurrence and attempt number that ran each of ``run_ids``, by run
+        id: ``{schedule_id, schedule, occurrence, fire_at, kind, attempt}``. Runs no schedule
+        started are left out. One query per `IDS_PER_QUERY` runs."""
         attempt, occurrence, schedule = attempts_table, occurrences_table, schedules_table
         query = (
             sa.select(
+                attempt.c.run_id,
                 schedule.c.id.label("schedule_id"),
                 schedule.c.name.label("schedule"),
                 occurrence.c.id.label("occurrence"),
@@ -247,11 +252,20 @@ class OccurrenceIndex:
             )
             .join(occurrence, occurrence.c.id == attempt.c.occurrence_id)
             .join(schedule, schedule.c.id == occurrence.c.schedule_id)
-            .where(attempt.c.run_id == run_id)
         )
+        wanted = list(dict.fromkeys(run_ids))
+        found: dict[str, dict[str, Any]] = {}
         with self._engine.connect() as conn:
-            row = conn.execute(query).mappings().first()
-        return dict(row) if row is not None else None
+            for start in range(0, len(wanted), IDS_PER_QUERY):
+                batch = wanted[start : start + IDS_PER_QUERY]
+                for row in conn.execute(query.where(attempt.c.run_id.in_(batch))).mappings():
+                    found[row["run_id"]] = {k: v for k, v in row.items() if k != "run_id"}
+        return found
+
+    def occurrence_of_run(self, run_id: str) -> dict[str, Any] | None:
+        """The schedule, occurrence and attempt number that ran ``run_id`` (as
+        `occurrences_of_runs` gives them); None for a run no schedule started."""
+        return self.occurrences_of_runs([run_id]).get(run_id)
 
     def add_deliveries(self, occurrence_id: str, deliveries: Iterable[Mapping[str, Any]]) -> None:
         """Record alert deliveries (channel masked, event, delivered, attempts, error, at)."""

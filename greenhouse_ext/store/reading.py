@@ -12,6 +12,7 @@ from __future__ import annotations
 import inspect
 import os
 import sqlite3
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +28,10 @@ if TYPE_CHECKING:
 
 _ENVIRONMENT = ("GREENHOUSE_INDEX_URL", "GREENHOUSE_OBJECTS_URL")
 MIN_PREFIX = 4
+IDS_PER_QUERY = 500
+"""Run ids bound in one ``IN (...)`` query, as `occurrences.IDS_PER_QUERY` (not imported:
+that module imports SQLAlchemy)."""
+_OCCURRENCE_KEYS = ("schedule_id", "schedule", "occurrence", "fire_at", "kind", "attempt")
 
 
 def open_for_reading(root: Path, local: bool) -> Store:
@@ -104,18 +109,27 @@ class StoreReader:
             return self._store().get_run(ref)
         return run_from_record(rows[0][0])
 
+    def occurrences_of_runs(self, run_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """`Store.occurrences_of_runs`: the schedule, occurrence and attempt that ran each run
+        a schedule started, by run id."""
+        wanted = list(dict.fromkeys(run_ids))
+        found: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(wanted), IDS_PER_QUERY):
+            batch = wanted[start : start + IDS_PER_QUERY]
+            rows = self._db.execute(
+                "SELECT a.run_id, s.id, s.name, o.id, o.fire_at, o.kind, a.number "
+                "FROM attempts a JOIN occurrences o ON o.id = a.occurrence_id "
+                "JOIN schedules s ON s.id = o.schedule_id "
+                f"WHERE a.run_id IN ({', '.join('?' * len(batch))})",
+                batch,
+            )
+            for run_id, *values in rows:
+                found[run_id] = dict(zip(_OCCURRENCE_KEYS, values, strict=True))
+        return found
+
     def occurrence_of_run(self, run_id: str) -> dict[str, Any] | None:
         """`Store.occurrence_of_run`: the schedule, occurrence and attempt that ran a run."""
-        row = self._db.execute(
-            "SELECT s.id, s.name, o.id, o.fire_at, o.kind, a.number FROM attempts a "
-            "JOIN occurrences o ON o.id = a.occurrence_id "
-            "JOIN schedules s ON s.id = o.schedule_id WHERE a.run_id = ?",
-            (run_id,),
-        ).fetchone()
-        if row is None:
-            return None
-        keys = ("schedule_id", "schedule", "occurrence", "fire_at", "kind", "attempt")
-        return dict(zip(keys, row, strict=True))
+        return self.occurrences_of_runs([run_id]).get(run_id)
 
     def list_runs(self, *args: Any, **kwargs: Any) -> list[Run]:
         """`Store.list_runs`, with the same filters and order."""

@@ -847,6 +847,56 @@ describe('GreenhousePanel', () => {
     expect(badges).toEqual(['train@3']);
   });
 
+  it('names the schedule, fire time and attempt of a run a schedule started', async () => {
+    const occurrence = {
+      schedule_id: 's-1',
+      schedule: 'nightly-retrain',
+      occurrence: 'o-1',
+      fire_at: '2026-12-06T02:00:00.000000Z',
+      kind: 'scheduled' as const,
+      attempt: 2
+    };
+    const { node } = await panelOn([
+      run('r-3', 'succeeded', { occurrence }),
+      summary('r-2', 'failed', {
+        occurrence: {
+          ...occurrence,
+          occurrence: 'o-2',
+          fire_at: '2026-12-05T14:30:12.000000Z',
+          kind: 'manual',
+          attempt: 1
+        }
+      }),
+      run('r-1', 'succeeded')
+    ]);
+
+    const lines = [
+      ...node.querySelectorAll<HTMLElement>('.jp-greenhouse-run')
+    ].map(item => {
+      const line = item.querySelector<HTMLElement>(
+        '.jp-greenhouse-run-occurrence'
+      );
+      return [
+        item.dataset.runId,
+        line?.textContent,
+        line?.dataset.occurrenceId
+      ];
+    });
+    expect(lines).toEqual([
+      [
+        'r-3',
+        'Schedule nightly-retrain · fire time 2026-12-06 02:00 UTC · attempt 2',
+        'o-1'
+      ],
+      [
+        'r-2',
+        'Schedule nightly-retrain · triggered 2026-12-05 14:30 UTC · attempt 1',
+        'o-2'
+      ],
+      ['r-1', undefined, undefined]
+    ]);
+  });
+
   it('stops polling when disposed', async () => {
     const { panel, model, timers } = await panelOn([run('r-1', 'running')]);
     expect(timers.pending).toBe(1);

@@ -16,6 +16,23 @@ export function formatTime(iso: string | null): string {
 }
 
 /**
+ * A timestamp in UTC to the minute, such as `2026-12-06 02:00 UTC`, or a dash.
+ *
+ * @param iso - An ISO 8601 timestamp, or null.
+ * @returns The date and time in UTC; the text itself when it is not a timestamp.
+ */
+export function formatUtc(iso: string | null): string {
+  if (!iso) {
+    return '–';
+  }
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) {
+    return iso;
+  }
+  return `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}
+
+/**
  * A duration such as `4.2 s`, `3 min 5 s` or `2 h 10 min`.
  *
  * @param seconds - The duration in seconds, or null.

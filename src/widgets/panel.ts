@@ -26,6 +26,8 @@
  * - `.jp-greenhouse-refresh-button`: read the parameters and list the runs again.
  * - `.jp-greenhouse-run[data-status=S][data-run-id=ID]`: a run of the history.
  *   Inside: `.jp-greenhouse-run-select` (its checkbox for a diff),
+ *   `.jp-greenhouse-run-occurrence[data-occurrence-id][data-schedule-id]` (the
+ *   schedule, fire time and attempt of a run a schedule started),
  *   `.jp-greenhouse-progress-bar` (a `<progress>` while it runs),
  *   `.jp-greenhouse-run-log-text` (its log tail),
  *   `.jp-greenhouse-run-param[data-name=P]`, `.jp-greenhouse-metric[data-name=M]`,

@@ -7,13 +7,13 @@ import { TranslationBundle } from '@jupyterlab/translation';
 import { CommandRegistry } from '@lumino/commands';
 import { Widget } from '@lumino/widgets';
 
-import type { IRunError, RunOrSummary } from '../api';
+import type { IRunError, IRunOccurrence, RunOrSummary } from '../api';
 import { CommandIDs } from '../commandIds';
 import { PanelModel } from '../panelModel';
 import { isFinished, IRunParameter, runParameters } from '../runs';
 import { groupRuns, resultsTable, sweepCounts } from '../sweeps';
 import { button, element } from './dom';
-import { formatDuration, formatTime, formatValue } from './format';
+import { formatDuration, formatTime, formatUtc, formatValue } from './format';
 
 /**
  * The list of runs; each item is updated in place, so an open log stays open.
@@ -321,6 +321,9 @@ class RunItem {
       );
     }
     const parts: HTMLElement[] = [header];
+    if (run.occurrence) {
+      parts.push(this._occurrence(run.occurrence));
+    }
     if (!isFinished(run)) {
       parts.push(this._progress(run));
     }
@@ -336,6 +339,43 @@ class RunItem {
       this._actions(run)
     );
     return parts;
+  }
+
+  /**
+   * The schedule occurrence that started the run: the schedule's name, the fire time
+   * (or the moment it was triggered) in UTC, and which attempt of it the run is.
+   */
+  private _occurrence(occurrence: IRunOccurrence): HTMLElement {
+    const { trans } = this._options;
+    const when = formatUtc(occurrence.fire_at);
+    return element(
+      'div',
+      'jp-greenhouse-run-occurrence',
+      occurrence.kind === 'manual'
+        ? trans.__(
+            'Schedule %1 · triggered %2 · attempt %3',
+            occurrence.schedule,
+            when,
+            occurrence.attempt
+          )
+        : trans.__(
+            'Schedule %1 · fire time %2 · attempt %3',
+            occurrence.schedule,
+            when,
+            occurrence.attempt
+          ),
+      {
+        'data-occurrence-id': occurrence.occurrence,
+        'data-schedule-id': occurrence.schedule_id,
+        title: trans.__(
+          'Attempt %1 of occurrence %2 of schedule %3 (%4)',
+          occurrence.attempt,
+          occurrence.occurrence,
+          occurrence.schedule,
+          occurrence.schedule_id
+        )
+      }
+    );
   }
 
   /**

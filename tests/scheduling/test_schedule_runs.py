@@ -43,6 +43,10 @@ def test_runs_of_a_schedule_and_the_occurrence_of_a_run(tmp_path: Path) -> None:
     assert f"occurrence  {occurrence['id']} of schedule hourly ({schedule['id']})" in text
     assert "attempt 1" in text
     assert "occurrence" not in json.loads(greenhouse(folder, "show", by_hand, "--json"))
+    listed = {r["id"]: r for r in everything}
+    assert listed[hourly[0]["id"]]["occurrence"] == shown["occurrence"]
+    assert listed[daily[0]["id"]]["occurrence"]["schedule"] == "daily"
+    assert "occurrence" not in listed[by_hand]
     assert "occurrence" not in greenhouse(folder, "show", by_hand)
 
     greenhouse(folder, "schedule", "remove", "hourly")

@@ -212,6 +212,16 @@ class TestWithTheServersScheduler:
         (attempt,) = occurrence["attempts"]
         run = (await api("GET", f"runs/{attempt['run_id']}")).json
         assert run["metrics"]["double"] == 14
+        assert run["occurrence"] == {
+            "schedule_id": schedule["id"],
+            "schedule": "report",
+            "occurrence": occurrence["id"],
+            "fire_at": occurrence["fire_at"],
+            "kind": "manual",
+            "attempt": 1,
+        }
+        (listed,) = (await api("GET", "runs", params={"schedule": "report"})).json["runs"]
+        assert listed["occurrence"] == run["occurrence"]
         schedulers = (await api("GET", "schedulers")).json["schedulers"]
         assert [s["id"] for s in schedulers] == [attempt["scheduler_id"]]
         assert schedulers[0]["stopped_at"] is None

@@ -2,7 +2,8 @@
 scheduler --once`, Debian's Chromium and a real local webhook. Create a schedule of a
 published version with a value in its parameter form, a retry policy and an alert, see
 its next fire times as the cron is typed, trigger it twice, see the occurrences, their
-runs and their alert deliveries, and diff the two runs."""
+runs (each run saying its schedule, fire time and attempt) and their alert deliveries, and
+diff the two runs."""
 
 from __future__ import annotations
 
@@ -125,6 +126,12 @@ def test_create_see_fire_times_trigger_and_see_the_occurrence_and_its_run(
     )
     link = f'.jp-greenhouse-occurrence-run[data-run-id="{scheduled["id"]}"]'
     page.wait_for_selector(link)
+    page.click(".jp-greenhouse-refresh-button")
+    # The run's item is redrawn as its record is polled: query the line afresh.
+    line = f'.jp-greenhouse-run[data-run-id="{scheduled["id"]}"] .jp-greenhouse-run-occurrence'
+    page.wait_for_selector(line)
+    fired = scheduled["occurrence"]["fire_at"][:16].replace("T", " ")
+    assert page.inner_text(line) == f"Schedule trainer · triggered {fired} UTC · attempt 1"
     assert "last succeeded" in page.inner_text('.jp-greenhouse-schedule[data-name="trainer"]')
     assert not page.is_visible(".jp-greenhouse-occurrence-diff")
 

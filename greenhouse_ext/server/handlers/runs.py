@@ -98,7 +98,8 @@ class RunsHandler(GreenhouseHandler):
         runs`` filters: notebook, status, user, sweep, the published version they ran
         (``from=NAME``, ``NAME@N`` or ``NAME@ALIAS``), the schedule whose occurrences
         started them (``schedule=NAME|ID``), ``since`` and ``where`` conditions
-        (repeatable); ``offset`` skips that many of the runs so filtered and sorted."""
+        (repeatable); ``offset`` skips that many of the runs so filtered and sorted. A run a
+        schedule started names its schedule, occurrence and attempt (``occurrence``)."""
         notebook = self.optional_query("notebook")
         status = self.optional_query("status")
         path = self.confined(notebook, "notebook") if notebook else None
@@ -116,8 +117,7 @@ class RunsHandler(GreenhouseHandler):
             offset=self.int_query("offset", 0, 0),
             limit=self.int_query("limit", LIST_LIMIT_DEFAULT, 1, LIST_LIMIT_MAX),
         )
-        runs = await self.with_store(_list, listing)
-        self.reply({"runs": [run.to_summary() for run in runs]})
+        self.reply({"runs": await self.with_store(_list, listing)})
 
     def _texts(self, name: str) -> list[str]:
         """Every value of a repeatable query argument, checked as `optional_query` checks one."""
@@ -172,9 +172,10 @@ class RunHandler(GreenhouseHandler):
     @tornado.web.authenticated
     @authorized
     async def get(self, run_id: str) -> None:
-        """Answer the record: ``{id}`` is a run id, a unique prefix of one, or ``NAME@N``,
-        ``NAME@ALIAS`` or ``NAME`` for the run a version was published from."""
-        self.reply((await self.with_store(find_run, run_id)).to_dict())
+        """Answer the record, with the schedule occurrence that started the run if one did:
+        ``{id}`` is a run id, a unique prefix of one, or ``NAME@N``, ``NAME@ALIAS`` or
+        ``NAME`` for the run a version was published from."""
+        self.reply(await self.with_store(_record, run_id))
 
 
 class CancelHandler(GreenhouseHandler):
@@ -243,8 +244,15 @@ class Listing:
     limit: int
 
 
-def _list(store: Store, listing: Listing) -> list[Run]:
-    """The page of runs ``listing`` asks for, filtered and sorted as ``greenhouse runs`` does."""
+def _record(store: Store, ref: str) -> dict[str, Any]:
+    """The record of the run ``ref`` names, with the occurrence that started it if any."""
+    run = find_run(store, ref)
+    return run.to_dict(store.occurrence_of_run(run.id))
+
+
+def _list(store: Store, listing: Listing) -> list[dict[str, Any]]:
+    """The summaries of the page of runs ``listing`` asks for, filtered and sorted as
+    ``greenhouse runs`` does, each with the occurrence that started it if any."""
     wanted = RunFilter(
         notebook=notebook_label(listing.notebook, store.root.parent) if listing.notebook else None,
         status=listing.status,
@@ -255,7 +263,9 @@ def _list(store: Store, listing: Listing) -> list[Run]:
         since=listing.since,
         where=listing.where,
     )
-    return list_runs(store, wanted, listing.limit, listing.sort, listing.offset)
+    runs = list_runs(store, wanted, listing.limit, listing.sort, listing.offset)
+    occurrences = store.occurrences_of_runs([run.id for run in runs])
+    return [run.to_summary(occurrence=occurrences.get(run.id)) for run in runs]
 
 
 def _executed(store: Store, run_id: str) -> bytes:
