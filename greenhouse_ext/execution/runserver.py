@@ -133,7 +133,15 @@ class ForkedRun:
         self._orphaned = True
 
     def _alive(self) -> bool:
-        return identity.is_alive(self.identity, self.pid)
+        """True while the process runs: the same process, and not a zombie that whoever
+        adopted it has yet to reap."""
+        if not identity.is_alive(self.identity, self.pid):
+            return False
+        try:
+            stat = Path(f"/proc/{self.pid}/stat").read_text()
+        except OSError:
+            return False
+        return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
 class RunServer:

@@ -21,6 +21,7 @@ from greenhouse_ext.errors import Conflict, NotFound
 from greenhouse_ext.execution.execute import Job, execute, prepare
 from greenhouse_ext.execution.launcher import RunLauncher
 from greenhouse_ext.execution.logs import read_log
+from greenhouse_ext.execution.runserver import RunServer, run_server
 from greenhouse_ext.models import Run, RunStatus, new_run_id, now
 from greenhouse_ext.store import Store
 
@@ -38,9 +39,12 @@ def store(tmp_path: Path) -> Iterator[Store]:
     store.close()
 
 
-@pytest.fixture
-def launcher(store: Store) -> Iterator[RunLauncher]:
-    launcher = RunLauncher(store)
+@pytest.fixture(params=["fork", "plain"])
+def launcher(request: pytest.FixtureRequest, store: Store) -> Iterator[RunLauncher]:
+    """A launcher whose runs are forked from a ready run server, or started plainly."""
+    launcher = RunLauncher(store, fork=request.param == "fork")
+    if launcher.fork:
+        _ready_run_server()
     yield launcher
     for run in store.list_runs():
         if not run.status.finished and run.pid is not None:
@@ -54,6 +58,14 @@ def values_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     folder.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(folder))
     return folder
+
+
+def _ready_run_server() -> RunServer:
+    deadline = time.monotonic() + RUN_DEADLINE_S
+    while (server := run_server()) is None:
+        assert time.monotonic() < deadline, "the run server did not get ready"
+        time.sleep(0.1)
+    return server
 
 
 def _kill_group(pid: int) -> None:
@@ -318,3 +330,40 @@ def test_a_process_that_cannot_start_leaves_its_run_failed_saying_so(tmp_path, s
     assert run.status is RunStatus.FAILED
     assert run.error is not None and run.error.reason == "its process could not be started"
     assert "no-such-python" in (run.error.evalue or "")
+
+
+def _parent(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+
+
+def test_a_forked_run_gets_its_kernel_from_the_shared_server_and_it_ends_with_the_run(
+    tmp_path, store
+):
+    server = _ready_run_server()
+    queued = RunLauncher(store).launch(_job(tmp_path, *SLEEPER))
+    _wait(store, queued.id, lambda run: run.progress is not None and run.progress.current == 2)
+    kernel_pid = int((tmp_path / "kernel.pid").read_text())
+
+    assert _parent(queued.pid) == server.process.pid
+    assert _parent(_parent(kernel_pid)) == server.process.pid
+    os.killpg(queued.pid, signal.SIGKILL)
+
+    assert _wait(store, queued.id).status is RunStatus.INTERRUPTED
+    assert _wait_gone(kernel_pid), "the kernel outlived its killed run"
+
+
+def test_runs_start_plainly_while_a_run_server_that_died_is_replaced(tmp_path, store):
+    dead = _ready_run_server()
+    os.killpg(dead.process.pid, signal.SIGKILL)
+    dead.process.wait()
+    launcher = RunLauncher(store)
+
+    first = launcher.launch(_job(tmp_path, "pass"))
+
+    assert _parent(first.pid) == os.getpid()
+    assert _wait(store, first.id).status is RunStatus.SUCCEEDED
+    replacement = _ready_run_server()
+    assert replacement is not dead
+    second = launcher.launch(_job(tmp_path, "pass"))
+    assert _parent(second.pid) == replacement.process.pid
+    assert _wait(store, second.id).status is RunStatus.SUCCEEDED
