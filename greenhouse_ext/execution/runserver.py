@@ -51,8 +51,10 @@ from .kernels import KERNEL_SOCKET_ENV, kernel_start_mode, preloaded_modules
 
 RUN_START_ENV = "GREENHOUSE_RUN_START"
 MODES = ("fork", "plain")
-SERVER_COMMAND = f"from {__name__} import main; main()"
-"""How the server is started (``-c``: as ``-m`` it would import itself twice)."""
+SERVER_COMMAND = f"import sys; del sys.path[0]; from {__name__} import main; main()"
+"""How the server is started: with ``-c`` (as ``-m`` it would import itself twice), and
+without the launcher's folder on its path (a ``papermill.py`` there is no module of ours);
+each run puts its own folder first, as ``python -m`` there would."""
 RUN_MODULES = (
     "greenhouse_ext.cli",
     "greenhouse_ext.cli.cancellation",
@@ -414,7 +416,7 @@ def become_run(request: dict[str, Any], replies: IO[str], kernels: _KernelServer
     os.environ.update(request["env"])
     if kernels is not None:
         os.environ[KERNEL_SOCKET_ENV] = kernels.path
-    sys.path[0] = os.getcwd()
+    sys.path.insert(0, os.getcwd())
     sys.argv = [sys.argv[0], *request["argv"]]
     random.seed()
     runpy.run_module(request["module"], run_name="__main__", alter_sys=True)

@@ -149,3 +149,15 @@ def test_a_server_that_cannot_import_its_modules_says_why_and_is_never_ready():
     assert not server.usable and not server.served
     assert "greenhouse_no_such_module" in str(server.failure)
     assert server.process.wait(30) == 1
+
+
+def test_a_module_in_the_launchers_folder_is_not_what_the_server_imports(tmp_path, monkeypatch):
+    (tmp_path / "papermill.py").write_text("raise SystemExit('the folder, not the package')\n")
+    monkeypatch.chdir(tmp_path)
+
+    server = RunServer(["papermill"])
+    _until(lambda: server.usable or server.failure)
+
+    assert server.usable, server.failure
+    server.close()
+    assert server.process.wait(30) == 0
