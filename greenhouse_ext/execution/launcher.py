@@ -437,6 +437,8 @@ class RunLauncher:
         if server is not None:
             try:
                 return server.start(command[2], command[3:], cwd, env, self.store.log_path(run_id))
+            except TimeoutError:
+                raise
             except OSError as exc:
                 _log.warning(
                     "greenhouse: the run server failed (%s); starting run %s plainly", exc, run_id

@@ -26,6 +26,7 @@ import atexit
 import contextlib
 import importlib
 import io
+import itertools
 import json
 import logging
 import os
@@ -75,6 +76,7 @@ RUN_MODULES = (
 REPLY_TIMEOUT_S = 10.0
 KERNEL_SERVER_READY_S = 60.0
 LOST_POLL_S = 0.2
+SOCKET_NAME = "kernels.sock"
 
 log = logging.getLogger(__name__)
 
@@ -123,7 +125,8 @@ class ForkedRun:
         return self.returncode
 
     def send_signal(self, signum: int) -> None:
-        if self.poll() is None:
+        self.poll()
+        if not self._ended.is_set():
             with contextlib.suppress(ProcessLookupError):
                 os.kill(self.pid, signum)
 
@@ -165,10 +168,11 @@ class RunServer:
         )
         self.ready = threading.Event()
         self.failure: str | None = None
-        self._replies: queue.Queue[ForkedRun | str] = queue.Queue()
+        self._replies: queue.Queue[tuple[int | None, ForkedRun | str]] = queue.Queue()
         self._running: dict[int, ForkedRun] = {}
+        self._requests = itertools.count(1)
         self._lock = threading.Lock()
-        """Held from a request until its answer, so that answers come in request order."""
+        """Held from a request until its answer (a late answer to an earlier one is dropped)."""
         threading.Thread(target=self._read, name="greenhouse-run-server", daemon=True).start()
 
     @property
@@ -189,10 +193,15 @@ class RunServer:
 
         Raises
         ------
+        TimeoutError
+            The server did not answer in time: it may yet fork the process, so it must not
+            be started another way.
         OSError
-            The server is gone, did not answer, or could not fork.
+            The server is gone, or could not fork.
         """
+        number = next(self._requests)
         request = {
+            "id": number,
             "module": module,
             "argv": argv,
             "cwd": str(cwd),
@@ -207,15 +216,23 @@ class RunServer:
                 raise OSError("the run server has no pipe")
             stdin.write(json.dumps(request).encode() + b"\n")
             stdin.flush()
-            try:
-                reply = self._replies.get(timeout=REPLY_TIMEOUT_S)
-            except queue.Empty:
-                raise OSError(
-                    f"the run server did not answer within {REPLY_TIMEOUT_S:g} s"
-                ) from None
+            reply = self._reply_to(number)
         if isinstance(reply, str):
             raise OSError(f"the run server could not start the run: {reply}")
         return reply
+
+    def _reply_to(self, number: int) -> ForkedRun | str:
+        """The answer to request ``number``, or the server's end, whichever comes first."""
+        deadline = time.monotonic() + REPLY_TIMEOUT_S
+        while True:
+            try:
+                answered, reply = self._replies.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                raise TimeoutError(
+                    f"the run server did not answer within {REPLY_TIMEOUT_S:g} s"
+                ) from None
+            if answered == number or (answered is None and self.failure is not None):
+                return reply
 
     def close(self) -> None:
         """Let the server end: it forks no more and exits once its runs have ended."""
@@ -236,18 +253,18 @@ class RunServer:
             elif "pid" in reply and "ready" not in reply:
                 child = ForkedRun(int(reply["pid"]))
                 self._running[child.pid] = child
-                self._replies.put(child)
+                self._replies.put((reply.get("id"), child))
             elif "ready" in reply:
                 self.ready.set()
             else:
                 if not self.ready.is_set():
                     self.failure = f"the run server could not start: {reply['error']}"
                     log.warning("greenhouse: %s; runs start plainly", self.failure)
-                self._replies.put(str(reply["error"]))
+                self._replies.put((reply.get("id"), str(reply["error"])))
         self.failure = self.failure or "the run server has ended"
         for child in self._running.values():
             child.orphaned()
-        self._replies.put(self.failure)
+        self._replies.put((None, self.failure))
 
 
 _servers: dict[str, RunServer] = {}
@@ -299,7 +316,7 @@ def main() -> None:
             kernels.close()
         raise SystemExit(1) from None
     _reply(replies, {"ready": True, "pid": os.getpid()})
-    request = serve(replies, kernels)
+    request = serve(replies)
     if request is None:
         if kernels is not None:
             kernels.close()
@@ -307,7 +324,7 @@ def main() -> None:
     become_run(request, replies, kernels)
 
 
-def serve(replies: IO[str], kernels: _KernelServer | None) -> dict[str, Any] | None:
+def serve(replies: IO[str]) -> dict[str, Any] | None:
     """Fork runs until stdin closes and every run has ended; in a forked run, its request."""
     wake_read, wake_write = os.pipe()
     for fd in (wake_read, wake_write):
@@ -332,7 +349,7 @@ def serve(replies: IO[str], kernels: _KernelServer | None) -> dict[str, Any] | N
         pending += chunk
         while b"\n" in pending:
             line, pending = pending.split(b"\n", 1)
-            pid = _fork(line, replies, kernels)
+            pid = _fork(line, replies)
             if pid == 0:
                 signal.set_wakeup_fd(-1)
                 os.close(wake_read)
@@ -344,13 +361,18 @@ def serve(replies: IO[str], kernels: _KernelServer | None) -> dict[str, Any] | N
     return None
 
 
-def _fork(line: bytes, replies: IO[str], kernels: _KernelServer | None) -> int | None:
+def _fork(line: bytes, replies: IO[str]) -> int | None:
     """Fork the run a request line asks for; None (and an error reply) when that fails."""
     try:
         request = json.loads(line)
+    except ValueError as exc:
+        _reply(replies, {"error": f"not a JSON request: {exc}", "id": None})
+        return None
+    number = request.get("id") if isinstance(request, dict) else None
+    try:
         fd = os.open(request["log"], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-    except (ValueError, KeyError, TypeError, OSError) as exc:
-        _reply(replies, {"error": str(exc)})
+    except (KeyError, TypeError, OSError) as exc:
+        _reply(replies, {"error": f"cannot open the run's log: {exc}", "id": number})
         return None
     sys.stdout.flush()
     sys.stderr.flush()
@@ -358,7 +380,7 @@ def _fork(line: bytes, replies: IO[str], kernels: _KernelServer | None) -> int |
         pid = os.fork()
     except OSError as exc:
         os.close(fd)
-        _reply(replies, {"error": str(exc)})
+        _reply(replies, {"error": str(exc), "id": number})
         return None
     if pid == 0:
         os.dup2(fd, 1)
@@ -366,7 +388,7 @@ def _fork(line: bytes, replies: IO[str], kernels: _KernelServer | None) -> int |
         os.close(fd)
         return 0
     os.close(fd)
-    _reply(replies, {"pid": pid})
+    _reply(replies, {"pid": pid, "id": number})
     return pid
 
 
@@ -435,7 +457,7 @@ class _KernelServer:
     def __init__(self, process: subprocess.Popen[bytes], folder: str) -> None:
         self.process = process
         self.folder = folder
-        self.path = os.path.join(folder, "kernels.sock")
+        self.path = os.path.join(folder, SOCKET_NAME)
 
     @classmethod
     def start(cls) -> _KernelServer | None:
@@ -447,7 +469,7 @@ class _KernelServer:
             return None
         folder = tempfile.mkdtemp(prefix="greenhouse-kernels-")
         zygote = Path(__file__).with_name("zygote.py")
-        command = [sys.executable, str(zygote), "--listen", os.path.join(folder, "kernels.sock")]
+        command = [sys.executable, str(zygote), "--listen", os.path.join(folder, SOCKET_NAME)]
         process = subprocess.Popen(
             [*command, *preloaded_modules()],
             stdin=subprocess.PIPE,
