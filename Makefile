@@ -10,7 +10,7 @@ INITDB := $(firstword $(wildcard /usr/lib/postgresql/*/bin/initdb) /usr/lib/post
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
-.PHONY: demo test lint lint-py lint-ts pytest jest lab bench clean
+.PHONY: demo test lint lint-py lint-ts pytest jest lab bench docs-images clean
 
 $(STAMP): pyproject.toml package.json yarn.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -62,6 +62,13 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/store_growth.py
 	$(BIN)/python benchmarks/sweep_bench.py
 	$(BIN)/python benchmarks/team_store.py
+	$(BIN)/python benchmarks/schedule_bench.py
+	$(BIN)/python benchmarks/ui_bench.py
+
+# The runs view's screenshots in docs/images, taken again by its browser tests.
+docs-images: $(STAMP) $(CHROMIUM)
+	GREENHOUSE_DOCS_IMAGES=1 $(BIN)/python -m pytest -q -p no:cacheprovider -n 0 \
+		tests/ui/test_runs_view.py tests/ui/test_runs_versions.py
 
 clean:
 	rm -rf $(VENV) node_modules lib greenhouse_ext/labextension .greenhouse examples/.greenhouse \

@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import getpass
 import json
-import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
-from test_runs_view import DOCS_IMAGES, greenhouse, shot
+from test_runs_view import greenhouse, shot, to_docs
 
 NAME = "fitter"
 REASON = "v2 generalises better"
@@ -169,5 +168,4 @@ def test_versions_tab_lists_draws_verifies_and_runs_a_version(
     ]
     assert reproduction["reproduces"] == published[1]["id"]
 
-    DOCS_IMAGES.mkdir(exist_ok=True)
-    shutil.copy(screenshots / "runs-versions.png", DOCS_IMAGES / "runs-versions.png")
+    to_docs(screenshots, "runs-versions.png")

@@ -158,9 +158,17 @@ def test_runs_view_sorts_filters_charts_and_compares_a_sweep(
     page.click(".jp-greenhouse-compare-diff")
     page.wait_for_selector(".jp-greenhouse-diff .jp-greenhouse-diff-section", timeout=120_000)
 
+    to_docs(screenshots, "runs-view.png", "runs-chart.png")
+
+
+def to_docs(screenshots: Path, *names: str) -> None:
+    """Copy screenshots into docs/images when `make docs-images` asks (a plain test run
+    leaves the committed images alone)."""
+    if os.environ.get("GREENHOUSE_DOCS_IMAGES") != "1":
+        return
     DOCS_IMAGES.mkdir(exist_ok=True)
-    shutil.copy(screenshots / "runs-view.png", DOCS_IMAGES / "runs-view.png")
-    shutil.copy(screenshots / "runs-chart.png", DOCS_IMAGES / "runs-chart.png")
+    for name in names:
+        shutil.copy(screenshots / name, DOCS_IMAGES / name)
 
 
 def draw_chart(page: Any, kind: str, metric: str, parameter: str | None = None) -> None:
