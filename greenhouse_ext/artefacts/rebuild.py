@@ -25,8 +25,7 @@ from pathlib import Path
 
 from ..errors import GreenhouseError, InvalidInput
 from ..models import ENVIRONMENT_RECORDED, KernelEnvironment, Run
-from ..store import Store, Subject, sha256_bytes
-from ..store.envs import EnvCache
+from ..store import EnvCache, Store, Subject, sha256_bytes
 from .environment import REQUIREMENTS, not_rebuildable, requirements_txt
 from .manifest import read_checked
 

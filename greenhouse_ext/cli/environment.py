@@ -130,7 +130,7 @@ def cache_group() -> None:
 @click.pass_context
 def cache_list(ctx: click.Context, as_json: bool) -> None:
     """List the cached environments, the most recently used first."""
-    from ..store.envs import EnvCache
+    from ..store import EnvCache
 
     entries = EnvCache(store_root(ctx)).entries()
     if as_json:
@@ -154,7 +154,7 @@ def cache_list(ctx: click.Context, as_json: bool) -> None:
 def cache_prune(ctx: click.Context, everything: bool, older_than: str | None) -> None:
     """Remove cached environments: all of them, or those not used for a while."""
     from ..durations import parse_duration
-    from ..store.envs import EnvCache
+    from ..store import EnvCache
 
     if everything == (older_than is not None):
         raise InvalidInput("env cache prune: give --all or --older-than DURATION (one of them)")

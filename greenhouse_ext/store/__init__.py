@@ -16,6 +16,7 @@ if TYPE_CHECKING:
         read_config,
         write_config,
     )
+    from .envs import EnvCache
     from .identity import (
         host,
         user,
@@ -63,6 +64,7 @@ if TYPE_CHECKING:
 # only the modules it needs.
 _HOMES = {
     "ACTIVE_OCCURRENCE": "occurrences",
+    "EnvCache": "envs",
     "Attempt": "occurrences",
     "Occurrence": "occurrences",
     "ScheduleRow": "schedules",
@@ -107,6 +109,7 @@ __all__ = [
     "CONFIG_FILENAME",
     "MANIFEST",
     "Attempt",
+    "EnvCache",
     "LiveRecord",
     "Occurrence",
     "ScheduleRow",
