@@ -6,10 +6,12 @@ fire time to its run's start.
   share of one core (from /proc) of it and the processes it started (its run server and
   kernel fork server), and, in-process, the median and p95 time of one tick.
 - **Delay**: ``--occurrences`` fire times of an ``--every 2s`` schedule (max-concurrent
-  high enough to run each) under 1 and under 3 scheduler processes (default tick),
-  added once they have started (``WARM_UP_S``): the median and p95 of the time from each
-  fire time to its run's record saying it started, and to the kernel running the
-  notebook's first cell (its clock, recorded as a metric).
+  high enough to run each) under 1 and under 3 scheduler processes (default tick), their
+  runs forked from a run server, and under 1 whose runs start as new interpreters
+  (``GREENHOUSE_RUN_START=plain``, the baseline), the schedule added once they have started
+  (``WARM_UP_S``): the median and p95 of the time from each fire time to its run's record
+  saying it started, and to the kernel running the notebook's first cell (its clock,
+  recorded as a metric).
 
 Usage: ``python benchmarks/schedule_bench.py [--schedules 1000] [--seconds 60]
 [--occurrences 50] [--skip-delay]``.
@@ -32,6 +34,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from notebooks import write_notebook
 
+from greenhouse_ext.execution.runserver import RUN_START_ENV
 from greenhouse_ext.scheduling.scheduler import Scheduler
 from greenhouse_ext.scheduling.schedules import ScheduleSpec
 from greenhouse_ext.store import ScheduleRow, Store, utc_moment, utc_text
@@ -100,7 +103,7 @@ def cpu_seconds(pid: int) -> float:
     return total / CLOCK_TICKS
 
 
-def delay(folder: Path, schedulers: int, occurrences: int) -> None:
+def delay(folder: Path, schedulers: int, occurrences: int, start: str = "fork") -> None:
     first_cell = (
         "import time\nfirst_cell_at = time.time()\n"
         "from greenhouse_ext.notebook_api import record\nrecord('first_cell_at', first_cell_at)"
@@ -119,6 +122,7 @@ def delay(folder: Path, schedulers: int, occurrences: int) -> None:
             cwd=folder,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            env={**os.environ, RUN_START_ENV: start},
         )
         for _ in range(schedulers)
     ]
@@ -144,7 +148,8 @@ def delay(folder: Path, schedulers: int, occurrences: int) -> None:
             to_cell.append(float(run.metrics["first_cell_at"]) - fired.timestamp())
     store.close()
     print(
-        f"delay with {schedulers} scheduler(s), {len(to_run)} occurrences: fire time to run "
+        f"delay with {schedulers} scheduler(s), runs started by {start}, {len(to_run)} "
+        "occurrences: fire time to run "
         f"start {quantiles(to_run)}; to the kernel running the first cell {quantiles(to_cell)}"
     )
 
@@ -161,10 +166,10 @@ def main() -> None:
         (folder / ".greenhouse").mkdir(parents=True)
         idle(folder, options.schedules, options.seconds)
         if not options.skip_delay:
-            for count in (1, 3):
-                folder = Path(tmp, f"delay-{count}")
+            for count, start in ((1, "plain"), (1, "fork"), (3, "fork")):
+                folder = Path(tmp, f"delay-{count}-{start}")
                 (folder / ".greenhouse").mkdir(parents=True)
-                delay(folder, count, options.occurrences)
+                delay(folder, count, options.occurrences, start)
 
 
 if __name__ == "__main__":
