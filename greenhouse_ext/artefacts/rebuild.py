@@ -109,10 +109,12 @@ def plan_environment(store: Store, subject: Subject, run: Run, allow_partial: bo
     request = _python_request(version, env.implementation)
     interpreter = _find_python(uv, request)
     if interpreter is None:
+        here = _pythons_here(uv)
+        only = f", only {', '.join(here)}" if here else ""
         raise InvalidInput(
             f"{subject.label} cannot be rebuilt here: it ran on Python {version} "
-            f"({env.implementation}) and uv finds no {request} interpreter (install one, "
-            "or put it on PATH); reproduce it with --env current",
+            f"({env.implementation}) and uv finds no {request} interpreter{only} "
+            "(install one, or put it on PATH); reproduce it with --env current",
             [f"python {version}: not found by uv"],
         )
     partial = [*_platform_differences(env.platform), *not_rebuildable(lock.decode())]
@@ -207,6 +209,23 @@ def _find_python(uv: str, request: str) -> str | None:
         check=False,
     )
     return done.stdout.strip() or None if done.returncode == 0 else None
+
+
+def _pythons_here(uv: str) -> list[str]:
+    """The Pythons uv finds here (``CPython 3.11.2``); none when it cannot say."""
+    done = subprocess.run(
+        [uv, "python", "list", "--only-installed", "--output-format", "json"],
+        capture_output=True,
+        text=True,
+        env=_uv_environ(),
+        check=False,
+    )
+    try:
+        found = {(p["implementation"], p["version"]) for p in json.loads(done.stdout)}
+    except (ValueError, TypeError, KeyError):
+        return []
+    names = {"cpython": "CPython", "pypy": "PyPy"}
+    return [f"{names.get(kind, kind)} {version}" for kind, version in sorted(found)]
 
 
 def _platform_differences(recorded: dict[str, object]) -> list[str]:

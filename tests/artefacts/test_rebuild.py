@@ -1,35 +1,31 @@
-"""``reproduce --env recorded``: the recorded environment rebuilt with uv in real venvs.
-
-The package that changes (``ghtestpkg`` 1.0, then 2.0) is a wheel the test writes into a
-local folder that uv reads as ``--find-links``; everything else comes from the local index.
-"""
+"""``reproduce --env recorded``: the recorded environment rebuilt with uv in real venvs
+(see `pinned_kernels` for the package that changes and where uv finds it)."""
 
 from __future__ import annotations
 
 import dataclasses
 import json
 import os
-import re
-import subprocess
 import sys
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
-from kernel_envs import INDEX, build_wheel, register_kernel, source_project, uv
+from kernel_envs import register_kernel, source_project, uv
 from notebooks import write_notebook
+from pinned_kernels import (
+    KERNEL,
+    PinnedKernel,
+    Project,
+    build_pinned_kernel,
+    new_project,
+    rerun_id,
+)
 
 from greenhouse_ext.artefacts.rebuild import UV_ENV, find_uv, plan_environment
 from greenhouse_ext.artefacts.reproduce import reproduction_of
 from greenhouse_ext.errors import InvalidInput
-from greenhouse_ext.store import Store, resolve
+from greenhouse_ext.store import resolve
 
-KERNEL = "ghrebuild"
-NOTEBOOK = (
-    "import ghtestpkg\nfrom greenhouse_ext import record\n"
-    "record('ghtestpkg', ghtestpkg.VERSION)\nprint('ghtestpkg', ghtestpkg.VERSION)"
-)
 OTHER_LANGUAGE = """
 from ipykernel.ipkernel import IPythonKernel
 from ipykernel.kernelapp import IPKernelApp
@@ -41,85 +37,10 @@ IPKernelApp.launch_instance(kernel_class=OtherLanguage)
 """
 
 
-@dataclass
-class Project:
-    """A project folder with a store, and a kernel in its own venv with ``ghtestpkg`` 1.0."""
-
-    folder: Path
-    wheels: Path
-    python: Path
-    environ: dict[str, str]
-
-    @property
-    def store(self) -> Store:
-        return Store(self.folder / ".greenhouse")
-
-    @property
-    def envs(self) -> list[str]:
-        cache = self.folder / ".greenhouse" / "envs"
-        return sorted(p.name for p in cache.iterdir()) if cache.is_dir() else []
-
-    def greenhouse(self, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "greenhouse_ext", *args],
-            cwd=self.folder,
-            capture_output=True,
-            text=True,
-            timeout=240,
-            env={**self.environ, **extra},
-            check=False,
-        )
-
-    def json(self, *args: str) -> Any:
-        done = self.greenhouse(*args, "--json")
-        assert done.returncode == 0, done.stderr
-        return json.loads(done.stdout)
-
-
-def make_project(root: Path, *extra: str) -> Project:
-    """Two versions of ``ghtestpkg`` in a wheel folder; a kernel venv with ipykernel, 1.0
-    and ``extra`` requirements, registered as ``ghrebuild`` in a private Jupyter path."""
-    wheels = root / "wheels"
-    for version in ("1.0", "2.0"):
-        build_wheel(wheels, "ghtestpkg", version)
-    venv = root / "venv"
-    uv("venv", "-q", "--python", sys.executable, str(venv))
-    python = venv / "bin" / "python"
-    pip = ["pip", "install", "-q", "--python", str(python), *INDEX, "--find-links", str(wheels)]
-    uv(*pip, "ipykernel", "ghtestpkg==1.0", *extra)
-    jupyter = root / "jupyter"
-    register_kernel(
-        jupyter,
-        KERNEL,
-        [str(python), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "python",
-    )
-    folder = root / "project"
-    write_notebook(folder / "nb.ipynb", None, NOTEBOOK)
-    (folder / ".greenhouse").mkdir()
-    environ = {k: v for k, v in os.environ.items() if k != "GREENHOUSE_STORE"}
-    environ.update(
-        JUPYTER_PATH=str(jupyter),
-        # greenhouse_ext reaches the kernels for `record` only: the venvs do not have it.
-        PYTHONPATH=str(Path(__file__).resolve().parents[2]),
-        # How the rebuild reaches packages: uv's own settings, as a user would set them.
-        UV_DEFAULT_INDEX=INDEX[1],
-        UV_INDEX=INDEX[3],
-        UV_FIND_LINKS=str(wheels),
-    )
-    return Project(folder, wheels, python, environ)
-
-
-def rerun_id(stdout: str) -> str:
-    found = re.search(r"re-run as run (\S+) in the", stdout)
-    assert found is not None, stdout
-    return found.group(1)
-
-
 def test_a_version_reproduces_in_its_rebuilt_environment_then_from_the_cache(
     tmp_path: Path,
 ) -> None:
-    project = make_project(tmp_path)
+    project = new_project(tmp_path / "project", build_pinned_kernel(tmp_path))
     run = project.json("run", "nb.ipynb", "--kernel", KERNEL)
     assert run["metrics"] == {"ghtestpkg": "1.0"}
     project.json("publish", run["id"], "--name", "rb")
@@ -128,9 +49,9 @@ def test_a_version_reproduces_in_its_rebuilt_environment_then_from_the_cache(
         "install",
         "-q",
         "--python",
-        str(project.python),
+        str(project.kernel.python),
         "--find-links",
-        str(project.wheels),
+        str(project.kernel.wheels),
         "ghtestpkg==2.0",
     )
 
@@ -142,7 +63,7 @@ def test_a_version_reproduces_in_its_rebuilt_environment_then_from_the_cache(
     assert differs["environment"]["packages"] == {"ghtestpkg": ["1.0", "2.0"]}
 
     # A lock uv cannot install: the re-run fails with uv's message, and no entry is left.
-    hidden = project.wheels / "ghtestpkg-1.0-py3-none-any.whl"
+    hidden = project.kernel.wheels / "ghtestpkg-1.0-py3-none-any.whl"
     hidden.rename(tmp_path / hidden.name)
     failed = project.greenhouse("reproduce", "rb@1", "--env", "recorded")
     assert failed.returncode == 1, failed.stderr
@@ -202,7 +123,8 @@ def test_an_editable_install_is_refused_before_anything_runs_unless_partial(
     tmp_path: Path,
 ) -> None:
     source_project(tmp_path / "ghedit", "ghedit")
-    project = make_project(tmp_path, "-e", str(tmp_path / "ghedit"))
+    kernel = build_pinned_kernel(tmp_path, "-e", str(tmp_path / "ghedit"))
+    project = new_project(tmp_path / "project", kernel)
     run = project.json("run", "nb.ipynb", "--kernel", KERNEL)
     runs_before = len(project.json("runs"))
 
@@ -260,10 +182,7 @@ def test_no_lock_and_no_uv_are_bad_input(tmp_path: Path, monkeypatch: pytest.Mon
     folder = tmp_path / "project"
     write_notebook(folder / "nb.ipynb", None, "1 + 1")
     (folder / ".greenhouse").mkdir()
-    environ = {k: v for k, v in os.environ.items() if k != "GREENHOUSE_STORE"}
-    project = Project(
-        folder, tmp_path, Path(sys.executable), {**environ, "JUPYTER_PATH": str(jupyter)}
-    )
+    project = Project(folder, PinnedKernel(tmp_path, Path(sys.executable), jupyter))
     run = project.json("run", "nb.ipynb", "--kernel", "otherlang")
     assert run["provenance"]["environment"]["status"] == "unknown"
 
