@@ -37,6 +37,7 @@ class PinnedKernel:
     wheels: Path
     python: Path
     jupyter: Path
+    uv_cache: Path | None = None
 
     def argv(self, *wrapper: str) -> list[str]:
         """The kernel's command line, run under ``wrapper`` (such as ``setarch i686``)."""
@@ -44,7 +45,9 @@ class PinnedKernel:
 
     def environ(self) -> dict[str, str]:
         """What a command that runs or rebuilds this kernel needs in its environment."""
+        cache = {"UV_CACHE_DIR": str(self.uv_cache)} if self.uv_cache else {}
         return {
+            **cache,
             "JUPYTER_PATH": str(self.jupyter),
             # greenhouse_ext reaches the kernels for `record` only: the venvs do not have it.
             "PYTHONPATH": str(REPOSITORY),
@@ -64,7 +67,11 @@ def build_pinned_kernel(root: Path, *extra: str) -> PinnedKernel:
     uv("venv", "-q", "--python", sys.executable, str(python.parent.parent))
     pip = ["pip", "install", "-q", "--python", str(python), *INDEX, "--find-links", str(wheels)]
     uv(*pip, "ipykernel", "ghtestpkg==1.0", *extra)
-    kernel = PinnedKernel(wheels, python, root / "jupyter")
+    # The cache the venv was built from, for rebuilds run where $HOME is another folder.
+    cache = subprocess.run(
+        [sys.executable, "-m", "uv", "cache", "dir"], capture_output=True, text=True, check=True
+    )
+    kernel = PinnedKernel(wheels, python, root / "jupyter", Path(cache.stdout.strip()))
     register_kernel(kernel.jupyter, KERNEL, kernel.argv(), "python")
     return kernel
 
@@ -107,7 +114,7 @@ class Project:
 def new_project(folder: Path, kernel: PinnedKernel) -> Project:
     """A project in ``folder`` whose notebook records the ``ghtestpkg`` its kernel has."""
     write_notebook(folder / "nb.ipynb", None, NOTEBOOK)
-    (folder / ".greenhouse").mkdir()
+    (folder / ".greenhouse").mkdir(exist_ok=True)
     return Project(folder, kernel)
 
 

@@ -394,7 +394,7 @@ async def test_the_reproduction_of_a_run_that_re_runs_nothing_is_not_found(api, 
         ({"ref": "a", "env": "docker"}, 400, "give current or recorded"),
         ({"ref": "a", "inputs": "yesterday"}, 400, "give stored or current"),
         ({"ref": "a", "allow_partial": "yes"}, 400, "allow_partial"),
-        ({"ref": "a", "allow_partial": True}, 400, "applies to --env recorded only"),
+        ({"ref": "a", "allow_partial": True}, 400, "allow_partial applies to env recorded only"),
         ({"ref": "a", "env": "recorded"}, 400, "has no lock to rebuild"),
     ],
 )

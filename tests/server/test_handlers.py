@@ -20,7 +20,7 @@ from greenhouse_ext.errors import Conflict, GreenhouseError, InvalidInput, NotFo
 from greenhouse_ext.server.app import GreenhouseApp
 from greenhouse_ext.server.handlers import GreenhouseHandler
 from greenhouse_ext.server.handlers.base import hide_root
-from greenhouse_ext.server.handlers.checks import check_body
+from greenhouse_ext.server.handlers.checks import check_body, option_as_field
 
 # A request that carries no token and no login cookie, but a matching XSRF cookie and
 # header, so that only the authentication check can turn it away.
@@ -305,3 +305,25 @@ def test_error_messages_name_paths_relative_to_the_root() -> None:
         "message": "Notebook 'work/x.ipynb' does not exist",
         "problems": ["data.csv is missing", "the root ."],
     }
+
+
+@pytest.mark.parametrize(
+    ("message", "shown"),
+    [
+        (
+            "--allow-partial applies to --env recorded only",
+            "allow_partial applies to env recorded only",
+        ),
+        ("a zone with --every; see --catch-up-limit", "a zone with every; see catch_up_limit"),
+        # A command in backticks is one to type: its options stay as they are.
+        (
+            "or `greenhouse run --keep-inputs`: reproduce it with --inputs current",
+            "or `greenhouse run --keep-inputs`: reproduce it with inputs current",
+        ),
+        ("see `apprise --details` or --cron", "see `apprise --details` or cron"),
+    ],
+)
+def test_error_messages_name_body_fields_where_the_core_named_options(
+    message: str, shown: str
+) -> None:
+    assert option_as_field(message) == shown

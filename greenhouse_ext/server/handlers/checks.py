@@ -112,8 +112,12 @@ def _given(kind: str, value: Any) -> str:
 
 def option_as_field(text: str) -> str:
     """A core message with each command-line option (``--catch-up``) named as the request
-    body's field instead (``catch_up``)."""
-    return _OPTION.sub(lambda found: found.group(1).replace("-", "_"), text)
+    body's field instead (``catch_up``), except in a command quoted in backticks."""
+    parts = text.split("`")
+    return "`".join(
+        part if index % 2 else _OPTION.sub(lambda found: found.group(1).replace("-", "_"), part)
+        for index, part in enumerate(parts)
+    )
 
 
 def check_text(text: str, what: str) -> None:

@@ -20,7 +20,12 @@ OPTIONAL = {
 
 class ReproduceHandler(GreenhouseHandler):
     """``POST reproduce {ref, secrets?, inputs?, env?, allow_partial?}``: start re-running
-    a recorded run, with its kept or today's inputs, in today's or its recorded environment."""
+    a recorded run, with its kept or today's inputs, in today's or its recorded environment.
+
+    The body's fields are ``greenhouse reproduce``'s options: a refusal names the field.
+    """
+
+    names_fields = True
 
     @tornado.web.authenticated
     @authorized(action="execute")
