@@ -66,6 +66,7 @@ def written(project: Project) -> tuple[list[str], list[str], list[str]]:
     """What the store holds: its runs, its objects and its rebuilt environments."""
     store = project.store
     objects = sorted(p.name for p in (store.root / "objects").rglob("*") if p.is_file())
+    assert objects, "the published version's files are objects of the store"
     return sorted(r.id for r in store.list_runs()), objects, project.envs
 
 
