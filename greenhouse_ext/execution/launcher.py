@@ -30,7 +30,7 @@ from .processes import (
     runs_here,
     write_values,
 )
-from .runserver import run_server
+from .runserver import RunServer, run_server
 from .sweep import CANCEL_GRACE_S, SweepPlan
 
 SWEEP_STOP_MARGIN_S = 30.0
@@ -102,9 +102,14 @@ class RunLauncher:
         self._lock = threading.Lock()
 
     def warm_up(self) -> None:
-        """Start the run server now, so that it has imported greenhouse by the first run."""
-        if self.fork and self.python == sys.executable:
-            run_server()
+        """Start the run server now, so that it has imported greenhouse by the first run.
+
+        Raises
+        ------
+        InvalidInput
+            ``$GREENHOUSE_RUN_START`` names no mode.
+        """
+        self._server()
 
     def command(self, job: Job, run_id: str, values_file: str) -> list[str]:
         """The command line of the process that executes ``job`` as run ``run_id``.
@@ -164,6 +169,8 @@ class RunLauncher:
         ------
         Conflict
             A run with this id exists.
+        InvalidInput
+            ``$GREENHOUSE_RUN_START`` names no mode (nothing is recorded).
         """
         run_id = run_id or new_run_id()
         return self._start(
@@ -218,6 +225,8 @@ class RunLauncher:
         ------
         Conflict
             The id is in use.
+        InvalidInput
+            ``$GREENHOUSE_RUN_START`` names no mode (nothing is recorded).
         """
         run = original
         run_id = run_id or new_run_id()
@@ -260,12 +269,13 @@ class RunLauncher:
         process until it names the run's own, and only while it is still queued. A
         process that could not be started leaves the run recorded as failed.
         """
+        server = self._server()
         if not self.store.save_run(run, replaces=()):
             raise Conflict(f"A run with id {run_id} exists already")
         values_dir = None
         try:
             values_dir = tempfile.mkdtemp(prefix=f"{VALUES_PREFIX}{run_id}-")
-            process = self._spawn(run_id, command(write_values(values_dir, values)), cwd)
+            process = self._spawn(run_id, command(write_values(values_dir, values)), cwd, server)
         except BaseException as exc:
             if values_dir is not None:
                 shutil.rmtree(values_dir, ignore_errors=True)
@@ -429,11 +439,22 @@ class RunLauncher:
                 discarded.append(run_id)
         return discarded
 
-    def _spawn(self, run_id: str, command: list[str], cwd: Path) -> RunProcess:
-        """Start ``command`` (``PYTHON -m greenhouse_ext ...``): forked by the run server
-        when it is ready and runs this interpreter, else as a new process."""
+    def _server(self) -> RunServer | None:
+        """The run server to fork runs from, when it is ready (and is to be used).
+
+        Raises
+        ------
+        InvalidInput
+            ``$GREENHOUSE_RUN_START`` names no mode.
+        """
+        return run_server() if self.fork and self.python == sys.executable else None
+
+    def _spawn(
+        self, run_id: str, command: list[str], cwd: Path, server: RunServer | None
+    ) -> RunProcess:
+        """Start ``command`` (``PYTHON -m greenhouse_ext ...``): forked by ``server`` when
+        given, else (or when that fails) as a new process."""
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        server = run_server() if self.fork and command[0] == sys.executable else None
         if server is not None:
             try:
                 return server.start(command[2], command[3:], cwd, env, self.store.log_path(run_id))

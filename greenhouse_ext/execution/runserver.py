@@ -83,9 +83,20 @@ log = logging.getLogger(__name__)
 
 def run_start_mode() -> str:
     """``$GREENHOUSE_RUN_START``: ``fork`` (the default) or ``plain`` (every run process
-    started as a new interpreter)."""
+    started as a new interpreter).
+
+    Raises
+    ------
+    InvalidInput
+        It is set to anything else.
+    """
     chosen = (os.environ.get(RUN_START_ENV) or "fork").lower()
-    return chosen if chosen in MODES else "fork"
+    if chosen not in MODES:
+        raise InvalidInput(
+            f"${RUN_START_ENV} must be one of {', '.join(MODES)}, got {chosen!r}: unset it "
+            "(runs are then forked from a run server) or set it to plain"
+        )
+    return chosen
 
 
 # The launcher's side ------------------------------------------------------------------
@@ -273,7 +284,13 @@ _servers_lock = threading.Lock()
 
 def run_server(start: bool = True) -> RunServer | None:
     """This process's run server once it is ready, else None (after starting it when
-    ``start``); always None in plain mode. One that has ended is started again."""
+    ``start``); always None in plain mode. One that has ended is started again.
+
+    Raises
+    ------
+    InvalidInput
+        ``$GREENHOUSE_RUN_START`` names no mode.
+    """
     if run_start_mode() != "fork":
         return None
     with _servers_lock:

@@ -17,11 +17,11 @@ from conftest import RUN_DEADLINE_S
 from notebooks import write_notebook
 
 from greenhouse_ext.artefacts.reproduce import reproduction_of
-from greenhouse_ext.errors import Conflict, NotFound
+from greenhouse_ext.errors import Conflict, InvalidInput, NotFound
 from greenhouse_ext.execution.execute import Job, execute, prepare
 from greenhouse_ext.execution.launcher import RunLauncher
 from greenhouse_ext.execution.logs import read_log
-from greenhouse_ext.execution.runserver import RunServer, run_server
+from greenhouse_ext.execution.runserver import RUN_START_ENV, RunServer, run_server
 from greenhouse_ext.models import Run, RunStatus, new_run_id, now
 from greenhouse_ext.store import Store
 
@@ -367,3 +367,16 @@ def test_runs_start_plainly_while_a_run_server_that_died_is_replaced(tmp_path, s
     second = launcher.launch(_job(tmp_path, "pass"))
     assert _parent(second.pid) == replacement.process.pid
     assert _wait(store, second.id).status is RunStatus.SUCCEEDED
+
+
+def test_a_run_start_mode_that_does_not_exist_is_refused_and_nothing_is_recorded(
+    tmp_path, store, monkeypatch
+):
+    monkeypatch.setenv(RUN_START_ENV, "plian")
+
+    with pytest.raises(InvalidInput, match=r"GREENHOUSE_RUN_START must be one of fork, plain"):
+        RunLauncher(store).launch(_job(tmp_path, "pass"))
+
+    assert store.list_runs() == []
+    plain = RunLauncher(store, fork=False).launch(_job(tmp_path, "pass"))
+    assert _wait(store, plain.id).status is RunStatus.SUCCEEDED

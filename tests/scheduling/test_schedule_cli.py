@@ -104,3 +104,15 @@ def test_add_list_show_pause_trigger_remove(project: Path) -> None:
     assert call(project, "schedule", "show", "nightly").exit_code == 2
     gone = call(project, "schedule", "show", shown["id"], "--json")
     assert json.loads(gone.output)["occurrences"][0]["kind"] == "manual"
+
+
+def test_a_scheduler_told_an_unknown_run_start_mode_exits_2_saying_which_are_known(
+    project: Path,
+) -> None:
+    store = str(project / ".greenhouse")
+    done = CliRunner().invoke(
+        cli, ["--store", store, "scheduler"], env={"GREENHOUSE_RUN_START": "plian"}
+    )
+
+    assert done.exit_code == 2, done.output
+    assert "GREENHOUSE_RUN_START must be one of fork, plain, got 'plian'" in done.output
