@@ -3,20 +3,20 @@
 A run launched by a server or a scheduler is a process of its own that runs
 ``python -m greenhouse_ext run ...``. Started plainly, that process spends about a second
 importing greenhouse, papermill, nbformat and SQLAlchemy before its kernel starts. The run
-server (`SERVER_COMMAND`, with the modules as arguments) imports them once;
-each run is then a fork of it that runs the same command line, as ``python -m`` would, in
-its own session, folder, environment and log.
+server (`SERVER_COMMAND`, with the modules to import as arguments) imports them once; each
+run is then a fork of it that runs the same command line, as ``python -m`` would, in its
+own session, folder, environment and log.
 
 The run server also starts a kernel fork server (``zygote.py --listen``) for its own
 interpreter and names its socket in the environment of the runs it forks
 (``$GREENHOUSE_KERNEL_SOCKET``), so their kernels are forked at once instead of each run
 starting its own kernel fork server.
 
-Protocol, one JSON object a line: the launcher writes ``{"module", "argv", "cwd", "env",
-"log"}`` on the server's stdin; the server answers ``{"ready": true}`` once, then
-``{"pid": N}`` or ``{"error": ...}`` to each request in order, and ``{"exit": PID, "code":
-N}`` when a run process it forked ends (``code`` as `subprocess.Popen.returncode` gives
-it). When stdin closes it forks no more and exits once its runs have ended, so runs
+Protocol, one JSON object a line: the launcher writes ``{"id", "module", "argv", "cwd",
+"env", "log"}`` on the server's stdin; the server answers ``{"ready": true}`` once, then
+``{"pid": N, "id"}`` or ``{"error": ..., "id"}`` to each request, and ``{"exit": PID,
+"code": N}`` when a run process it forked ends (``code`` as `subprocess.Popen.returncode`
+gives it). When stdin closes it forks no more and exits once its runs have ended, so runs
 outlive the process that launched them.
 """
 
@@ -252,7 +252,7 @@ class RunServer:
                 self.process.stdin.close()
 
     def _read(self) -> None:
-        """Take the server's answers: readiness, forked pids (in request order), exits."""
+        """Take the server's answers: readiness, forked pids and errors, exits."""
         stdout = self.process.stdout
         assert stdout is not None
         for line in stdout:
