@@ -67,14 +67,18 @@ def kernel_start_mode(mode: str | None = None) -> str:
 
 
 class ForkServer:
-    """A running ``zygote.py`` for one interpreter; asks it for kernels, one at a time."""
+    """A running ``zygote.py`` for one interpreter; asks it for kernels, one at a time.
 
-    def __init__(self, python: str, preload: list[str]) -> None:
+    With ``listen``, it answers on that Unix socket instead (see `SharedForkServer`).
+    """
+
+    def __init__(self, python: str, preload: list[str], listen: str | None = None) -> None:
         self.python = python
         self._lock = threading.Lock()
         self._ready = False
+        zygote = str(Path(__file__).with_name("zygote.py"))
         self.process = subprocess.Popen(
-            [python, str(Path(__file__).with_name("zygote.py")), *preload],
+            [python, zygote, *(["--listen", listen] if listen else []), *preload],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
@@ -91,14 +95,25 @@ class ForkServer:
         OSError
             The server is gone or answered with an error.
         """
+        self.wait_ready()
         with self._lock:
-            if not self._ready:
-                self._read_reply(READY_TIMEOUT_S)
-                self._ready = True
             stdin = self._pipe(self.process.stdin)
             stdin.write(json.dumps({"argv": argv, "cwd": cwd, "env": env}) + "\n")
             stdin.flush()
             return int(self._read_reply(10.0)["pid"])
+
+    def wait_ready(self) -> None:
+        """Wait until the server has imported ipykernel (and listens, if asked to).
+
+        Raises
+        ------
+        OSError
+            It failed to, or did not say so in time.
+        """
+        with self._lock:
+            if not self._ready:
+                self._read_reply(READY_TIMEOUT_S)
+                self._ready = True
 
     def close(self) -> None:
         """Stop the server (kernels it forked live on until their own shutdown)."""

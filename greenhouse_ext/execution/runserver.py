@@ -48,7 +48,7 @@ from typing import IO, Any
 from ..errors import InvalidInput
 from ..startup import skip_iri_format_checker
 from ..store import identity
-from .kernels import KERNEL_SOCKET_ENV, kernel_start_mode, preloaded_modules
+from .kernels import KERNEL_SOCKET_ENV, ForkServer, kernel_start_mode, preloaded_modules
 
 RUN_START_ENV = "GREENHOUSE_RUN_START"
 MODES = ("fork", "plain")
@@ -74,7 +74,6 @@ RUN_MODULES = (
 )
 """What a ``greenhouse run`` (or ``reproduce``) process imports before its kernel starts."""
 REPLY_TIMEOUT_S = 10.0
-KERNEL_SERVER_READY_S = 60.0
 LOST_POLL_S = 0.2
 SOCKET_NAME = "kernels.sock"
 
@@ -175,7 +174,6 @@ class RunServer:
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             start_new_session=True,
-            env={**os.environ, "PYDEVD_DISABLE_FILE_VALIDATION": "1"},
         )
         self.ready = threading.Event()
         self.failure: str | None = None
@@ -282,9 +280,9 @@ _servers: dict[str, RunServer] = {}
 _servers_lock = threading.Lock()
 
 
-def run_server(start: bool = True) -> RunServer | None:
-    """This process's run server once it is ready, else None (after starting it when
-    ``start``); always None in plain mode. One that has ended is started again.
+def run_server() -> RunServer | None:
+    """This process's run server once it is ready, else None (after starting it); always
+    None in plain mode. One that has ended is started again.
 
     Raises
     ------
@@ -296,8 +294,6 @@ def run_server(start: bool = True) -> RunServer | None:
     with _servers_lock:
         server = _servers.get(sys.executable)
         if server is None or (server.process.poll() is not None and server.served):
-            if not start:
-                return None
             server = _servers[sys.executable] = RunServer()
         return server if server.usable else None
 
@@ -471,8 +467,8 @@ def _stream(fd: int, errors: str) -> io.TextIOWrapper:
 class _KernelServer:
     """The kernel fork server the forked runs share, listening on a private socket."""
 
-    def __init__(self, process: subprocess.Popen[bytes], folder: str) -> None:
-        self.process = process
+    def __init__(self, server: ForkServer, folder: str) -> None:
+        self.server = server
         self.folder = folder
         self.path = os.path.join(folder, SOCKET_NAME)
 
@@ -485,37 +481,25 @@ class _KernelServer:
         except InvalidInput:
             return None
         folder = tempfile.mkdtemp(prefix="greenhouse-kernels-")
-        zygote = Path(__file__).with_name("zygote.py")
-        command = [sys.executable, str(zygote), "--listen", os.path.join(folder, SOCKET_NAME)]
-        process = subprocess.Popen(
-            [*command, *preloaded_modules()],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            start_new_session=True,
-            env={**os.environ, "PYDEVD_DISABLE_FILE_VALIDATION": "1"},
-        )
-        return cls(process, folder)
+        listen = os.path.join(folder, SOCKET_NAME)
+        return cls(ForkServer(sys.executable, preloaded_modules(), listen), folder)
 
     def wait_ready(self) -> bool:
         """True once it has imported ipykernel and listens; False when it failed to."""
-        stdout = self.process.stdout
-        assert stdout is not None
-        readable, _, _ = select.select([stdout], [], [], KERNEL_SERVER_READY_S)
-        line = stdout.readline() if readable else b""
-        stdout.close()
-        return bool(line) and "ready" in json.loads(line)
+        try:
+            self.server.wait_ready()
+        except OSError:
+            return False
+        return True
 
     def forget(self) -> None:
-        """In a forked run: drop this process's copy of the pipe that keeps the server up."""
-        if self.process.stdin is not None:
-            with contextlib.suppress(OSError):
-                self.process.stdin.close()
+        """In a forked run: drop this process's copies of the pipes that keep the server up."""
+        for pipe in (self.server.process.stdin, self.server.process.stdout):
+            if pipe is not None:
+                with contextlib.suppress(OSError):
+                    pipe.close()
 
     def close(self) -> None:
         """End it (the kernels it forked have ended with their runs) and its folder."""
-        if self.process.stdin is not None:
-            with contextlib.suppress(OSError):
-                self.process.stdin.close()
-        with contextlib.suppress(subprocess.TimeoutExpired, ChildProcessError):
-            self.process.wait(10)
+        self.server.close()
         shutil.rmtree(self.folder, ignore_errors=True)

@@ -8,11 +8,7 @@
  * @returns The local date and time.
  */
 export function formatTime(iso: string | null): string {
-  if (!iso) {
-    return '–';
-  }
-  const date = new Date(iso);
-  return Number.isNaN(date.getTime()) ? iso : date.toLocaleString();
+  return formatDate(iso, date => date.toLocaleString());
 }
 
 /**
@@ -22,14 +18,21 @@ export function formatTime(iso: string | null): string {
  * @returns The date and time in UTC; the text itself when it is not a timestamp.
  */
 export function formatUtc(iso: string | null): string {
+  return formatDate(
+    iso,
+    date => `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC`
+  );
+}
+
+/**
+ * A timestamp written by `show`, a dash for none, the text itself for no timestamp.
+ */
+function formatDate(iso: string | null, show: (date: Date) => string): string {
   if (!iso) {
     return '–';
   }
   const date = new Date(iso);
-  if (Number.isNaN(date.getTime())) {
-    return iso;
-  }
-  return `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+  return Number.isNaN(date.getTime()) ? iso : show(date);
 }
 
 /**
