@@ -242,13 +242,17 @@ class Scheduler:
         """Record a run of a lost scheduler as interrupted, and end its process if here."""
         from ..execution.processes import runs_here
 
-        run = self.store.get_run(run_id)
-        if run.status.finished:
-            return run
-        expected = run.status
-        run.status = RunStatus.INTERRUPTED
-        run.error = RunError(reason="its scheduler stopped heartbeating (its lease expired)")
-        self.store.save_run(run, replaces=(expected,))
+        while True:
+            # Compare and set: a run still starting may turn running between the read and
+            # the write; it is read again then (a status moves on at most twice).
+            run = self.store.get_run(run_id)
+            if run.status.finished:
+                return run
+            expected = run.status
+            run.status = RunStatus.INTERRUPTED
+            run.error = RunError(reason="its scheduler stopped heartbeating (its lease expired)")
+            if self.store.save_run(run, replaces=(expected,)):
+                break
         if run.pid is not None and runs_here(run):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(run.pid, signal.SIGTERM)
